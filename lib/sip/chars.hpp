@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Byte classes of the RFC 3261 grammar as 256-entry tables, one bit per class.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace sipredir::sip {
+
+enum char_class : std::uint16_t {
+    cc_token = 1 << 0,     // token: alphanum - . ! % * _ + ` ' ~
+    cc_word = 1 << 1,      // word (Call-ID): token chars and ( ) < > : \ " / [ ] ? { }
+    cc_digit = 1 << 2,
+    cc_hex = 1 << 3,
+    cc_user = 1 << 4,      // user / password chars of a SIP URI (unreserved, escaped, & = + $ , ; ? /)
+    cc_host = 1 << 5,      // hostname / IPv4address: alphanum - .
+    cc_param = 1 << 6,     // paramchar: unreserved, escaped, [ ] / : & + $
+    cc_header = 1 << 7,    // hname / hvalue chars of URI headers
+    cc_wsp = 1 << 8,       // SP HT
+    cc_ipv6 = 1 << 9,      // hex digits : .
+    cc_scheme = 1 << 10,   // scheme: alphanum + - .
+};
+
+namespace detail {
+
+constexpr bool in(std::string_view set, unsigned char c) {
+    for (char s : set) {
+        if (static_cast<unsigned char>(s) == c) {
+            return true;
+        }
+    }
+    return false;
+}
+
+constexpr std::array<std::uint16_t, 256> make_char_table() {
+    std::array<std::uint16_t, 256> t{};
+    for (unsigned c = 0; c < 256; ++c) {
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        const bool digit = c >= '0' && c <= '9';
+        const bool alnum = alpha || digit;
+        const bool mark = in("-_.!~*'()", c);
+        const bool unreserved = alnum || mark;
+        std::uint16_t v = 0;
+        if (alnum || in("-.!%*_+`'~", c)) {
+            v |= cc_token;
+        }
+        if (alnum || in("-.!%*_+`'~()<>:\\\"/[]?{}", c)) {
+            v |= cc_word;
+        }
+        if (digit) {
+            v |= cc_digit;
+        }
+        if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+            v |= cc_hex;
+        }
+        if (unreserved || in("%&=+$,;?/:", c)) {
+            v |= cc_user;
+        }
+        if (alnum || in("-.", c)) {
+            v |= cc_host;
+        }
+        if (unreserved || in("%[]/:&+$", c)) {
+            v |= cc_param;
+        }
+        if (unreserved || in("%[]/?:+$=&", c)) {
+            v |= cc_header;
+        }
+        if (c == ' ' || c == '\t') {
+            v |= cc_wsp;
+        }
+        if ((v & cc_hex) || c == ':' || c == '.') {
+            v |= cc_ipv6;
+        }
+        if (alnum || in("+-.", c)) {
+            v |= cc_scheme;
+        }
+        t[c] = v;
+    }
+    return t;
+}
+
+inline constexpr std::array<std::uint16_t, 256> char_table = make_char_table();
+
+} // namespace detail
+
+constexpr bool is(char c, char_class cls) {
+    return (detail::char_table[static_cast<unsigned char>(c)] & cls) != 0;
+}
+
+constexpr char to_lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+// ASCII case-insensitive equality; `lower` must already be lower case.
+constexpr bool iequals(std::string_view s, std::string_view lower) {
+    if (s.size() != lower.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (to_lower(s[i]) != lower[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace sipredir::sip

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Field grammars: Via (RFC 3261 §20.42, RFC 3581, RFC 7339), name-addr, Call-ID, CSeq.
+#include "fields.hpp"
+
+#include "chars.hpp"
+
+namespace sipredir::sip {
+namespace {
+
+using scan::skip_class;
+using scan::skip_lws;
+
+std::string_view between(const char* b, const char* e) noexcept {
+    return {b, static_cast<std::size_t>(e - b)};
+}
+
+// "[" IPv6 "]" starting at p; returns the position after ']' or nullptr.
+const char* skip_ipv6_reference(const char* p, const char* end) noexcept {
+    const char* q = skip_class(p + 1, end, cc_ipv6);
+    if (q >= end || *q != ']' || q == p + 1) {
+        return nullptr;
+    }
+    return q + 1;
+}
+
+// gen-value = token / host / quoted-string, plus the bare IPv6 address of `received`
+// (RFC 5118 §4.5). Returns the end of the value or nullptr when there is none.
+const char* skip_param_value(const char* p, const char* end) noexcept {
+    if (p >= end) {
+        return nullptr;
+    }
+    if (*p == '"') {
+        return scan::skip_quoted(p, end);
+    }
+    if (*p == '[') {
+        return skip_ipv6_reference(p, end);
+    }
+    const char* q = p;
+    while (q < end && (is(*q, cc_token) || *q == ':')) {
+        ++q;
+    }
+    return q == p ? nullptr : q;
+}
+
+struct param {
+    std::string_view whole; // from the ';' to the end of the value
+    std::string_view name;
+    std::string_view value;
+    bool has_value = false;
+};
+
+enum class param_step : std::uint8_t { param, end, bad };
+
+// One `SEMI name [EQUAL value]` starting at *p (LWS allowed around ';' and '=').
+param_step next_param(const char*& p, const char* end, param& out) noexcept {
+    const char* q = skip_lws(p, end);
+    if (q == end) {
+        p = q;
+        return param_step::end;
+    }
+    if (*q != ';') {
+        return param_step::bad;
+    }
+    const char* semi = q;
+    const char* name = skip_lws(q + 1, end);
+    const char* name_end = skip_class(name, end, cc_token);
+    if (name_end == name) {
+        return param_step::bad;
+    }
+    out = param{};
+    out.name = between(name, name_end);
+    p = name_end;
+    q = skip_lws(name_end, end);
+    if (q < end && *q == '=') {
+        const char* v = skip_lws(q + 1, end);
+        const char* v_end = skip_param_value(v, end);
+        if (v_end == nullptr) {
+            return param_step::bad;
+        }
+        out.value = between(v, v_end);
+        out.has_value = true;
+        p = v_end;
+    }
+    out.whole = between(semi, p);
+    return param_step::param;
+}
+
+// protocol-name / protocol-version / transport, with SWS around each '/'.
+const char* parse_sent_protocol(const char* p, const char* end, via_top& out) noexcept {
+    std::string_view* parts[3] = {&out.protocol, &out.version, &out.transport};
+    for (int i = 0; i < 3; ++i) {
+        if (i > 0) {
+            p = skip_lws(p, end);
+            if (p >= end || *p != '/') {
+                return nullptr;
+            }
+            p = skip_lws(p + 1, end);
+        }
+        const char* e = skip_class(p, end, cc_token);
+        if (e == p) {
+            return nullptr;
+        }
+        *parts[i] = between(p, e);
+        p = e;
+    }
+    return p;
+}
+
+} // namespace
+
+via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
+    out = via_top{};
+    const char* p = value.data();
+    const char* const end = p + value.size();
+    via_parse result;
+
+    p = parse_sent_protocol(p, end, out);
+    if (p == nullptr) {
+        return result;
+    }
+    const char* host = skip_lws(p, end);
+    if (host == p || host >= end) {
+        return result; // sent-protocol LWS sent-by: the LWS is required
+    }
+    const char* host_end = *host == '[' ? skip_ipv6_reference(host, end)
+                                        : skip_class(host, end, cc_host);
+    if (host_end == nullptr || host_end == host) {
+        return result;
+    }
+    out.host = between(host, host_end);
+    p = host_end;
+    const char* q = skip_lws(p, end);
+    if (q < end && *q == ':') {
+        const auto port = scan::parse_decimal(skip_lws(q + 1, end), end, 65535);
+        if (port.next == nullptr || port.value > 65535) {
+            return result;
+        }
+        out.port = static_cast<std::uint16_t>(port.value);
+        out.has_port = true;
+        p = port.next;
+    }
+    result.readable = true;
+
+    param prm;
+    for (;;) {
+        switch (next_param(p, end, prm)) {
+        case param_step::end: result.valid = true; return result;
+        case param_step::bad: return result;
+        case param_step::param: break;
+        }
+        if (iequals(prm.name, "branch")) {
+            out.branch = prm.value;
+            out.has_branch = true;
+        } else if (iequals(prm.name, "rport")) {
+            out.has_rport = true;
+            out.rport_value = prm.value;
+            out.rport_param = between(prm.name.data(), prm.whole.data() + prm.whole.size());
+        } else if (iequals(prm.name, "received")) {
+            out.has_received = prm.has_value;
+            out.received = prm.value;
+            out.received_param = prm.whole;
+        } else if (iequals(prm.name, "oc")) {
+            out.has_oc = true;
+            out.oc = prm.value;
+        } else if (iequals(prm.name, "oc-validity")) {
+            out.oc_validity = prm.value;
+        } else if (iequals(prm.name, "oc-seq")) {
+            out.oc_seq = prm.value;
+        } else if (iequals(prm.name, "oc-algo")) {
+            out.oc_algo = prm.value;
+        }
+    }
+}
+
+bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
+    out = name_addr{};
+    out.value = value;
+    const char* p = value.data();
+    const char* const end = p + value.size();
+    const char* uri_begin = nullptr;
+    const char* uri_end = nullptr;
+
+    if (p < end && *p == '"') {
+        const char* q = scan::skip_quoted(p, end);
+        if (q == nullptr) {
+            return false; // RFC 4475 §3.1.2.6: an unclosed quote is not inferred
+        }
+        out.display_name = between(p, q);
+        p = skip_lws(q, end);
+        if (p >= end || *p != '<') {
+            return false;
+        }
+    } else {
+        // display-name = *(token LWS): a run of tokens, then '<' makes it a name-addr.
+        const char* tokens_end = p;
+        const char* q = p;
+        for (;;) {
+            const char* t = skip_class(q, end, cc_token);
+            if (t == q) {
+                break;
+            }
+            tokens_end = t;
+            q = skip_lws(t, end);
+        }
+        if (q < end && *q == '<') {
+            out.display_name = between(p, tokens_end);
+            p = q;
+        }
+    }
+
+    if (p < end && *p == '<') {
+        // LAQUOT addr-spec RAQUOT: no LWS inside the brackets (RFC 4475 §3.1.2.14).
+        const void* close = std::memchr(p, '>', static_cast<std::size_t>(end - p));
+        if (close == nullptr) {
+            return false;
+        }
+        uri_begin = p + 1;
+        uri_end = static_cast<const char*>(close);
+        if (uri_begin == uri_end || scan::is_lws(*uri_begin) || scan::is_lws(uri_end[-1])) {
+            return false;
+        }
+        p = uri_end + 1;
+    } else {
+        // addr-spec: its ';' parameters are header parameters (RFC 3261 §20.10).
+        uri_begin = p;
+        uri_end = p;
+        while (uri_end < end && *uri_end != ';' && !scan::is_lws(*uri_end)) {
+            ++uri_end;
+        }
+        p = uri_end;
+    }
+    out.uri = between(uri_begin, uri_end);
+    if (out.uri.find(':') == std::string_view::npos) {
+        return false;
+    }
+
+    param prm;
+    for (;;) {
+        switch (next_param(p, end, prm)) {
+        case param_step::end: return true;
+        case param_step::bad: return false;
+        case param_step::param: break;
+        }
+        if (iequals(prm.name, "tag")) {
+            out.tag = prm.value;
+            out.has_tag = true;
+        }
+    }
+}
+
+bool call_id_valid(std::string_view value) noexcept {
+    if (value.empty() || value.front() == '@' || value.back() == '@') {
+        return false;
+    }
+    int ats = 0;
+    for (char c : value) {
+        if (c == '@') {
+            ++ats;
+        } else if (!is(c, cc_word)) {
+            return false;
+        }
+    }
+    return ats <= 1;
+}
+
+cseq_status parse_cseq(std::string_view value, std::uint32_t& number, std::string_view& method)
+        noexcept {
+    const char* p = value.data();
+    const char* const end = p + value.size();
+    const auto n = scan::parse_decimal(p, end, 0xffffffffULL);
+    if (n.next == nullptr) {
+        return cseq_status::bad;
+    }
+    const char* m = skip_lws(n.next, end);
+    if (m == n.next) {
+        return cseq_status::bad;
+    }
+    const char* m_end = skip_class(m, end, cc_token);
+    if (m_end == m || skip_lws(m_end, end) != end) {
+        return cseq_status::bad;
+    }
+    method = between(m, m_end);
+    if (n.value >= (1ULL << 31)) {
+        return cseq_status::out_of_range;
+    }
+    number = static_cast<std::uint32_t>(n.value);
+    return cseq_status::ok;
+}
+
+} // namespace sipredir::sip

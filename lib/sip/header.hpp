@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Header names (long and compact forms) and a reader that walks header lines, folds included.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace sipredir::sip {
+
+enum class header_kind : std::uint8_t {
+    other,
+    via,
+    from,
+    to,
+    call_id,
+    cseq,
+    max_forwards,
+    content_length,
+    contact,
+    route,
+    require,
+    proxy_require,
+    supported,
+    expires,
+    user_agent,
+    content_type,
+    subject,
+    content_encoding,
+    event,
+    allow_events,
+    refer_to,
+    session_expires,
+    identity,
+};
+
+// Long names case-insensitively, and the compact forms of RFC 3261 §7.3.3 (v f t i m l c k s e),
+// RFC 6665 (o u), RFC 3515 (r), RFC 4028 (x) and RFC 8224 (y).
+header_kind classify_header(std::string_view name) noexcept;
+
+struct header_line {
+    std::string_view name;  // as written
+    std::string_view value; // LWS-trimmed; a folded value keeps its CRLF + WSP inside
+    header_kind kind = header_kind::other;
+    bool well_formed = true; // false: no colon, or the name is not a token
+};
+
+// Walks the header section starting at `begin`. Each header line ends at an LF that is not
+// followed by SP or HT (RFC 3261 §7.3.1 folding); CRLF and bare LF are both accepted.
+class header_reader {
+public:
+    enum class step : std::uint8_t {
+        header,         // `out` holds the next line
+        end_of_headers, // the empty line was read; position() is the first body octet
+        unterminated,   // the bytes ended before the empty line
+    };
+
+    header_reader(const char* begin, const char* end) noexcept : _p(begin), _end(end) {}
+
+    step next(header_line& out) noexcept;
+    const char* position() const noexcept { return _p; }
+
+private:
+    const char* _p;
+    const char* _end;
+};
+
+// Second pass for fields the fast path does not keep: the value of the first header of `kind`
+// in a header section (message_view::headers), or an empty view with found = false.
+struct found_header {
+    std::string_view value;
+    bool found = false;
+};
+found_header find_header(std::string_view headers, header_kind kind) noexcept;
+
+} // namespace sipredir::sip

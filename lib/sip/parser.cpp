@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Datagram framing, start line and the dispatch of header lines to their field grammars.
+#include "parser.hpp"
+
+#include "chars.hpp"
+#include "fields.hpp"
+#include "header.hpp"
+#include "scan.hpp"
+
+#include <cstring>
+
+namespace sipredir::sip {
+namespace {
+
+void note(message_view& m, defect d) noexcept {
+    if (m.first_defect == defect::none) {
+        m.first_defect = d;
+    }
+}
+
+// SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT, the whole of `v`. RFC 3261 §7.1: case-insensitive.
+bool parse_version(std::string_view v, message_fields& m) noexcept {
+    if (v.size() < 7 || !iequals(v.substr(0, 4), "sip/")) {
+        return false;
+    }
+    const char* p = v.data() + 4;
+    const char* const end = v.data() + v.size();
+    const auto major = scan::parse_decimal(p, end, 999);
+    if (major.next == nullptr || major.next >= end || *major.next != '.') {
+        return false;
+    }
+    const auto minor = scan::parse_decimal(major.next + 1, end, 999);
+    if (minor.next != end) {
+        return false;
+    }
+    m.version_major = static_cast<std::uint16_t>(major.value);
+    m.version_minor = static_cast<std::uint16_t>(minor.value);
+    return true;
+}
+
+// Request-Line = Method SP Request-URI SP SIP-Version CRLF: exactly two single spaces
+// (RFC 4475 §3.1.2.8-10 reject extra or trailing SP).
+void parse_request_line(std::string_view line, message_view& m) noexcept {
+    m.kind = message_kind::request;
+    const std::size_t sp1 = line.find(' ');
+    m.method_text = line.substr(0, sp1);
+    m.request_method = method_from_token(m.method_text);
+    const std::size_t sp2 = line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || sp2 == sp1 + 1) {
+        note(m, defect::request_line_bad);
+        return;
+    }
+    m.request_uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (!parse_version(line.substr(sp2 + 1), m)) {
+        note(m, defect::request_line_bad);
+        return;
+    }
+    m.request_uri_status = parse_uri(m.request_uri, m.request_uri_parts);
+    if (m.request_uri_status == uri_status::bad) {
+        note(m, defect::request_uri_bad);
+    } else if (m.request_uri_status == uri_status::has_headers) {
+        // RFC 3261 §19.1.1 table: headers are not allowed in a Request-URI.
+        note(m, defect::request_uri_has_headers);
+    }
+}
+
+// Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+void parse_status_line(std::string_view line, message_view& m) noexcept {
+    m.kind = message_kind::response;
+    const std::size_t sp1 = line.find(' ');
+    if (sp1 == std::string_view::npos || !parse_version(line.substr(0, sp1), m)) {
+        note(m, defect::status_line_bad);
+        return;
+    }
+    const std::string_view rest = line.substr(sp1 + 1);
+    if (rest.size() < 4 || rest[3] != ' ' || !is(rest[0], cc_digit) || !is(rest[1], cc_digit)
+        || !is(rest[2], cc_digit) || rest[0] == '0') {
+        note(m, defect::status_line_bad);
+        return;
+    }
+    m.status_code = static_cast<std::uint16_t>(
+            (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0')
+    );
+    m.reason_phrase = rest.substr(4);
+}
+
+// The start line decides the kind: "SIP/" opens a status line, a token and SP a request line.
+void parse_start_line(std::string_view line, message_view& m) noexcept {
+    if (line.size() >= 4 && iequals(line.substr(0, 4), "sip/")) {
+        parse_status_line(line, m);
+        return;
+    }
+    const char* p = line.data();
+    const char* const end = p + line.size();
+    const char* token_end = scan::skip_class(p, end, cc_token);
+    if (token_end == p || token_end >= end || *token_end != ' ') {
+        note(m, defect::start_line_bad);
+        return;
+    }
+    parse_request_line(line, m);
+}
+
+bool whole_decimal(std::string_view v, std::uint64_t limit, std::uint64_t& value) noexcept {
+    const auto n = scan::parse_decimal(v.data(), v.data() + v.size(), limit);
+    if (n.next != v.data() + v.size() || n.value > limit) {
+        return false;
+    }
+    value = n.value;
+    return true;
+}
+
+void take_vias(std::string_view value, message_view& m) noexcept {
+    const bool closed = for_each_list_element(value, [&m](std::string_view v) noexcept {
+        if (v.empty()) {
+            note(m, defect::via_bad); // RFC 4475 §3.1.2.1: ",," is no via-parm
+            return true;
+        }
+        if (m.via_count == max_via_values) {
+            note(m, defect::via_too_many);
+            return false;
+        }
+        m.vias[m.via_count++] = v;
+        if (m.via_count == 1) {
+            const via_parse r = parse_via_value(v, m.top_via);
+            m.top_via_readable = r.readable;
+            if (!r.valid) {
+                note(m, defect::via_bad);
+            }
+        }
+        return true;
+    });
+    if (!closed) {
+        note(m, defect::via_bad);
+    }
+}
+
+// Content-Length above this is past any datagram; it saturates here and cannot wrap.
+constexpr std::uint64_t content_length_limit = 1 << 24;
+
+void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noexcept {
+    if (!h.well_formed) {
+        note(m, defect::header_line_bad);
+        return;
+    }
+    const std::uint32_t bit = std::uint32_t{1} << static_cast<unsigned>(h.kind);
+    const bool repeated = (seen & bit) != 0;
+    seen |= bit;
+    switch (h.kind) {
+    case header_kind::via: take_vias(h.value, m); break;
+    case header_kind::from:
+    case header_kind::to: {
+        const bool is_from = h.kind == header_kind::from;
+        if (repeated) {
+            note(m, defect::header_repeated); // RFC 4475 §3.3.8
+            break;
+        }
+        (is_from ? m.has_from : m.has_to) = true;
+        if (!parse_name_addr(h.value, is_from ? m.from : m.to)) {
+            note(m, is_from ? defect::from_bad : defect::to_bad);
+        }
+        break;
+    }
+    case header_kind::call_id:
+        if (repeated) {
+            note(m, defect::header_repeated);
+            break;
+        }
+        m.call_id = h.value;
+        if (!call_id_valid(h.value)) {
+            note(m, defect::call_id_bad);
+        }
+        break;
+    case header_kind::cseq:
+        if (repeated) {
+            note(m, defect::header_repeated);
+            break;
+        }
+        m.cseq = h.value;
+        m.has_cseq = true;
+        switch (parse_cseq(h.value, m.cseq_number, m.cseq_method_text)) {
+        case cseq_status::ok: break;
+        case cseq_status::bad: note(m, defect::cseq_bad); break;
+        case cseq_status::out_of_range: note(m, defect::cseq_out_of_range); break;
+        }
+        break;
+    case header_kind::max_forwards: {
+        if (repeated) {
+            note(m, defect::header_repeated);
+            break;
+        }
+        // RFC 3261 §20.22: an integer in the range 0-255.
+        std::uint64_t v = 0;
+        if (!whole_decimal(h.value, 255, v)) {
+            note(m, defect::max_forwards_bad);
+            break;
+        }
+        m.max_forwards = static_cast<int>(v);
+        break;
+    }
+    case header_kind::content_length: {
+        if (repeated) {
+            note(m, defect::content_length_repeated); // RFC 4475 §3.3.9
+            break;
+        }
+        std::uint64_t v = 0;
+        if (!whole_decimal(h.value, content_length_limit, v)) {
+            // RFC 4475 §3.1.2.3: a negative length never becomes a huge unsigned one.
+            note(m, defect::content_length_bad);
+            break;
+        }
+        m.content_length = static_cast<std::int64_t>(v);
+        break;
+    }
+    case header_kind::require:
+        if (m.require_count == max_require_headers) {
+            note(m, defect::require_too_many);
+            break;
+        }
+        m.require_values[m.require_count++] = h.value;
+        break;
+    case header_kind::route:
+        if (!repeated) {
+            m.first_route = h.value;
+        }
+        break;
+    case header_kind::contact:
+        if (!repeated) {
+            m.first_contact = h.value;
+        }
+        break;
+    case header_kind::expires:
+        if (!repeated) {
+            m.expires = h.value;
+        }
+        break;
+    case header_kind::user_agent:
+        if (!repeated) {
+            m.user_agent = h.value;
+        }
+        break;
+    default: break;
+    }
+}
+
+} // namespace
+
+parse_result parse(std::string_view d, message_view& m) noexcept {
+    static_cast<message_fields&>(m) = message_fields{};
+    const char* const begin = d.data();
+    const char* const end = begin + d.size();
+
+    const auto* lf = static_cast<const char*>(std::memchr(begin, '\n', d.size()));
+    if (lf == nullptr) {
+        note(m, defect::start_line_bad);
+        return {parse_status::invalid, m.first_defect};
+    }
+    const char* line_end = (lf > begin && lf[-1] == '\r') ? lf - 1 : lf;
+    parse_start_line({begin, static_cast<std::size_t>(line_end - begin)}, m);
+
+    header_reader reader(lf + 1, end);
+    header_line line;
+    std::uint32_t seen = 0;
+    const char* section_end = end;
+    const char* body_begin = end;
+    bool terminated = false;
+    for (;;) {
+        const char* line_start = reader.position();
+        const auto step = reader.next(line);
+        if (step == header_reader::step::header) {
+            take_header(line, seen, m);
+            continue;
+        }
+        if (step == header_reader::step::end_of_headers) {
+            section_end = line_start;
+            body_begin = reader.position();
+            terminated = true;
+        }
+        break;
+    }
+    m.headers = {lf + 1, static_cast<std::size_t>(section_end - (lf + 1))};
+
+    const char* body_end = end;
+    if (!terminated) {
+        note(m, defect::header_section_unterminated);
+    } else if (m.content_length >= 0) {
+        const auto available = static_cast<std::uint64_t>(end - body_begin);
+        if (static_cast<std::uint64_t>(m.content_length) > available) {
+            note(m, defect::content_length_exceeds_datagram); // RFC 3261 §18.3
+        } else {
+            body_end = body_begin + m.content_length;
+        }
+    }
+    m.body = {body_begin, static_cast<std::size_t>(body_end - body_begin)};
+    m.message_size = static_cast<std::size_t>(body_end - begin);
+    return {status_of(m.first_defect), m.first_defect};
+}
+
+} // namespace sipredir::sip
