@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "to_tag.hpp"
+
+namespace sipredir::sip {
+
+std::array<char, to_tag_size> make_to_tag(const siphash_key& key, const message_view& m) noexcept {
+    siphash24 h(key);
+    constexpr char separator = 0;
+    h.update(m.call_id);
+    h.update(&separator, 1);
+    h.update(m.from.tag);
+    h.update(&separator, 1);
+    h.update(m.via_count > 0 ? m.top_via.branch : std::string_view{});
+    std::uint64_t v = h.finish();
+    std::array<char, to_tag_size> tag;
+    constexpr char hex[] = "0123456789abcdef";
+    for (std::size_t i = tag.size(); i-- > 0; v >>= 4) {
+        tag[i] = hex[v & 0xf];
+    }
+    return tag;
+}
+
+} // namespace sipredir::sip

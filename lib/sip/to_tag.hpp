@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The deterministic To-tag of a stateless reply, as Kamailio's sl module makes one: a keyed hash
+// of Call-ID, From-tag and top Via branch, so a retransmission gets the same tag.
+#pragma once
+
+#include "message_view.hpp"
+
+#include <base/siphash.hpp>
+
+#include <array>
+
+namespace sipredir::sip {
+
+inline constexpr std::size_t to_tag_size = 16;
+
+// 16 lower-case hex digits of SipHash-2-4(key, Call-ID 0x00 From-tag 0x00 branch). Missing
+// fields hash as empty (RFC 2543 requests have no branch or From-tag), still deterministic.
+std::array<char, to_tag_size> make_to_tag(const siphash_key& key, const message_view& m) noexcept;
+
+} // namespace sipredir::sip
