@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sipredir::sip {
+namespace {
+
+constexpr std::string_view request =
+        "INVITE sip:b@example.com SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKw\r\n"
+        "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+        "Call-ID: w@198.18.0.2\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+const siphash_key key{};
+
+reply_spec spec_for(std::uint16_t code) {
+    reply_spec s;
+    s.code = code;
+    s.source = {net::ip_address::v4(198, 18, 0, 2), 5061};
+    s.to_tag_key = &key;
+    return s;
+}
+
+std::string write(const message_view& m, const reply_spec& s) {
+    std::vector<char> out(2048);
+    const write_result w = write_reply(m, s, out);
+    EXPECT_TRUE(w.ok);
+    return {out.data(), w.size};
+}
+
+TEST(reply_writer, reports_needed_size_and_writes_nothing_past_the_buffer) {
+    message_view m;
+    ASSERT_EQ(parse(request, m).status, parse_status::ok);
+    const std::string whole = write(m, spec_for(200));
+    for (std::size_t n = 0; n < whole.size(); ++n) {
+        std::vector<char> out(n + 16, '#');
+        const write_result w = write_reply(m, spec_for(200), std::span(out.data(), n));
+        EXPECT_FALSE(w.ok) << n;
+        EXPECT_EQ(w.size, whole.size()) << n;
+        for (std::size_t i = n; i < out.size(); ++i) {
+            ASSERT_EQ(out[i], '#') << "wrote past a " << n << "-octet buffer";
+        }
+    }
+    std::vector<char> exact(whole.size());
+    const write_result w = write_reply(m, spec_for(200), exact);
+    EXPECT_TRUE(w.ok);
+    EXPECT_EQ(std::string(exact.data(), w.size), whole);
+}
+
+TEST(reply_writer, status_lines_of_every_code) {
+    message_view m;
+    parse(request, m);
+    const struct {
+        std::uint16_t code;
+        std::string_view line;
+    } codes[] = {
+            {200, "SIP/2.0 200 OK\r\n"},
+            {302, "SIP/2.0 302 Moved Temporarily\r\n"},
+            {400, "SIP/2.0 400 Bad Request\r\n"},
+            {403, "SIP/2.0 403 Forbidden\r\n"},
+            {405, "SIP/2.0 405 Method Not Allowed\r\n"},
+            {416, "SIP/2.0 416 Unsupported URI Scheme\r\n"},
+            {420, "SIP/2.0 420 Bad Extension\r\n"},
+            {483, "SIP/2.0 483 Too Many Hops\r\n"},
+            {500, "SIP/2.0 500 Server Internal Error\r\n"},
+            {503, "SIP/2.0 503 Service Unavailable\r\n"},
+            {505, "SIP/2.0 505 Version Not Supported\r\n"},
+    };
+    for (const auto& c : codes) {
+        EXPECT_EQ(write(m, spec_for(c.code)).substr(0, c.line.size()), c.line);
+    }
+    reply_spec s = spec_for(400);
+    s.reason = "Malformed Via";
+    EXPECT_EQ(write(m, s).substr(0, 27), "SIP/2.0 400 Malformed Via\r\n");
+}
+
+TEST(reply_writer, q_values_are_qvalue_grammar) {
+    message_view m;
+    parse(request, m);
+    const struct {
+        std::uint16_t milli;
+        std::string_view text;
+    } cases[] = {{1000, ";q=1\r\n"}, {900, ";q=0.9\r\n"}, {850, ";q=0.85\r\n"},
+                 {5, ";q=0.005\r\n"}, {100, ";q=0.1\r\n"}, {1, ";q=0.001\r\n"}};
+    for (const auto& c : cases) {
+        const contact_entry contact[] = {{"<sip:h>", c.milli}};
+        reply_spec s = spec_for(302);
+        s.contacts = contact;
+        const std::string r = write(m, s);
+        EXPECT_NE(r.find(std::string("Contact: <sip:h>") + std::string(c.text)), std::string::npos)
+                << c.milli << "\n"
+                << r;
+    }
+}
+
+TEST(reply_writer, received_only_when_source_differs_or_rport) {
+    message_view m;
+    parse(request, m);
+    EXPECT_EQ(write(m, spec_for(200)).find("received="), std::string::npos)
+            << "sent-by 198.18.0.2 is the source";
+    reply_spec other = spec_for(200);
+    other.source.address = net::ip_address::v4(198, 18, 0, 3);
+    EXPECT_NE(write(m, other).find(";branch=z9hG4bKw;received=198.18.0.3\r\n"), std::string::npos);
+}
+
+std::string replaced(std::string_view from, std::string_view to) {
+    std::string s(request);
+    const std::size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.substr(0, at) + std::string(to) + s.substr(at + from.size());
+}
+
+TEST(reply_writer, to_tag_depends_on_call_id_from_tag_and_branch) {
+    const std::string variants[] = {
+            std::string(request),
+            replaced("Call-ID: w@", "Call-ID: x@"),
+            replaced("tag=1", "tag=2"),
+            replaced("z9hG4bKw", "z9hG4bKy"),
+    };
+    std::vector<std::string> tags;
+    for (const std::string& v : variants) {
+        message_view m;
+        parse(v, m);
+        const std::string r = write(m, spec_for(302));
+        const std::size_t at = r.find(";tag=", r.find("\r\nTo: "));
+        tags.push_back(r.substr(at + 5, 16));
+    }
+    for (std::size_t i = 1; i < tags.size(); ++i) {
+        EXPECT_NE(tags[i], tags[0]) << i;
+    }
+    siphash_key other_key{};
+    other_key[0] = 1;
+    message_view m;
+    parse(request, m);
+    reply_spec s = spec_for(302);
+    s.to_tag_key = &other_key;
+    EXPECT_EQ(write(m, s).find(tags[0]), std::string::npos) << "the key changes the tag";
+}
+
+} // namespace
+} // namespace sipredir::sip
