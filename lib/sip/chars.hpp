@@ -20,6 +20,7 @@ enum char_class : std::uint16_t {
     cc_wsp = 1 << 8,       // SP HT
     cc_ipv6 = 1 << 9,      // hex digits : .
     cc_scheme = 1 << 10,   // scheme: alphanum + - .
+    cc_call_id = 1 << 11,  // word chars and '@'
 };
 
 namespace detail {
@@ -74,6 +75,9 @@ constexpr std::array<std::uint16_t, 256> make_char_table() {
         }
         if (alnum || in("+-.", c)) {
             v |= cc_scheme;
+        }
+        if ((v & cc_word) || c == '@') {
+            v |= cc_call_id;
         }
         t[c] = v;
     }

@@ -249,18 +249,21 @@ bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
 }
 
 bool call_id_valid(std::string_view value) noexcept {
-    if (value.empty() || value.front() == '@' || value.back() == '@') {
+    if (value.empty()) {
         return false;
     }
-    int ats = 0;
     for (char c : value) {
-        if (c == '@') {
-            ++ats;
-        } else if (!is(c, cc_word)) {
+        if (!is(c, cc_call_id)) {
             return false;
         }
     }
-    return ats <= 1;
+    // word [ "@" word ]: at most one '@', with a word on each side.
+    const auto* at = static_cast<const char*>(std::memchr(value.data(), '@', value.size()));
+    if (at == nullptr) {
+        return true;
+    }
+    const char* const end = value.data() + value.size();
+    return at != value.data() && at + 1 != end && std::memchr(at + 1, '@', end - at - 1) == nullptr;
 }
 
 cseq_status parse_cseq(std::string_view value, std::uint32_t& number, std::string_view& method)

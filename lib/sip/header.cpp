@@ -9,78 +9,77 @@
 
 namespace sipredir::sip {
 
+namespace {
+
+// Length, first and last letter identify every name below but one pair at most; a single
+// comparison then confirms it, instead of trying each name of the same length in turn.
+constexpr std::uint32_t name_key(std::size_t size, char first, char last) {
+    return static_cast<std::uint32_t>(size) << 16
+           | static_cast<std::uint32_t>(static_cast<unsigned char>(to_lower(first))) << 8
+           | static_cast<unsigned char>(to_lower(last));
+}
+
+constexpr std::uint32_t name_key(std::string_view lower) {
+    return name_key(lower.size(), lower.front(), lower.back());
+}
+
+// `n` is a token (the reader checked it) of the same length as `lower`, which holds only a-z and
+// '-'. For such bytes c | 0x20 equals a lower-case letter only for that letter in either case,
+// and equals '-' only for '-' (0x0d, the other byte that would, is no token character).
+header_kind confirm(std::string_view n, std::string_view lower, header_kind kind) noexcept {
+    unsigned diff = 0;
+    for (std::size_t i = 0; i < lower.size(); ++i) {
+        diff |= static_cast<unsigned char>(n[i] | 0x20) ^ static_cast<unsigned char>(lower[i]);
+    }
+    return diff == 0 ? kind : header_kind::other;
+}
+
+} // namespace
+
 header_kind classify_header(std::string_view n) noexcept {
-    switch (n.size()) {
-    case 1:
-        switch (to_lower(n[0])) {
-        case 'v': return header_kind::via;
-        case 'f': return header_kind::from;
-        case 't': return header_kind::to;
-        case 'i': return header_kind::call_id;
-        case 'm': return header_kind::contact;
-        case 'l': return header_kind::content_length;
-        case 'c': return header_kind::content_type;
-        case 'k': return header_kind::supported;
-        case 's': return header_kind::subject;
-        case 'e': return header_kind::content_encoding;
-        case 'o': return header_kind::event;
-        case 'u': return header_kind::allow_events;
-        case 'r': return header_kind::refer_to;
-        case 'x': return header_kind::session_expires;
-        case 'y': return header_kind::identity;
-        default: return header_kind::other;
-        }
-    case 2: return iequals(n, "to") ? header_kind::to : header_kind::other;
-    case 3: return iequals(n, "via") ? header_kind::via : header_kind::other;
-    case 4:
-        if (iequals(n, "from")) {
-            return header_kind::from;
-        }
-        return iequals(n, "cseq") ? header_kind::cseq : header_kind::other;
-    case 5:
-        if (iequals(n, "route")) {
-            return header_kind::route;
-        }
-        return iequals(n, "event") ? header_kind::event : header_kind::other;
-    case 7:
-        if (iequals(n, "call-id")) {
-            return header_kind::call_id;
-        }
-        if (iequals(n, "contact")) {
-            return header_kind::contact;
-        }
-        if (iequals(n, "require")) {
-            return header_kind::require;
-        }
-        if (iequals(n, "subject")) {
-            return header_kind::subject;
-        }
-        return iequals(n, "expires") ? header_kind::expires : header_kind::other;
-    case 8:
-        if (iequals(n, "identity")) {
-            return header_kind::identity;
-        }
-        return iequals(n, "refer-to") ? header_kind::refer_to : header_kind::other;
-    case 9: return iequals(n, "supported") ? header_kind::supported : header_kind::other;
-    case 10: return iequals(n, "user-agent") ? header_kind::user_agent : header_kind::other;
-    case 12:
-        if (iequals(n, "max-forwards")) {
-            return header_kind::max_forwards;
-        }
-        if (iequals(n, "content-type")) {
-            return header_kind::content_type;
-        }
-        return iequals(n, "allow-events") ? header_kind::allow_events : header_kind::other;
-    case 13: return iequals(n, "proxy-require") ? header_kind::proxy_require : header_kind::other;
-    case 14: return iequals(n, "content-length") ? header_kind::content_length : header_kind::other;
-    case 15:
-        if (iequals(n, "session-expires")) {
-            return header_kind::session_expires;
-        }
+    if (n.empty()) {
         return header_kind::other;
-    case 16:
-        return iequals(n, "content-encoding") ? header_kind::content_encoding : header_kind::other;
-    default: return header_kind::other;
+    }
+    using enum header_kind;
+    switch (name_key(n.size(), n.front(), n.back())) {
+    case name_key("v"): return via;
+    case name_key("f"): return from;
+    case name_key("t"): return to;
+    case name_key("i"): return call_id;
+    case name_key("m"): return contact;
+    case name_key("l"): return content_length;
+    case name_key("c"): return content_type;
+    case name_key("k"): return supported;
+    case name_key("s"): return subject;
+    case name_key("e"): return content_encoding;
+    case name_key("o"): return event;
+    case name_key("u"): return allow_events;
+    case name_key("r"): return refer_to;
+    case name_key("x"): return session_expires;
+    case name_key("y"): return identity;
+    case name_key("via"): return confirm(n, "via", via);
+    case name_key("from"): return confirm(n, "from", from);
+    case name_key("to"): return confirm(n, "to", to);
+    case name_key("call-id"): return confirm(n, "call-id", call_id);
+    case name_key("cseq"): return confirm(n, "cseq", cseq);
+    case name_key("max-forwards"): return confirm(n, "max-forwards", max_forwards);
+    case name_key("content-length"): return confirm(n, "content-length", content_length);
+    case name_key("contact"): return confirm(n, "contact", contact);
+    case name_key("route"): return confirm(n, "route", route);
+    case name_key("require"): return confirm(n, "require", require);
+    case name_key("proxy-require"): return confirm(n, "proxy-require", proxy_require);
+    case name_key("supported"): return confirm(n, "supported", supported);
+    case name_key("expires"): return confirm(n, "expires", expires);
+    case name_key("user-agent"): return confirm(n, "user-agent", user_agent);
+    case name_key("content-type"): return confirm(n, "content-type", content_type);
+    case name_key("subject"): return confirm(n, "subject", subject);
+    case name_key("content-encoding"): return confirm(n, "content-encoding", content_encoding);
+    case name_key("event"): return confirm(n, "event", event);
+    case name_key("allow-events"): return confirm(n, "allow-events", allow_events);
+    case name_key("refer-to"): return confirm(n, "refer-to", refer_to);
+    case name_key("session-expires"): return confirm(n, "session-expires", session_expires);
+    case name_key("identity"): return confirm(n, "identity", identity);
+    default: return other;
     }
 }
 
@@ -125,7 +124,16 @@ header_reader::step header_reader::next(header_line& out) noexcept {
     }
 
     out = header_line{};
-    const char* name_end = scan::skip_class(line, line_end, cc_token);
+    // When the line ended at an LF, that LF (no token character) stops the name scan, so the
+    // loop needs no bounds test; a last line without LF takes the bounded scan.
+    const char* name_end = line;
+    if (eol < _end) {
+        while (is(*name_end, cc_token)) {
+            ++name_end;
+        }
+    } else {
+        name_end = scan::skip_class(line, line_end, cc_token);
+    }
     out.name = std::string_view(line, static_cast<std::size_t>(name_end - line));
     // HCOLON = *( SP / HTAB ) ":" SWS
     const char* colon = name_end;

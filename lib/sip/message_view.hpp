@@ -54,8 +54,9 @@ struct name_addr {
 
 enum class message_kind : std::uint8_t { unknown, request, response };
 
-// Every field but the two arrays, so that the parser can reset it in one assignment per
-// packet without touching the arrays (only their first *_count entries are meaningful).
+// The scalar fields, which the parser resets in one assignment per packet. The parsed
+// sub-structures and arrays of message_view are written by their own parsers (or reset when the
+// header is absent), so a packet never pays for zeroing them twice.
 struct message_fields {
     message_kind kind = message_kind::unknown;
 
@@ -63,7 +64,6 @@ struct message_fields {
     method request_method = method::unknown;
     std::string_view method_text;
     std::string_view request_uri;
-    uri_view request_uri_parts;
     uri_status request_uri_status = uri_status::bad;
     // status line
     std::uint16_t status_code = 0;
@@ -73,11 +73,8 @@ struct message_fields {
     std::uint16_t version_minor = 0;
 
     std::uint8_t via_count = 0;
-    via_top top_via;
     bool top_via_readable = false; // sent-protocol and sent-by parsed: a reply can be formed
 
-    name_addr from;
-    name_addr to;
     bool has_from = false;
     bool has_to = false;
     std::string_view call_id;
@@ -101,6 +98,10 @@ struct message_fields {
 };
 
 struct message_view : message_fields {
+    uri_view request_uri_parts; // empty unless the request line was read
+    via_top top_via;            // empty unless via_count > 0
+    name_addr from;             // empty unless has_from
+    name_addr to;               // empty unless has_to
     // Every Via value in order, across header lines and comma lists; each LWS-trimmed.
     std::array<std::string_view, max_via_values> vias;
     // Require header values as written (each may be a comma list of option tags).

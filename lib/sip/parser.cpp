@@ -50,11 +50,11 @@ void parse_request_line(std::string_view line, message_view& m) noexcept {
         note(m, defect::request_line_bad);
         return;
     }
-    m.request_uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
     if (!parse_version(line.substr(sp2 + 1), m)) {
         note(m, defect::request_line_bad);
         return;
     }
+    m.request_uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
     m.request_uri_status = parse_uri(m.request_uri, m.request_uri_parts);
     if (m.request_uri_status == uri_status::bad) {
         note(m, defect::request_uri_bad);
@@ -109,7 +109,32 @@ bool whole_decimal(std::string_view v, std::uint64_t limit, std::uint64_t& value
     return true;
 }
 
+void take_via(std::string_view v, message_view& m) noexcept {
+    if (m.via_count == max_via_values) {
+        note(m, defect::via_too_many);
+        return;
+    }
+    m.vias[m.via_count++] = v;
+    if (m.via_count == 1) {
+        const via_parse r = parse_via_value(v, m.top_via);
+        m.top_via_readable = r.readable;
+        if (!r.valid) {
+            note(m, defect::via_bad);
+        }
+    }
+}
+
 void take_vias(std::string_view value, message_view& m) noexcept {
+    // Most Via lines hold one value: without a comma there is nothing to split (a quote left
+    // open inside it is the Via grammar's to report).
+    if (std::memchr(value.data(), ',', value.size()) == nullptr) {
+        if (value.empty()) {
+            note(m, defect::via_bad);
+            return;
+        }
+        take_via(value, m);
+        return;
+    }
     const bool closed = for_each_list_element(value, [&m](std::string_view v) noexcept {
         if (v.empty()) {
             note(m, defect::via_bad); // RFC 4475 §3.1.2.1: ",," is no via-parm
@@ -119,14 +144,7 @@ void take_vias(std::string_view value, message_view& m) noexcept {
             note(m, defect::via_too_many);
             return false;
         }
-        m.vias[m.via_count++] = v;
-        if (m.via_count == 1) {
-            const via_parse r = parse_via_value(v, m.top_via);
-            m.top_via_readable = r.readable;
-            if (!r.valid) {
-                note(m, defect::via_bad);
-            }
-        }
+        take_via(v, m);
         return true;
     });
     if (!closed) {
@@ -289,6 +307,20 @@ parse_result parse(std::string_view d, message_view& m) noexcept {
         } else {
             body_end = body_begin + m.content_length;
         }
+    }
+    // Sub-structures the message did not carry are reset here rather than before parsing, so
+    // the common packet, which has them all, writes each once.
+    if (m.kind != message_kind::request || m.request_uri.empty()) {
+        m.request_uri_parts = uri_view{};
+    }
+    if (m.via_count == 0) {
+        m.top_via = via_top{};
+    }
+    if (!m.has_from) {
+        m.from = name_addr{};
+    }
+    if (!m.has_to) {
+        m.to = name_addr{};
     }
     m.body = {body_begin, static_cast<std::size_t>(body_end - body_begin)};
     m.message_size = static_cast<std::size_t>(body_end - begin);

@@ -4,6 +4,8 @@
 
 #include "chars.hpp"
 
+#include <cstring>
+
 namespace sipredir::sip {
 namespace {
 
@@ -11,23 +13,6 @@ bool all_of(std::string_view s, std::uint16_t classes) noexcept {
     for (char c : s) {
         if ((detail::char_table[static_cast<unsigned char>(c)] & classes) == 0) {
             return false;
-        }
-    }
-    return true;
-}
-
-// Every '%' starts an escape of two hex digits. %00 is a valid escape (RFC 4475 §3.1.1.4); the
-// view is never used as a C string, so it cannot end one early.
-bool escapes_valid(std::string_view s) noexcept {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%') {
-            if (i + 2 >= s.size()) {
-                return false;
-            }
-            if (!is(s[i + 1], cc_hex) || !is(s[i + 2], cc_hex)) {
-                return false;
-            }
-            i += 2;
         }
     }
     return true;
@@ -60,78 +45,108 @@ bool ipv6_reference_valid(std::string_view ref) noexcept {
     return colons >= 2 && inside.size() <= 45;
 }
 
+// "%" HEXDIG HEXDIG at p; %00 is a valid escape (RFC 4475 §3.1.1.4): the views are never used
+// as C strings, so it cannot end one early.
+bool escape_at(const char* p, const char* end) noexcept {
+    return end - p >= 3 && is(p[1], cc_hex) && is(p[2], cc_hex);
+}
+
+std::string_view between(const char* b, const char* e) noexcept {
+    return {b, static_cast<std::size_t>(e - b)};
+}
+
+// One pass: userinfo, host, port, parameters, headers; escapes are checked where they stand.
 uri_status parse_sip_uri(std::string_view rest, uri_view& out) noexcept {
-    // userinfo: '@' cannot appear unescaped anywhere else in a SIP URI, so the first one ends it.
-    const std::size_t at = rest.find('@');
-    std::string_view hostpart = rest;
-    if (at != std::string_view::npos) {
-        const std::string_view userinfo = rest.substr(0, at);
-        if (userinfo.empty() || !all_of(userinfo, cc_user) || !escapes_valid(userinfo)) {
-            return uri_status::bad;
+    const char* const begin = rest.data();
+    const char* const end = begin + rest.size();
+
+    // userinfo: '@' cannot appear unescaped anywhere else in a SIP URI, so a run of user
+    // characters ending at '@' is the userinfo; otherwise there is none and the host starts here.
+    const char* p = begin;
+    const char* colon = nullptr;
+    while (p < end) {
+        if (*p == '%') {
+            if (!escape_at(p, end)) {
+                return uri_status::bad;
+            }
+            p += 3;
+            continue;
         }
-        const std::size_t colon = userinfo.find(':');
-        out.user = userinfo.substr(0, colon);
-        if (colon != std::string_view::npos) {
-            out.password = userinfo.substr(colon + 1);
+        if (!is(*p, cc_user)) {
+            break;
         }
-        if (out.user.empty()) {
-            return uri_status::bad;
+        if (*p == ':' && colon == nullptr) {
+            colon = p;
         }
-        hostpart = rest.substr(at + 1);
+        ++p;
     }
-    if (hostpart.empty()) {
-        return uri_status::bad;
-    }
-    std::size_t i = 0;
-    if (hostpart[0] == '[') {
-        const std::size_t close = hostpart.find(']');
-        if (close == std::string_view::npos) {
+    const char* host = begin;
+    if (p < end && *p == '@') {
+        const char* user_end = colon != nullptr ? colon : p;
+        if (user_end == begin) {
             return uri_status::bad;
         }
-        out.host = hostpart.substr(0, close + 1);
+        out.user = between(begin, user_end);
+        if (colon != nullptr) {
+            out.password = between(colon + 1, p);
+        }
+        host = p + 1;
+    }
+
+    p = host;
+    if (p < end && *p == '[') {
+        const auto* close = static_cast<const char*>(std::memchr(p, ']', end - p));
+        if (close == nullptr) {
+            return uri_status::bad;
+        }
+        out.host = between(p, close + 1);
         if (!ipv6_reference_valid(out.host)) {
             return uri_status::bad;
         }
-        i = close + 1;
+        p = close + 1;
     } else {
-        while (i < hostpart.size() && is(hostpart[i], cc_host)) {
-            ++i;
+        while (p < end && is(*p, cc_host)) {
+            ++p;
         }
-        out.host = hostpart.substr(0, i);
+        out.host = between(host, p);
         if (out.host.empty()) {
             return uri_status::bad;
         }
     }
-    if (i < hostpart.size() && hostpart[i] == ':') {
-        ++i;
+    if (p < end && *p == ':') {
+        ++p;
         std::uint32_t port = 0;
-        const std::size_t digits_start = i;
-        while (i < hostpart.size() && is(hostpart[i], cc_digit) && i - digits_start < 6) {
-            port = port * 10 + static_cast<std::uint32_t>(hostpart[i] - '0');
-            ++i;
+        const char* digits = p;
+        while (p < end && is(*p, cc_digit) && p - digits < 6) {
+            port = port * 10 + static_cast<std::uint32_t>(*p - '0');
+            ++p;
         }
-        if (i == digits_start || port > 65535) {
+        if (p == digits || port > 65535) {
             return uri_status::bad;
         }
         out.port = static_cast<std::uint16_t>(port);
         out.has_port = true;
     }
-    if (i < hostpart.size() && hostpart[i] == ';') {
-        const std::size_t q = hostpart.find('?', i);
-        out.params = hostpart.substr(i, q == std::string_view::npos ? q : q - i);
+    if (p < end && *p == ';') {
         // uri-parameters: *( ";" pname [ "=" pvalue ] ), names and values of paramchars.
-        for (char c : out.params) {
-            if (c != ';' && c != '=' && !is(c, cc_param)) {
+        const char* params = p;
+        while (p < end && *p != '?') {
+            if (*p == '%') {
+                if (!escape_at(p, end)) {
+                    return uri_status::bad;
+                }
+                p += 3;
+                continue;
+            }
+            if (*p != ';' && *p != '=' && !is(*p, cc_param)) {
                 return uri_status::bad;
             }
+            ++p;
         }
-        if (!escapes_valid(out.params)) {
-            return uri_status::bad;
-        }
-        i = q == std::string_view::npos ? hostpart.size() : q;
+        out.params = between(params, p);
     }
-    if (i < hostpart.size() && hostpart[i] == '?') {
-        out.headers = hostpart.substr(i + 1);
+    if (p < end && *p == '?') {
+        out.headers = between(p + 1, end);
         for (char c : out.headers) {
             if (c != '&' && !is(c, cc_header)) {
                 return uri_status::bad;
@@ -139,7 +154,7 @@ uri_status parse_sip_uri(std::string_view rest, uri_view& out) noexcept {
         }
         return uri_status::has_headers;
     }
-    return i == hostpart.size() ? uri_status::ok : uri_status::bad;
+    return p == end ? uri_status::ok : uri_status::bad;
 }
 
 } // namespace
@@ -153,7 +168,7 @@ uri_status parse_uri(std::string_view text, uri_view& out) noexcept {
     const std::string_view scheme = text.substr(0, colon);
     const char first = scheme[0];
     if (!((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z'))
-        || !all_of(scheme, cc_scheme) || !printable_ascii(text)) {
+        || !all_of(scheme, cc_scheme)) {
         return uri_status::bad;
     }
     out.scheme_text = scheme;
@@ -165,6 +180,10 @@ uri_status parse_uri(std::string_view text, uri_view& out) noexcept {
     if (iequals(scheme, "sips")) {
         out.scheme = uri_scheme::sips;
         return parse_sip_uri(rest, out);
+    }
+    // The sip scanner above admits only its own classes; the others get a printable check.
+    if (!printable_ascii(rest)) {
+        return uri_status::bad;
     }
     if (iequals(scheme, "tel")) {
         out.scheme = uri_scheme::tel;

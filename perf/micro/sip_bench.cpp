@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Parse and write costs per message, each beside a reference over the same bytes measured in the
+// same run: a memchr walk over every line (the least a parser must do to find its headers).
+// perf/run_micro.sh runs it with repetitions and prints ratios of medians.
+#include "messages.hpp"
+
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
+#include <sip/verdict.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+// Counts heap allocations so that each benchmark reports allocs per operation (must be 0).
+// new and delete are replaced together over malloc/free; GCC cannot see that the pair matches.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+std::atomic<std::uint64_t> allocations{0};
+}
+void* operator new(std::size_t n) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) {
+        return p;
+    }
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+
+namespace sipredir::perf {
+namespace {
+
+using namespace sip;
+
+// Heap allocations of `op` per call, counted over calls made outside the timed loop (the
+// framework's own bookkeeping inside the loop would otherwise be counted too).
+template <typename Op>
+void report_allocations(benchmark::State& state, Op&& op) {
+    constexpr int calls = 1000;
+    const std::uint64_t before = allocations.load();
+    for (int i = 0; i < calls; ++i) {
+        op();
+    }
+    state.counters["allocs/op"] = static_cast<double>(allocations.load() - before) / calls;
+}
+
+std::string_view message_for(benchmark::State& state) {
+    return state.range(0) == 0 ? invite_800 : options_short;
+}
+
+void reference_memchr_lines(benchmark::State& state) {
+    const std::string_view msg = message_for(state);
+    const auto op = [msg] {
+        benchmark::DoNotOptimize(msg.data());
+        const char* p = msg.data();
+        const char* const end = p + msg.size();
+        std::size_t lines = 0;
+        while (const void* lf = std::memchr(p, '\n', static_cast<std::size_t>(end - p))) {
+            p = static_cast<const char*>(lf) + 1;
+            ++lines;
+        }
+        benchmark::DoNotOptimize(lines);
+    };
+    report_allocations(state, op);
+    for (auto _ : state) {
+        op();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * msg.size()));
+}
+
+void parse_message(benchmark::State& state) {
+    const std::string_view msg = message_for(state);
+    message_view m;
+    const auto op = [msg, &m] {
+        benchmark::DoNotOptimize(msg.data());
+        const parse_result r = parse(msg, m);
+        benchmark::DoNotOptimize(r);
+        benchmark::DoNotOptimize(m);
+    };
+    report_allocations(state, op);
+    for (auto _ : state) {
+        op();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * msg.size()));
+    if (parse(msg, m).status != parse_status::ok) {
+        state.SkipWithError("message does not parse");
+    }
+}
+
+// Verdict and reply for an already parsed message: a 302 with one Contact for the INVITE, the
+// 200 for OPTIONS.
+void decide_and_write(benchmark::State& state) {
+    const std::string_view msg = message_for(state);
+    message_view m;
+    parse(msg, m);
+    static const siphash_key key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    static constexpr contact_entry contacts[] = {{"<sip:198.18.1.1:5060;transport=udp>"}};
+    const verdict_policy policy{.supported_option_tags = default_supported_option_tags};
+    char out[2048];
+    const auto op = [&] {
+        benchmark::DoNotOptimize(m);
+        const verdict v = decide(m, policy);
+        reply_spec spec;
+        spec.code = v.code;
+        spec.contacts = contacts;
+        spec.source = {net::ip_address::v4(198, 18, 0, 3), 5060};
+        spec.to_tag_key = &key;
+        const write_result w = write_reply(m, spec, out);
+        benchmark::DoNotOptimize(w);
+        benchmark::ClobberMemory();
+    };
+    report_allocations(state, op);
+    for (auto _ : state) {
+        op();
+    }
+}
+
+double min_of(const std::vector<double>& v) {
+    return *std::min_element(v.begin(), v.end());
+}
+double max_of(const std::vector<double>& v) {
+    return *std::max_element(v.begin(), v.end());
+}
+double median_of(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+double mad_of(const std::vector<double>& v) {
+    const double m = median_of(v);
+    std::vector<double> d;
+    for (double x : v) {
+        d.push_back(std::abs(x - m));
+    }
+    return median_of(d);
+}
+
+void configure(benchmark::internal::Benchmark* b) {
+    b->ArgName("options")->Arg(0)->Arg(1);
+    b->ComputeStatistics("min", min_of)->ComputeStatistics("max", max_of);
+    b->ComputeStatistics("mad", mad_of);
+}
+
+BENCHMARK(reference_memchr_lines)->Apply(configure);
+BENCHMARK(parse_message)->Apply(configure);
+BENCHMARK(decide_and_write)->Apply(configure);
+
+} // namespace
+} // namespace sipredir::perf
+
+BENCHMARK_MAIN();
