@@ -29,9 +29,9 @@ private:
     void compress(std::uint64_t m) noexcept;
 
     std::uint64_t _v0, _v1, _v2, _v3;
-    std::uint64_t _tail = 0;      // pending bytes, little-endian, fewer than 8
+    std::uint64_t _tail = 0; // pending bytes, little-endian, fewer than 8
     std::size_t _tail_size = 0;
-    std::uint64_t _total = 0;     // message length in bytes, mod 2^64 (the spec keeps 8 bits)
+    std::uint64_t _total = 0; // message length in bytes, mod 2^64 (the spec keeps 8 bits)
 };
 
 } // namespace sipredir

@@ -44,13 +44,14 @@ std::uint16_t udp_pseudo_header_sum(
 std::uint16_t udp_checksum(
         const ip_address& src, const ip_address& dst, std::span<const std::uint8_t> udp
 ) noexcept {
-    const std::uint32_t sum = ones_sum(udp, udp_pseudo_header_sum(src, dst, static_cast<std::uint16_t>(udp.size())));
+    const std::uint32_t sum =
+            ones_sum(udp, udp_pseudo_header_sum(src, dst, static_cast<std::uint16_t>(udp.size())));
     const auto c = static_cast<std::uint16_t>(~fold(sum));
     return c == 0 ? 0xffff : c;
 }
 
-std::uint16_t checksum_update(std::uint16_t checksum, std::uint16_t old_word, std::uint16_t new_word)
-        noexcept {
+std::uint16_t
+checksum_update(std::uint16_t checksum, std::uint16_t old_word, std::uint16_t new_word) noexcept {
     const std::uint32_t sum = static_cast<std::uint16_t>(~checksum)
                               + static_cast<std::uint16_t>(~old_word) + std::uint32_t{new_word};
     return static_cast<std::uint16_t>(~fold(sum));

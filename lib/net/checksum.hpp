@@ -33,7 +33,7 @@ std::uint16_t udp_checksum(
 ) noexcept;
 
 // RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data changes.
-std::uint16_t checksum_update(std::uint16_t checksum, std::uint16_t old_word, std::uint16_t new_word)
-        noexcept;
+std::uint16_t
+checksum_update(std::uint16_t checksum, std::uint16_t old_word, std::uint16_t new_word) noexcept;
 
 } // namespace sipredir::net

@@ -34,8 +34,9 @@ struct l3_info {
     frame_result error{frame_class::udp, frame_defect::none};
 };
 
-l3_info parse_ipv4(std::span<const std::uint8_t> f, std::size_t off, frame_checks checks,
-                   frame_view& out) noexcept {
+l3_info parse_ipv4(
+        std::span<const std::uint8_t> f, std::size_t off, frame_checks checks, frame_view& out
+) noexcept {
     l3_info r;
     const std::uint8_t* h = f.data() + off;
     if (off + ipv4_header_size > f.size()) {
@@ -146,8 +147,8 @@ l3_info parse_ipv6(std::span<const std::uint8_t> f, std::size_t off, frame_view&
 
 } // namespace
 
-frame_result parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks checks)
-        noexcept {
+frame_result
+parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks checks) noexcept {
     out = frame_view{};
     if (f.size() < ethernet_header_size) {
         return malformed(frame_defect::too_short);
@@ -207,8 +208,10 @@ frame_result parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame
     // RFC 768: zero means "no checksum" over IPv4; RFC 8200 §8.1: never allowed over IPv6.
     if (checks.udp_checksum && (sent != 0 || v6)) {
         const std::uint32_t sum = ones_sum(
-                {u, udp_length}, udp_pseudo_header_sum(out.src_ip, out.dst_ip,
-                                                       static_cast<std::uint16_t>(udp_length))
+                {u, udp_length},
+                udp_pseudo_header_sum(
+                        out.src_ip, out.dst_ip, static_cast<std::uint16_t>(udp_length)
+                )
         );
         if (sent == 0 || fold(sum) != 0xffff) {
             return malformed(frame_defect::udp_bad_checksum);
@@ -228,8 +231,7 @@ reply_layout write_reply_headers(
     const std::size_t l3 = ethernet_header_size + vlan_tag_size * req.vlan_count;
     const std::size_t l4 = l3 + (v4 ? ipv4_header_size : ipv6_header_size);
     const std::size_t ip_payload = udp_header_size + payload_size;
-    if (out.size() < l4 + udp_header_size
-        || ip_payload + (v4 ? ipv4_header_size : 0) > 0xffff) {
+    if (out.size() < l4 + udp_header_size || ip_payload + (v4 ? ipv4_header_size : 0) > 0xffff) {
         return {};
     }
     std::uint8_t* o = out.data();

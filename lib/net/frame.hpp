@@ -28,16 +28,16 @@ inline constexpr std::size_t max_vlan_tags = 2;
 
 // What a frame is, for the classifier: answer it, hand it to the kernel, or drop it (counted).
 enum class frame_class : std::uint8_t {
-    udp,          // a whole UDP datagram: payload is valid
-    not_ip,       // ARP, LLDP, ...: the exception path's
-    not_udp,      // ICMP, TCP, ...: the exception path's
-    ip_fragment,  // an IPv4 or IPv6 fragment (reassembly or exception path decides)
-    malformed,    // `reason` names the broken field
+    udp,         // a whole UDP datagram: payload is valid
+    not_ip,      // ARP, LLDP, ...: the exception path's
+    not_udp,     // ICMP, TCP, ...: the exception path's
+    ip_fragment, // an IPv4 or IPv6 fragment (reassembly or exception path decides)
+    malformed,   // `reason` names the broken field
 };
 
 enum class frame_defect : std::uint8_t {
     none,
-    too_short,            // shorter than the headers it announces
+    too_short, // shorter than the headers it announces
     too_many_vlan_tags,
     ipv4_bad_version,
     ipv4_bad_header_length,

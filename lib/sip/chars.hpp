@@ -9,18 +9,18 @@
 namespace sipredir::sip {
 
 enum char_class : std::uint16_t {
-    cc_token = 1 << 0,     // token: alphanum - . ! % * _ + ` ' ~
-    cc_word = 1 << 1,      // word (Call-ID): token chars and ( ) < > : \ " / [ ] ? { }
+    cc_token = 1 << 0, // token: alphanum - . ! % * _ + ` ' ~
+    cc_word = 1 << 1,  // word (Call-ID): token chars and ( ) < > : \ " / [ ] ? { }
     cc_digit = 1 << 2,
     cc_hex = 1 << 3,
-    cc_user = 1 << 4,      // user / password chars of a SIP URI (unreserved, escaped, & = + $ , ; ? /)
-    cc_host = 1 << 5,      // hostname / IPv4address: alphanum - .
-    cc_param = 1 << 6,     // paramchar: unreserved, escaped, [ ] / : & + $
-    cc_header = 1 << 7,    // hname / hvalue chars of URI headers
-    cc_wsp = 1 << 8,       // SP HT
-    cc_ipv6 = 1 << 9,      // hex digits : .
-    cc_scheme = 1 << 10,   // scheme: alphanum + - .
-    cc_call_id = 1 << 11,  // word chars and '@'
+    cc_user = 1 << 4,   // user / password chars of a SIP URI (unreserved, escaped, & = + $ , ; ? /)
+    cc_host = 1 << 5,   // hostname / IPv4address: alphanum - .
+    cc_param = 1 << 6,  // paramchar: unreserved, escaped, [ ] / : & + $
+    cc_header = 1 << 7, // hname / hvalue chars of URI headers
+    cc_wsp = 1 << 8,    // SP HT
+    cc_ipv6 = 1 << 9,   // hex digits : .
+    cc_scheme = 1 << 10,  // scheme: alphanum + - .
+    cc_call_id = 1 << 11, // word chars and '@'
 };
 
 namespace detail {

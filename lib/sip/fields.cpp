@@ -122,8 +122,8 @@ via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
     if (host == p || host >= end) {
         return result; // sent-protocol LWS sent-by: the LWS is required
     }
-    const char* host_end = *host == '[' ? skip_ipv6_reference(host, end)
-                                        : skip_class(host, end, cc_host);
+    const char* host_end =
+            *host == '[' ? skip_ipv6_reference(host, end) : skip_class(host, end, cc_host);
     if (host_end == nullptr || host_end == host) {
         return result;
     }
@@ -144,9 +144,13 @@ via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
     param prm;
     for (;;) {
         switch (next_param(p, end, prm)) {
-        case param_step::end: result.valid = true; return result;
-        case param_step::bad: return result;
-        case param_step::param: break;
+        case param_step::end:
+            result.valid = true;
+            return result;
+        case param_step::bad:
+            return result;
+        case param_step::param:
+            break;
         }
         if (iequals(prm.name, "branch")) {
             out.branch = prm.value;
@@ -237,9 +241,12 @@ bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
     param prm;
     for (;;) {
         switch (next_param(p, end, prm)) {
-        case param_step::end: return true;
-        case param_step::bad: return false;
-        case param_step::param: break;
+        case param_step::end:
+            return true;
+        case param_step::bad:
+            return false;
+        case param_step::param:
+            break;
         }
         if (iequals(prm.name, "tag")) {
             out.tag = prm.value;
@@ -266,8 +273,8 @@ bool call_id_valid(std::string_view value) noexcept {
     return at != value.data() && at + 1 != end && std::memchr(at + 1, '@', end - at - 1) == nullptr;
 }
 
-cseq_status parse_cseq(std::string_view value, std::uint32_t& number, std::string_view& method)
-        noexcept {
+cseq_status
+parse_cseq(std::string_view value, std::uint32_t& number, std::string_view& method) noexcept {
     const char* p = value.data();
     const char* const end = p + value.size();
     const auto n = scan::parse_decimal(p, end, 0xffffffffULL);

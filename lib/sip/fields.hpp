@@ -14,8 +14,7 @@ namespace sipredir::sip {
 // elements, ignoring commas inside quoted strings and <...>. Calls f(element) for each, empty
 // elements included; stops early when f returns false. Returns false when a quote or '<' is
 // left open (the elements up to it have been reported).
-template <typename F>
-bool for_each_list_element(std::string_view value, F&& f) noexcept;
+template <typename F> bool for_each_list_element(std::string_view value, F&& f) noexcept;
 
 struct via_parse {
     bool readable = false; // sent-protocol and sent-by parsed: a reply can be routed
@@ -35,13 +34,12 @@ bool call_id_valid(std::string_view value) noexcept;
 
 // CSeq = 1*DIGIT LWS Method. RFC 3261 §8.1.1.5: the number is below 2^31.
 enum class cseq_status : std::uint8_t { ok, bad, out_of_range };
-cseq_status parse_cseq(std::string_view value, std::uint32_t& number, std::string_view& method)
-        noexcept;
+cseq_status
+parse_cseq(std::string_view value, std::uint32_t& number, std::string_view& method) noexcept;
 
 // ---------------------------------------------------------------------------------------------
 
-template <typename F>
-bool for_each_list_element(std::string_view value, F&& f) noexcept {
+template <typename F> bool for_each_list_element(std::string_view value, F&& f) noexcept {
     const char* p = value.data();
     const char* const end = p + value.size();
     const char* start = p;

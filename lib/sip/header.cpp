@@ -42,44 +42,82 @@ header_kind classify_header(std::string_view n) noexcept {
     }
     using enum header_kind;
     switch (name_key(n.size(), n.front(), n.back())) {
-    case name_key("v"): return via;
-    case name_key("f"): return from;
-    case name_key("t"): return to;
-    case name_key("i"): return call_id;
-    case name_key("m"): return contact;
-    case name_key("l"): return content_length;
-    case name_key("c"): return content_type;
-    case name_key("k"): return supported;
-    case name_key("s"): return subject;
-    case name_key("e"): return content_encoding;
-    case name_key("o"): return event;
-    case name_key("u"): return allow_events;
-    case name_key("r"): return refer_to;
-    case name_key("x"): return session_expires;
-    case name_key("y"): return identity;
-    case name_key("via"): return confirm(n, "via", via);
-    case name_key("from"): return confirm(n, "from", from);
-    case name_key("to"): return confirm(n, "to", to);
-    case name_key("call-id"): return confirm(n, "call-id", call_id);
-    case name_key("cseq"): return confirm(n, "cseq", cseq);
-    case name_key("max-forwards"): return confirm(n, "max-forwards", max_forwards);
-    case name_key("content-length"): return confirm(n, "content-length", content_length);
-    case name_key("contact"): return confirm(n, "contact", contact);
-    case name_key("route"): return confirm(n, "route", route);
-    case name_key("require"): return confirm(n, "require", require);
-    case name_key("proxy-require"): return confirm(n, "proxy-require", proxy_require);
-    case name_key("supported"): return confirm(n, "supported", supported);
-    case name_key("expires"): return confirm(n, "expires", expires);
-    case name_key("user-agent"): return confirm(n, "user-agent", user_agent);
-    case name_key("content-type"): return confirm(n, "content-type", content_type);
-    case name_key("subject"): return confirm(n, "subject", subject);
-    case name_key("content-encoding"): return confirm(n, "content-encoding", content_encoding);
-    case name_key("event"): return confirm(n, "event", event);
-    case name_key("allow-events"): return confirm(n, "allow-events", allow_events);
-    case name_key("refer-to"): return confirm(n, "refer-to", refer_to);
-    case name_key("session-expires"): return confirm(n, "session-expires", session_expires);
-    case name_key("identity"): return confirm(n, "identity", identity);
-    default: return other;
+    case name_key("v"):
+        return via;
+    case name_key("f"):
+        return from;
+    case name_key("t"):
+        return to;
+    case name_key("i"):
+        return call_id;
+    case name_key("m"):
+        return contact;
+    case name_key("l"):
+        return content_length;
+    case name_key("c"):
+        return content_type;
+    case name_key("k"):
+        return supported;
+    case name_key("s"):
+        return subject;
+    case name_key("e"):
+        return content_encoding;
+    case name_key("o"):
+        return event;
+    case name_key("u"):
+        return allow_events;
+    case name_key("r"):
+        return refer_to;
+    case name_key("x"):
+        return session_expires;
+    case name_key("y"):
+        return identity;
+    case name_key("via"):
+        return confirm(n, "via", via);
+    case name_key("from"):
+        return confirm(n, "from", from);
+    case name_key("to"):
+        return confirm(n, "to", to);
+    case name_key("call-id"):
+        return confirm(n, "call-id", call_id);
+    case name_key("cseq"):
+        return confirm(n, "cseq", cseq);
+    case name_key("max-forwards"):
+        return confirm(n, "max-forwards", max_forwards);
+    case name_key("content-length"):
+        return confirm(n, "content-length", content_length);
+    case name_key("contact"):
+        return confirm(n, "contact", contact);
+    case name_key("route"):
+        return confirm(n, "route", route);
+    case name_key("require"):
+        return confirm(n, "require", require);
+    case name_key("proxy-require"):
+        return confirm(n, "proxy-require", proxy_require);
+    case name_key("supported"):
+        return confirm(n, "supported", supported);
+    case name_key("expires"):
+        return confirm(n, "expires", expires);
+    case name_key("user-agent"):
+        return confirm(n, "user-agent", user_agent);
+    case name_key("content-type"):
+        return confirm(n, "content-type", content_type);
+    case name_key("subject"):
+        return confirm(n, "subject", subject);
+    case name_key("content-encoding"):
+        return confirm(n, "content-encoding", content_encoding);
+    case name_key("event"):
+        return confirm(n, "event", event);
+    case name_key("allow-events"):
+        return confirm(n, "allow-events", allow_events);
+    case name_key("refer-to"):
+        return confirm(n, "refer-to", refer_to);
+    case name_key("session-expires"):
+        return confirm(n, "session-expires", session_expires);
+    case name_key("identity"):
+        return confirm(n, "identity", identity);
+    default:
+        return other;
     }
 }
 

@@ -33,8 +33,8 @@ enum class header_kind : std::uint8_t {
     identity,
 };
 
-// `name` must be a token. Long names case-insensitively, and the compact forms of RFC 3261 §7.3.3 (v f t i m l c k s e),
-// RFC 6665 (o u), RFC 3515 (r), RFC 4028 (x) and RFC 8224 (y).
+// `name` must be a token. Long names case-insensitively, and the compact forms of RFC 3261 §7.3.3
+// (v f t i m l c k s e), RFC 6665 (o u), RFC 3515 (r), RFC 4028 (x) and RFC 8224 (y).
 header_kind classify_header(std::string_view name) noexcept;
 
 struct header_line {

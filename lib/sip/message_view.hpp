@@ -78,11 +78,11 @@ struct message_fields {
     bool has_from = false;
     bool has_to = false;
     std::string_view call_id;
-    std::string_view cseq;         // whole value, for copying
+    std::string_view cseq; // whole value, for copying
     std::uint32_t cseq_number = 0;
     std::string_view cseq_method_text;
     bool has_cseq = false;
-    int max_forwards = -1;         // -1: absent
+    int max_forwards = -1;            // -1: absent
     std::int64_t content_length = -1; // -1: absent
     std::uint8_t require_count = 0;
     std::string_view user_agent;
@@ -90,9 +90,9 @@ struct message_fields {
     std::string_view first_contact; // first Contact header value (raw)
     std::string_view expires;       // raw; the redirect server does not need its value
 
-    std::string_view headers;       // from the first header line to the empty line, exclusive
-    std::string_view body;          // Content-Length octets (or the rest of the datagram)
-    std::size_t message_size = 0;   // start line to end of body; octets past it are ignored
+    std::string_view headers;     // from the first header line to the empty line, exclusive
+    std::string_view body;        // Content-Length octets (or the rest of the datagram)
+    std::size_t message_size = 0; // start line to end of body; octets past it are ignored
 
     defect first_defect = defect::none;
 };

@@ -164,7 +164,9 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
     const bool repeated = (seen & bit) != 0;
     seen |= bit;
     switch (h.kind) {
-    case header_kind::via: take_vias(h.value, m); break;
+    case header_kind::via:
+        take_vias(h.value, m);
+        break;
     case header_kind::from:
     case header_kind::to: {
         const bool is_from = h.kind == header_kind::from;
@@ -196,9 +198,14 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
         m.cseq = h.value;
         m.has_cseq = true;
         switch (parse_cseq(h.value, m.cseq_number, m.cseq_method_text)) {
-        case cseq_status::ok: break;
-        case cseq_status::bad: note(m, defect::cseq_bad); break;
-        case cseq_status::out_of_range: note(m, defect::cseq_out_of_range); break;
+        case cseq_status::ok:
+            break;
+        case cseq_status::bad:
+            note(m, defect::cseq_bad);
+            break;
+        case cseq_status::out_of_range:
+            note(m, defect::cseq_out_of_range);
+            break;
         }
         break;
     case header_kind::max_forwards: {
@@ -256,7 +263,8 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
             m.user_agent = h.value;
         }
         break;
-    default: break;
+    default:
+        break;
     }
 }
 

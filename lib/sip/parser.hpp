@@ -30,17 +30,19 @@ parse_result parse(std::string_view datagram, message_view& out) noexcept;
 
 inline parse_result parse(std::span<const std::uint8_t> datagram, message_view& out) noexcept {
     return parse(
-            std::string_view(reinterpret_cast<const char*>(datagram.data()), datagram.size()),
-            out
+            std::string_view(reinterpret_cast<const char*>(datagram.data()), datagram.size()), out
     );
 }
 
 constexpr parse_status status_of(defect d) {
     switch (d) {
-    case defect::none: return parse_status::ok;
+    case defect::none:
+        return parse_status::ok;
     case defect::header_section_unterminated:
-    case defect::content_length_exceeds_datagram: return parse_status::truncated;
-    default: return parse_status::invalid;
+    case defect::content_length_exceeds_datagram:
+        return parse_status::truncated;
+    default:
+        return parse_status::invalid;
     }
 }
 

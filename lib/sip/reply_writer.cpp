@@ -70,8 +70,12 @@ void put_qvalue(cursor& c, std::uint16_t milli) noexcept {
         c.put("1");
         return;
     }
-    char text[5] = {'0', '.', static_cast<char>('0' + milli / 100),
-                    static_cast<char>('0' + milli / 10 % 10), static_cast<char>('0' + milli % 10)};
+    char text[5] = {
+            '0',
+            '.',
+            static_cast<char>('0' + milli / 100),
+            static_cast<char>('0' + milli / 10 % 10),
+            static_cast<char>('0' + milli % 10)};
     std::size_t n = 5;
     while (n > 2 && text[n - 1] == '0') {
         --n;
@@ -116,8 +120,7 @@ void put_top_via(cursor& c, const message_view& m, const reply_spec& spec) noexc
     c.put_unfolded({p, static_cast<std::size_t>(v.data() + v.size() - p)});
     // RFC 3261 §18.2.1 and RFC 3581 §4: received when sent-by is not the source, always with
     // rport; a received the request already carried is replaced (RFC 5118 §4.5).
-    if (t.has_rport || !t.received_param.empty()
-        || !sent_by_is_source(t, spec.source.address)) {
+    if (t.has_rport || !t.received_param.empty() || !sent_by_is_source(t, spec.source.address)) {
         char text[net::max_ip_text];
         const std::size_t len = net::format_ip(spec.source.address, text);
         c.put(";received=");
@@ -130,28 +133,45 @@ void put_top_via(cursor& c, const message_view& m, const reply_spec& spec) noexc
 
 std::string_view standard_reason(std::uint16_t code) noexcept {
     switch (code) {
-    case 100: return "Trying";
-    case 200: return "OK";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Moved Temporarily";
-    case 305: return "Use Proxy";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 416: return "Unsupported URI Scheme";
-    case 420: return "Bad Extension";
-    case 483: return "Too Many Hops";
-    case 500: return "Server Internal Error";
-    case 503: return "Service Unavailable";
-    case 505: return "Version Not Supported";
-    default: return "";
+    case 100:
+        return "Trying";
+    case 200:
+        return "OK";
+    case 300:
+        return "Multiple Choices";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Moved Temporarily";
+    case 305:
+        return "Use Proxy";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 416:
+        return "Unsupported URI Scheme";
+    case 420:
+        return "Bad Extension";
+    case 483:
+        return "Too Many Hops";
+    case 500:
+        return "Server Internal Error";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "Version Not Supported";
+    default:
+        return "";
     }
 }
 
-write_result write_reply(const message_view& m, const reply_spec& spec, std::span<char> out)
-        noexcept {
+write_result
+write_reply(const message_view& m, const reply_spec& spec, std::span<char> out) noexcept {
     assert(spec.to_tag_key != nullptr);
     assert(spec.code >= 100 && spec.code <= 699);
     cursor c(out);

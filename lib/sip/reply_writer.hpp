@@ -5,16 +5,15 @@
 #include "message_view.hpp"
 
 #include <base/siphash.hpp>
-#include <net/ip_address.hpp>
-
 #include <cstdint>
+#include <net/ip_address.hpp>
 #include <span>
 #include <string_view>
 
 namespace sipredir::sip {
 
 struct contact_entry {
-    std::string_view uri;     // rendered with its brackets: "<sip:198.18.1.1:5060;transport=udp>"
+    std::string_view uri;      // rendered with its brackets: "<sip:198.18.1.1:5060;transport=udp>"
     std::uint16_t q_milli = 0; // q-value in thousandths, 1..1000; 0: no q parameter
     std::uint32_t expires = 0;
     bool has_expires = false;
@@ -22,15 +21,15 @@ struct contact_entry {
 
 struct reply_spec {
     std::uint16_t code = 0;
-    std::string_view reason;                  // empty: the standard phrase of `code`
-    std::span<const contact_entry> contacts;  // 3xx
-    std::uint32_t retry_after = 0;            // 503 (and 3xx/4xx if wanted), seconds
+    std::string_view reason;                 // empty: the standard phrase of `code`
+    std::span<const contact_entry> contacts; // 3xx
+    std::uint32_t retry_after = 0;           // 503 (and 3xx/4xx if wanted), seconds
     bool has_retry_after = false;
-    std::string_view allow;                   // 405, and 200 to OPTIONS; a comma list
+    std::string_view allow;                        // 405, and 200 to OPTIONS; a comma list
     std::span<const std::string_view> unsupported; // 420: the option tags refused
-    std::string_view server;                  // Server header value; empty: none
-    net::ip_endpoint source;                  // where the request came from
-    const siphash_key* to_tag_key = nullptr;  // required
+    std::string_view server;                       // Server header value; empty: none
+    net::ip_endpoint source;                       // where the request came from
+    const siphash_key* to_tag_key = nullptr;       // required
 };
 
 struct write_result {
@@ -46,7 +45,7 @@ std::string_view standard_reason(std::uint16_t code) noexcept;
 // `rport=<source port>` when it asked (RFC 3581). From, Call-ID and CSeq are copied byte-exact
 // (folds removed); To too, with a deterministic tag added when it has none. Headers the request
 // lacks are left out (a 400 to RFC 4475's insuf has no To). Never writes past `out`.
-write_result write_reply(const message_view& request, const reply_spec& spec, std::span<char> out)
-        noexcept;
+write_result
+write_reply(const message_view& request, const reply_spec& spec, std::span<char> out) noexcept;
 
 } // namespace sipredir::sip

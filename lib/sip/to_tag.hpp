@@ -5,9 +5,8 @@
 
 #include "message_view.hpp"
 
-#include <base/siphash.hpp>
-
 #include <array>
+#include <base/siphash.hpp>
 
 namespace sipredir::sip {
 

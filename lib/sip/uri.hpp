@@ -18,13 +18,13 @@ enum class uri_status : std::uint8_t {
 struct uri_view {
     uri_scheme scheme = uri_scheme::other;
     std::string_view scheme_text;
-    std::string_view user;     // sip/sips: before '@' and ':' password; tel: the number
+    std::string_view user; // sip/sips: before '@' and ':' password; tel: the number
     std::string_view password;
-    std::string_view host;     // as written; an IPv6 reference keeps its brackets
+    std::string_view host; // as written; an IPv6 reference keeps its brackets
     std::uint16_t port = 0;
     bool has_port = false;
-    std::string_view params;   // from the first ';' after the host, without the headers
-    std::string_view headers;  // after '?', without it
+    std::string_view params;  // from the first ';' after the host, without the headers
+    std::string_view headers; // after '?', without it
 };
 
 // Parses `text` as a URI. For sip/sips/tel the grammar is checked (a sip host must be a

@@ -61,8 +61,8 @@ inline constexpr std::size_t max_unsupported = 8;
 
 struct verdict {
     action what = action::drop;
-    std::uint16_t code = 0;         // action::reply: 200, 302 (redirect), 400, 405, 416, ...
-    defect why = defect::none;      // 400: the defect the reason phrase names
+    std::uint16_t code = 0;    // action::reply: 200, 302 (redirect), 400, 405, 416, ...
+    defect why = defect::none; // 400: the defect the reason phrase names
     drop_reason drop = drop_reason::none;
     std::array<std::string_view, max_unsupported> unsupported{}; // 420
     std::uint8_t unsupported_count = 0;

@@ -4,10 +4,6 @@
 // perf/run_micro.sh runs it with repetitions and prints ratios of medians.
 #include "messages.hpp"
 
-#include <sip/parser.hpp>
-#include <sip/reply_writer.hpp>
-#include <sip/verdict.hpp>
-
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -16,6 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
+#include <sip/verdict.hpp>
 #include <vector>
 
 // Counts heap allocations so that each benchmark reports allocs per operation (must be 0).
@@ -45,8 +44,7 @@ using namespace sip;
 
 // Heap allocations of `op` per call, counted over calls made outside the timed loop (the
 // framework's own bookkeeping inside the loop would otherwise be counted too).
-template <typename Op>
-void report_allocations(benchmark::State& state, Op&& op) {
+template <typename Op> void report_allocations(benchmark::State& state, Op&& op) {
     constexpr int calls = 1000;
     const std::uint64_t before = allocations.load();
     for (int i = 0; i < calls; ++i) {

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target: any frame through parse_frame, and, for UDP, the reply headers built from it
 // parse back as the mirror image.
-#include <net/frame.hpp>
-
 #include <algorithm>
 #include <cstdlib>
+#include <net/frame.hpp>
 #include <vector>
 
 using namespace sipredir::net;
@@ -20,7 +19,8 @@ void require(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::vector<std::uint8_t> frame(data, data + size);
     frame_view v;
-    const frame_result r = parse_frame(frame, v, {.ipv4_header_checksum = false, .udp_checksum = false});
+    const frame_result r =
+            parse_frame(frame, v, {.ipv4_header_checksum = false, .udp_checksum = false});
     if (r.kind != frame_class::udp) {
         return 0;
     }

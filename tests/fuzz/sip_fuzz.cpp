@@ -2,12 +2,11 @@
 // libFuzzer target: any datagram through parse -> decide -> write, and the reply back through
 // the parser. Invariants: no crash or over-read (ASan), no UB (UBSan), the writer's size report
 // is exact, and every reply is a response with the status it was given.
+#include <cstdlib>
+#include <cstring>
 #include <sip/parser.hpp>
 #include <sip/reply_writer.hpp>
 #include <sip/verdict.hpp>
-
-#include <cstdlib>
-#include <cstring>
 #include <vector>
 
 using namespace sipredir;
@@ -22,8 +21,9 @@ void require(bool ok) {
 }
 
 const siphash_key key = {1, 2, 3};
-const contact_entry contacts[] = {{"<sip:198.18.1.1:5060;transport=udp>", 1000},
-                                  {"<sip:198.18.1.2:5060;transport=udp>", 500}};
+const contact_entry contacts[] = {
+        {"<sip:198.18.1.1:5060;transport=udp>", 1000},
+        {"<sip:198.18.1.2:5060;transport=udp>", 500}};
 
 } // namespace
 

@@ -2,9 +2,6 @@
 // Test helpers: the project's test data, and copies of inputs that end at a PROT_NONE page.
 #pragma once
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace sipredir::test {
 

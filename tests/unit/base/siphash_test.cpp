@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The streaming SipHash-2-4 against libsodium's one-shot crypto_shorthash (the same function).
-#include <base/siphash.hpp>
-
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <base/siphash.hpp>
 #include <cstring>
 #include <string>
 
@@ -14,8 +13,9 @@ namespace {
 std::uint64_t reference(const siphash_key& key, const std::string& message) {
     static_assert(crypto_shorthash_BYTES == 8 && crypto_shorthash_KEYBYTES == 16);
     unsigned char out[8];
-    crypto_shorthash(out, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                     key.data());
+    crypto_shorthash(
+            out, reinterpret_cast<const unsigned char*>(message.data()), message.size(), key.data()
+    );
     std::uint64_t v = 0;
     for (int i = 7; i >= 0; --i) {
         v = v << 8 | out[i];
@@ -55,7 +55,8 @@ TEST(siphash, matches_libsodium_for_every_length_up_to_64) {
 
 TEST(siphash, any_split_gives_the_same_digest) {
     const siphash_key key = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
-    const std::string message = "a84b4c76e66710@pc33.atlanta.com\0" "1928301774\0z9hG4bK776asdhds";
+    const std::string message = "a84b4c76e66710@pc33.atlanta.com\0"
+                                "1928301774\0z9hG4bK776asdhds";
     const std::uint64_t whole = reference(key, message);
     for (std::size_t a = 0; a <= message.size(); ++a) {
         for (std::size_t b = a; b <= message.size(); b += 5) {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include <net/checksum.hpp>
-
 #include <gtest/gtest.h>
 
+#include <net/checksum.hpp>
 #include <random>
 #include <vector>
 
@@ -61,8 +60,8 @@ TEST(checksum, udp_over_ipv4_and_ipv6_verifies) {
         dst.bytes[0] = 198;
         src.bytes[3] = 2;
         dst.bytes[3] = 1;
-        std::vector<std::uint8_t> udp = {0x13, 0xc5, 0x13, 0xc4, 0x00, 0x0d, 0x00, 0x00,
-                                         'O',  'P',  'T',  'I',  'O'};
+        std::vector<std::uint8_t> udp = {
+                0x13, 0xc5, 0x13, 0xc4, 0x00, 0x0d, 0x00, 0x00, 'O', 'P', 'T', 'I', 'O'};
         const std::uint16_t c = udp_checksum(src, dst, udp);
         udp[6] = static_cast<std::uint8_t>(c >> 8);
         udp[7] = static_cast<std::uint8_t>(c);

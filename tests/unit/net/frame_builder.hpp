@@ -4,7 +4,6 @@
 
 #include <net/checksum.hpp>
 #include <net/frame.hpp>
-
 #include <string_view>
 #include <vector>
 

@@ -3,10 +3,10 @@
 #include "../test_support.hpp"
 #include "frame_builder.hpp"
 
+#include <gtest/gtest.h>
+
 #include <net/checksum.hpp>
 #include <net/frame.hpp>
-
-#include <gtest/gtest.h>
 
 namespace sipredir::net {
 namespace {
@@ -167,9 +167,7 @@ TEST(frame, every_truncation_is_malformed_and_read_within_bounds) {
     s6.vlans = {7};
     for (const auto& whole : {build_frame({}, payload), build_frame(s6, payload)}) {
         for (std::size_t n = 0; n < whole.size(); ++n) {
-            const sipredir::test::guarded_copy g(
-                    {reinterpret_cast<const char*>(whole.data()), n}
-            );
+            const sipredir::test::guarded_copy g({reinterpret_cast<const char*>(whole.data()), n});
             frame_view v;
             const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(g.view().data()), n);
             EXPECT_EQ(parse_frame(bytes, v).kind, frame_class::malformed) << n;

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // IP text forms against the C library's inet_pton / inet_ntop, and RFC 5952's examples.
-#include <net/ip_address.hpp>
-
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <net/ip_address.hpp>
 #include <string>
 
 namespace sipredir::net {
@@ -27,18 +26,18 @@ TEST(ip_address, rfc5952_canonical_text) {
         std::string_view out;
     } cases[] = {
             {"2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"},
-            {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},         // first of equal runs
-            {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},      // one zero group stays
-            {"2001:DB8::9:1", "2001:db8::9:1"},                    // lower case
+            {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},    // first of equal runs
+            {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"}, // one zero group stays
+            {"2001:DB8::9:1", "2001:db8::9:1"},               // lower case
             {"::", "::"},
             {"::1", "::1"},
             {"1::", "1::"},
-            {"::ffff:192.0.2.10", "::ffff:192.0.2.10"},           // mapped keeps dotted tail
+            {"::ffff:192.0.2.10", "::ffff:192.0.2.10"}, // mapped keeps dotted tail
             {"2001:db8::192.0.2.1", "2001:db8::c000:201"},
             {"198.18.0.2", "198.18.0.2"},
             {"0.0.0.0", "0.0.0.0"},
             {"255.255.255.255", "255.255.255.255"},
-            {"[2001:db8::9:255]", "2001:db8::9:255"},             // RFC 5118 §4.5 brackets
+            {"[2001:db8::9:255]", "2001:db8::9:255"}, // RFC 5118 §4.5 brackets
     };
     for (const auto& c : cases) {
         EXPECT_EQ(text(parsed(c.in)), c.out) << c.in;
@@ -46,9 +45,24 @@ TEST(ip_address, rfc5952_canonical_text) {
 }
 
 TEST(ip_address, rejects_what_is_not_an_address) {
-    for (std::string_view bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "1.2.3.4 ",
-                                 "example.com", ":::", "1:2:3:4:5:6:7:8:9", "2001:db8:::192.0.2.1",
-                                 "12345::", "1:2", "[::1", "::1]", "1::2::3", "1:", ":1"}) {
+    for (std::string_view bad :
+         {"",
+          "1.2.3",
+          "1.2.3.4.5",
+          "256.1.1.1",
+          "1..2.3",
+          "1.2.3.4 ",
+          "example.com",
+          ":::",
+          "1:2:3:4:5:6:7:8:9",
+          "2001:db8:::192.0.2.1",
+          "12345::",
+          "1:2",
+          "[::1",
+          "::1]",
+          "1::2::3",
+          "1:",
+          ":1"}) {
         ip_address ip;
         EXPECT_FALSE(parse_ip(bad, ip)) << bad;
     }

@@ -3,13 +3,12 @@
 // expected column is read from the INDEX itself, so the table is the specification.
 #include "../test_support.hpp"
 
-#include <sip/parser.hpp>
-#include <sip/reply_writer.hpp>
-#include <sip/verdict.hpp>
-
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
+#include <sip/verdict.hpp>
 #include <vector>
 
 namespace sipredir::sip {
@@ -24,7 +23,9 @@ struct corpus_case {
 std::vector<corpus_case> load_index(const std::string& corpus) {
     const std::string index = test::read_file(test::data_dir() / "sip" / corpus / "INDEX.md");
     // | `file.dat` | section | title | verdict | **expected** | also ok | why | ...
-    static const std::regex row(R"(^\| `([^`]+\.dat)` \|[^|]*\|[^|]*\|[^|]*\| \*\*([a-z0-9]+)\*\* \|)");
+    static const std::regex row(
+            R"(^\| `([^`]+\.dat)` \|[^|]*\|[^|]*\|[^|]*\| \*\*([a-z0-9]+)\*\* \|)"
+    );
     std::vector<corpus_case> cases;
     std::istringstream lines(index);
     for (std::string line; std::getline(lines, line);) {
@@ -49,7 +50,8 @@ const siphash_key key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 std::string handle(std::string_view datagram, std::string& reply_text) {
     message_view m;
     parse(datagram, m);
-    const verdict v = decide(m, verdict_policy{.supported_option_tags = default_supported_option_tags});
+    const verdict v =
+            decide(m, verdict_policy{.supported_option_tags = default_supported_option_tags});
     if (v.what == action::drop) {
         return "drop";
     }

@@ -4,14 +4,13 @@
 // SIPREDIR_GOLDEN_UPDATE=1 rewrites the .reply files (then read every diff before committing).
 #include "../test_support.hpp"
 
-#include <sip/parser.hpp>
-#include <sip/reply_writer.hpp>
-#include <sip/verdict.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
+#include <sip/verdict.hpp>
 #include <vector>
 
 namespace sipredir::sip {
@@ -30,8 +29,23 @@ std::filesystem::path golden_dir() {
     return test::data_dir().parent_path() / "golden" / "sip";
 }
 
-const siphash_key key = {0x73, 0x69, 0x70, 0x72, 0x65, 0x64, 0x69, 0x72,
-                         0x2d, 0x67, 0x6f, 0x6c, 0x64, 0x65, 0x6e, 0x21};
+const siphash_key key = {
+        0x73,
+        0x69,
+        0x70,
+        0x72,
+        0x65,
+        0x64,
+        0x69,
+        0x72,
+        0x2d,
+        0x67,
+        0x6f,
+        0x6c,
+        0x64,
+        0x65,
+        0x6e,
+        0x21};
 
 std::string respond(std::string_view request, const golden_case& c) {
     message_view m;
@@ -60,8 +74,12 @@ std::string respond(std::string_view request, const golden_case& c) {
     }
     if (v.code == 302) {
         switch (c.pool) {
-        case backends::one: spec.contacts = one; break;
-        case backends::three_with_q: spec.contacts = three; break;
+        case backends::one:
+            spec.contacts = one;
+            break;
+        case backends::three_with_q:
+            spec.contacts = three;
+            break;
         case backends::all_busy:
             spec.code = 503;
             spec.retry_after = 5;
@@ -121,12 +139,9 @@ const golden_case cases[] = {
         {"three_contacts_q", caller_v4, backends::three_with_q},
 };
 
-INSTANTIATE_TEST_SUITE_P(
-        cases,
-        golden,
-        ::testing::ValuesIn(cases),
-        [](const auto& info) { return std::string(info.param.name); }
-);
+INSTANTIATE_TEST_SUITE_P(cases, golden, ::testing::ValuesIn(cases), [](const auto& info) {
+    return std::string(info.param.name);
+});
 
 TEST(golden_files, every_request_has_a_case) {
     std::size_t requests = 0;

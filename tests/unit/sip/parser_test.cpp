@@ -2,12 +2,11 @@
 // Parser tables: one line per case, each input placed against a guard page.
 #include "../test_support.hpp"
 
-#include <sip/header.hpp>
-#include <sip/parser.hpp>
-
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <sip/header.hpp>
+#include <sip/parser.hpp>
 #include <string>
 
 namespace sipredir::sip {
@@ -107,19 +106,27 @@ using enum parse_status;
 const field_case field_cases[] = {
         {"compact_via", "Via", "v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1", ok, defect::none},
         {"via_lws_in_protocol", "Via", "Via: SIP / 2.0 / UDP a.example.com", ok, defect::none},
-        {"via_no_lws_before_host", "Via", "Via: SIP/2.0/UDPa.example.com", invalid, defect::via_bad},
-        {"via_empty_element", "Via", "Via: SIP/2.0/UDP a.example.com,,", invalid, defect::via_bad},
-        {"via_port_too_big", "Via", "Via: SIP/2.0/UDP a.example.com:65536", invalid,
+        {"via_no_lws_before_host",
+         "Via",
+         "Via: SIP/2.0/UDPa.example.com",
+         invalid,
          defect::via_bad},
-        {"via_quoted_param", "Via", "Via: SIP/2.0/UDP a;x=\"q,\\\"uoted\";branch=z9hG4bKx", ok,
+        {"via_empty_element", "Via", "Via: SIP/2.0/UDP a.example.com,,", invalid, defect::via_bad},
+        {"via_port_too_big",
+         "Via",
+         "Via: SIP/2.0/UDP a.example.com:65536",
+         invalid,
+         defect::via_bad},
+        {"via_quoted_param",
+         "Via",
+         "Via: SIP/2.0/UDP a;x=\"q,\\\"uoted\";branch=z9hG4bKx",
+         ok,
          defect::none},
         {"via_unclosed_quote", "Via", "Via: SIP/2.0/UDP a;x=\"open", invalid, defect::via_bad},
-        {"from_unclosed_quote", "From", "From: \"Alice <sip:a@b>;tag=1", invalid,
-         defect::from_bad},
+        {"from_unclosed_quote", "From", "From: \"Alice <sip:a@b>;tag=1", invalid, defect::from_bad},
         {"from_no_lws_before_laquot", "From", "From: Alice<sip:a@b>;tag=1", ok, defect::none},
         {"from_lws_inside_brackets", "From", "From: < sip:a@b>;tag=1", invalid, defect::from_bad},
-        {"from_comma_in_display", "From", "From: A, B <sip:a@b>;tag=1", invalid,
-         defect::from_bad},
+        {"from_comma_in_display", "From", "From: A, B <sip:a@b>;tag=1", invalid, defect::from_bad},
         {"from_not_a_uri", "From", "From: alice;tag=1", invalid, defect::from_bad},
         {"to_addr_spec_params", "To", "t: sip:b@c;user=phone", ok, defect::none},
         {"to_repeated", "X", "To: <sip:c@d>", invalid, defect::header_repeated},
@@ -130,31 +137,46 @@ const field_case field_cases[] = {
         {"cseq_no_space", "CSeq", "CSeq: 1INVITE", invalid, defect::cseq_bad},
         {"cseq_2_31", "CSeq", "CSeq: 2147483648 INVITE", invalid, defect::cseq_out_of_range},
         {"cseq_2_31_minus_1", "CSeq", "CSeq: 2147483647 INVITE", ok, defect::none},
-        {"cseq_huge", "CSeq", "CSeq: 99999999999999999999999999 INVITE", invalid,
+        {"cseq_huge",
+         "CSeq",
+         "CSeq: 99999999999999999999999999 INVITE",
+         invalid,
          defect::cseq_out_of_range},
-        {"max_forwards_256", "Max-Forwards", "Max-Forwards: 256", invalid,
+        {"max_forwards_256",
+         "Max-Forwards",
+         "Max-Forwards: 256",
+         invalid,
          defect::max_forwards_bad},
-        {"max_forwards_negative", "Max-Forwards", "Max-Forwards: -1", invalid,
+        {"max_forwards_negative",
+         "Max-Forwards",
+         "Max-Forwards: -1",
+         invalid,
          defect::max_forwards_bad},
-        {"content_length_negative", "Content-Length", "Content-Length: -4", invalid,
+        {"content_length_negative",
+         "Content-Length",
+         "Content-Length: -4",
+         invalid,
          defect::content_length_bad},
         {"content_length_compact_no_space", "Content-Length", "l:4", ok, defect::none},
-        {"content_length_too_big", "Content-Length", "Content-Length: 5", truncated,
+        {"content_length_too_big",
+         "Content-Length",
+         "Content-Length: 5",
+         truncated,
          defect::content_length_exceeds_datagram},
-        {"content_length_huge", "Content-Length", "Content-Length: 99999999999999999999",
-         invalid, defect::content_length_bad},
+        {"content_length_huge",
+         "Content-Length",
+         "Content-Length: 99999999999999999999",
+         invalid,
+         defect::content_length_bad},
         {"content_length_repeated", "X", "l: 4", invalid, defect::content_length_repeated},
         {"header_without_colon", "X", "NoColonHere", invalid, defect::header_line_bad},
         {"header_space_before_colon", "X", "X-Thing  \t: v", ok, defect::none},
         {"header_folded", "X", "X-Thing: a\r\n b\r\n\tc", ok, defect::none},
 };
 
-INSTANTIATE_TEST_SUITE_P(
-        cases,
-        field,
-        ::testing::ValuesIn(field_cases),
-        [](const auto& info) { return std::string(info.param.name); }
-);
+INSTANTIATE_TEST_SUITE_P(cases, field, ::testing::ValuesIn(field_cases), [](const auto& info) {
+    return std::string(info.param.name);
+});
 
 struct start_line_case {
     const char* name;
@@ -177,25 +199,38 @@ TEST_P(start_line, classified) {
 
 const start_line_case start_line_cases[] = {
         {"extension_method", "FOO sip:a@b SIP/2.0", message_kind::request, defect::none},
-        {"lower_case_invite_is_extension", "invite sip:a@b SIP/2.0", message_kind::request,
+        {"lower_case_invite_is_extension",
+         "invite sip:a@b SIP/2.0",
+         message_kind::request,
          defect::none},
-        {"version_case_insensitive", "INVITE sip:a@b sip/2.0", message_kind::request,
-         defect::none},
+        {"version_case_insensitive", "INVITE sip:a@b sip/2.0", message_kind::request, defect::none},
         {"no_version", "INVITE sip:a@b", message_kind::request, defect::request_line_bad},
-        {"double_space", "INVITE  sip:a@b SIP/2.0", message_kind::request,
+        {"double_space",
+         "INVITE  sip:a@b SIP/2.0",
+         message_kind::request,
          defect::request_line_bad},
-        {"trailing_space", "INVITE sip:a@b SIP/2.0 ", message_kind::request,
+        {"trailing_space",
+         "INVITE sip:a@b SIP/2.0 ",
+         message_kind::request,
          defect::request_line_bad},
-        {"angle_brackets", "INVITE <sip:a@b> SIP/2.0", message_kind::request,
+        {"angle_brackets",
+         "INVITE <sip:a@b> SIP/2.0",
+         message_kind::request,
          defect::request_uri_bad},
-        {"uri_headers", "INVITE sip:a@b?Route=x SIP/2.0", message_kind::request,
+        {"uri_headers",
+         "INVITE sip:a@b?Route=x SIP/2.0",
+         message_kind::request,
          defect::request_uri_has_headers},
-        {"ipv6_unbracketed", "INVITE sip:2001:db8::1 SIP/2.0", message_kind::request,
+        {"ipv6_unbracketed",
+         "INVITE sip:2001:db8::1 SIP/2.0",
+         message_kind::request,
          defect::request_uri_bad},
         {"version_7", "INVITE sip:a@b SIP/7.0", message_kind::request, defect::none},
         {"status_line", "SIP/2.0 180 Ringing", message_kind::response, defect::none},
         {"status_empty_reason", "SIP/2.0 100 ", message_kind::response, defect::none},
-        {"status_code_overlarge", "SIP/2.0 4294967301 Big", message_kind::response,
+        {"status_code_overlarge",
+         "SIP/2.0 4294967301 Big",
+         message_kind::response,
          defect::status_line_bad},
         {"garbage", "\x01\x02\x03", message_kind::unknown, defect::start_line_bad},
         {"empty", "", message_kind::unknown, defect::start_line_bad},
@@ -261,7 +296,9 @@ TEST(parser, bare_ipv6_received_rfc5118) {
     message_view m;
     ASSERT_EQ(
             parse_guarded(
-                    with_header("Via", "Via: SIP/2.0/UDP h;received=2001:db8::9:255;branch=z9hG4bK"),
+                    with_header(
+                            "Via", "Via: SIP/2.0/UDP h;received=2001:db8::9:255;branch=z9hG4bK"
+                    ),
                     m
             )
                     .status,
@@ -335,16 +372,26 @@ TEST(parser, every_compact_form) {
         std::string_view name;
         header_kind kind;
     } forms[] = {
-            {"v", header_kind::via},          {"f", header_kind::from},
-            {"t", header_kind::to},           {"i", header_kind::call_id},
-            {"m", header_kind::contact},      {"l", header_kind::content_length},
-            {"c", header_kind::content_type}, {"k", header_kind::supported},
-            {"s", header_kind::subject},      {"e", header_kind::content_encoding},
-            {"o", header_kind::event},        {"u", header_kind::allow_events},
-            {"r", header_kind::refer_to},     {"x", header_kind::session_expires},
-            {"y", header_kind::identity},     {"V", header_kind::via},
-            {"CALL-ID", header_kind::call_id}, {"max-FORWARDS", header_kind::max_forwards},
-            {"b", header_kind::other},        {"Vias", header_kind::other},
+            {"v", header_kind::via},
+            {"f", header_kind::from},
+            {"t", header_kind::to},
+            {"i", header_kind::call_id},
+            {"m", header_kind::contact},
+            {"l", header_kind::content_length},
+            {"c", header_kind::content_type},
+            {"k", header_kind::supported},
+            {"s", header_kind::subject},
+            {"e", header_kind::content_encoding},
+            {"o", header_kind::event},
+            {"u", header_kind::allow_events},
+            {"r", header_kind::refer_to},
+            {"x", header_kind::session_expires},
+            {"y", header_kind::identity},
+            {"V", header_kind::via},
+            {"CALL-ID", header_kind::call_id},
+            {"max-FORWARDS", header_kind::max_forwards},
+            {"b", header_kind::other},
+            {"Vias", header_kind::other},
     };
     for (const auto& f : forms) {
         EXPECT_EQ(classify_header(f.name), f.kind) << f.name;

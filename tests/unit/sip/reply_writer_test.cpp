@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include <sip/parser.hpp>
-#include <sip/reply_writer.hpp>
-
 #include <gtest/gtest.h>
 
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
 #include <string>
 #include <vector>
 
@@ -85,8 +84,13 @@ TEST(reply_writer, q_values_are_qvalue_grammar) {
     const struct {
         std::uint16_t milli;
         std::string_view text;
-    } cases[] = {{1000, ";q=1\r\n"}, {900, ";q=0.9\r\n"}, {850, ";q=0.85\r\n"},
-                 {5, ";q=0.005\r\n"}, {100, ";q=0.1\r\n"}, {1, ";q=0.001\r\n"}};
+    } cases[] = {
+            {1000, ";q=1\r\n"},
+            {900, ";q=0.9\r\n"},
+            {850, ";q=0.85\r\n"},
+            {5, ";q=0.005\r\n"},
+            {100, ";q=0.1\r\n"},
+            {1, ";q=0.001\r\n"}};
     for (const auto& c : cases) {
         const contact_entry contact[] = {{"<sip:h>", c.milli}};
         reply_spec s = spec_for(302);

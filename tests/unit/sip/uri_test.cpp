@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "../test_support.hpp"
 
-#include <sip/uri.hpp>
-
 #include <gtest/gtest.h>
+
+#include <sip/uri.hpp>
 
 namespace sipredir::sip {
 namespace {
@@ -28,8 +28,12 @@ TEST(uri, table) {
             {"sip:h:65536", bad, s::sip, "", "h", -1},
             {"sip:h:", bad, s::sip, "", "h", -1},
             {"sip:user:pass@h", ok, s::sip, "user", "h", -1},
-            {"sip:user;par=u%40example.net@example.com", ok, s::sip, "user;par=u%40example.net",
-             "example.com", -1}, // RFC 4475 semiuri
+            {"sip:user;par=u%40example.net@example.com",
+             ok,
+             s::sip,
+             "user;par=u%40example.net",
+             "example.com",
+             -1}, // RFC 4475 semiuri
             {"sip:%61lice@h", ok, s::sip, "%61lice", "h", -1},
             {"sip:%6@h", bad, s::sip, "", "", -1},
             {"sip:null-%00-null@example.com", ok, s::sip, "null-%00-null", "example.com", -1},
@@ -39,8 +43,12 @@ TEST(uri, table) {
             {"sip:user@[2001:db8:::192.0.2.1]", ok, s::sip, "user", "[2001:db8:::192.0.2.1]", -1},
             {"sip:2001:db8::10", bad, s::sip, "", "2001", -1}, // RFC 5118 §4.2
             {"sip:[2001:db8::10", bad, s::sip, "", "", -1},
-            {"sip:user@example.com?Route=%3Csip:example.com%3E", has_headers, s::sip, "user",
-             "example.com", -1},
+            {"sip:user@example.com?Route=%3Csip:example.com%3E",
+             has_headers,
+             s::sip,
+             "user",
+             "example.com",
+             -1},
             {"sip:user@example.com;", ok, s::sip, "user", "example.com", -1},
             {"sip:@h", bad, s::sip, "", "", -1},
             {"sip:a@b@c", bad, s::sip, "a", "b", -1},

@@ -1,27 +1,25 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The order of decisions, one named case per rule (RFC 3261 §8.2, §16.3, §21).
-#include <sip/parser.hpp>
-#include <sip/verdict.hpp>
-
 #include <gtest/gtest.h>
 
+#include <sip/parser.hpp>
+#include <sip/verdict.hpp>
 #include <string>
 
 namespace sipredir::sip {
 namespace {
 
-std::string request(
-        std::string_view method,
+std::string
+request(std::string_view method,
         std::string_view extra = "",
         std::string_view cseq_method = "",
-        std::string_view uri = "sip:bob@example.com"
-) {
+        std::string_view uri = "sip:bob@example.com") {
     return std::string(method) + " " + std::string(uri) + " SIP/2.0\r\n"
            + "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKv\r\n"
            + "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
            + "Call-ID: v@198.18.0.2\r\nCSeq: 1 "
-           + std::string(cseq_method.empty() ? method : cseq_method) + "\r\n"
-           + std::string(extra) + "Content-Length: 0\r\n\r\n";
+           + std::string(cseq_method.empty() ? method : cseq_method) + "\r\n" + std::string(extra)
+           + "Content-Length: 0\r\n\r\n";
 }
 
 struct verdict_case {
@@ -38,10 +36,10 @@ TEST_P(decision, as_rfc_says) {
     const verdict_case& c = GetParam();
     message_view m;
     parse(c.bytes, m);
-    const verdict v = decide(
-            m,
-            {.redirect_methods = c.redirect, .supported_option_tags = default_supported_option_tags}
-    );
+    const verdict v =
+            decide(m,
+                   {.redirect_methods = c.redirect,
+                    .supported_option_tags = default_supported_option_tags});
     EXPECT_EQ(v.what, c.what);
     EXPECT_EQ(v.code, c.code);
 }
@@ -50,14 +48,20 @@ using enum action;
 const verdict_case cases[] = {
         {"invite_redirected", request("INVITE"), reply, 302},
         {"options_answered", request("OPTIONS"), reply, 200},
-        {"options_redirected_when_configured", request("OPTIONS"), reply, 302,
+        {"options_redirected_when_configured",
+         request("OPTIONS"),
+         reply,
+         302,
          bit(method::invite) | bit(method::options)},
         {"cancel_answered", request("CANCEL"), reply, 200},
         {"ack_absorbed", request("ACK"), absorb, 0},
         {"ack_with_max_forwards_0_absorbed", request("ACK", "Max-Forwards: 0\r\n"), absorb, 0},
         {"bye_not_allowed", request("BYE"), reply, 405},
         {"register_not_allowed", request("REGISTER"), reply, 405},
-        {"register_redirected_when_configured", request("REGISTER"), reply, 302,
+        {"register_redirected_when_configured",
+         request("REGISTER"),
+         reply,
+         302,
          bit(method::register_)},
         {"extension_not_allowed", request("FOO"), reply, 405},
         {"extension_redirected_when_unknown_is", request("FOO"), reply, 302, bit(method::unknown)},
@@ -72,21 +76,20 @@ const verdict_case cases[] = {
         {"tel_uri", request("INVITE", "", "", "tel:+12015550123"), reply, 302},
         {"unknown_scheme", request("INVITE", "", "", "urn:service:sos"), reply, 416},
         {"version_2_1", "INVITE sip:b@c SIP/2.1\r\nVia: SIP/2.0/UDP h\r\n\r\n", reply, 505},
-        {"missing_call_id", "INVITE sip:b@c SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nTo: <sip:b@c>\r\n"
-                            "From: <sip:a@c>;tag=1\r\nCSeq: 1 INVITE\r\n\r\n",
-         reply, 400},
+        {"missing_call_id",
+         "INVITE sip:b@c SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nTo: <sip:b@c>\r\n"
+         "From: <sip:a@c>;tag=1\r\nCSeq: 1 INVITE\r\n\r\n",
+         reply,
+         400},
         {"no_via_dropped", "INVITE sip:b@c SIP/2.0\r\nTo: <sip:b@c>\r\n\r\n", drop, 0},
         {"unreadable_via_dropped", "INVITE sip:b@c SIP/2.0\r\nVia: nonsense\r\n\r\n", drop, 0},
         {"response_dropped", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\n\r\n", drop, 0},
         {"garbage_dropped", "\x16\x03\x01 hello", drop, 0},
 };
 
-INSTANTIATE_TEST_SUITE_P(
-        cases,
-        decision,
-        ::testing::ValuesIn(cases),
-        [](const auto& info) { return std::string(info.param.name); }
-);
+INSTANTIATE_TEST_SUITE_P(cases, decision, ::testing::ValuesIn(cases), [](const auto& info) {
+    return std::string(info.param.name);
+});
 
 TEST(verdict, unsupported_tags_listed) {
     const std::string bytes = request("OPTIONS", "Require: a, 100rel\r\nRequire: b\r\n");
