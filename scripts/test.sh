@@ -58,7 +58,9 @@ fi
 step "ASan + UBSan build and unit tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-if configure build-asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined \
+# No -Werror here: GCC 12 reports false -Wmaybe-uninitialized inside libstdc++'s <regex> when
+# sanitizers are on. The release and fuzz builds compile the same code with -Werror.
+if configure build-asan -Dwerror=false -Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
     -Db_lundef=false -Dbenchmarks=disabled && ninja -C build-asan; then
     meson test -C build-asan --suite unit --print-errorlogs
     tally_meson build-asan "unit (asan+ubsan)"

@@ -275,7 +275,9 @@ parse_result parse(std::string_view d, message_view& m) noexcept {
     const char* const begin = d.data();
     const char* const end = begin + d.size();
 
-    const auto* lf = static_cast<const char*>(std::memchr(begin, '\n', d.size()));
+    // An empty datagram may come with a null pointer, which memchr must not see.
+    const auto* lf =
+            d.empty() ? nullptr : static_cast<const char*>(std::memchr(begin, '\n', d.size()));
     if (lf == nullptr) {
         note(m, defect::start_line_bad);
         return {parse_status::invalid, m.first_defect};

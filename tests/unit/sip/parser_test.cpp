@@ -329,6 +329,16 @@ TEST(parser, bare_lf_line_ends_are_accepted) {
     EXPECT_EQ(m.body, "v=0\n");
 }
 
+// Found by sip_fuzz under UBSan: an empty datagram has no bytes and may have a null data
+// pointer, which reached memchr.
+TEST(parser, empty_datagram_with_null_data_is_a_bad_start_line) {
+    message_view m;
+    const parse_result r = parse(std::span<const std::uint8_t>{}, m);
+    EXPECT_EQ(r.status, invalid);
+    EXPECT_EQ(r.reason, defect::start_line_bad);
+    EXPECT_EQ(m.message_size, 0u);
+}
+
 TEST(parser, octets_past_content_length_are_ignored) {
     const std::string bytes = std::string(invite) + "INVITE sip:extra SIP/2.0\r\n\r\n";
     message_view m;
