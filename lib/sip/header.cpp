@@ -143,6 +143,7 @@ header_reader::step header_reader::next(header_line& out) noexcept {
     // "not WSP", so a last line without LF ends at the datagram's end.
     const char* eol = _end;
     const char* search = _p;
+    bool folded = false;
     while (search < _end) {
         const auto* lf = static_cast<const char*>(std::memchr(search, '\n', _end - search));
         if (lf == nullptr) {
@@ -150,6 +151,7 @@ header_reader::step header_reader::next(header_line& out) noexcept {
         }
         if (lf + 1 < _end && (lf[1] == ' ' || lf[1] == '\t')) {
             search = lf + 1;
+            folded = true;
             continue;
         }
         eol = lf;
@@ -162,6 +164,7 @@ header_reader::step header_reader::next(header_line& out) noexcept {
     }
 
     out = header_line{};
+    out.folded = folded;
     // When the line ended at an LF, that LF (no token character) stops the name scan, so the
     // loop needs no bounds test; a last line without LF takes the bounded scan.
     const char* name_end = line;

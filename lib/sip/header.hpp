@@ -42,6 +42,7 @@ struct header_line {
     std::string_view value; // LWS-trimmed; a folded value keeps its CRLF + WSP inside
     header_kind kind = header_kind::other;
     bool well_formed = true; // false: no colon, or the name is not a token
+    bool folded = false;     // the line continued on another (RFC 3261 §7.3.1)
 };
 
 // Walks the header section starting at `begin`. Each header line ends at an LF that is not

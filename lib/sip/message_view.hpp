@@ -94,6 +94,10 @@ struct message_fields {
     std::string_view body;        // Content-Length octets (or the rest of the datagram)
     std::size_t message_size = 0; // start line to end of body; octets past it are ignored
 
+    // Some header line was folded: copied values may hold CRLF + WSP and need unfolding. A
+    // message without folds and without defects holds no CR or LF in any field a reply copies.
+    bool has_folded_lines = false;
+
     defect first_defect = defect::none;
 };
 

@@ -295,6 +295,7 @@ parse_result parse(std::string_view d, message_view& m) noexcept {
         const char* line_start = reader.position();
         const auto step = reader.next(line);
         if (step == header_reader::step::header) {
+            m.has_folded_lines |= line.folded;
             take_header(line, seen, m);
             continue;
         }

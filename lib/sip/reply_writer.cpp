@@ -14,7 +14,9 @@ namespace {
 
 class cursor {
 public:
-    explicit cursor(std::span<char> out) noexcept : _p(out.data()), _capacity(out.size()) {}
+    // `unfold`: strip CR and LF from copied field values (see put_field).
+    cursor(std::span<char> out, bool unfold) noexcept
+        : _p(out.data()), _capacity(out.size()), _unfold(unfold) {}
 
     void put(std::string_view s) noexcept {
         if (_size + s.size() <= _capacity) {
@@ -23,11 +25,12 @@ public:
         _size += s.size();
     }
 
-    // RFC 3261 §7.3.1: a fold is equivalent to its whitespace; copy without the CR and LF octets
-    // (inside a value they only occur in folds), so every reply header is one line.
-    void put_unfolded(std::string_view s) noexcept {
-        if (std::memchr(s.data(), '\n', s.size()) == nullptr
-            && std::memchr(s.data(), '\r', s.size()) == nullptr) {
+    // A field value copied from the request. RFC 3261 §7.3.1: a fold is equivalent to its
+    // whitespace, so when the request had folds (or defects, where a stray CR may sit in a field)
+    // the CR and LF octets are left out and every reply header is one line; otherwise the value
+    // holds neither and is copied as it is.
+    void put_field(std::string_view s) noexcept {
+        if (!_unfold) {
             put(s);
             return;
         }
@@ -52,7 +55,7 @@ public:
     void put_header(std::string_view name, std::string_view value) noexcept {
         put(name);
         put(": ");
-        put_unfolded(value);
+        put_field(value);
         put("\r\n");
     }
 
@@ -61,6 +64,7 @@ public:
 private:
     char* _p;
     std::size_t _capacity;
+    bool _unfold;
     std::size_t _size = 0;
 };
 
@@ -110,14 +114,14 @@ void put_top_via(cursor& c, const message_view& m, const reply_spec& spec) noexc
     c.put("Via: ");
     const char* p = v.data();
     for (std::size_t i = 0; i < n_edits; ++i) {
-        c.put_unfolded({p, static_cast<std::size_t>(edits[i].span.data() - p)});
+        c.put_field({p, static_cast<std::size_t>(edits[i].span.data() - p)});
         if (edits[i].is_rport) {
             c.put("rport=");
             c.put_uint(spec.source.port);
         }
         p = edits[i].span.data() + edits[i].span.size();
     }
-    c.put_unfolded({p, static_cast<std::size_t>(v.data() + v.size() - p)});
+    c.put_field({p, static_cast<std::size_t>(v.data() + v.size() - p)});
     // RFC 3261 §18.2.1 and RFC 3581 §4: received when sent-by is not the source, always with
     // rport; a received the request already carried is replaced (RFC 5118 §4.5).
     if (t.has_rport || !t.received_param.empty() || !sent_by_is_source(t, spec.source.address)) {
@@ -174,7 +178,7 @@ write_result
 write_reply(const message_view& m, const reply_spec& spec, std::span<char> out) noexcept {
     assert(spec.to_tag_key != nullptr);
     assert(spec.code >= 100 && spec.code <= 699);
-    cursor c(out);
+    cursor c(out, m.has_folded_lines || m.first_defect != defect::none);
     c.put("SIP/2.0 ");
     c.put_uint(spec.code);
     c.put(" ");
@@ -194,7 +198,7 @@ write_reply(const message_view& m, const reply_spec& spec, std::span<char> out) 
     }
     if (m.has_to) {
         c.put("To: ");
-        c.put_unfolded(m.to.value);
+        c.put_field(m.to.value);
         if (!m.to.has_tag) {
             const auto tag = make_to_tag(*spec.to_tag_key, m);
             c.put(";tag=");

@@ -10,14 +10,24 @@
 
 namespace sipredir::sip::scan {
 
-// RFC 3261 §25.1: LWS = [*WSP CRLF] 1*WSP. Inside a header value a CR or LF can only be part of
-// a fold (the parser splits lines at every LF not followed by WSP), so skipping CR, LF, SP and HT
-// together skips any run of LWS.
+// RFC 3261 §25.1: LWS = [*WSP CRLF] 1*WSP. A CR or LF counts only inside a fold (CRLF or a bare
+// LF, followed by SP or HT); a bare CR is not whitespace, so it cannot hide inside a field that
+// a reply copies.
 inline const char* skip_lws(const char* p, const char* end) noexcept {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
-        ++p;
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            ++p;
+        }
+        const char* fold = p;
+        if (fold < end && *fold == '\r') {
+            ++fold;
+        }
+        if (fold < end && *fold == '\n' && fold + 1 < end && (fold[1] == ' ' || fold[1] == '\t')) {
+            p = fold + 1;
+            continue;
+        }
+        return p;
     }
-    return p;
 }
 
 inline const char* skip_class(const char* p, const char* end, char_class cls) noexcept {

@@ -172,6 +172,13 @@ const field_case field_cases[] = {
         {"header_without_colon", "X", "NoColonHere", invalid, defect::header_line_bad},
         {"header_space_before_colon", "X", "X-Thing  \t: v", ok, defect::none},
         {"header_folded", "X", "X-Thing: a\r\n b\r\n\tc", ok, defect::none},
+        {"from_bare_cr_is_not_whitespace",
+         "From",
+         "From: <sip:a@b>\r;tag=1",
+         invalid,
+         defect::from_bad},
+        {"cseq_bare_cr_is_not_whitespace", "CSeq", "CSeq: 1\rINVITE", invalid, defect::cseq_bad},
+        {"cseq_folded_is_whitespace", "CSeq", "CSeq: 314159\r\n INVITE", ok, defect::none},
 };
 
 INSTANTIATE_TEST_SUITE_P(cases, field, ::testing::ValuesIn(field_cases), [](const auto& info) {
@@ -316,6 +323,17 @@ TEST(parser, quoted_display_name_with_escapes_and_nul) {
     );
     EXPECT_EQ(m.to.display_name, "\"a \\\" b \\\0 c\""sv);
     EXPECT_EQ(m.to.tag, "t1");
+}
+
+TEST(parser, folds_are_flagged_for_the_writer) {
+    message_view m;
+    ASSERT_EQ(parse_guarded(invite, m).status, ok);
+    EXPECT_FALSE(m.has_folded_lines);
+    ASSERT_EQ(
+            parse_guarded(with_header("To", "To: Bob\r\n <sip:bob@biloxi.example.com>"), m).status,
+            ok
+    );
+    EXPECT_TRUE(m.has_folded_lines);
 }
 
 TEST(parser, bare_lf_line_ends_are_accepted) {

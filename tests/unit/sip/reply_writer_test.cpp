@@ -32,6 +32,13 @@ std::string write(const message_view& m, const reply_spec& s) {
     return {out.data(), w.size};
 }
 
+std::string replaced(std::string_view from, std::string_view to) {
+    std::string s(request);
+    const std::size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.substr(0, at) + std::string(to) + s.substr(at + from.size());
+}
+
 TEST(reply_writer, reports_needed_size_and_writes_nothing_past_the_buffer) {
     message_view m;
     ASSERT_EQ(parse(request, m).status, parse_status::ok);
@@ -78,6 +85,22 @@ TEST(reply_writer, status_lines_of_every_code) {
     EXPECT_EQ(write(m, s).substr(0, 27), "SIP/2.0 400 Malformed Via\r\n");
 }
 
+TEST(reply_writer, bare_cr_in_a_copied_field_never_reaches_the_reply) {
+    // The From grammar rejects the CR (a 400), and the 400 copies From without it.
+    const std::string bytes =
+            replaced("From: <sip:a@example.com>;tag=1", "From: <sip:a@example.com>\r;tag=1");
+    message_view m;
+    ASSERT_EQ(parse(bytes, m).reason, defect::from_bad);
+    const std::string reply = write(m, spec_for(400));
+    for (std::size_t i = 0; i < reply.size(); ++i) {
+        if (reply[i] == '\r') {
+            ASSERT_LT(i + 1, reply.size());
+            EXPECT_EQ(reply[i + 1], '\n') << "bare CR at " << i << "\n" << reply;
+        }
+    }
+    EXPECT_NE(reply.find("From: <sip:a@example.com>;tag=1\r\n"), std::string::npos) << reply;
+}
+
 TEST(reply_writer, q_values_are_qvalue_grammar) {
     message_view m;
     parse(request, m);
@@ -110,13 +133,6 @@ TEST(reply_writer, received_only_when_source_differs_or_rport) {
     reply_spec other = spec_for(200);
     other.source.address = net::ip_address::v4(198, 18, 0, 3);
     EXPECT_NE(write(m, other).find(";branch=z9hG4bKw;received=198.18.0.3\r\n"), std::string::npos);
-}
-
-std::string replaced(std::string_view from, std::string_view to) {
-    std::string s(request);
-    const std::size_t at = s.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    return s.substr(0, at) + std::string(to) + s.substr(at + from.size());
 }
 
 TEST(reply_writer, to_tag_depends_on_call_id_from_tag_and_branch) {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The SIP microbenchmarks, Seastar-style: 7 repetitions of each, median / MAD / min / max ns per
+# operation, instructions per operation (callgrind, exact), allocations per operation, and each
+# operation as a ratio of medians against the memchr line walk over the same bytes, measured in
+# the same invocation.
+#   perf/run_micro.sh            # print the table
+#   perf/run_micro.sh --record   # and append it, with date, commit and machine, to RESULTS.md
+set -euo pipefail
+cd "$(dirname "$0")/.."
+record=${1:-}
+
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build perf/sip_bench perf/sip_ops >/dev/null
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+build/perf/sip_bench --benchmark_repetitions=7 --benchmark_min_time=0.5 \
+    --benchmark_format=json >"$out/bench.json" 2>/dev/null
+
+instructions() { # op message -> instructions per operation
+    local n=20000 base full
+    base=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null build/perf/sip_ops "$1" "$2" 0 2>&1 |
+        sed -n 's/.*Collected : //p')
+    full=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null build/perf/sip_ops "$1" "$2" $n 2>&1 |
+        sed -n 's/.*Collected : //p')
+    echo $(((full - base) / n))
+}
+for op in memchr parse write; do
+    for msg in invite options; do
+        echo "$op $msg $(instructions $op $msg)"
+    done
+done >"$out/instructions.txt"
+
+table=$(python3 - "$out/bench.json" "$out/instructions.txt" <<'PY'
+import json, sys
+bench = json.load(open(sys.argv[1]))
+instr = {}
+for line in open(sys.argv[2]):
+    op, msg, n = line.split()
+    instr[(op, msg)] = int(n)
+names = {"reference_memchr_lines": "memchr", "parse_message": "parse", "decide_and_write": "write"}
+stats = {}
+for b in bench["benchmarks"]:
+    if b.get("run_type") != "aggregate":
+        continue
+    base, arg = b["run_name"].split("/")
+    key = (names[base], "invite" if arg.endswith(":0") else "options")
+    stats.setdefault(key, {})[b["aggregate_name"]] = b
+    stats[key]["allocs"] = b.get("allocs/op", 0)
+msgs = {"invite": "INVITE 800 B", "options": "OPTIONS 260 B"}
+print("| operation | message | median ns | MAD | min | max | instr/op | allocs/op |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+for op in ("memchr", "parse", "write"):
+    for msg in ("invite", "options"):
+        s = stats[(op, msg)]
+        print(f"| {op} | {msgs[msg]} | {s['median']['cpu_time']:.1f} | {s['mad']['cpu_time']:.1f} "
+              f"| {s['min']['cpu_time']:.1f} | {s['max']['cpu_time']:.1f} | {instr[(op, msg)]} "
+              f"| {s['allocs']:g} |")
+print()
+print("| ratio of medians (vs memchr line walk, same bytes, same run) | INVITE | OPTIONS |")
+print("|---|---:|---:|")
+for op in ("parse", "write"):
+    r = [stats[(op, m)]["median"]["cpu_time"] / stats[("memchr", m)]["median"]["cpu_time"]
+         for m in ("invite", "options")]
+    print(f"| {op} / memchr | {r[0]:.2f} | {r[1]:.2f} |")
+ctx = bench["context"]
+print()
+print(f"{ctx['num_cpus']} CPUs at {ctx['mhz_per_cpu']} MHz, library build type "
+      f"{ctx.get('library_build_type', '?')}, caches "
+      + ", ".join(f"L{c['level']} {c['size'] // 1024} KiB" for c in ctx.get("caches", [])
+                  if c["type"] in ("Data", "Unified")))
+PY
+)
+echo "$table"
+if [ "$record" = "--record" ]; then
+    {
+        echo
+        echo "### $(date -u +%Y-%m-%d) · commit $(git rev-parse --short HEAD) · $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+        echo
+        echo "Command: \`perf/run_micro.sh --record\` (release build, -march=x86-64-v2)"
+        echo
+        echo "$table"
+    } >>perf/RESULTS.md
+    echo "appended to perf/RESULTS.md"
+fi
