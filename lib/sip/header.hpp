@@ -2,6 +2,8 @@
 // Header names (long and compact forms) and a reader that walks header lines, folds included.
 #pragma once
 
+#include "fields.hpp"
+
 #include <cstdint>
 #include <string_view>
 
@@ -72,5 +74,32 @@ struct found_header {
     bool found = false;
 };
 found_header find_header(std::string_view headers, header_kind kind) noexcept;
+
+// Second pass over list-valued headers (Contact, Route, Record-Route, Require, Supported, ...):
+// calls f(value) for every comma-separated element of every line of `kind`, in order, elements
+// LWS-trimmed, commas inside quotes and <> not splitting. Stops when f returns false. Returns
+// false when an element leaves a quote or '<' open.
+template <typename F>
+bool for_each_header_value(std::string_view headers, header_kind kind, F&& f) noexcept;
+
+template <typename F>
+bool for_each_header_value(std::string_view headers, header_kind kind, F&& f) noexcept {
+    header_reader reader(headers.data(), headers.data() + headers.size());
+    header_line line;
+    bool go_on = true;
+    while (go_on && reader.next(line) == header_reader::step::header) {
+        if (!line.well_formed || line.kind != kind) {
+            continue;
+        }
+        const bool closed = for_each_list_element(line.value, [&](std::string_view v) noexcept {
+            go_on = f(v);
+            return go_on;
+        });
+        if (!closed) {
+            return false;
+        }
+    }
+    return true;
+}
 
 } // namespace sipredir::sip

@@ -395,6 +395,33 @@ TEST(parser, second_pass_finds_compact_headers) {
     EXPECT_FALSE(find_header(m.headers, header_kind::refer_to).found);
 }
 
+TEST(parser, second_pass_walks_every_contact_and_route_value) {
+    const std::string bytes = with_header(
+            "Contact",
+            "Contact: \"Doe, J\" <sip:a@h1;x=1,2>;q=0.5, <sip:b@h2>\r\n"
+            "m: sip:c@h3\r\n"
+            "Route: <sip:p1;lr>,<sip:p2;lr>\r\nRoute: <sip:p3;lr>"
+    );
+    message_view m;
+    ASSERT_EQ(parse_guarded(bytes, m).status, ok);
+    std::vector<std::string_view> contacts;
+    EXPECT_TRUE(for_each_header_value(m.headers, header_kind::contact, [&](std::string_view v) {
+        contacts.push_back(v);
+        return true;
+    }));
+    ASSERT_EQ(contacts.size(), 3u);
+    EXPECT_EQ(contacts[0], "\"Doe, J\" <sip:a@h1;x=1,2>;q=0.5");
+    EXPECT_EQ(contacts[1], "<sip:b@h2>");
+    EXPECT_EQ(contacts[2], "sip:c@h3");
+    std::vector<std::string_view> routes;
+    for_each_header_value(m.headers, header_kind::route, [&](std::string_view v) {
+        routes.push_back(v);
+        return routes.size() < 2; // stops early
+    });
+    EXPECT_EQ(routes, (std::vector<std::string_view>{"<sip:p1;lr>", "<sip:p2;lr>"}));
+    EXPECT_EQ(m.first_route, "<sip:p1;lr>,<sip:p2;lr>");
+}
+
 TEST(parser, every_compact_form) {
     const struct {
         std::string_view name;
