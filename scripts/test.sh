@@ -103,10 +103,11 @@ else
 fi
 if command -v clang-format-16 >/dev/null; then
     mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
-    if clang-format-16 --dry-run -Werror "${sources[@]}" 2>&1 | head -20 | grep .; then
-        fail "clang-format-16: run clang-format-16 -i on the files above"
-    else
+    if style=$(clang-format-16 --dry-run -Werror "${sources[@]}" 2>&1); then
         pass "clang-format-16 clean (${#sources[@]} files)"
+    else
+        echo "$style" | head -20
+        fail "clang-format-16: run clang-format-16 -i on the files above"
     fi
 else
     fail "clang-format-16 missing"

@@ -5,13 +5,12 @@
 //   sip_ops {memchr|parse|write} {invite|options} N
 #include "messages.hpp"
 
-#include <sip/parser.hpp>
-#include <sip/reply_writer.hpp>
-#include <sip/verdict.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
+#include <sip/verdict.hpp>
 #include <string_view>
 
 using namespace sipredir;
@@ -19,8 +18,7 @@ using namespace sipredir::sip;
 
 namespace {
 
-template <typename T>
-void keep(const T& v) {
+template <typename T> void keep(const T& v) {
     asm volatile("" : : "r"(&v) : "memory");
 }
 
