@@ -3,6 +3,7 @@
 #include "header.hpp"
 
 #include "chars.hpp"
+#include "find.hpp"
 #include "scan.hpp"
 
 #include <cstring>
@@ -23,15 +24,34 @@ constexpr std::uint32_t name_key(std::string_view lower) {
     return name_key(lower.size(), lower.front(), lower.back());
 }
 
+template <typename Word> Word load(const char* p) noexcept {
+    Word w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
+// Both ends of `n` and `lower` as two overlapping words, n's bytes with bit 5 set.
+template <typename Word> bool ends_equal(std::string_view n, std::string_view lower) noexcept {
+    constexpr Word case_bits = static_cast<Word>(0x2020202020202020ULL);
+    const std::size_t last = n.size() - sizeof(Word);
+    return (load<Word>(n.data()) | case_bits) == load<Word>(lower.data())
+           && (load<Word>(n.data() + last) | case_bits) == load<Word>(lower.data() + last);
+}
+
 // `n` is a token (the reader checked it) of the same length as `lower`, which holds only a-z and
 // '-'. For such bytes c | 0x20 equals a lower-case letter only for that letter in either case,
-// and equals '-' only for '-' (0x0d, the other byte that would, is no token character).
+// and equals '-' only for '-' (0x0d, the other byte that would, is no token character). Two
+// overlapping word loads cover every length from 2 to 16 without a loop.
 header_kind confirm(std::string_view n, std::string_view lower, header_kind kind) noexcept {
-    unsigned diff = 0;
-    for (std::size_t i = 0; i < lower.size(); ++i) {
-        diff |= static_cast<unsigned char>(n[i] | 0x20) ^ static_cast<unsigned char>(lower[i]);
+    bool equal = false;
+    if (lower.size() >= 8) {
+        equal = lower.size() <= 16 && ends_equal<std::uint64_t>(n, lower);
+    } else if (lower.size() >= 4) {
+        equal = ends_equal<std::uint32_t>(n, lower);
+    } else {
+        equal = ends_equal<std::uint16_t>(n, lower);
     }
-    return diff == 0 ? kind : header_kind::other;
+    return equal ? kind : header_kind::other;
 }
 
 } // namespace
@@ -145,7 +165,7 @@ header_reader::step header_reader::next(header_line& out) noexcept {
     const char* search = _p;
     bool folded = false;
     while (search < _end) {
-        const auto* lf = static_cast<const char*>(std::memchr(search, '\n', _end - search));
+        const char* lf = find_byte(search, _end, '\n');
         if (lf == nullptr) {
             break;
         }

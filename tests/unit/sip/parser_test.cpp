@@ -447,6 +447,17 @@ TEST(parser, every_compact_form) {
             {"max-FORWARDS", header_kind::max_forwards},
             {"b", header_kind::other},
             {"Vias", header_kind::other},
+            // Same length, first and last letter as a known name, one byte off.
+            {"vXa", header_kind::other},
+            {"tO", header_kind::to},
+            {"Cxeq", header_kind::other},
+            {"Call_ID", header_kind::other},
+            {"Content-Lenxth", header_kind::other},
+            {"Content-Xength", header_kind::other},
+            {"content-encodinG", header_kind::content_encoding},
+            {"Content-Encodin9", header_kind::other},
+            {"Max.Forwards", header_kind::other},
+            {"Session-Expirxs", header_kind::other},
     };
     for (const auto& f : forms) {
         EXPECT_EQ(classify_header(f.name), f.kind) << f.name;
