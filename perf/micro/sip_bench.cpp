@@ -3,6 +3,7 @@
 // same run: a memchr walk over every line (the least a parser must do to find its headers).
 // perf/run_micro.sh runs it with repetitions and prints ratios of medians.
 #include "messages.hpp"
+#include "operations.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -61,14 +62,7 @@ void reference_memchr_lines(benchmark::State& state) {
     const std::string_view msg = message_for(state);
     const auto op = [msg] {
         benchmark::DoNotOptimize(msg.data());
-        const char* p = msg.data();
-        const char* const end = p + msg.size();
-        std::size_t lines = 0;
-        while (const void* lf = std::memchr(p, '\n', static_cast<std::size_t>(end - p))) {
-            p = static_cast<const char*>(lf) + 1;
-            ++lines;
-        }
-        benchmark::DoNotOptimize(lines);
+        benchmark::DoNotOptimize(memchr_lines(msg));
     };
     report_allocations(state, op);
     for (auto _ : state) {
@@ -102,20 +96,10 @@ void decide_and_write(benchmark::State& state) {
     const std::string_view msg = message_for(state);
     message_view m;
     parse(msg, m);
-    static const siphash_key key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-    static constexpr contact_entry contacts[] = {{"<sip:198.18.1.1:5060;transport=udp>"}};
-    const verdict_policy policy{.supported_option_tags = default_supported_option_tags};
     char out[2048];
     const auto op = [&] {
         benchmark::DoNotOptimize(m);
-        const verdict v = decide(m, policy);
-        reply_spec spec;
-        spec.code = v.code;
-        spec.contacts = contacts;
-        spec.source = {net::ip_address::v4(198, 18, 0, 3), 5060};
-        spec.to_tag_key = &key;
-        const write_result w = write_reply(m, spec, out);
-        benchmark::DoNotOptimize(w);
+        benchmark::DoNotOptimize(write_answer(m, out));
         benchmark::ClobberMemory();
     };
     report_allocations(state, op);
