@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Installs what is missing, builds, and runs every test: unit tests (release, -Werror), the same
-# under ASan+UBSan, bounded libFuzzer runs, and the tree's own rules. Ends with the line
+# under ASan+UBSan, the concurrency tests under TSan, bounded libFuzzer runs, and the tree's own
+# rules. Ends with the line
 # "N passed, N failed[, N skipped]" and exits non-zero on any failure.
 #   FUZZ_SECONDS=60 scripts/test.sh     # seconds for the SIP fuzz target (default 60)
 set -uo pipefail
@@ -66,6 +67,16 @@ if configure build-asan -Dwerror=false -Dbuildtype=debugoptimized -Db_sanitize=a
     tally_meson build-asan "unit (asan+ubsan)"
 else
     fail "sanitizer build"
+fi
+
+step "ThreadSanitizer build and concurrency tests"
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+if configure build-tsan -Dwerror=false -Dbuildtype=debugoptimized -Db_sanitize=thread \
+    -Db_lundef=false -Dbenchmarks=disabled -Ddpdk=disabled && ninja -C build-tsan; then
+    meson test -C build-tsan --suite concurrency --print-errorlogs
+    tally_meson build-tsan "concurrency (tsan)"
+else
+    fail "tsan build"
 fi
 
 step "libFuzzer targets (bounded)"

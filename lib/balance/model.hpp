@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// What the control plane knows about backends and pools: configuration and live facts.
+#pragma once
+
+#include <cstdint>
+#include <net/ip_address.hpp>
+#include <string>
+#include <vector>
+
+namespace sipredir::balance {
+
+// Counters, Contact slots and tables are indexed by a backend's slot: a number the control plane
+// gives each backend identity and keeps across reloads.
+inline constexpr std::size_t max_backends = 256;
+inline constexpr std::size_t max_contacts = 8;
+
+enum class backend_state : std::uint8_t {
+    up,
+    down,
+    draining, // no new redirects; existing calls finish
+    unknown,  // not probed yet, or its load figure is stale: usable, but without a load
+};
+
+enum class transport : std::uint8_t { udp, tcp, tls };
+
+enum class policy_kind : std::uint8_t {
+    least_load,   // seed 002: lowest utilisation; ties broken at random
+    proportional, // in proportion to spare capacity: least-load without herding
+    p2c,          // the lower of two random choices
+    sequence,     // seeds 001, 004: the first in order under its threshold
+    wrr,          // smooth weighted round robin
+    hash,         // consistent (Maglev) on a request key
+    random,
+};
+
+enum class hash_key : std::uint8_t { call_id, from_user, request_uri_user };
+
+struct backend_config {
+    std::string name;
+    net::ip_endpoint address;
+    transport proto = transport::udp;
+    std::uint32_t weight = 1;
+    std::uint32_t capacity = 100; // concurrent calls it is sized for
+    double threshold = 0.9;       // utilisation at which it counts as too busy
+};
+
+struct pool_config {
+    std::string name;
+    policy_kind policy = policy_kind::proportional;
+    hash_key key = hash_key::call_id;
+    std::vector<std::uint16_t> backends; // slots, in configured (sequence) order
+    std::uint32_t retry_after = 5;       // seconds, on the 503 when all are busy
+    std::uint8_t contacts = 1;           // Contacts per 302, 1..max_contacts
+};
+
+// The live facts of one backend, owned by the control thread.
+struct backend_facts {
+    backend_state state = backend_state::unknown;
+    double reported_calls = 0;                // from the last load report or probe
+    std::int64_t reported_at_ns = 0;          // when that report arrived
+    std::uint64_t redirects_since_report = 0; // folded from the workers' counters
+    double rtt_ms = 0;                        // EWMA of probe round trips
+};
+
+// "<sip:198.18.1.1:5060;transport=udp>", "<sip:[2001:db8::1]:5060;transport=tcp>"
+std::string render_contact(const net::ip_endpoint& address, transport proto);
+
+} // namespace sipredir::balance

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "policy.hpp"
+
+namespace sipredir::balance {
+namespace {
+
+// An index in [0, n) from 32 random bits, by multiply-shift (no division).
+std::size_t below(std::uint64_t random32, std::size_t n) noexcept {
+    return static_cast<std::size_t>(((random32 & 0xffffffffULL) * n) >> 32);
+}
+
+std::uint16_t first_pick(const pool_snapshot& p, const choice_inputs& in, bool& found) noexcept {
+    found = true;
+    switch (p.policy) {
+    case policy_kind::least_load:
+        if (p.least_ties > 0) {
+            return p.ranked[below(in.random, p.least_ties)];
+        }
+        break;
+    case policy_kind::proportional:
+        if (!p.spare.empty()) {
+            return p.spare.draw(in.random);
+        }
+        break;
+    case policy_kind::p2c: {
+        const std::size_t n = p.eligible.size();
+        if (n == 1) {
+            return p.eligible[0];
+        }
+        if (n > 1) {
+            const std::size_t a = below(in.random, n);
+            std::size_t b = below(in.random >> 32, n - 1);
+            b += b >= a; // a second, different one
+            const std::uint16_t x = p.eligible[a];
+            const std::uint16_t y = p.eligible[b];
+            return p.backends[y].load < p.backends[x].load ? y : x;
+        }
+        break;
+    }
+    case policy_kind::sequence:
+        if (!p.eligible.empty()) {
+            return p.eligible[0]; // eligible keeps the configured order
+        }
+        break;
+    case policy_kind::wrr:
+        if (p.wrr_cycle && !p.wrr_cycle->empty()) {
+            return (*p.wrr_cycle)[in.sequence % p.wrr_cycle->size()];
+        }
+        break;
+    case policy_kind::hash:
+        if (p.maglev && !p.maglev->empty()) {
+            return p.available[(*p.maglev)[in.key_hash % p.maglev->size()]];
+        }
+        break;
+    case policy_kind::random:
+        if (!p.available.empty()) {
+            return p.available[below(in.random, p.available.size())];
+        }
+        break;
+    }
+    found = false;
+    return 0;
+}
+
+bool contains(const selection& s, std::uint16_t i) noexcept {
+    for (std::uint8_t k = 0; k < s.count; ++k) {
+        if (s.picks[k] == i) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+selection choose(const pool_snapshot& p, const choice_inputs& in) noexcept {
+    selection s;
+    bool found = false;
+    const std::uint16_t first = first_pick(p, in, found);
+    if (!found) {
+        return s;
+    }
+    s.picks[s.count++] = first;
+    if (p.contacts <= 1) {
+        return s;
+    }
+    const auto& fallbacks = p.policy == policy_kind::sequence ? p.eligible : p.ranked;
+    for (std::uint16_t i : fallbacks) {
+        if (s.count == p.contacts) {
+            break;
+        }
+        if (!contains(s, i)) {
+            s.picks[s.count++] = i;
+        }
+    }
+    return s;
+}
+
+} // namespace sipredir::balance

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "snapshot.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace sipredir::balance {
+
+std::string render_contact(const net::ip_endpoint& address, transport proto) {
+    char ip[net::max_ip_text];
+    const std::size_t n = net::format_ip(address.address, ip);
+    std::string host(ip, n);
+    if (address.address.family == net::ip_family::v6) {
+        host = "[" + host + "]";
+    }
+    static constexpr const char* names[] = {"udp", "tcp", "tls"};
+    const bool tls = proto == transport::tls;
+    return std::string(tls ? "<sips:" : "<sip:") + host + ":" + std::to_string(address.port)
+           + ";transport=" + (tls ? "tcp" : names[static_cast<int>(proto)]) + ">";
+}
+
+namespace {
+
+// Same available backends, in the same order, with the same weights.
+bool same_membership(const pool_snapshot& a, const pool_snapshot& b) {
+    if (a.available.size() != b.available.size() || !a.maglev || !a.wrr_cycle) {
+        return false;
+    }
+    for (std::size_t k = 0; k < a.available.size(); ++k) {
+        const backend_view& x = a.backends[a.available[k]];
+        const backend_view& y = b.backends[b.available[k]];
+        if (a.available[k] != b.available[k] || x.slot != y.slot || x.weight != y.weight) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+double estimated_load(const backend_config& config, const backend_facts& facts) noexcept {
+    if (config.capacity == 0) {
+        return 1e9; // no capacity: never the least loaded
+    }
+    return (facts.reported_calls + static_cast<double>(facts.redirects_since_report))
+           / config.capacity;
+}
+
+pool_snapshot build_pool_snapshot(
+        const pool_config& pool,
+        std::span<const backend_config> configs,
+        std::span<const backend_facts> facts,
+        const pool_snapshot* previous
+) {
+    assert(pool.contacts >= 1 && pool.contacts <= max_contacts);
+    pool_snapshot s;
+    s.name = pool.name;
+    s.policy = pool.policy;
+    s.key = pool.key;
+    s.retry_after = pool.retry_after;
+    s.contacts = pool.contacts;
+    for (std::uint16_t slot : pool.backends) {
+        const backend_config& c = configs[slot];
+        const backend_facts& f = facts[slot];
+        backend_view b;
+        b.slot = slot;
+        b.state = f.state;
+        b.capacity = c.capacity;
+        b.weight = c.weight;
+        b.threshold = c.threshold;
+        b.load = estimated_load(c, f);
+        b.contact = render_contact(c.address, c.proto);
+        s.backends.push_back(std::move(b));
+    }
+    std::vector<double> spare(s.backends.size(), 0.0);
+    std::vector<std::uint32_t> weights(s.backends.size(), 0);
+    for (std::uint16_t i = 0; i < s.backends.size(); ++i) {
+        const backend_view& b = s.backends[i];
+        if (b.state == backend_state::down || b.state == backend_state::draining) {
+            continue;
+        }
+        s.available.push_back(i);
+        weights[i] = b.weight;
+        if (b.load < b.threshold) {
+            s.eligible.push_back(i);
+            // Spare capacity in calls: how many more it takes before its threshold.
+            spare[i] = (b.threshold - b.load) * b.capacity;
+        }
+    }
+    s.ranked = s.eligible;
+    std::stable_sort(s.ranked.begin(), s.ranked.end(), [&](std::uint16_t a, std::uint16_t b) {
+        return s.backends[a].load < s.backends[b].load;
+    });
+    while (s.least_ties < s.ranked.size()
+           && s.backends[s.ranked[s.least_ties]].load == s.backends[s.ranked[0]].load) {
+        ++s.least_ties;
+    }
+    s.spare = build_alias_table(spare);
+
+    if (previous != nullptr && same_membership(*previous, s)) {
+        s.wrr_cycle = previous->wrr_cycle;
+        s.maglev = previous->maglev;
+        return s;
+    }
+    std::vector<std::uint32_t> available_weights;
+    std::vector<std::uint64_t> ids;
+    for (std::uint16_t i : s.available) {
+        available_weights.push_back(weights[i]);
+        // Maglev over the backends' slots, a stable identity: the table then moves only the
+        // share of a backend that leaves.
+        ids.push_back(s.backends[i].slot);
+    }
+    auto cycle = std::make_shared<std::vector<std::uint16_t>>();
+    for (std::uint16_t c : build_swrr_cycle(available_weights)) {
+        cycle->push_back(s.available[c]);
+    }
+    s.wrr_cycle = std::move(cycle);
+    s.maglev =
+            std::make_shared<const std::vector<std::uint16_t>>(build_maglev_table(ids, maglev_size)
+            );
+    return s;
+}
+
+} // namespace sipredir::balance

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// An immutable picture of every pool, built whole by the control thread and published with one
+// pointer store: workers only read it, so every precomputation (ranking, tables, Contact bytes)
+// happens here, off the fast path.
+#pragma once
+
+#include "model.hpp"
+#include "tables.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipredir::balance {
+
+struct backend_view {
+    std::uint16_t slot = 0;
+    backend_state state = backend_state::unknown;
+    std::uint32_t capacity = 0;
+    std::uint32_t weight = 0;
+    double threshold = 0;
+    double load = 0;     // estimated utilisation: (reported calls + redirects since) / capacity
+    std::string contact; // rendered Contact value, with brackets
+};
+
+struct pool_snapshot {
+    std::string name;
+    policy_kind policy = policy_kind::proportional;
+    hash_key key = hash_key::call_id;
+    std::uint32_t retry_after = 0;
+    std::uint8_t contacts = 1;
+    std::vector<backend_view> backends; // configured order; every index below points here
+
+    // Neither down nor draining: what load-agnostic policies (wrr, hash, random) choose from.
+    std::vector<std::uint16_t> available;
+    // Available and under threshold: what load-aware policies choose from, configured order.
+    std::vector<std::uint16_t> eligible;
+    // `eligible` by ascending load (configured order among equals), and how many share the
+    // lowest load: least-load is one draw among the first `least_ties`.
+    std::vector<std::uint16_t> ranked;
+    std::uint16_t least_ties = 0;
+    alias_table spare; // proportional: eligible, weighted by spare capacity
+    // Tables that depend only on which backends are available and their weights, shared with
+    // the previous snapshot when those did not change (the Maglev table is 32 KiB). Only the
+    // control thread copies or frees these pointers; workers read through them.
+    std::shared_ptr<const std::vector<std::uint16_t>> wrr_cycle; // available, by weight
+    std::shared_ptr<const std::vector<std::uint16_t>> maglev;    // entries index `available`
+};
+
+struct table_snapshot {
+    std::uint64_t generation = 0;
+    std::vector<pool_snapshot> pools;
+
+    const pool_snapshot* find(std::string_view name) const noexcept {
+        for (const auto& p : pools) {
+            if (p.name == name) {
+                return &p;
+            }
+        }
+        return nullptr;
+    }
+};
+
+// Utilisation the policies see: what the backend last reported plus every redirect issued to it
+// since (each becomes a call there), over its capacity.
+double estimated_load(const backend_config& config, const backend_facts& facts) noexcept;
+
+// Maglev table size: a prime about 160 entries per backend at 100 backends.
+inline constexpr std::size_t maglev_size = 16381;
+
+// Builds one pool. `configs` and `facts` are indexed by slot; contacts are rendered here.
+// `previous`, the same pool in the last snapshot if any, lends its wrr and Maglev tables when
+// the available backends and their weights are unchanged.
+pool_snapshot build_pool_snapshot(
+        const pool_config& pool,
+        std::span<const backend_config> configs,
+        std::span<const backend_facts> facts,
+        const pool_snapshot* previous = nullptr
+);
+
+} // namespace sipredir::balance

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Each policy on small, hand-checkable pools: inputs -> chosen backend or 503.
+#include <gtest/gtest.h>
+
+#include <balance/policy.hpp>
+#include <balance/redirect_counters.hpp>
+#include <cmath>
+#include <map>
+#include <string>
+
+namespace sipredir::balance {
+namespace {
+
+struct backend_spec {
+    double load = 0; // utilisation reported
+    backend_state state = backend_state::up;
+    double threshold = 0.9;
+    std::uint32_t weight = 1;
+    std::uint32_t capacity = 100;
+};
+
+pool_snapshot
+make_pool(policy_kind policy, const std::vector<backend_spec>& specs, std::uint8_t contacts = 1) {
+    std::vector<backend_config> configs;
+    std::vector<backend_facts> facts;
+    pool_config pool;
+    pool.name = "p";
+    pool.policy = policy;
+    pool.contacts = contacts;
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+        backend_config c;
+        c.name = "b";
+        c.name += std::to_string(i);
+        c.address = {net::ip_address::v4(198, 18, 1, static_cast<std::uint8_t>(i + 1)), 5060};
+        c.capacity = specs[i].capacity;
+        c.threshold = specs[i].threshold;
+        c.weight = specs[i].weight;
+        configs.push_back(c);
+        backend_facts f;
+        f.state = specs[i].state;
+        f.reported_calls = specs[i].load * specs[i].capacity;
+        facts.push_back(f);
+        pool.backends.push_back(static_cast<std::uint16_t>(i));
+    }
+    return build_pool_snapshot(pool, configs, facts);
+}
+
+int pick(
+        const pool_snapshot& p,
+        std::uint64_t random = 0,
+        std::uint64_t key = 0,
+        std::uint64_t seq = 0
+) {
+    const selection s = choose(p, {random, key, seq});
+    return s.count == 0 ? -1 : s.picks[0]; // -1: 503
+}
+
+using enum backend_state;
+
+struct policy_case {
+    const char* name;
+    policy_kind policy;
+    std::vector<backend_spec> backends;
+    int expected; // index, or -1 for 503
+};
+
+class policy_table : public ::testing::TestWithParam<policy_case> {};
+
+TEST_P(policy_table, chooses) {
+    const policy_case& c = GetParam();
+    const pool_snapshot p = make_pool(c.policy, c.backends);
+    // Any random bits give the same answer in these cases.
+    for (std::uint64_t r : {0ULL, 1ULL, 0x123456789abcdefULL, ~0ULL}) {
+        EXPECT_EQ(pick(p, r, r, r), c.expected) << "random " << r;
+    }
+}
+
+using enum policy_kind;
+const policy_case cases[] = {
+        {"least_load_lowest", least_load, {{0.5}, {0.2}, {0.7}}, 1},
+        {"least_load_one_backend", least_load, {{0.3}}, 0},
+        {"least_load_skips_down", least_load, {{0.5}, {0.1, down}, {0.7}}, 0},
+        {"least_load_skips_draining", least_load, {{0.5}, {0.1, draining}}, 0},
+        {"least_load_unknown_is_usable", least_load, {{0.5}, {0.0, unknown}}, 1},
+        {"least_load_all_down", least_load, {{0.1, down}, {0.2, draining}}, -1},
+        {"least_load_at_threshold_is_busy", least_load, {{0.9}, {0.95}}, -1},
+        {"least_load_just_under_threshold", least_load, {{0.9}, {0.899}}, 1},
+        {"least_load_relative_to_capacity",
+         least_load,
+         {{0.5, up, 0.9, 1, 1000}, {0.4, up, 0.9, 1, 10}},
+         1},
+        {"sequence_first_under_threshold", sequence, {{0.95}, {0.5}, {0.1}}, 1},
+        {"sequence_first_when_all_fine", sequence, {{0.5}, {0.1}}, 0},
+        {"sequence_all_busy_503", sequence, {{0.95}, {0.9}, {1.5}}, -1},
+        {"sequence_skips_down", sequence, {{0.1, down}, {0.8}}, 1},
+        {"sequence_per_backend_threshold", sequence, {{0.6, up, 0.5}, {0.7, up, 0.8}}, 1},
+        {"proportional_only_one_has_spare", proportional, {{0.95}, {0.5}, {0.9}}, 1},
+        {"proportional_all_busy", proportional, {{0.95}, {0.9}}, -1},
+        {"p2c_one_eligible", p2c, {{0.95}, {0.3}}, 1},
+        {"p2c_two_takes_lower", p2c, {{0.6}, {0.3}}, 1},
+        {"p2c_none", p2c, {{0.1, down}}, -1},
+        {"wrr_skips_zero_weight", wrr, {{0.1, up, 0.9, 0}, {0.1, up, 0.9, 3}}, 1},
+        {"wrr_ignores_load", wrr, {{5.0, up, 0.9, 1}}, 0},
+        {"wrr_all_down", wrr, {{0.1, down}}, -1},
+        {"random_single_available", random, {{0.1, down}, {0.99}}, 1},
+        {"hash_single_available", hash, {{0.1, draining}, {0.2}}, 1},
+        {"hash_none", hash, {}, -1},
+};
+
+INSTANTIATE_TEST_SUITE_P(cases, policy_table, ::testing::ValuesIn(cases), [](const auto& info) {
+    return std::string(info.param.name);
+});
+
+TEST(policy, least_load_breaks_ties_at_random) {
+    const pool_snapshot p = make_pool(least_load, {{0.5}, {0.2}, {0.7}, {0.2}});
+    std::map<int, int> seen;
+    xorshift64 rng(7);
+    for (int i = 0; i < 10'000; ++i) {
+        ++seen[pick(p, rng.next())];
+    }
+    EXPECT_EQ(seen.size(), 2u);
+    EXPECT_NEAR(seen[1], 5000, 300);
+    EXPECT_NEAR(seen[3], 5000, 300);
+}
+
+TEST(policy, redirects_since_report_raise_the_estimate) {
+    std::vector<backend_config> configs(2);
+    configs[0].capacity = configs[1].capacity = 100;
+    std::vector<backend_facts> facts(2);
+    facts[0].state = facts[1].state = up;
+    take_report(facts[0], 20, 0); // 0.20
+    take_report(facts[1], 30, 0); // 0.30
+    pool_config pool;
+    pool.policy = least_load;
+    pool.backends = {0, 1};
+    EXPECT_EQ(pick(build_pool_snapshot(pool, configs, facts)), 0);
+    const std::vector<std::uint64_t> delta = {15, 0}; // backend 0 got 15 redirects: 0.35
+    fold_redirects(facts, delta);
+    EXPECT_EQ(pick(build_pool_snapshot(pool, configs, facts)), 1);
+    take_report(facts[0], 25, 1); // the report now includes them
+    EXPECT_EQ(facts[0].redirects_since_report, 0u);
+    EXPECT_EQ(pick(build_pool_snapshot(pool, configs, facts)), 0);
+}
+
+TEST(policy, multi_contact_fills_by_load_with_distinct_backends) {
+    const pool_snapshot p = make_pool(least_load, {{0.5}, {0.2}, {0.7}, {0.95}}, 3);
+    const selection s = choose(p, {});
+    ASSERT_EQ(s.count, 3);
+    EXPECT_EQ(s.picks[0], 1);
+    EXPECT_EQ(s.picks[1], 0);
+    EXPECT_EQ(s.picks[2], 2); // 3 is over its threshold
+    const pool_snapshot two = make_pool(least_load, {{0.5}, {0.2}}, 4);
+    EXPECT_EQ(choose(two, {}).count, 2) << "no more Contacts than eligible backends";
+}
+
+TEST(policy, multi_contact_sequence_keeps_configured_order) {
+    const pool_snapshot p = make_pool(sequence, {{0.95}, {0.6}, {0.1}, {0.3}}, 3);
+    const selection s = choose(p, {});
+    ASSERT_EQ(s.count, 3);
+    EXPECT_EQ(s.picks[0], 1);
+    EXPECT_EQ(s.picks[1], 2);
+    EXPECT_EQ(s.picks[2], 3);
+}
+
+TEST(policy, contact_q_values_descend) {
+    EXPECT_EQ(contact_q(0, 1), 1000);
+    EXPECT_EQ(contact_q(0, 3), 1000);
+    EXPECT_EQ(contact_q(1, 3), 666);
+    EXPECT_EQ(contact_q(2, 3), 333);
+    EXPECT_GT(contact_q(7, 8), 0);
+}
+
+double chi_square(const std::map<int, int>& seen, const std::vector<double>& p, double n) {
+    double x = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const double e = p[i] * n;
+        const auto it = seen.find(static_cast<int>(i));
+        const double o = it == seen.end() ? 0 : it->second;
+        x += (o - e) * (o - e) / e;
+    }
+    return x;
+}
+
+TEST(policy, wrr_distribution_is_exact_over_cycles) {
+    const pool_snapshot p = make_pool(wrr, {{0, up, 0.9, 5}, {0, up, 0.9, 3}, {0, up, 0.9, 2}});
+    std::map<int, int> seen;
+    constexpr int draws = 1'000'000;
+    for (std::uint64_t i = 0; i < draws; ++i) {
+        ++seen[pick(p, 0, 0, i)];
+    }
+    // 10-entry cycle, 10^6 draws: exactly 50 %, 30 %, 20 %; chi-square 0.
+    EXPECT_EQ(seen[0], 500'000);
+    EXPECT_EQ(seen[1], 300'000);
+    EXPECT_EQ(seen[2], 200'000);
+}
+
+TEST(policy, proportional_follows_spare_capacity) {
+    // Spare to threshold 0.9: 0.8, 0.4, 0.2 of 100 calls -> 4 : 2 : 1.
+    const pool_snapshot p = make_pool(proportional, {{0.1}, {0.5}, {0.7}});
+    std::map<int, int> seen;
+    xorshift64 rng(11);
+    constexpr int draws = 1'000'000;
+    for (int i = 0; i < draws; ++i) {
+        ++seen[pick(p, rng.next())];
+    }
+    EXPECT_LT(chi_square(seen, {4.0 / 7, 2.0 / 7, 1.0 / 7}, draws), 13.82); // 2 dof, 0.1 %
+}
+
+TEST(policy, hash_is_deterministic_and_moves_only_the_removed_share) {
+    constexpr int n = 10;
+    std::vector<backend_spec> all(n);
+    const pool_snapshot before = make_pool(hash, all);
+    std::vector<backend_spec> one_down = all;
+    one_down[4].state = down;
+    const pool_snapshot after = make_pool(hash, one_down);
+    xorshift64 rng(5);
+    int moved = 0;
+    constexpr int keys = 100'000;
+    for (int i = 0; i < keys; ++i) {
+        const std::uint64_t key = rng.next();
+        const int a = pick(before, 0, key);
+        EXPECT_EQ(pick(before, 12345, key), a) << "same key, same backend";
+        const int b = pick(after, 0, key);
+        EXPECT_NE(b, 4);
+        moved += a != b;
+    }
+    EXPECT_LE(static_cast<double>(moved) / keys, 1.0 / n + 0.01);
+}
+
+TEST(policy, tables_are_shared_when_membership_is_unchanged) {
+    std::vector<backend_config> configs(3);
+    std::vector<backend_facts> facts(3);
+    for (auto& f : facts) {
+        f.state = up;
+    }
+    pool_config pool;
+    pool.policy = hash;
+    pool.backends = {0, 1, 2};
+    const pool_snapshot first = build_pool_snapshot(pool, configs, facts);
+    facts[1].reported_calls = 50; // load changed: tables stay
+    const pool_snapshot second = build_pool_snapshot(pool, configs, facts, &first);
+    EXPECT_EQ(second.maglev.get(), first.maglev.get());
+    facts[2].state = down; // membership changed: rebuilt
+    const pool_snapshot third = build_pool_snapshot(pool, configs, facts, &second);
+    EXPECT_NE(third.maglev.get(), second.maglev.get());
+    EXPECT_EQ(third.available.size(), 2u);
+}
+
+TEST(contact, rendered_for_ipv4_ipv6_and_tls) {
+    EXPECT_EQ(
+            render_contact({net::ip_address::v4(198, 18, 1, 1), 5060}, transport::udp),
+            "<sip:198.18.1.1:5060;transport=udp>"
+    );
+    net::ip_endpoint v6;
+    net::parse_ip("2001:db8::1:3", v6.address);
+    v6.port = 5062;
+    EXPECT_EQ(render_contact(v6, transport::tcp), "<sip:[2001:db8::1:3]:5062;transport=tcp>");
+    EXPECT_EQ(
+            render_contact({net::ip_address::v4(198, 18, 1, 2), 5061}, transport::tls),
+            "<sips:198.18.1.2:5061;transport=tcp>"
+    );
+}
+
+} // namespace
+} // namespace sipredir::balance
