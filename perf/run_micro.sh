@@ -11,12 +11,14 @@ cd "$(dirname "$0")/.."
 record=${1:-}
 
 [ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build perf/sip_bench perf/sip_ops >/dev/null
+ninja -C build perf/sip_bench perf/sip_ops perf/balance_bench >/dev/null
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 build/perf/sip_bench --benchmark_repetitions=7 --benchmark_min_time=0.5 \
     --benchmark_format=json >"$out/bench.json" 2>/dev/null
+build/perf/balance_bench --benchmark_repetitions=7 --benchmark_min_time=0.3 \
+    --benchmark_format=json >"$out/balance.json" 2>/dev/null
 
 instructions() { # op message -> instructions per operation
     local n=20000 base full
@@ -72,6 +74,28 @@ print(f"{ctx['num_cpus']} CPUs at {ctx['mhz_per_cpu']} MHz, library build type "
                   if c["type"] in ("Data", "Unified")))
 PY
 )
+balance=$(python3 - "$out/balance.json" <<'PY'
+import json, sys
+bench = json.load(open(sys.argv[1]))
+policies = ["least-load", "proportional", "p2c", "sequence", "wrr", "hash", "random"]
+stats = {}
+for b in bench["benchmarks"]:
+    if b.get("run_type") == "aggregate":
+        stats.setdefault(b["run_name"], {})[b["aggregate_name"]] = b["cpu_time"]
+ref = stats["reference_random_index"]
+print("| choice (10 backends, incl. snapshot and Contact loads) | median ns | MAD | min | max | / reference |")
+print("|---|---:|---:|---:|---:|---:|")
+print(f"| reference: random draw + index + Contact load | {ref['median']:.2f} | {ref['mad']:.2f} "
+      f"| {ref['min']:.2f} | {ref['max']:.2f} | 1.00 |")
+for i, name in enumerate(policies):
+    s = stats[f"choose_policy/policy:{i}"]
+    print(f"| {name} | {s['median']:.2f} | {s['mad']:.2f} | {s['min']:.2f} | {s['max']:.2f} "
+          f"| {s['median'] / ref['median']:.2f} |")
+PY
+)
+table="$table
+
+$balance"
 echo "$table"
 if [ "$record" = "--record" ]; then
     {

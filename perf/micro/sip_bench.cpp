@@ -4,6 +4,7 @@
 // perf/run_micro.sh runs it with repetitions and prints ratios of medians.
 #include "messages.hpp"
 #include "operations.hpp"
+#include "statistics.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -108,29 +109,9 @@ void decide_and_write(benchmark::State& state) {
     }
 }
 
-double min_of(const std::vector<double>& v) {
-    return *std::min_element(v.begin(), v.end());
-}
-double max_of(const std::vector<double>& v) {
-    return *std::max_element(v.begin(), v.end());
-}
-double median_of(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-double mad_of(const std::vector<double>& v) {
-    const double m = median_of(v);
-    std::vector<double> d;
-    for (double x : v) {
-        d.push_back(std::abs(x - m));
-    }
-    return median_of(d);
-}
-
 void configure(benchmark::internal::Benchmark* b) {
     b->ArgName("options")->Arg(0)->Arg(1);
-    b->ComputeStatistics("min", min_of)->ComputeStatistics("max", max_of);
-    b->ComputeStatistics("mad", mad_of);
+    add_statistics(b);
 }
 
 BENCHMARK(reference_memchr_lines)->Apply(configure);
