@@ -12,7 +12,7 @@ packages=(
     # tests and benchmarks
     googletest libgtest-dev libbenchmark-dev libclang-rt-14-dev libfuzzer-14-dev
     # lab: callers and backends, captures, namespaces
-    sip-tester tshark iproute2 valgrind python3
+    sip-tester tshark iproute2 valgrind python3 python3-matplotlib
     # style
     clang-format-16
 )

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// A discrete-event model of callers, the redirect appliance and backend proxies, driving the real
+// lib/balance snapshot builder and policies (as Katran's simulator runs the production code).
+#pragma once
+
+#include <balance/policy.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sipredir::sim {
+
+struct scenario {
+    balance::policy_kind policy = balance::policy_kind::proportional;
+    bool fold_redirects = true; // false: "naive" — the estimate moves only with reports
+    std::string label;
+
+    double duration_s = 900;
+    double warmup_s = 60;
+    double offered = 0.9;             // of the backends' total capacity
+    bool bursty = false;              // on/off modulated Poisson: 3x rate 25 % of the time
+    double mean_holding_s = 30;       // call duration
+    double report_interval_s = 1;     // backends report their load this often
+    double report_delay_s = 0.05;     // and it arrives this late
+    double publish_interval_s = 0.01; // control folds redirect counts and publishes
+    double probe_interval_s = 0.5;
+    double probe_loss = 0.05;    // probability that a probe or its reply is lost
+    int probe_failures_down = 2; // consecutive failures that take a backend down
+    double base_setup_ms = 20;   // setup delay of an idle backend
+    double threshold = 0.9;
+    std::vector<std::uint32_t> capacities = {40, 60, 80, 80, 100, 120, 120, 150, 200, 250};
+    int dies = 3; // this backend stops answering at die_at_s
+    double die_at_s = 450;
+    int slows = 7; // this backend's capacity halves at slow_at_s
+    double slow_at_s = 650;
+    std::uint64_t seed = 1;
+};
+
+struct result {
+    std::string label;
+    std::uint64_t arrivals = 0;
+    std::uint64_t accepted = 0;
+    std::uint64_t rejected_all_busy = 0;   // the appliance answered 503
+    std::uint64_t rejected_by_backend = 0; // the backend was full (503 from it)
+    std::uint64_t failed_dead = 0;         // sent to a backend that had died
+    // Utilisation is active calls over the capacity a backend has at that moment (a slowed one
+    // has half); dead backends are left out. "Steady" runs from warm-up to the first event.
+    double max_over_mean = 0;         // of each backend's time-averaged utilisation, steady
+    double instant_max_over_mean = 0; // per-second max/mean, averaged over steady seconds
+    double peak_utilisation = 0;      // highest per-second utilisation of any backend, steady
+    double time_unbalanced = 0; // share of seconds after warm-up: one >= threshold, one < 50 %
+    double setup_p50_ms = 0;
+    double setup_p99_ms = 0;
+    std::vector<double> mean_utilisation; // per backend, steady window
+    // Samples for the plots: one row per second, utilisation of each backend.
+    std::vector<double> sample_times;
+    std::vector<std::vector<double>> samples;
+    std::vector<double> setup_ms; // every accepted call's setup delay
+};
+
+result run(const scenario& s);
+
+} // namespace sipredir::sim

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Reproduces docs/balancing.md's tables and plots: builds the simulator, runs three scenarios
+# (fresh estimate, stale estimate, bursty arrivals) at a carrier's call rate, and draws the PNGs
+# into docs/img/. Deterministic: the same seed gives the same numbers on every machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build perf/sim/sim >/dev/null
+mkdir -p docs/img
+for scenario in "fresh:--publish-ms 10" "stale:--publish-ms 250" "bursty:--publish-ms 10 --bursty"; do
+    name=${scenario%%:*}
+    args=${scenario#*:}
+    out=build/perf/sim/out/$name
+    rm -rf "$out"
+    echo "### $name: sim --scale 20 $args"
+    echo
+    # shellcheck disable=SC2086
+    build/perf/sim/sim --scale 20 $args --out "$out"
+    echo
+    # Debian's interpreter, which python3-matplotlib installs into (a pyenv python3 on PATH
+    # would not see it).
+    /usr/bin/python3 perf/sim/plot.py "$out" "docs/img/sim_$name"
+done
+echo "plots: docs/img/sim_{fresh,stale,bursty}_{utilisation,setup_delay,rejected}.png"

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Runs every policy through the same seeded scenario and prints how each balances.
+//   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--out DIR] [--check]
+// --out writes utilisation and setup-delay CSVs for perf/sim/plot.py; --check exits non-zero
+// when a scenario loses a call from its accounting (the smoke test in scripts/test.sh).
+#include "model.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using namespace sipredir;
+using balance::policy_kind;
+
+int main(int argc, char** argv) {
+    sim::scenario base;
+    std::string out_dir;
+    bool check = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--duration" && i + 1 < argc) {
+            base.duration_s = std::atof(argv[++i]);
+        } else if (arg == "--scale" && i + 1 < argc) {
+            // Capacities (and so the call rate) times K, utilisation unchanged.
+            const auto k = static_cast<std::uint32_t>(std::atoi(argv[++i]));
+            for (auto& c : base.capacities) {
+                c *= k;
+            }
+        } else if (arg == "--publish-ms" && i + 1 < argc) {
+            base.publish_interval_s = std::atof(argv[++i]) / 1000;
+        } else if (arg == "--bursty") {
+            base.bursty = true;
+        } else if (arg == "--out" && i + 1 < argc) {
+            out_dir = argv[++i];
+        } else if (arg == "--check") {
+            check = true;
+        } else {
+            std::fprintf(
+                    stderr,
+                    "usage: %s [--duration S] [--scale K] [--publish-ms M] [--bursty] [--out DIR] "
+                    "[--check]\n",
+                    argv[0]
+            );
+            return 2;
+        }
+    }
+    // Events scale with the run: a shorter run keeps the death and the slow-down inside it.
+    base.die_at_s = base.duration_s * 0.5;
+    base.slow_at_s = base.duration_s * 0.72;
+
+    struct variant {
+        const char* label;
+        policy_kind policy;
+        bool fold;
+    };
+    const variant variants[] = {
+            {"least-load-naive", policy_kind::least_load, false},
+            {"least-load", policy_kind::least_load, true},
+            {"proportional", policy_kind::proportional, true},
+            {"p2c", policy_kind::p2c, true},
+            {"sequence", policy_kind::sequence, true},
+            {"wrr", policy_kind::wrr, true},
+            {"hash", policy_kind::hash, true},
+            {"random", policy_kind::random, true},
+    };
+
+    if (!out_dir.empty()) {
+        std::filesystem::create_directories(out_dir);
+    }
+    double total = 0;
+    for (auto c : base.capacities) {
+        total += c;
+    }
+    std::printf(
+            "%.0f calls/s, snapshot every %.0f ms, ",
+            base.offered * total / base.mean_holding_s,
+            base.publish_interval_s * 1000
+    );
+    std::printf(
+            "%s arrivals, %.0f %% offered load, %zu backends, reports every %.1f s "
+            "(+%.0f ms), backend %d dies at %.0f s, backend %d halves at %.0f s\n\n",
+            base.bursty ? "bursty" : "Poisson",
+            base.offered * 100,
+            base.capacities.size(),
+            base.report_interval_s,
+            base.report_delay_s * 1000,
+            base.dies,
+            base.die_at_s,
+            base.slows,
+            base.slow_at_s
+    );
+    std::printf("| policy | max/mean, averaged util | max/mean, per second | peak util | time "
+                "unbalanced | setup p50 / p99 ms | rejected: appliance / backend / dead |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+    int failures = 0;
+    for (const variant& v : variants) {
+        sim::scenario s = base;
+        s.label = v.label;
+        s.policy = v.policy;
+        s.fold_redirects = v.fold;
+        const sim::result r = sim::run(s);
+        const double a = static_cast<double>(r.arrivals);
+        std::printf(
+                "| %s | %.3f | %.3f | %.0f %% | %.1f %% | %.0f / %.0f | %.2f %% / %.2f %% / %.2f "
+                "%% "
+                "|\n",
+                v.label,
+                r.max_over_mean,
+                r.instant_max_over_mean,
+                100 * r.peak_utilisation,
+                100 * r.time_unbalanced,
+                r.setup_p50_ms,
+                r.setup_p99_ms,
+                100 * r.rejected_all_busy / a,
+                100 * r.rejected_by_backend / a,
+                100 * r.failed_dead / a
+        );
+        const std::uint64_t accounted =
+                r.accepted + r.rejected_all_busy + r.rejected_by_backend + r.failed_dead;
+        if (check && (r.arrivals == 0 || accounted != r.arrivals)) {
+            std::fprintf(
+                    stderr,
+                    "%s: %llu arrivals, %llu accounted for\n",
+                    v.label,
+                    static_cast<unsigned long long>(r.arrivals),
+                    static_cast<unsigned long long>(accounted)
+            );
+            ++failures;
+        }
+        if (!out_dir.empty()) {
+            std::ofstream u(out_dir + "/utilisation_" + v.label + ".csv");
+            u << "t";
+            for (std::size_t b = 0; b < base.capacities.size(); ++b) {
+                u << ",b" << b << "_cap" << base.capacities[b];
+            }
+            u << "\n";
+            for (std::size_t k = 0; k < r.samples.size(); ++k) {
+                u << r.sample_times[k];
+                for (double x : r.samples[k]) {
+                    u << "," << x;
+                }
+                u << "\n";
+            }
+            std::ofstream d(out_dir + "/setup_" + v.label + ".csv");
+            for (double ms : r.setup_ms) {
+                d << ms << "\n";
+            }
+            std::ofstream sum(out_dir + "/summary.csv", std::ios::app);
+            sum << v.label << "," << r.max_over_mean << "," << r.instant_max_over_mean << ","
+                << r.peak_utilisation << "," << r.time_unbalanced << "," << r.setup_p50_ms << ","
+                << r.setup_p99_ms << ","
+                << (r.rejected_all_busy + r.rejected_by_backend + r.failed_dead) / a << "\n";
+        }
+    }
+    return failures == 0 ? 0 : 1;
+}
