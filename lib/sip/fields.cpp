@@ -7,12 +7,9 @@
 namespace sipredir::sip {
 namespace {
 
+using scan::between;
 using scan::skip_class;
 using scan::skip_lws;
-
-std::string_view between(const char* b, const char* e) noexcept {
-    return {b, static_cast<std::size_t>(e - b)};
-}
 
 // "[" IPv6 "]" starting at p; returns the position after ']' or nullptr.
 const char* skip_ipv6_reference(const char* p, const char* end) noexcept {

@@ -30,6 +30,11 @@ inline const char* skip_lws(const char* p, const char* end) noexcept {
     }
 }
 
+// The view from b up to e (e >= b, both in one buffer).
+inline std::string_view between(const char* b, const char* e) noexcept {
+    return {b, static_cast<std::size_t>(e - b)};
+}
+
 inline const char* skip_class(const char* p, const char* end, char_class cls) noexcept {
     while (p < end && is(*p, cls)) {
         ++p;

@@ -3,11 +3,14 @@
 #include "uri.hpp"
 
 #include "chars.hpp"
+#include "scan.hpp"
 
 #include <cstring>
 
 namespace sipredir::sip {
 namespace {
+
+using scan::between;
 
 bool all_of(std::string_view s, std::uint16_t classes) noexcept {
     for (char c : s) {
@@ -49,10 +52,6 @@ bool ipv6_reference_valid(std::string_view ref) noexcept {
 // as C strings, so it cannot end one early.
 bool escape_at(const char* p, const char* end) noexcept {
     return end - p >= 3 && is(p[1], cc_hex) && is(p[2], cc_hex);
-}
-
-std::string_view between(const char* b, const char* e) noexcept {
-    return {b, static_cast<std::size_t>(e - b)};
 }
 
 // One pass: userinfo, host, port, parameters, headers; escapes are checked where they stand.

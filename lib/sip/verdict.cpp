@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "verdict.hpp"
 
-#include "chars.hpp"
 #include "fields.hpp"
 
 namespace sipredir::sip {
