@@ -34,36 +34,36 @@ struct l3_info {
     frame_result error{frame_class::udp, frame_defect::none};
 };
 
+l3_info failed(frame_defect d) noexcept {
+    l3_info r;
+    r.error = malformed(d);
+    return r;
+}
+
 l3_info parse_ipv4(
         std::span<const std::uint8_t> f, std::size_t off, frame_checks checks, frame_view& out
 ) noexcept {
     l3_info r;
     const std::uint8_t* h = f.data() + off;
     if (off + ipv4_header_size > f.size()) {
-        r.error = malformed(frame_defect::too_short);
-        return r;
+        return failed(frame_defect::too_short);
     }
     if ((h[0] >> 4) != 4) {
-        r.error = malformed(frame_defect::ipv4_bad_version);
-        return r;
+        return failed(frame_defect::ipv4_bad_version);
     }
     const std::size_t ihl = std::size_t{h[0] & 0x0fu} * 4;
     if (ihl < ipv4_header_size) {
-        r.error = malformed(frame_defect::ipv4_bad_header_length);
-        return r;
+        return failed(frame_defect::ipv4_bad_header_length);
     }
     if (off + ihl > f.size()) {
-        r.error = malformed(frame_defect::too_short);
-        return r;
+        return failed(frame_defect::too_short);
     }
     const std::size_t total = be16(h + 2);
     if (total < ihl || off + total > f.size()) {
-        r.error = malformed(frame_defect::ipv4_bad_total_length);
-        return r;
+        return failed(frame_defect::ipv4_bad_total_length);
     }
     if (checks.ipv4_header_checksum && ipv4_header_checksum({h, ihl}) != 0) {
-        r.error = malformed(frame_defect::ipv4_bad_checksum);
-        return r;
+        return failed(frame_defect::ipv4_bad_checksum);
     }
     out.ttl = h[8];
     out.l4_protocol = h[9];
@@ -81,17 +81,14 @@ l3_info parse_ipv6(std::span<const std::uint8_t> f, std::size_t off, frame_view&
     l3_info r;
     const std::uint8_t* h = f.data() + off;
     if (off + ipv6_header_size > f.size()) {
-        r.error = malformed(frame_defect::too_short);
-        return r;
+        return failed(frame_defect::too_short);
     }
     if ((h[0] >> 4) != 6) {
-        r.error = malformed(frame_defect::ipv6_bad_version);
-        return r;
+        return failed(frame_defect::ipv6_bad_version);
     }
     r.end = off + ipv6_header_size + be16(h + 4);
     if (r.end > f.size()) {
-        r.error = malformed(frame_defect::ipv6_bad_payload_length);
-        return r;
+        return failed(frame_defect::ipv6_bad_payload_length);
     }
     out.ttl = h[7];
     out.src_ip.family = ip_family::v6;
@@ -107,22 +104,19 @@ l3_info parse_ipv6(std::span<const std::uint8_t> f, std::size_t off, frame_view&
         case 43: // routing
         case 60: // destination options
             if (p + 2 > r.end) {
-                r.error = malformed(frame_defect::ipv6_bad_extension_header);
-                return r;
+                return failed(frame_defect::ipv6_bad_extension_header);
             }
             len = (std::size_t{f[p + 1]} + 1) * 8;
             break;
         case 51: // authentication header: length in 4-octet units, minus 2
             if (p + 2 > r.end) {
-                r.error = malformed(frame_defect::ipv6_bad_extension_header);
-                return r;
+                return failed(frame_defect::ipv6_bad_extension_header);
             }
             len = (std::size_t{f[p + 1]} + 2) * 4;
             break;
         case 44: { // fragment
             if (p + 8 > r.end) {
-                r.error = malformed(frame_defect::ipv6_bad_extension_header);
-                return r;
+                return failed(frame_defect::ipv6_bad_extension_header);
             }
             const std::uint16_t offset_flags = be16(f.data() + p + 2);
             out.more_fragments = (offset_flags & 1) != 0;
@@ -137,8 +131,7 @@ l3_info parse_ipv6(std::span<const std::uint8_t> f, std::size_t off, frame_view&
             return r;
         }
         if (n == max_extension_headers || p + len > r.end) {
-            r.error = malformed(frame_defect::ipv6_bad_extension_header);
-            return r;
+            return failed(frame_defect::ipv6_bad_extension_header);
         }
         next = f[p];
         p += len;
