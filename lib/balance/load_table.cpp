@@ -3,11 +3,6 @@
 
 namespace sipredir::balance {
 
-load_table::~load_table() {
-    // Readers are gone by now (they are joined before the table is destroyed).
-    _current.store(nullptr, std::memory_order_relaxed);
-}
-
 bool load_table::publish(std::unique_ptr<const table_snapshot>& next) {
     if (_owned && reclaim() >= _max_retired) {
         return false;

@@ -24,7 +24,6 @@ class load_table {
 public:
     explicit load_table(std::size_t readers, std::size_t max_retired = 64)
         : _domain(readers), _max_retired(max_retired) {}
-    ~load_table();
     load_table(const load_table&) = delete;
     load_table& operator=(const load_table&) = delete;
 

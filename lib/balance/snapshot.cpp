@@ -6,19 +6,6 @@
 
 namespace sipredir::balance {
 
-std::string render_contact(const net::ip_endpoint& address, transport proto) {
-    char ip[net::max_ip_text];
-    const std::size_t n = net::format_ip(address.address, ip);
-    std::string host(ip, n);
-    if (address.address.family == net::ip_family::v6) {
-        host = "[" + host + "]";
-    }
-    static constexpr const char* names[] = {"udp", "tcp", "tls"};
-    const bool tls = proto == transport::tls;
-    return std::string(tls ? "<sips:" : "<sip:") + host + ":" + std::to_string(address.port)
-           + ";transport=" + (tls ? "tcp" : names[static_cast<int>(proto)]) + ">";
-}
-
 namespace {
 
 // Same available backends, in the same order, with the same weights.
