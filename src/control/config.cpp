@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+namespace sipredir::control {
+
+namespace {
+
+// A refusal, thrown inside the reader and turned into `file:line: message` at its edge.
+struct refusal {
+    std::uint32_t line;
+    std::string message;
+};
+
+std::uint32_t line_of(const toml::node& n) {
+    return static_cast<std::uint32_t>(n.source().begin.line);
+}
+
+[[noreturn]] void refuse(const toml::node& at, std::string message) {
+    throw refusal{line_of(at), std::move(message)};
+}
+
+// Every key of `t` must be one of `known`: a misspelt key is an error, not a silent default.
+void only_keys(
+        const toml::table& t, std::string_view where, std::initializer_list<std::string_view> known
+) {
+    for (auto&& [key, value] : t) {
+        if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+            std::string list;
+            for (const std::string_view k : known) {
+                list += list.empty() ? "" : ", ";
+                list += k;
+            }
+            refuse(value,
+                   "unknown key '" + std::string(key.str()) + "' in " + std::string(where)
+                           + " (known: " + list + ")");
+        }
+    }
+}
+
+const toml::table* table_at(const toml::table& root, std::string_view name) {
+    const toml::node* n = root.get(name);
+    if (n == nullptr) {
+        return nullptr;
+    }
+    if (!n->is_table()) {
+        refuse(*n, "[" + std::string(name) + "] must be a table");
+    }
+    return n->as_table();
+}
+
+std::string string_value(const toml::node& n, std::string_view key) {
+    if (!n.is_string()) {
+        refuse(n, std::string(key) + " must be a string");
+    }
+    return n.as_string()->get();
+}
+
+std::int64_t
+integer_value(const toml::node& n, std::string_view key, std::int64_t lo, std::int64_t hi) {
+    if (!n.is_integer()) {
+        refuse(n, std::string(key) + " must be an integer");
+    }
+    const std::int64_t v = n.as_integer()->get();
+    if (v < lo || v > hi) {
+        refuse(n,
+               std::string(key) + " must be between " + std::to_string(lo) + " and "
+                       + std::to_string(hi) + ", not " + std::to_string(v));
+    }
+    return v;
+}
+
+double number_value(const toml::node& n, std::string_view key, double lo, double hi) {
+    if (!n.is_number()) {
+        refuse(n, std::string(key) + " must be a number");
+    }
+    const double v = n.is_integer() ? static_cast<double>(n.as_integer()->get())
+                                    : n.as_floating_point()->get();
+    if (!(v > lo && v <= hi)) {
+        std::ostringstream o;
+        o << key << " must be above " << lo << " and at most " << hi << ", not " << v;
+        refuse(n, o.str());
+    }
+    return v;
+}
+
+bool bool_value(const toml::node& n, std::string_view key) {
+    if (!n.is_boolean()) {
+        refuse(n, std::string(key) + " must be true or false");
+    }
+    return n.as_boolean()->get();
+}
+
+const toml::array& array_value(const toml::node& n, std::string_view key) {
+    if (!n.is_array()) {
+        refuse(n, std::string(key) + " must be an array");
+    }
+    return *n.as_array();
+}
+
+template <typename T, typename Read>
+void read_key(const toml::table& t, std::string_view key, T& out, Read read) {
+    if (const toml::node* n = t.get(key)) {
+        out = read(*n, key);
+    }
+}
+
+template <typename Enum>
+Enum one_of(
+        const toml::node& n,
+        std::string_view key,
+        std::initializer_list<std::pair<std::string_view, Enum>> choices
+) {
+    const std::string v = string_value(n, key);
+    std::string list;
+    for (const auto& [name, value] : choices) {
+        if (name == v) {
+            return value;
+        }
+        list += list.empty() ? "" : ", ";
+        list += name;
+    }
+    refuse(n, std::string(key) + " must be one of " + list + ", not '" + v + "'");
+}
+
+net::ip_address address_value(const toml::node& n, std::string_view key) {
+    net::ip_address ip;
+    const std::string text = string_value(n, key);
+    if (!net::parse_ip(text, ip)) {
+        refuse(n, std::string(key) + ": '" + text + "' is not an IPv4 or IPv6 address");
+    }
+    return ip;
+}
+
+// "198.18.1.1:5060", "[2001:db8::1]:5062", or an address alone (port 5060).
+net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
+    const std::string text = string_value(n, key);
+    std::string_view host = text;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        const std::size_t close = text.find(']');
+        if (close == std::string::npos || (close + 1 < text.size() && text[close + 1] != ':')) {
+            refuse(n, std::string(key) + ": '" + text + "' is not [IPv6]:port");
+        }
+        host = std::string_view(text).substr(0, close + 1);
+        if (close + 1 < text.size()) {
+            port = std::string_view(text).substr(close + 2);
+        }
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+        const std::size_t colon = text.find(':');
+        host = std::string_view(text).substr(0, colon);
+        port = std::string_view(text).substr(colon + 1);
+    }
+    net::ip_endpoint e;
+    e.port = 5060;
+    if (!net::parse_ip(host, e.address)) {
+        refuse(n, std::string(key) + ": '" + text + "' is not address[:port]");
+    }
+    if (!port.empty() || (host.size() < text.size())) {
+        unsigned value = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+        if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) {
+            refuse(n, std::string(key) + ": '" + text + "' has no valid port (1-65535)");
+        }
+        e.port = static_cast<std::uint16_t>(value);
+    }
+    return e;
+}
+
+siphash_key key_value(const toml::node& n, std::string_view key) {
+    const std::string text = string_value(n, key);
+    siphash_key k{};
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    bool ok = text.size() == 2 * k.size();
+    for (std::size_t i = 0; ok && i < k.size(); ++i) {
+        const int hi = nibble(text[2 * i]);
+        const int lo = nibble(text[2 * i + 1]);
+        ok = hi >= 0 && lo >= 0;
+        k[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    }
+    if (!ok) {
+        refuse(n, std::string(key) + " must be 32 hexadecimal digits (128 bits)");
+    }
+    return k;
+}
+
+template <typename T, typename Read>
+std::vector<T> list_value(const toml::node& n, std::string_view key, Read read) {
+    std::vector<T> out;
+    for (const toml::node& item : array_value(n, key)) {
+        out.push_back(read(item, key));
+    }
+    return out;
+}
+
+void read_listen(const toml::table& root, listen_config& l) {
+    const toml::table* t = table_at(root, "listen");
+    if (t == nullptr) {
+        throw refusal{1, "[listen] is missing: the appliance needs at least one address"};
+    }
+    only_keys(*t, "[listen]", {"addresses", "ports", "vlans", "promiscuous", "mtu"});
+    const toml::node* addresses = t->get("addresses");
+    if (addresses == nullptr) {
+        refuse(*t, "[listen] needs addresses = [\"...\"]");
+    }
+    l.addresses = list_value<net::ip_address>(*addresses, "addresses", address_value);
+    if (l.addresses.empty() || l.addresses.size() > 16) {
+        refuse(*addresses, "addresses must list 1 to 16 addresses");
+    }
+    auto port = [](const toml::node& n, std::string_view k) {
+        return static_cast<std::uint16_t>(integer_value(n, k, 1, 65535));
+    };
+    auto vlan = [](const toml::node& n, std::string_view k) {
+        return static_cast<std::uint16_t>(integer_value(n, k, 0, 4094));
+    };
+    if (const toml::node* n = t->get("ports")) {
+        l.ports = list_value<std::uint16_t>(*n, "ports", port);
+        if (l.ports.empty() || l.ports.size() > 16) {
+            refuse(*n, "ports must list 1 to 16 ports");
+        }
+    }
+    if (const toml::node* n = t->get("vlans")) {
+        l.vlans = list_value<std::uint16_t>(*n, "vlans", vlan);
+        if (l.vlans.empty() || l.vlans.size() > 16) {
+            refuse(*n, "vlans must list 1 to 16 VLAN ids (0: untagged)");
+        }
+    }
+    read_key(*t, "promiscuous", l.promiscuous, bool_value);
+    read_key(*t, "mtu", l.mtu, [](const toml::node& n, std::string_view k) {
+        return static_cast<std::uint32_t>(integer_value(n, k, 576, 9000));
+    });
+}
+
+void read_dataplane(const toml::table& root, dataplane_config& d) {
+    const toml::table* t = table_at(root, "dataplane");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(
+            *t,
+            "[dataplane]",
+            {"burst",
+             "rx_descriptors",
+             "tx_descriptors",
+             "mbufs",
+             "mbuf_data_room",
+             "idle",
+             "idle_sleep_max_us",
+             "udp_checksum",
+             "fragment_flows",
+             "fragment_timeout_ms"}
+    );
+    auto in = [](std::int64_t lo, std::int64_t hi) {
+        return [lo, hi](const toml::node& n, std::string_view k) {
+            return static_cast<std::uint32_t>(integer_value(n, k, lo, hi));
+        };
+    };
+    read_key(*t, "burst", d.burst, in(1, 256));
+    read_key(*t, "rx_descriptors", d.rx_descriptors, in(64, 16384));
+    read_key(*t, "tx_descriptors", d.tx_descriptors, in(64, 16384));
+    read_key(*t, "mbufs", d.mbufs, in(1023, 1 << 24));
+    read_key(*t, "mbuf_data_room", d.mbuf_data_room, in(1024, 65000));
+    read_key(*t, "idle_sleep_max_us", d.idle_sleep_max_us, in(1, 100000));
+    read_key(*t, "fragment_flows", d.fragment_flows, in(16, 1 << 20));
+    read_key(*t, "fragment_timeout_ms", d.fragment_timeout_ms, in(10, 60000));
+    read_key(*t, "idle", d.idle, [](const toml::node& n, std::string_view k) {
+        return one_of<idle_mode>(n, k, {{"poll", idle_mode::poll}, {"sleep", idle_mode::sleep}});
+    });
+    read_key(*t, "udp_checksum", d.udp_checksum, [](const toml::node& n, std::string_view k) {
+        return one_of<checksum_mode>(
+                n, k, {{"auto", checksum_mode::automatic}, {"software", checksum_mode::software}}
+        );
+    });
+}
+
+void read_exception(const toml::table& root, exception_config& e) {
+    const toml::table* t = table_at(root, "exception");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(*t, "[exception]", {"tap", "ring_size"});
+    read_key(*t, "tap", e.tap, [](const toml::node& n, std::string_view k) {
+        std::string name = string_value(n, k);
+        if (name.size() > 15 || name.find_first_of("/ \t") != std::string::npos) {
+            refuse(n, "tap must be an interface name of at most 15 characters");
+        }
+        return name;
+    });
+    read_key(*t, "ring_size", e.ring_size, [](const toml::node& n, std::string_view k) {
+        const auto v = static_cast<std::uint32_t>(integer_value(n, k, 64, 65536));
+        if ((v & (v - 1)) != 0) {
+            refuse(n, "ring_size must be a power of two");
+        }
+        return v;
+    });
+}
+
+void read_sip(const toml::table& root, sip_config& s) {
+    const toml::table* t = table_at(root, "sip");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(
+            *t,
+            "[sip]",
+            {"redirect_methods",
+             "supported_option_tags",
+             "server",
+             "to_tag_key",
+             "request_hash_key",
+             "pool"}
+    );
+    if (const toml::node* n = t->get("redirect_methods")) {
+        s.redirect_methods = 0;
+        for (const toml::node& item : array_value(*n, "redirect_methods")) {
+            const std::string name = string_value(item, "redirect_methods");
+            const sip::method m = sip::method_from_token(name);
+            if (m == sip::method::unknown || m == sip::method::ack || m == sip::method::cancel) {
+                refuse(item,
+                       "redirect_methods: '" + name
+                               + "' cannot be redirected (a known method other than ACK "
+                                 "and CANCEL, in upper case)");
+            }
+            s.redirect_methods |= sip::bit(m);
+        }
+    }
+    read_key(
+            *t,
+            "supported_option_tags",
+            s.supported_option_tags,
+            [](const toml::node& n, std::string_view k) {
+                return list_value<std::string>(n, k, string_value);
+            }
+    );
+    read_key(*t, "server", s.server, string_value);
+    if (s.server.find_first_of("\r\n") != std::string::npos) {
+        refuse(*t->get("server"), "server must be one line");
+    }
+    if (const toml::node* n = t->get("to_tag_key")) {
+        s.to_tag_key = key_value(*n, "to_tag_key");
+    }
+    if (const toml::node* n = t->get("request_hash_key")) {
+        s.request_hash_key = key_value(*n, "request_hash_key");
+    }
+    read_key(*t, "pool", s.pool, string_value);
+}
+
+void read_backends(const toml::table& root, appliance_config& c) {
+    const toml::node* list = root.get("backend");
+    if (list == nullptr) {
+        return;
+    }
+    if (!list->is_array_of_tables()) {
+        refuse(*list, "backends are [[backend]] tables");
+    }
+    std::set<std::string> names;
+    for (const toml::node& item : *list->as_array()) {
+        const toml::table& t = *item.as_table();
+        only_keys(
+                t,
+                "[[backend]]",
+                {"name", "address", "transport", "weight", "capacity", "threshold", "state"}
+        );
+        static_backend b;
+        const toml::node* name = t.get("name");
+        const toml::node* address = t.get("address");
+        if (name == nullptr || address == nullptr) {
+            refuse(t, "[[backend]] needs name and address");
+        }
+        b.config.name = string_value(*name, "name");
+        if (b.config.name.empty() || !names.insert(b.config.name).second) {
+            refuse(*name, "backend name '" + b.config.name + "' is empty or used twice");
+        }
+        b.config.address = endpoint_value(*address, "address");
+        read_key(t, "transport", b.config.proto, [](const toml::node& n, std::string_view k) {
+            return one_of<balance::transport>(
+                    n,
+                    k,
+                    {{"udp", balance::transport::udp},
+                     {"tcp", balance::transport::tcp},
+                     {"tls", balance::transport::tls}}
+            );
+        });
+        read_key(t, "weight", b.config.weight, [](const toml::node& n, std::string_view k) {
+            return static_cast<std::uint32_t>(integer_value(n, k, 1, 1000));
+        });
+        read_key(t, "capacity", b.config.capacity, [](const toml::node& n, std::string_view k) {
+            return static_cast<std::uint32_t>(integer_value(n, k, 1, 100000000));
+        });
+        read_key(t, "threshold", b.config.threshold, [](const toml::node& n, std::string_view k) {
+            return number_value(n, k, 0.0, 1.0);
+        });
+        read_key(t, "state", b.state, [](const toml::node& n, std::string_view k) {
+            return one_of<balance::backend_state>(
+                    n,
+                    k,
+                    {{"up", balance::backend_state::up},
+                     {"down", balance::backend_state::down},
+                     {"draining", balance::backend_state::draining}}
+            );
+        });
+        if (c.backends.size() == balance::max_backends) {
+            refuse(t, "more than " + std::to_string(balance::max_backends) + " backends");
+        }
+        c.backends.push_back(std::move(b));
+    }
+}
+
+void read_pools(const toml::table& root, appliance_config& c) {
+    const toml::node* list = root.get("pool");
+    if (list == nullptr) {
+        throw refusal{1, "no [[pool]]: requests need a pool of backends to be redirected to"};
+    }
+    if (!list->is_array_of_tables()) {
+        refuse(*list, "pools are [[pool]] tables");
+    }
+    std::set<std::string> names;
+    for (const toml::node& item : *list->as_array()) {
+        const toml::table& t = *item.as_table();
+        only_keys(
+                t, "[[pool]]", {"name", "policy", "backends", "contacts", "retry_after", "hash_key"}
+        );
+        balance::pool_config p;
+        const toml::node* name = t.get("name");
+        const toml::node* backends = t.get("backends");
+        if (name == nullptr || backends == nullptr) {
+            refuse(t, "[[pool]] needs name and backends");
+        }
+        p.name = string_value(*name, "name");
+        if (p.name.empty() || !names.insert(p.name).second) {
+            refuse(*name, "pool name '" + p.name + "' is empty or used twice");
+        }
+        for (const toml::node& b : array_value(*backends, "backends")) {
+            const std::string wanted = string_value(b, "backends");
+            const auto found = std::find_if(
+                    c.backends.begin(),
+                    c.backends.end(),
+                    [&](const static_backend& s) { return s.config.name == wanted; }
+            );
+            if (found == c.backends.end()) {
+                refuse(b,
+                       "pool '" + p.name + "' names backend '" + wanted
+                               + "', which no [[backend]] defines");
+            }
+            const auto slot = static_cast<std::uint16_t>(found - c.backends.begin());
+            if (std::find(p.backends.begin(), p.backends.end(), slot) != p.backends.end()) {
+                refuse(b, "pool '" + p.name + "' names backend '" + wanted + "' twice");
+            }
+            p.backends.push_back(slot);
+        }
+        if (p.backends.empty()) {
+            refuse(*backends, "pool '" + p.name + "' has no backends");
+        }
+        read_key(t, "policy", p.policy, [](const toml::node& n, std::string_view k) {
+            using balance::policy_kind;
+            return one_of<policy_kind>(
+                    n,
+                    k,
+                    {{"least-load", policy_kind::least_load},
+                     {"proportional", policy_kind::proportional},
+                     {"p2c", policy_kind::p2c},
+                     {"sequence", policy_kind::sequence},
+                     {"wrr", policy_kind::wrr},
+                     {"hash", policy_kind::hash},
+                     {"random", policy_kind::random}}
+            );
+        });
+        read_key(t, "hash_key", p.key, [](const toml::node& n, std::string_view k) {
+            using balance::hash_key;
+            return one_of<hash_key>(
+                    n,
+                    k,
+                    {{"call-id", hash_key::call_id},
+                     {"from-user", hash_key::from_user},
+                     {"request-uri-user", hash_key::request_uri_user}}
+            );
+        });
+        read_key(t, "contacts", p.contacts, [](const toml::node& n, std::string_view k) {
+            return static_cast<std::uint8_t>(integer_value(n, k, 1, balance::max_contacts));
+        });
+        read_key(t, "retry_after", p.retry_after, [](const toml::node& n, std::string_view k) {
+            return static_cast<std::uint32_t>(integer_value(n, k, 0, 3600));
+        });
+        if (c.pools.size() == 64) {
+            refuse(t, "more than 64 pools");
+        }
+        c.pools.push_back(std::move(p));
+    }
+}
+
+} // namespace
+
+config_result parse_config(std::string_view text, const std::string& source) {
+    config_result result;
+    try {
+        const toml::table root = toml::parse(text, source);
+        only_keys(root, "the file", {"listen", "dataplane", "exception", "sip", "backend", "pool"});
+        appliance_config c;
+        c.source = source;
+        read_listen(root, c.listen);
+        read_dataplane(root, c.dataplane);
+        read_exception(root, c.exception);
+        read_sip(root, c.sip);
+        read_backends(root, c);
+        read_pools(root, c);
+        if (c.sip.pool.empty()) {
+            c.sip.pool = c.pools.front().name;
+        }
+        const auto pool = std::find_if(c.pools.begin(), c.pools.end(), [&](const auto& p) {
+            return p.name == c.sip.pool;
+        });
+        if (pool == c.pools.end()) {
+            const toml::node* at = root["sip"]["pool"].node();
+            throw refusal{
+                    at != nullptr ? line_of(*at) : 1,
+                    "sip.pool names '" + c.sip.pool + "', which no [[pool]] defines"};
+        }
+        c.pool_index = static_cast<std::size_t>(pool - c.pools.begin());
+        if (c.dataplane.mbuf_data_room < c.listen.mtu + 14 + 8) {
+            const toml::node* at = root["dataplane"]["mbuf_data_room"].node();
+            throw refusal{
+                    at != nullptr ? line_of(*at) : 1,
+                    "mbuf_data_room must hold a full frame: at least mtu + 22"};
+        }
+        result.config = std::move(c);
+    } catch (const toml::parse_error& e) {
+        result.error.message = source + ":" + std::to_string(e.source().begin.line) + ": "
+                               + std::string(e.description());
+    } catch (const refusal& r) {
+        result.error.message = source + ":" + std::to_string(r.line) + ": " + r.message;
+    }
+    return result;
+}
+
+config_result load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        config_result r;
+        r.error.message = path + ":0: cannot be read";
+        return r;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), path);
+}
+
+} // namespace sipredir::control

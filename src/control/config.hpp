@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The appliance's configuration: read from TOML, checked whole, and either accepted or refused
+// with `file:line: what is wrong` (the running configuration then stays in force).
+// docs/configuration.md describes every key.
+#pragma once
+
+#include <balance/model.hpp>
+#include <base/siphash.hpp>
+#include <cstdint>
+#include <net/ip_address.hpp>
+#include <optional>
+#include <sip/method.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipredir::control {
+
+enum class idle_mode : std::uint8_t {
+    poll,  // production: a worker owns its core and never sleeps
+    sleep, // lab: after a run of empty polls, sleep in growing steps up to idle_sleep_max_us
+};
+
+enum class checksum_mode : std::uint8_t {
+    automatic, // TX offload where the port has it, else software
+    software,
+};
+
+struct listen_config {
+    std::vector<net::ip_address> addresses;
+    std::vector<std::uint16_t> ports{5060};
+    std::vector<std::uint16_t> vlans{0}; // 0: untagged
+    bool promiscuous = false;
+    std::uint32_t mtu = 1500;
+};
+
+struct dataplane_config {
+    std::uint32_t burst = 32;
+    std::uint32_t rx_descriptors = 1024;
+    std::uint32_t tx_descriptors = 1024;
+    std::uint32_t mbufs = 8191;          // per port; 2^n - 1 suits the mempool
+    std::uint32_t mbuf_data_room = 2176; // bytes after headroom: a full frame plus the reply
+    idle_mode idle = idle_mode::poll;
+    std::uint32_t idle_sleep_max_us = 100;
+    checksum_mode udp_checksum = checksum_mode::automatic;
+    std::uint32_t fragment_flows = 4096; // IP reassembly table entries per worker
+    std::uint32_t fragment_timeout_ms = 2000;
+};
+
+struct exception_config {
+    std::string tap; // kernel interface name; empty: no exception path (frames counted, dropped)
+    std::uint32_t ring_size = 1024;
+};
+
+struct sip_config {
+    sip::method_set redirect_methods = sip::bit(sip::method::invite);
+    std::vector<std::string> supported_option_tags{"100rel", "timer", "replaces"};
+    std::string server = "sipredir";
+    std::optional<siphash_key> to_tag_key;       // absent: random at start
+    std::optional<siphash_key> request_hash_key; // absent: random at start
+    std::string pool;                            // the pool requests are redirected to
+};
+
+struct static_backend {
+    balance::backend_config config;
+    balance::backend_state state = balance::backend_state::up;
+};
+
+struct appliance_config {
+    std::string source; // the file it came from
+    listen_config listen;
+    dataplane_config dataplane;
+    exception_config exception;
+    sip_config sip;
+    std::vector<static_backend> backends; // slot = index
+    std::vector<balance::pool_config> pools;
+    std::size_t pool_index = 0; // sip.pool's index in pools
+};
+
+struct config_error {
+    std::string message; // "file:line: what is wrong"
+};
+
+struct config_result {
+    std::optional<appliance_config> config;
+    config_error error;
+};
+
+// Reads and checks a configuration file.
+config_result load_config(const std::string& path);
+// The same from text; `source` names it in errors.
+config_result parse_config(std::string_view text, const std::string& source);
+
+} // namespace sipredir::control

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "setup.hpp"
+
+#include <sodium.h>
+
+namespace sipredir::control {
+
+namespace {
+
+siphash_key key_or_random(const std::optional<siphash_key>& configured) {
+    if (configured) {
+        return *configured;
+    }
+    siphash_key k{};
+    if (sodium_init() < 0) {
+        throw std::runtime_error("libsodium cannot initialise its random source");
+    }
+    randombytes_buf(k.data(), k.size());
+    return k;
+}
+
+} // namespace
+
+pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac) {
+    pipeline::site s;
+    for (const net::ip_address& a : c.listen.addresses) {
+        s.addresses[s.address_count++] = a;
+    }
+    for (const std::uint16_t p : c.listen.ports) {
+        s.ports[s.port_count++] = p;
+    }
+    for (const std::uint16_t v : c.listen.vlans) {
+        s.vlans[s.vlan_count++] = v;
+    }
+    s.own_mac = own_mac;
+    s.option_tags = c.sip.supported_option_tags;
+    s.option_tag_views.assign(s.option_tags.begin(), s.option_tags.end());
+    s.redirect_methods = c.sip.redirect_methods;
+    // Allow: what is answered with anything but 405.
+    s.allow.clear();
+    for (std::size_t i = 1; i < sip::method_count; ++i) {
+        const auto m = static_cast<sip::method>(i);
+        const bool allowed = (c.sip.redirect_methods & sip::bit(m)) != 0 || m == sip::method::ack
+                             || m == sip::method::cancel || m == sip::method::options;
+        if (allowed) {
+            s.allow += s.allow.empty() ? "" : ", ";
+            s.allow += sip::name_of(m);
+        }
+    }
+    s.server = c.sip.server;
+    s.to_tag_key = key_or_random(c.sip.to_tag_key);
+    s.request_hash_key = key_or_random(c.sip.request_hash_key);
+    s.pool = c.pool_index;
+    s.max_reply_frame = c.listen.mtu + 14;
+    return s;
+}
+
+std::vector<balance::backend_facts> initial_facts(const appliance_config& c) {
+    std::vector<balance::backend_facts> facts(c.backends.size());
+    for (std::size_t i = 0; i < c.backends.size(); ++i) {
+        facts[i].state = c.backends[i].state;
+    }
+    return facts;
+}
+
+std::unique_ptr<const balance::table_snapshot> build_tables(
+        const appliance_config& c,
+        std::span<const balance::backend_facts> facts,
+        std::uint64_t generation,
+        const balance::table_snapshot* previous
+) {
+    std::vector<balance::backend_config> configs;
+    configs.reserve(c.backends.size());
+    for (const static_backend& b : c.backends) {
+        configs.push_back(b.config);
+    }
+    auto t = std::make_unique<balance::table_snapshot>();
+    t->generation = generation;
+    for (const balance::pool_config& p : c.pools) {
+        const balance::pool_snapshot* before =
+                previous != nullptr ? previous->find(p.name) : nullptr;
+        t->pools.push_back(balance::build_pool_snapshot(p, configs, facts, before));
+    }
+    return t;
+}
+
+} // namespace sipredir::control

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// From an accepted configuration to what the workers read: the site and the first table
+// snapshot.
+#pragma once
+
+#include "config.hpp"
+
+#include <array>
+#include <balance/snapshot.hpp>
+#include <memory>
+#include <pipeline/site.hpp>
+#include <vector>
+
+namespace sipredir::control {
+
+// Keys the configuration leaves out are drawn at random (libsodium): a restart then gives a
+// retransmission a new To-tag, which the caller tolerates (it matches on the transaction).
+pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac);
+
+// The facts the control plane starts from: each backend in its configured state.
+std::vector<balance::backend_facts> initial_facts(const appliance_config& c);
+
+// Every pool, built from the backends' configuration and facts (indexed by slot).
+std::unique_ptr<const balance::table_snapshot> build_tables(
+        const appliance_config& c,
+        std::span<const balance::backend_facts> facts,
+        std::uint64_t generation,
+        const balance::table_snapshot* previous
+);
+
+} // namespace sipredir::control

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "stats_report.hpp"
+
+#include <cstdio>
+#include <sip/defect.hpp>
+
+namespace sipredir::control {
+
+namespace {
+
+// Names in this report are identifiers and numbers; nothing needs JSON escaping but the
+// backend names, which the configuration may spell freely.
+std::string quoted(std::string_view s) {
+    std::string out = "\"";
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+class object_writer {
+public:
+    explicit object_writer(std::string& out, int indent) : _out(out), _indent(indent) {
+        _out += "{";
+    }
+    void field(std::string_view name, std::uint64_t v) { key(name) += std::to_string(v); }
+    void field(std::string_view name, double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.3f", v);
+        key(name) += buf;
+    }
+    void field(std::string_view name, bool v) { key(name) += v ? "true" : "false"; }
+    std::string& key(std::string_view name) {
+        _out += _first ? "\n" : ",\n";
+        _first = false;
+        _out.append(static_cast<std::size_t>(_indent + 2), ' ');
+        _out += quoted(name) + ": ";
+        return _out;
+    }
+    void close() {
+        _out += "\n";
+        _out.append(static_cast<std::size_t>(_indent), ' ');
+        _out += "}";
+    }
+
+private:
+    std::string& _out;
+    int _indent;
+    bool _first = true;
+};
+
+} // namespace
+
+std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) {
+    std::string out;
+    object_writer top(out, 0);
+    top.field("seconds", run.seconds);
+    top.field("workers", std::uint64_t{run.workers});
+    top.field("rx", t.rx);
+    top.field("replied", t.replied);
+    top.field("absorbed", t.absorbed);
+    top.field("to_exception", t.to_exception);
+    top.field("dropped", t.dropped);
+    top.field("fragments_merged", t.fragments_merged);
+    top.field("accounting_balanced", t.balanced());
+    const double seconds = run.seconds > 0 ? run.seconds : 1;
+    top.field("rx_per_second", static_cast<double>(t.rx) / seconds);
+    top.field("replies_per_second", static_cast<double>(t.replied) / seconds);
+
+    top.key("replies_by_code");
+    object_writer codes(out, 2);
+    for (std::size_t i = 0; i < pipeline::reply_code_slots; ++i) {
+        codes.field(
+                i < pipeline::counted_codes.size() ? std::to_string(pipeline::counted_codes[i])
+                                                   : std::string("other"),
+                t.replies_by_code[i]
+        );
+    }
+    codes.close();
+
+    top.key("redirects_by_backend");
+    object_writer backends(out, 2);
+    for (std::size_t slot = 0; slot < run.backend_names.size(); ++slot) {
+        backends.field(
+                run.backend_names[slot], slot < run.redirects.size() ? run.redirects[slot] : 0
+        );
+    }
+    backends.close();
+
+    top.key("dropped_by_cause");
+    object_writer drops(out, 2);
+    for (std::size_t i = 1; i < pipeline::drop_cause_count; ++i) {
+        drops.field(pipeline::drop_cause_table[i].name, t.dropped_by_cause[i]);
+    }
+    drops.close();
+
+    top.key("bad_requests_by_defect");
+    object_writer bad(out, 2);
+    for (std::size_t i = 0; i < t.bad_requests.size(); ++i) {
+        if (t.bad_requests[i] != 0) {
+            bad.field(sip::defect_table[i].name, t.bad_requests[i]);
+        }
+    }
+    bad.close();
+
+    top.key("latency_ns");
+    object_writer latency(out, 2);
+    latency.field("p50", pipeline::latency_percentile(t, 0.50));
+    latency.field("p90", pipeline::latency_percentile(t, 0.90));
+    latency.field("p99", pipeline::latency_percentile(t, 0.99));
+    latency.field("p999", pipeline::latency_percentile(t, 0.999));
+    latency.key("histogram_log2") += "[";
+    for (std::size_t i = 0; i < t.latency.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + std::to_string(t.latency[i]);
+    }
+    out += "]";
+    latency.close();
+
+    top.key("exception_path");
+    object_writer exc(out, 2);
+    exc.field("to_kernel", run.exception_to_kernel);
+    exc.field("from_kernel", run.exception_from_kernel);
+    exc.field("from_kernel_dropped", run.exception_dropped);
+    exc.close();
+
+    top.field("idle_sleeps", t.idle_sleeps);
+    top.close();
+    out += "\n";
+    return out;
+}
+
+} // namespace sipredir::control

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "handle_frame.hpp"
+
+#include "request_key.hpp"
+
+#include <algorithm>
+#include <balance/policy.hpp>
+#include <cstring>
+#include <sip/parser.hpp>
+#include <sip/reply_writer.hpp>
+
+namespace sipredir::pipeline {
+
+namespace {
+
+using net::frame_view;
+
+// Broadcast and multicast: NDP solicitations, DHCP, mDNS... the kernel's, not SIP.
+bool is_group_address(const net::ip_address& ip) noexcept {
+    return ip.family == net::ip_family::v4 ? ip.bytes[0] >= 224 : ip.bytes[0] == 0xff;
+}
+
+std::uint16_t inner_vlan(const frame_view& f) noexcept {
+    return f.vlan_count == 0 ? 0 : static_cast<std::uint16_t>(f.vlan_tci[f.vlan_count - 1] & 0xfff);
+}
+
+std::size_t reply_header_size(const frame_view& f) noexcept {
+    return net::ethernet_header_size + net::vlan_tag_size * f.vlan_count
+           + (f.src_ip.family == net::ip_family::v4 ? net::ipv4_header_size : net::ipv6_header_size)
+           + net::udp_header_size;
+}
+
+handled only(disposition d) noexcept {
+    handled h;
+    h.what = d;
+    return h;
+}
+
+handled dropped(drop_cause c) noexcept {
+    handled h = only(disposition::dropped);
+    h.cause = c;
+    return h;
+}
+
+// A request decided and its reply specified, ready to be written (possibly twice: into the
+// frame's tailroom, and if that is short, into scratch). Choosing backends happens here once.
+struct prepared {
+    sip::message_view m;
+    sip::verdict v;
+    sip::reply_spec spec;
+    std::array<sip::contact_entry, balance::max_contacts> contacts{};
+    const balance::pool_snapshot* pool = nullptr;
+    balance::selection chosen;
+};
+
+void choose_backends(
+        const site& s, const balance::table_snapshot* snapshot, worker_state& state, prepared& p
+) noexcept {
+    if (snapshot != nullptr && s.pool < snapshot->pools.size()) {
+        p.pool = &snapshot->pools[s.pool];
+        const balance::choice_inputs in{
+                .random = transaction_hash(p.m, s.request_hash_key),
+                .key_hash = p.pool->policy == balance::policy_kind::hash
+                                    ? request_key_hash(p.m, p.pool->key, s.request_hash_key)
+                                    : 0,
+                .sequence = state.sequence[s.pool % max_pools]++,
+        };
+        p.chosen = balance::choose(*p.pool, in);
+    }
+    if (p.chosen.count == 0) {
+        p.spec.code = 503;
+        p.spec.retry_after = p.pool != nullptr ? p.pool->retry_after : 5;
+        p.spec.has_retry_after = p.spec.retry_after > 0;
+        return;
+    }
+    for (std::uint8_t i = 0; i < p.chosen.count; ++i) {
+        const balance::backend_view& b = p.pool->backends[p.chosen.picks[i]];
+        p.contacts[i] = {
+                .uri = b.contact,
+                .q_milli = p.chosen.count > 1 ? balance::contact_q(i, p.chosen.count)
+                                              : std::uint16_t{0},
+        };
+    }
+    p.spec.contacts = {p.contacts.data(), p.chosen.count};
+}
+
+// Parses and decides; false when there is nothing to write (`out` then says why).
+bool prepare(
+        const site& s,
+        const balance::table_snapshot* snapshot,
+        worker_state& state,
+        const frame_view& f,
+        std::span<const std::uint8_t> datagram,
+        prepared& p,
+        handled& out
+) noexcept {
+    sip::parse(datagram, p.m);
+    p.v = sip::decide(p.m, s.verdict());
+    if (p.v.what == sip::action::drop) {
+        out = dropped(cause_of(p.v.drop));
+        return false;
+    }
+    if (p.v.what == sip::action::absorb) {
+        out = only(disposition::absorbed);
+        return false;
+    }
+    p.spec.code = p.v.code;
+    if (p.v.code == 400) {
+        p.spec.reason = sip::info(p.v.why).phrase;
+    }
+    if (p.v.code == 405 || (p.v.code == 200 && p.m.request_method == sip::method::options)) {
+        p.spec.allow = s.allow;
+    }
+    p.spec.unsupported = {p.v.unsupported.data(), p.v.unsupported_count};
+    p.spec.source = {f.src_ip, f.src_port};
+    p.spec.server = s.server;
+    p.spec.to_tag_key = &s.to_tag_key;
+    if (p.v.code == 302) {
+        choose_backends(s, snapshot, state, p);
+    }
+    return true;
+}
+
+// Writes the frame headers in front of a payload already at room[offset + header size], fills
+// or leaves the UDP checksum, and counts the redirects that are now certain to be sent.
+handled
+finish(const site& s,
+       worker_state& state,
+       const frame_view& f,
+       const prepared& p,
+       std::span<std::uint8_t> room,
+       std::size_t offset,
+       std::size_t payload_size) noexcept {
+    const std::size_t header_size = reply_header_size(f);
+    const std::size_t frame_size = header_size + payload_size;
+    if (frame_size > s.max_reply_frame + net::vlan_tag_size * f.vlan_count) {
+        return dropped(drop_cause::reply_too_large);
+    }
+    const std::span<std::uint8_t> frame = room.subspan(offset, frame_size);
+    const net::reply_layout layout =
+            net::write_reply_headers(f, s.own_mac, payload_size, state.ipv4_id++, frame);
+    if (layout.payload_offset == 0) {
+        return dropped(drop_cause::reply_too_large);
+    }
+    if (s.udp_checksum_in_software) {
+        net::fill_udp_checksum(frame, layout, f, payload_size);
+    }
+    if (state.redirects != nullptr) {
+        for (std::uint8_t i = 0; i < p.chosen.count; ++i) {
+            state.redirects->add(p.pool->backends[p.chosen.picks[i]].slot, 1);
+        }
+    }
+    return {
+            .what = disposition::replied,
+            .code = p.spec.code,
+            .why = p.spec.code == 400 ? p.v.why : sip::defect::none,
+            .reply_offset = static_cast<std::uint32_t>(offset),
+            .reply_size = static_cast<std::uint32_t>(frame_size),
+            .layout = layout,
+            .ipv6 = f.src_ip.family == net::ip_family::v6,
+            .udp_checksum_pending = !s.udp_checksum_in_software,
+    };
+}
+
+std::span<char> as_chars(std::span<std::uint8_t> bytes) noexcept {
+    return {reinterpret_cast<char*>(bytes.data()), bytes.size()};
+}
+
+// Where the frame goes when it is not a SIP request to us.
+handled classify(const site& s, const net::frame_result& r, const frame_view& f) noexcept {
+    switch (r.kind) {
+    case net::frame_class::malformed:
+        return dropped(cause_of(r.reason));
+    case net::frame_class::not_ip:
+        return only(disposition::to_exception);
+    case net::frame_class::not_udp:
+        return s.owns(f.dst_ip) || is_group_address(f.dst_ip)
+                       ? only(disposition::to_exception)
+                       : dropped(drop_cause::not_our_address);
+    case net::frame_class::ip_fragment:
+        return s.owns(f.dst_ip) ? only(disposition::fragment)
+                                : dropped(drop_cause::not_our_address);
+    case net::frame_class::udp:
+        if (s.owns(f.dst_ip)) {
+            return s.listens_on(f.dst_port) ? only(disposition::replied)
+                                            : only(disposition::to_exception);
+        }
+        return is_group_address(f.dst_ip) ? only(disposition::to_exception)
+                                          : dropped(drop_cause::not_our_address);
+    }
+    return dropped(drop_cause::frame_too_short);
+}
+
+} // namespace
+
+handled handle_frame(
+        const site& s,
+        const balance::table_snapshot* snapshot,
+        worker_state& state,
+        std::span<std::uint8_t> room,
+        std::size_t frame_size
+) noexcept {
+    frame_view f;
+    const net::frame_result r = net::parse_frame(room.first(frame_size), f, s.checks);
+    if (r.kind != net::frame_class::malformed && !s.accepts_vlan(inner_vlan(f))) {
+        return dropped(drop_cause::not_our_vlan);
+    }
+    if (const handled c = classify(s, r, f); c.what != disposition::replied) {
+        return c;
+    }
+
+    prepared p;
+    handled out;
+    if (!prepare(s, snapshot, state, f, room.subspan(f.payload_offset, f.payload_size), p, out)) {
+        return out;
+    }
+    // The payload goes past the request, 16-aligned; the reply's headers then end where it
+    // starts, over request bytes no longer needed.
+    const std::size_t header_size = reply_header_size(f);
+    const std::size_t payload_at = (std::max(frame_size, header_size) + 15) & ~std::size_t{15};
+    if (payload_at < room.size()) {
+        const sip::write_result w =
+                sip::write_reply(p.m, p.spec, as_chars(room.subspan(payload_at)));
+        if (w.ok) {
+            return finish(s, state, f, p, room, payload_at - header_size, w.size);
+        }
+    }
+    // Tailroom too short: build it aside, then move it to the front.
+    const sip::write_result w = sip::write_reply(p.m, p.spec, state.scratch);
+    if (!w.ok || header_size + w.size > room.size()) {
+        return dropped(drop_cause::reply_too_large);
+    }
+    std::memcpy(room.data() + header_size, state.scratch.data(), w.size);
+    return finish(s, state, f, p, room, 0, w.size);
+}
+
+handled handle_datagram(
+        const site& s,
+        const balance::table_snapshot* snapshot,
+        worker_state& state,
+        const frame_view& frame,
+        std::span<const std::uint8_t> datagram,
+        std::span<std::uint8_t> out
+) noexcept {
+    prepared p;
+    handled result;
+    if (!prepare(s, snapshot, state, frame, datagram, p, result)) {
+        return result;
+    }
+    const std::size_t header_size = reply_header_size(frame);
+    if (header_size >= out.size()) {
+        return dropped(drop_cause::reply_too_large);
+    }
+    const sip::write_result w = sip::write_reply(p.m, p.spec, as_chars(out.subspan(header_size)));
+    if (!w.ok) {
+        return dropped(drop_cause::reply_too_large);
+    }
+    return finish(s, state, frame, p, out, 0, w.size);
+}
+
+} // namespace sipredir::pipeline

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// One received frame in, its reply written over it: classify (Ethernet, VLAN, IP, UDP, our
+// address and port), parse, decide, choose backends, write the response. A pure function of
+// its arguments plus the worker's own generator and counters: no lock, allocation or syscall,
+// and no DPDK, so that it is tested on plain buffers and driven by the DPDK worker per mbuf.
+#pragma once
+
+#include "outcome.hpp"
+#include "site.hpp"
+
+#include <balance/redirect_counters.hpp>
+#include <balance/snapshot.hpp>
+#include <cstdint>
+#include <span>
+
+namespace sipredir::pipeline {
+
+inline constexpr std::size_t max_pools = 64;
+
+// What one worker owns across frames.
+struct worker_state {
+    std::array<std::uint64_t, max_pools> sequence{}; // requests per pool, for wrr
+    balance::worker_redirects* redirects = nullptr;  // this worker's per-backend counts
+    std::span<char> scratch; // where a reply is built when the frame's tailroom is short
+    std::uint16_t ipv4_id = 0;
+};
+
+// `room` is the writable buffer starting at the frame's first byte; the frame is its first
+// `frame_size` bytes. The reply is written past the request when it fits there (the request's
+// own header bytes then take the reply's headers, so nothing is copied), else through
+// state.scratch to the front of `room`. `snapshot` may be null (nothing published yet: a
+// redirect becomes a 503).
+handled handle_frame(
+        const site& s,
+        const balance::table_snapshot* snapshot,
+        worker_state& state,
+        std::span<std::uint8_t> room,
+        std::size_t frame_size
+) noexcept;
+
+// The same for a SIP datagram whose IP and UDP headers were read already (a reassembled
+// datagram): the reply frame is written to the front of `out`.
+handled handle_datagram(
+        const site& s,
+        const balance::table_snapshot* snapshot,
+        worker_state& state,
+        const net::frame_view& frame,
+        std::span<const std::uint8_t> datagram,
+        std::span<std::uint8_t> out
+) noexcept;
+
+} // namespace sipredir::pipeline

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Per-worker counters, each worker's on its own cache lines: a worker only ever writes its own,
+// with a plain load and store (no locked instruction); the control thread, telemetry and the
+// exit report read them relaxed and sum over workers.
+#pragma once
+
+#include "outcome.hpp"
+
+#include <array>
+#include <atomic>
+#include <balance/qsbr.hpp>
+#include <bit>
+#include <cstdint>
+#include <sip/defect.hpp>
+#include <span>
+
+namespace sipredir::pipeline {
+
+// One single-writer counter.
+struct counter {
+    std::atomic<std::uint64_t> value{0}; // writer: the owning worker; readers: any; sync: relaxed
+
+    void add(std::uint64_t n) noexcept {
+        value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
+};
+
+// Latency from RX burst to TX burst, in power-of-two nanosecond buckets: bucket i counts
+// [2^i, 2^(i+1)) ns, bucket 0 also counts 0 ns.
+inline constexpr std::size_t latency_buckets = 32;
+
+constexpr std::size_t latency_bucket(std::uint64_t ns) {
+    const std::size_t b = ns == 0 ? 0 : static_cast<std::size_t>(std::bit_width(ns) - 1);
+    return b < latency_buckets ? b : latency_buckets - 1;
+}
+
+struct alignas(balance::cache_line) worker_stats {
+    counter rx;           // frames received
+    counter replied;      // responses sent
+    counter absorbed;     // ACKs taken without a reply
+    counter to_exception; // frames handed to the kernel
+    std::array<counter, drop_cause_count> dropped;
+    std::array<counter, reply_code_slots> replies_by_code;
+    std::array<counter, sip::defect_table.size()> bad_requests; // 400s, by the defect named
+    std::array<counter, latency_buckets> latency;               // frames, by RX-to-TX time
+    counter fragments_merged; // fragments that became part of a reassembled datagram, but one
+    counter idle_sleeps;      // lab mode: times the worker slept for want of traffic
+
+    void drop(drop_cause c, std::uint64_t n = 1) noexcept {
+        dropped[static_cast<std::size_t>(c)].add(n);
+    }
+
+    // Counts a frame's fate. A reply is recorded once it is on the wire: the caller records
+    // a reply the TX queue refused as dropped(tx_full) instead.
+    void record(const handled& h) noexcept {
+        switch (h.what) {
+        case disposition::replied:
+            replied.add(1);
+            replies_by_code[code_slot(h.code)].add(1);
+            if (h.code == 400) {
+                bad_requests[static_cast<std::size_t>(h.why)].add(1);
+            }
+            break;
+        case disposition::absorbed:
+            absorbed.add(1);
+            break;
+        case disposition::to_exception:
+            to_exception.add(1);
+            break;
+        case disposition::dropped:
+            drop(h.cause);
+            break;
+        case disposition::fragment:
+            break; // counted when its datagram completes or is given up
+        }
+    }
+};
+
+// Sums of every worker's counters, read at one moment (each counter exact; the set not atomic).
+struct stats_totals {
+    std::uint64_t rx = 0;
+    std::uint64_t replied = 0;
+    std::uint64_t absorbed = 0;
+    std::uint64_t to_exception = 0;
+    std::uint64_t dropped = 0;
+    std::array<std::uint64_t, drop_cause_count> dropped_by_cause{};
+    std::array<std::uint64_t, reply_code_slots> replies_by_code{};
+    std::array<std::uint64_t, sip::defect_table.size()> bad_requests{};
+    std::array<std::uint64_t, latency_buckets> latency{};
+    std::uint64_t fragments_merged = 0;
+    std::uint64_t idle_sleeps = 0;
+
+    // Every received frame is accounted for once (fragments merged into one datagram count
+    // once, as that datagram).
+    bool balanced() const noexcept {
+        return rx == replied + absorbed + to_exception + dropped + fragments_merged;
+    }
+};
+
+stats_totals sum(std::span<const worker_stats> workers) noexcept;
+
+// The latency below which `fraction` (0..1) of the frames fell: the upper edge of the bucket
+// that crosses it, in ns (0 when nothing was counted).
+std::uint64_t latency_percentile(const stats_totals& t, double fraction) noexcept;
+
+} // namespace sipredir::pipeline

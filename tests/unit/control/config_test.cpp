@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "../test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <control/config.hpp>
+#include <fstream>
+#include <string>
+
+using namespace sipredir;
+using namespace sipredir::control;
+
+namespace {
+
+const std::string minimal = R"(
+[listen]
+addresses = ["198.18.0.1"]
+
+[[backend]]
+name = "b1"
+address = "198.18.1.1:5060"
+
+[[pool]]
+name = "default"
+backends = ["b1"]
+)";
+
+std::string error_of(const std::string& text) {
+    const config_result r = parse_config(text, "t.toml");
+    EXPECT_FALSE(r.config.has_value());
+    return r.error.message;
+}
+
+} // namespace
+
+TEST(config, minimal_file_takes_the_defaults) {
+    const config_result r = parse_config(minimal, "t.toml");
+    ASSERT_TRUE(r.config.has_value()) << r.error.message;
+    const appliance_config& c = *r.config;
+    ASSERT_EQ(c.listen.addresses.size(), 1u);
+    EXPECT_EQ(c.listen.addresses[0], net::ip_address::v4(198, 18, 0, 1));
+    EXPECT_EQ(c.listen.ports, std::vector<std::uint16_t>{5060});
+    EXPECT_EQ(c.listen.vlans, std::vector<std::uint16_t>{0});
+    EXPECT_FALSE(c.listen.promiscuous);
+    EXPECT_EQ(c.dataplane.idle, idle_mode::poll);
+    EXPECT_EQ(c.sip.redirect_methods, sip::bit(sip::method::invite));
+    EXPECT_EQ(c.sip.pool, "default");
+    EXPECT_FALSE(c.sip.to_tag_key.has_value());
+    ASSERT_EQ(c.backends.size(), 1u);
+    EXPECT_EQ(c.backends[0].config.address.port, 5060);
+    EXPECT_EQ(c.backends[0].state, balance::backend_state::up);
+    ASSERT_EQ(c.pools.size(), 1u);
+    EXPECT_EQ(c.pools[0].policy, balance::policy_kind::proportional);
+    EXPECT_EQ(c.pools[0].backends, std::vector<std::uint16_t>{0});
+}
+
+TEST(config, shipped_configurations_are_accepted) {
+    for (const char* name : {"bench.toml", "example.toml"}) {
+        const auto path = test::data_dir().parent_path().parent_path() / "config" / name;
+        const config_result r = load_config(path.string());
+        EXPECT_TRUE(r.config.has_value()) << name << ": " << r.error.message;
+    }
+}
+
+TEST(config, bench_toml_is_the_fixed_test_configuration) {
+    const auto path = test::data_dir().parent_path().parent_path() / "config" / "bench.toml";
+    const config_result r = load_config(path.string());
+    ASSERT_TRUE(r.config.has_value()) << r.error.message;
+    const appliance_config& c = *r.config;
+    EXPECT_EQ(c.listen.addresses, std::vector{net::ip_address::v4(198, 18, 0, 1)});
+    EXPECT_EQ(c.listen.ports, std::vector<std::uint16_t>{5060});
+    EXPECT_TRUE(c.listen.promiscuous);
+    ASSERT_EQ(c.backends.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(
+                c.backends[i].config.address.address,
+                net::ip_address::v4(198, 18, 1, static_cast<std::uint8_t>(i + 1))
+        );
+        EXPECT_EQ(c.backends[i].config.address.port, 5060);
+        EXPECT_EQ(c.backends[i].config.weight, c.backends[0].config.weight);
+        EXPECT_EQ(c.backends[i].state, balance::backend_state::up);
+    }
+    ASSERT_EQ(c.pools.size(), 1u);
+    EXPECT_EQ(c.pools[0].policy, balance::policy_kind::wrr);
+}
+
+TEST(config, every_option_is_read) {
+    const config_result r = parse_config(
+            R"(
+[listen]
+addresses = ["198.18.0.1", "2001:db8::1"]
+ports = [5060, 5080]
+vlans = [0, 100]
+promiscuous = true
+mtu = 9000
+[dataplane]
+burst = 64
+rx_descriptors = 2048
+tx_descriptors = 512
+mbufs = 16383
+mbuf_data_room = 10240
+idle = "sleep"
+idle_sleep_max_us = 50
+udp_checksum = "software"
+fragment_flows = 1024
+fragment_timeout_ms = 500
+[exception]
+tap = "sr0"
+ring_size = 4096
+[sip]
+redirect_methods = ["INVITE", "MESSAGE"]
+supported_option_tags = ["timer"]
+server = "edge-7"
+to_tag_key = "000102030405060708090a0b0c0d0e0f"
+request_hash_key = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+pool = "b"
+[[backend]]
+name = "x"
+address = "[2001:db8::5]:5062"
+transport = "tcp"
+weight = 3
+capacity = 500
+threshold = 0.75
+state = "draining"
+[[pool]]
+name = "a"
+backends = ["x"]
+[[pool]]
+name = "b"
+policy = "hash"
+hash_key = "from-user"
+backends = ["x"]
+contacts = 3
+retry_after = 0
+)",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config.has_value()) << r.error.message;
+    const appliance_config& c = *r.config;
+    EXPECT_EQ(c.listen.addresses.size(), 2u);
+    EXPECT_EQ(c.listen.vlans, (std::vector<std::uint16_t>{0, 100}));
+    EXPECT_EQ(c.listen.mtu, 9000u);
+    EXPECT_EQ(c.dataplane.burst, 64u);
+    EXPECT_EQ(c.dataplane.idle, idle_mode::sleep);
+    EXPECT_EQ(c.dataplane.udp_checksum, checksum_mode::software);
+    EXPECT_EQ(c.dataplane.fragment_timeout_ms, 500u);
+    EXPECT_EQ(c.exception.tap, "sr0");
+    EXPECT_EQ(c.exception.ring_size, 4096u);
+    EXPECT_EQ(
+            c.sip.redirect_methods, sip::bit(sip::method::invite) | sip::bit(sip::method::message)
+    );
+    EXPECT_EQ(c.sip.server, "edge-7");
+    ASSERT_TRUE(c.sip.to_tag_key.has_value());
+    EXPECT_EQ((*c.sip.to_tag_key)[15], 0x0f);
+    EXPECT_EQ((*c.sip.request_hash_key)[0], 0xff);
+    EXPECT_EQ(c.pool_index, 1u);
+    EXPECT_EQ(c.backends[0].config.address.port, 5062);
+    EXPECT_EQ(c.backends[0].config.proto, balance::transport::tcp);
+    EXPECT_EQ(c.backends[0].config.weight, 3u);
+    EXPECT_DOUBLE_EQ(c.backends[0].config.threshold, 0.75);
+    EXPECT_EQ(c.backends[0].state, balance::backend_state::draining);
+    EXPECT_EQ(c.pools[1].policy, balance::policy_kind::hash);
+    EXPECT_EQ(c.pools[1].key, balance::hash_key::from_user);
+    EXPECT_EQ(c.pools[1].contacts, 3);
+    EXPECT_EQ(c.pools[1].retry_after, 0u);
+}
+
+struct bad_case {
+    const char* text;
+    const char* expected; // the whole "file:line: message" prefix that must appear
+};
+
+void PrintTo(const bad_case& c, std::ostream* os) {
+    *os << c.expected;
+}
+
+class config_errors : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(config_errors, name_file_line_and_what) {
+    const std::string message = error_of(GetParam().text);
+    EXPECT_EQ(message.rfind(GetParam().expected, 0), 0u) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+        config,
+        config_errors,
+        ::testing::Values(
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"\n",
+                        "t.toml:2: Error while parsing array"},
+                bad_case{"[[pool]]\nname='p'\nbackends=[]\n", "t.toml:1: [listen] is missing"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.300\"]\n",
+                        "t.toml:2: addresses: '198.18.0.300' is not an IPv4 or IPv6 address"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\nport = [5060]\n",
+                        "t.toml:3: unknown key 'port' in [listen]"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\nports = [0]\n",
+                        "t.toml:3: ports must be between 1 and 65535, not 0"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[dataplane]\nidle = \"nap\"\n",
+                        "t.toml:4: idle must be one of poll, sleep, not 'nap'"},
+                bad_case{"[listen]\naddresses = [\"198.18.0.1\"]\n", "t.toml:1: no [[pool]]"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[[pool]]\nname = \"p\"\n"
+                        "backends = [\"ghost\"]\n",
+                        "t.toml:5: pool 'p' names backend 'ghost', which no [[backend]] defines"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[[backend]]\nname = \"b\"\n"
+                        "address = \"198.18.1.1:99999\"\n",
+                        "t.toml:5: address: '198.18.1.1:99999' has no valid port"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[[backend]]\nname = \"b\"\n"
+                        "address = \"198.18.1.1\"\nthreshold = 1.5\n",
+                        "t.toml:6: threshold must be above 0 and at most 1, not 1.5"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[sip]\nto_tag_key = \"abc\"\n",
+                        "t.toml:4: to_tag_key must be 32 hexadecimal digits"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[sip]\n"
+                        "redirect_methods = [\"ACK\"]\n",
+                        "t.toml:4: redirect_methods: 'ACK' cannot be redirected"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[sip]\npool = \"nope\"\n"
+                        "[[backend]]\nname = \"b\"\naddress = \"198.18.1.1\"\n"
+                        "[[pool]]\nname = \"p\"\nbackends = [\"b\"]\n",
+                        "t.toml:4: sip.pool names 'nope', which no [[pool]] defines"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\nring_size = 1000\n",
+                        "t.toml:4: ring_size must be a power of two"}
+        )
+);
+
+TEST(config, unreadable_file_is_an_error_not_a_crash) {
+    const config_result r = load_config("/nonexistent/sipredir.toml");
+    EXPECT_FALSE(r.config.has_value());
+    EXPECT_EQ(r.error.message, "/nonexistent/sipredir.toml:0: cannot be read");
+}

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The per-frame pipeline on plain buffers: classification, the reply written over the request,
+// the counters, and the tailroom fallback.
+#include "../net/frame_builder.hpp"
+#include "../test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <balance/load_table.hpp>
+#include <control/config.hpp>
+#include <control/setup.hpp>
+#include <pipeline/handle_frame.hpp>
+#include <pipeline/worker_stats.hpp>
+#include <sip/parser.hpp>
+#include <string>
+
+using namespace sipredir;
+using namespace sipredir::pipeline;
+using net::test::build_frame;
+using net::test::frame_spec;
+
+namespace {
+
+std::string invite(std::string_view branch, std::string_view method = "INVITE") {
+    std::string m;
+    m += method;
+    m += " sip:alice@198.18.0.1 SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bK";
+    m += branch;
+    m += "\r\nMax-Forwards: 70\r\n"
+         "From: <sip:bob@198.18.0.2>;tag=f1\r\n"
+         "To: <sip:alice@198.18.0.1>\r\n"
+         "Call-ID: ";
+    m += branch;
+    m += "@198.18.0.2\r\nCSeq: 1 ";
+    m += method;
+    m += "\r\nContent-Length: 0\r\n\r\n";
+    return m;
+}
+
+class pipeline_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto path = test::data_dir().parent_path().parent_path() / "config" / "bench.toml";
+        auto loaded = control::load_config(path.string());
+        ASSERT_TRUE(loaded.config.has_value()) << loaded.error.message;
+        config = std::move(*loaded.config);
+        s = control::make_site(config, {0x02, 0x70, 0x63, 0x61, 0x70, 0x00});
+        const auto facts = control::initial_facts(config);
+        tables = control::build_tables(config, facts, 1, nullptr);
+        state.redirects = &redirects.of(0);
+        state.scratch = scratch;
+    }
+
+    // Runs one frame through a buffer of `room` bytes; returns the reply frame (empty if none).
+    std::vector<std::uint8_t> run(const std::vector<std::uint8_t>& frame, std::size_t room = 2048) {
+        buffer.assign(std::max(room, frame.size()), 0xee);
+        std::copy(frame.begin(), frame.end(), buffer.begin());
+        last = handle_frame(s, tables.get(), state, buffer, frame.size());
+        stats.record(last);
+        stats.rx.add(1);
+        if (last.what != disposition::replied) {
+            return {};
+        }
+        return {buffer.begin() + last.reply_offset,
+                buffer.begin() + last.reply_offset + last.reply_size};
+    }
+
+    // The SIP text of a reply frame, after checking its headers (and UDP checksum) are sound.
+    std::string payload_of(const std::vector<std::uint8_t>& reply, const frame_spec& request) {
+        net::frame_view f;
+        const net::frame_result r = net::parse_frame(reply, f);
+        EXPECT_EQ(r.kind, net::frame_class::udp);
+        EXPECT_EQ(f.dst_mac, request.src_mac);
+        EXPECT_EQ(f.src_mac, s.own_mac);
+        EXPECT_EQ(f.src_ip, request.dst);
+        EXPECT_EQ(f.dst_ip, request.src);
+        EXPECT_EQ(f.src_port, request.dst_port);
+        EXPECT_EQ(f.dst_port, request.src_port);
+        return {reinterpret_cast<const char*>(reply.data()) + f.payload_offset, f.payload_size};
+    }
+
+    control::appliance_config config;
+    site s;
+    std::unique_ptr<const balance::table_snapshot> tables;
+    balance::redirect_counters redirects{1};
+    std::vector<char> scratch = std::vector<char>(65536);
+    worker_state state;
+    worker_stats stats;
+    std::vector<std::uint8_t> buffer;
+    handled last;
+};
+
+std::string contact_of(std::string_view reply) {
+    const std::size_t at = reply.find("\r\nContact: ");
+    if (at == std::string_view::npos) {
+        return {};
+    }
+    const std::size_t end = reply.find("\r\n", at + 2);
+    return std::string(reply.substr(at + 11, end - at - 11));
+}
+
+} // namespace
+
+TEST_F(pipeline_test, invite_gets_a_302_over_its_own_frame) {
+    const frame_spec spec;
+    const auto reply = run(build_frame(spec, invite("a1")));
+    ASSERT_EQ(last.what, disposition::replied);
+    EXPECT_EQ(last.code, 302);
+    const std::string text = payload_of(reply, spec);
+    EXPECT_EQ(text.rfind("SIP/2.0 302 Moved Temporarily\r\n", 0), 0u) << text;
+    EXPECT_EQ(contact_of(text), "<sip:198.18.1.1:5060;transport=udp>");
+    sip::message_view m;
+    EXPECT_EQ(sip::parse(text, m).status, sip::parse_status::ok);
+    EXPECT_EQ(redirects.of(0).total[0].load(), 1u);
+}
+
+TEST_F(pipeline_test, wrr_pool_takes_the_backends_in_turn) {
+    const frame_spec spec;
+    std::vector<std::string> contacts;
+    for (int i = 0; i < 6; ++i) {
+        contacts.push_back(contact_of(payload_of(
+                run(build_frame(spec, invite(std::string("r").append(std::to_string(i))))), spec
+        )));
+    }
+    EXPECT_EQ(contacts[0], "<sip:198.18.1.1:5060;transport=udp>");
+    EXPECT_EQ(contacts[1], "<sip:198.18.1.2:5060;transport=udp>");
+    EXPECT_EQ(contacts[2], "<sip:198.18.1.3:5060;transport=udp>");
+    EXPECT_EQ(contacts[3], contacts[0]);
+    for (std::uint16_t slot = 0; slot < 3; ++slot) {
+        EXPECT_EQ(redirects.of(0).total[slot].load(), 2u);
+    }
+}
+
+TEST_F(pipeline_test, short_tailroom_gives_the_same_reply_through_scratch) {
+    const frame_spec spec;
+    const auto frame = build_frame(spec, invite("t1"));
+    const auto roomy = run(frame);
+    state.sequence = {};                              // the same backend again
+    const auto tight = run(frame, roomy.size() + 40); // not past the request; at the front
+    ASSERT_EQ(last.what, disposition::replied);
+    EXPECT_EQ(last.reply_offset, 0u);
+    ASSERT_EQ(roomy.size(), tight.size());
+    // Only the IPv4 identification (and so the header checksum) differs.
+    EXPECT_TRUE(std::equal(roomy.begin() + 42, roomy.end(), tight.begin() + 42));
+}
+
+TEST_F(pipeline_test, reply_with_no_room_anywhere_is_a_counted_drop) {
+    const auto frame = build_frame(frame_spec{}, invite("s1"));
+    state.scratch = std::span(scratch).first(64);
+    run(frame, frame.size());
+    EXPECT_EQ(last.what, disposition::dropped);
+    EXPECT_EQ(last.cause, drop_cause::reply_too_large);
+}
+
+TEST_F(pipeline_test, reply_over_the_mtu_is_a_counted_drop) {
+    s.max_reply_frame = 200;
+    run(build_frame(frame_spec{}, invite("u1")));
+    EXPECT_EQ(last.cause, drop_cause::reply_too_large);
+}
+
+TEST_F(pipeline_test, ack_is_absorbed_and_responses_dropped) {
+    run(build_frame(frame_spec{}, invite("k1", "ACK")));
+    EXPECT_EQ(last.what, disposition::absorbed);
+    run(build_frame(frame_spec{}, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2\r\n\r\n"));
+    EXPECT_EQ(last.what, disposition::dropped);
+    EXPECT_EQ(last.cause, drop_cause::sip_response);
+}
+
+TEST_F(pipeline_test, other_methods_get_405_with_allow) {
+    const frame_spec spec;
+    const std::string text = payload_of(run(build_frame(spec, invite("m1", "MESSAGE"))), spec);
+    EXPECT_EQ(last.code, 405);
+    EXPECT_NE(text.find("\r\nAllow: INVITE, ACK, OPTIONS, CANCEL\r\n"), std::string::npos) << text;
+}
+
+TEST_F(pipeline_test, frames_not_for_sip_go_to_the_exception_path_or_are_dropped) {
+    frame_spec other_port;
+    other_port.dst_port = 9999;
+    run(build_frame(other_port, "x"));
+    EXPECT_EQ(last.what, disposition::to_exception);
+
+    frame_spec icmp;
+    icmp.protocol = 1;
+    run(build_frame(icmp, "ping"));
+    EXPECT_EQ(last.what, disposition::to_exception);
+
+    frame_spec stranger;
+    stranger.dst = net::ip_address::v4(198, 18, 9, 9);
+    run(build_frame(stranger, invite("x1")));
+    EXPECT_EQ(last.cause, drop_cause::not_our_address);
+
+    frame_spec tagged;
+    tagged.vlans = {100};
+    run(build_frame(tagged, invite("v1")));
+    EXPECT_EQ(last.cause, drop_cause::not_our_vlan);
+
+    frame_spec fragment;
+    fragment.ipv4_fragment = 0x2000; // more fragments, offset 0
+    run(build_frame(fragment, invite("f1")));
+    EXPECT_EQ(last.what, disposition::fragment);
+
+    std::vector<std::uint8_t> arp(60, 0);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    run(arp);
+    EXPECT_EQ(last.what, disposition::to_exception);
+
+    auto corrupt = build_frame(frame_spec{}, invite("c1"));
+    corrupt[24] ^= 0xff; // IPv4 header checksum
+    run(corrupt);
+    EXPECT_EQ(last.cause, drop_cause::frame_ipv4_bad_checksum);
+}
+
+TEST_F(pipeline_test, ipv6_and_vlan_replies_keep_their_shape) {
+    s.addresses[s.address_count++] = [] {
+        net::ip_address a;
+        net::parse_ip("2001:db8::1", a);
+        return a;
+    }();
+    s.vlans[s.vlan_count++] = 100;
+    frame_spec spec;
+    spec.vlans = {100};
+    net::parse_ip("2001:db8::1", spec.dst);
+    net::parse_ip("2001:db8::2", spec.src);
+    const auto reply = run(build_frame(spec, invite("six")));
+    ASSERT_EQ(last.what, disposition::replied);
+    EXPECT_TRUE(last.ipv6);
+    net::frame_view f;
+    ASSERT_EQ(net::parse_frame(reply, f).kind, net::frame_class::udp); // checksum verified
+    EXPECT_EQ(f.vlan_count, 1);
+    EXPECT_EQ(f.vlan_tci[0], 100);
+}
+
+TEST_F(pipeline_test, retransmission_gets_the_same_reply_under_a_random_policy) {
+    auto& pool = const_cast<balance::pool_snapshot&>(tables->pools[0]);
+    pool.policy = balance::policy_kind::random;
+    const frame_spec spec;
+    const auto frame = build_frame(spec, invite("again"));
+    const std::string first = payload_of(run(frame), spec);
+    const std::string second = payload_of(run(frame), spec);
+    EXPECT_EQ(first, second);
+}
+
+TEST_F(pipeline_test, nothing_published_means_503) {
+    tables.reset();
+    const frame_spec spec;
+    const std::string text = payload_of(run(build_frame(spec, invite("n1"))), spec);
+    EXPECT_EQ(last.code, 503);
+    EXPECT_NE(text.find("\r\nRetry-After: 5\r\n"), std::string::npos) << text;
+}
+
+TEST_F(pipeline_test, every_frame_is_counted_once) {
+    const frame_spec spec;
+    run(build_frame(spec, invite("i1")));
+    run(build_frame(spec, invite("i2", "ACK")));
+    run(build_frame(spec, invite("i3", "OPTIONS")));
+    frame_spec stranger;
+    stranger.dst = net::ip_address::v4(198, 18, 9, 9);
+    run(build_frame(stranger, invite("i4")));
+    frame_spec other_port;
+    other_port.dst_port = 1;
+    run(build_frame(other_port, "x"));
+    run(build_frame(spec, "garbage\r\n\r\n"));
+    const stats_totals t = sum(std::span(&stats, 1));
+    EXPECT_EQ(t.rx, 6u);
+    EXPECT_TRUE(t.balanced()) << t.replied << " " << t.absorbed << " " << t.to_exception << " "
+                              << t.dropped;
+    EXPECT_EQ(t.replies_by_code[code_slot(302)], 1u);
+    EXPECT_EQ(t.replies_by_code[code_slot(200)], 1u);
+}
+
+TEST(latency, buckets_and_percentiles) {
+    EXPECT_EQ(latency_bucket(0), 0u);
+    EXPECT_EQ(latency_bucket(1), 0u);
+    EXPECT_EQ(latency_bucket(1023), 9u);
+    EXPECT_EQ(latency_bucket(1024), 10u);
+    EXPECT_EQ(latency_bucket(~0ULL), latency_buckets - 1);
+    stats_totals t;
+    t.latency[10] = 99;
+    t.latency[20] = 1;
+    EXPECT_EQ(latency_percentile(t, 0.5), 2048u);
+    EXPECT_EQ(latency_percentile(t, 0.999), std::uint64_t{2} << 20);
+}
