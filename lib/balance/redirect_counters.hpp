@@ -36,6 +36,15 @@ public:
     // Worker side: this worker's own counters.
     worker_redirects& of(std::size_t worker) noexcept { return _workers[worker]; }
 
+    // Any reader: every redirect issued to `slot` so far, summed over workers.
+    std::uint64_t total(std::size_t slot) const noexcept {
+        std::uint64_t sum = 0;
+        for (std::size_t w = 0; w < _n; ++w) {
+            sum += _workers[w].total[slot].load(std::memory_order_relaxed);
+        }
+        return sum;
+    }
+
     // Control side: redirects per slot since the previous call (sums over workers; each
     // worker's total only grows, so the difference is exact even while workers count).
     std::vector<std::uint64_t> take_new() {

@@ -297,7 +297,25 @@ void read_exception(const toml::table& root, exception_config& e) {
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[exception]", {"tap", "ring_size"});
+    only_keys(*t, "[exception]", {"tap", "ring_size", "addresses"});
+    if (const toml::node* n = t->get("addresses")) {
+        for (const toml::node& item : array_value(*n, "addresses")) {
+            const std::string text = string_value(item, "addresses");
+            const std::size_t slash = text.find('/');
+            interface_address a;
+            unsigned prefix = 0;
+            const char* p = text.data() + slash + 1;
+            const char* end = text.data() + text.size();
+            const bool parsed = slash != std::string::npos
+                                && net::parse_ip(std::string_view(text).substr(0, slash), a.address)
+                                && std::from_chars(p, end, prefix).ptr == end && p != end;
+            if (!parsed || prefix > (a.address.family == net::ip_family::v4 ? 32u : 128u)) {
+                refuse(item, "addresses: '" + text + "' is not address/prefix (198.18.0.1/15)");
+            }
+            a.prefix = static_cast<std::uint8_t>(prefix);
+            e.addresses.push_back(a);
+        }
+    }
     read_key(*t, "tap", e.tap, [](const toml::node& n, std::string_view k) {
         std::string name = string_value(n, k);
         if (name.size() > 15 || name.find_first_of("/ \t") != std::string::npos) {

@@ -47,9 +47,17 @@ struct dataplane_config {
     std::uint32_t fragment_timeout_ms = 2000;
 };
 
+struct interface_address {
+    net::ip_address address;
+    std::uint8_t prefix = 32;
+};
+
 struct exception_config {
     std::string tap; // kernel interface name; empty: no exception path (frames counted, dropped)
     std::uint32_t ring_size = 1024;
+    // Given to the TAP interface at start, so the kernel answers ARP / NDP / ping for them and
+    // has a route back to the callers. Empty: the operator configures the interface.
+    std::vector<interface_address> addresses;
 };
 
 struct sip_config {

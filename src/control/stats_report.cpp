@@ -128,6 +128,7 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     top.key("exception_path");
     object_writer exc(out, 2);
     exc.field("to_kernel", run.exception_to_kernel);
+    exc.field("to_kernel_dropped", run.exception_to_kernel_dropped);
     exc.field("from_kernel", run.exception_from_kernel);
     exc.field("from_kernel_dropped", run.exception_dropped);
     exc.close();

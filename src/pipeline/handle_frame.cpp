@@ -178,8 +178,13 @@ handled classify(const site& s, const net::frame_result& r, const frame_view& f)
                        ? only(disposition::to_exception)
                        : dropped(drop_cause::not_our_address);
     case net::frame_class::ip_fragment:
-        return s.owns(f.dst_ip) ? only(disposition::fragment)
-                                : dropped(drop_cause::not_our_address);
+        if (s.owns(f.dst_ip)) {
+            handled h = only(disposition::fragment);
+            h.request_l3_offset = f.l3_offset;
+            h.ipv6 = f.src_ip.family == net::ip_family::v6;
+            return h;
+        }
+        return dropped(drop_cause::not_our_address);
     case net::frame_class::udp:
         if (s.owns(f.dst_ip)) {
             return s.listens_on(f.dst_port) ? only(disposition::replied)
@@ -200,8 +205,19 @@ handled handle_frame(
         std::span<std::uint8_t> room,
         std::size_t frame_size
 ) noexcept {
+    return handle_frame(s, snapshot, state, room, frame_size, s.checks);
+}
+
+handled handle_frame(
+        const site& s,
+        const balance::table_snapshot* snapshot,
+        worker_state& state,
+        std::span<std::uint8_t> room,
+        std::size_t frame_size,
+        net::frame_checks checks
+) noexcept {
     frame_view f;
-    const net::frame_result r = net::parse_frame(room.first(frame_size), f, s.checks);
+    const net::frame_result r = net::parse_frame(room.first(frame_size), f, checks);
     if (r.kind != net::frame_class::malformed && !s.accepts_vlan(inner_vlan(f))) {
         return dropped(drop_cause::not_our_vlan);
     }
@@ -232,30 +248,6 @@ handled handle_frame(
     }
     std::memcpy(room.data() + header_size, state.scratch.data(), w.size);
     return finish(s, state, f, p, room, 0, w.size);
-}
-
-handled handle_datagram(
-        const site& s,
-        const balance::table_snapshot* snapshot,
-        worker_state& state,
-        const frame_view& frame,
-        std::span<const std::uint8_t> datagram,
-        std::span<std::uint8_t> out
-) noexcept {
-    prepared p;
-    handled result;
-    if (!prepare(s, snapshot, state, frame, datagram, p, result)) {
-        return result;
-    }
-    const std::size_t header_size = reply_header_size(frame);
-    if (header_size >= out.size()) {
-        return dropped(drop_cause::reply_too_large);
-    }
-    const sip::write_result w = sip::write_reply(p.m, p.spec, as_chars(out.subspan(header_size)));
-    if (!w.ok) {
-        return dropped(drop_cause::reply_too_large);
-    }
-    return finish(s, state, frame, p, out, 0, w.size);
 }
 
 } // namespace sipredir::pipeline

@@ -38,15 +38,14 @@ handled handle_frame(
         std::size_t frame_size
 ) noexcept;
 
-// The same for a SIP datagram whose IP and UDP headers were read already (a reassembled
-// datagram): the reply frame is written to the front of `out`.
-handled handle_datagram(
+// The same with the checksum checks given per frame (those the NIC has verified are skipped).
+handled handle_frame(
         const site& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
-        const net::frame_view& frame,
-        std::span<const std::uint8_t> datagram,
-        std::span<std::uint8_t> out
+        std::span<std::uint8_t> room,
+        std::size_t frame_size,
+        net::frame_checks checks
 ) noexcept;
 
 } // namespace sipredir::pipeline

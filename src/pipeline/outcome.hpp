@@ -175,9 +175,10 @@ struct handled {
     // replied: the reply frame is room[reply_offset, reply_offset + reply_size).
     std::uint32_t reply_offset = 0;
     std::uint32_t reply_size = 0;
-    net::reply_layout layout;          // of the reply frame, relative to reply_offset
-    bool ipv6 = false;                 // the reply's IP version, for checksum offload
-    bool udp_checksum_pending = false; // the caller must have the UDP checksum filled
+    net::reply_layout layout;            // of the reply frame, relative to reply_offset
+    bool ipv6 = false;                   // the reply's (or fragment's) IP version
+    std::uint16_t request_l3_offset = 0; // fragment: where its IP header starts
+    bool udp_checksum_pending = false;   // the caller must have the UDP checksum filled
 };
 
 } // namespace sipredir::pipeline

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// sipredir: answers SIP requests with 302 (or 503) naming the least-loaded backend, on DPDK.
+//
+//   sipredir [EAL options] -- --config FILE [--duration SECONDS] [--stats-json FILE]
+//                             [--exit-when-idle MS]
+//
+// The main lcore is the control plane (configuration, table publication, exception path,
+// statistics); every other lcore is a worker with its own RX/TX queue pair.
+#include "app.hpp"
+#include "exception_path.hpp"
+#include "port.hpp"
+#include "telemetry.hpp"
+#include "worker.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_pdump.h>
+#include <rte_ring.h>
+
+#include <chrono>
+#include <control/setup.hpp>
+#include <control/stats_report.hpp>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <getopt.h>
+#include <numa.h>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace {
+
+using namespace sipredir;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+    std::string config;
+    double duration = 0; // seconds; 0: until SIGINT / SIGTERM
+    std::string stats_json;
+    std::uint32_t exit_when_idle_ms = 0; // 0: never
+};
+
+app::appliance* g_app = nullptr; // for the signal handler
+
+extern "C" void on_signal(int) {
+    if (g_app != nullptr) {
+        g_app->stop.store(true, std::memory_order_relaxed);
+    }
+}
+
+void usage(const char* program) {
+    std::fprintf(
+            stderr,
+            "usage: %s [EAL options] -- --config FILE [--duration SECONDS]\n"
+            "          [--stats-json FILE] [--exit-when-idle MS]\n"
+            "  --config FILE        the TOML configuration (docs/configuration.md)\n"
+            "  --duration SECONDS   stop after this long (default: at SIGINT/SIGTERM)\n"
+            "  --stats-json FILE    also write the final statistics (JSON) here\n"
+            "  --exit-when-idle MS  stop once no frame arrived for MS ms after the first\n"
+            "                       (replaying a pcap)\n",
+            program
+    );
+}
+
+bool parse_options(int argc, char** argv, options& o) {
+    static const option long_options[] = {
+            {"config", required_argument, nullptr, 'c'},
+            {"duration", required_argument, nullptr, 'd'},
+            {"stats-json", required_argument, nullptr, 's'},
+            {"exit-when-idle", required_argument, nullptr, 'i'},
+            {"help", no_argument, nullptr, 'h'},
+            {nullptr, 0, nullptr, 0},
+    };
+    optind = 1;
+    int c = 0;
+    while ((c = getopt_long(argc, argv, "", long_options, nullptr)) != -1) {
+        try {
+            switch (c) {
+            case 'c':
+                o.config = optarg;
+                break;
+            case 'd':
+                o.duration = std::stod(optarg);
+                if (o.duration <= 0) {
+                    throw std::invalid_argument("duration");
+                }
+                break;
+            case 's':
+                o.stats_json = optarg;
+                break;
+            case 'i':
+                o.exit_when_idle_ms = static_cast<std::uint32_t>(std::stoul(optarg));
+                break;
+            default:
+                usage(argv[0]);
+                return false;
+            }
+        } catch (const std::exception&) {
+            std::fprintf(
+                    stderr,
+                    "sipredir: --%s: '%s' is not a positive number\n",
+                    c == 'd' ? "duration" : "exit-when-idle",
+                    optarg
+            );
+            return false;
+        }
+    }
+    if (o.config.empty()) {
+        std::fprintf(stderr, "sipredir: --config FILE is required\n");
+        usage(argv[0]);
+        return false;
+    }
+    return true;
+}
+
+std::uint16_t first_port() {
+    std::uint16_t id = 0;
+    RTE_ETH_FOREACH_DEV(id) {
+        return id;
+    }
+    throw std::runtime_error("no ethdev port: give a NIC or a --vdev (net_af_packet, net_tap, "
+                             "net_pcap, net_null)");
+}
+
+void warn_about_numa(const app::appliance& a) {
+    if (numa_available() < 0) {
+        return;
+    }
+    for (const app::worker_slot& w : a.workers) {
+        const int node =
+                numa_node_of_cpu(static_cast<int>(rte_lcore_to_cpu_id(static_cast<int>(w.lcore))));
+        if (node >= 0 && node != a.data.socket) {
+            std::fprintf(
+                    stderr,
+                    "sipredir: warning: worker lcore %u is on NUMA node %d, port %u on %d: "
+                    "every frame crosses the interconnect\n",
+                    w.lcore,
+                    node,
+                    a.data.id,
+                    a.data.socket
+            );
+        }
+    }
+}
+
+void publish(app::appliance& a, std::span<const balance::backend_facts> facts) {
+    const std::uint64_t generation = a.generation.load(std::memory_order_relaxed) + 1;
+    auto next = control::build_tables(a.config, facts, generation, a.table->acquire());
+    if (a.table->publish(next)) {
+        a.generation.store(generation, std::memory_order_relaxed);
+    }
+    a.table->reclaim();
+}
+
+std::string final_report(const app::appliance& a, double seconds) {
+    control::run_summary run;
+    run.seconds = seconds;
+    run.workers = static_cast<std::uint32_t>(a.workers.size());
+    for (std::size_t slot = 0; slot < a.config.backends.size(); ++slot) {
+        run.backend_names.push_back(a.config.backends[slot].config.name);
+        run.redirects.push_back(a.redirects->total(slot));
+    }
+    run.exception_to_kernel = a.to_kernel.load();
+    run.exception_to_kernel_dropped = a.to_kernel_dropped.load();
+    run.exception_from_kernel = a.from_kernel.load();
+    run.exception_dropped = a.from_kernel_dropped.load();
+    return control::stats_json(pipeline::sum(a.all_stats()), run);
+}
+
+int serve(app::appliance& a, const options& o) {
+    const std::size_t workers = rte_lcore_count() - 1;
+    if (workers == 0) {
+        throw std::runtime_error("give at least two lcores (e.g. -l 0,1): the main lcore runs "
+                                 "the control plane, each other lcore a worker");
+    }
+    if (workers > balance::max_readers) {
+        throw std::runtime_error("at most " + std::to_string(balance::max_readers) + " workers");
+    }
+    a.table = std::make_unique<balance::load_table>(workers);
+    a.redirects = std::make_unique<balance::redirect_counters>(workers);
+    a.stats = std::make_unique<pipeline::worker_stats[]>(workers);
+    unsigned lcore = 0;
+    RTE_LCORE_FOREACH_WORKER(lcore) {
+        a.workers.push_back({.lcore = lcore, .queue = static_cast<std::uint16_t>(a.workers.size())}
+        );
+    }
+
+    const std::uint16_t port = first_port();
+    // The control lcore sends the kernel's frames on a TX queue of its own, after the workers'.
+    const bool exception_path = !a.config.exception.tap.empty();
+    a.data = app::start_port(
+            port,
+            static_cast<std::uint16_t>(workers),
+            static_cast<std::uint16_t>(workers + (exception_path ? 1 : 0)),
+            a.config,
+            a.config.listen.promiscuous,
+            "data_pool"
+    );
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(port, &mac);
+    std::array<std::uint8_t, 6> own_mac{};
+    std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), own_mac.begin());
+    a.site = control::make_site(a.config, own_mac);
+    a.site.udp_checksum_in_software = !a.data.udp_checksum_offload;
+    warn_about_numa(a);
+
+    if (exception_path) {
+        a.tap = app::start_tap(a.config, own_mac);
+        for (std::size_t w = 0; w < workers; ++w) {
+            const std::string name = "to_kernel_" + std::to_string(w);
+            a.workers[w].to_kernel = rte_ring_create(
+                    name.c_str(),
+                    a.config.exception.ring_size,
+                    a.data.socket,
+                    RING_F_SP_ENQ | RING_F_SC_DEQ
+            );
+            if (a.workers[w].to_kernel == nullptr) {
+                throw std::runtime_error("cannot create the exception ring " + name);
+            }
+        }
+    }
+
+    std::vector<balance::backend_facts> facts = control::initial_facts(a.config);
+    publish(a, facts);
+    if (rte_pdump_init() != 0) {
+        std::fprintf(stderr, "sipredir: warning: pdump unavailable: dpdk-dumpcap cannot attach\n");
+    }
+    app::register_telemetry(a);
+
+    std::vector<app::worker_launch> launches(workers);
+    for (std::size_t w = 0; w < workers; ++w) {
+        launches[w] = {.app = &a, .index = w};
+        if (rte_eal_remote_launch(app::worker_main, &launches[w], a.workers[w].lcore) != 0) {
+            a.stop.store(true);
+            rte_eal_mp_wait_lcore();
+            throw std::runtime_error(
+                    "cannot launch a worker on lcore " + std::to_string(a.workers[w].lcore)
+            );
+        }
+    }
+
+    rte_eth_dev_info info{};
+    rte_eth_dev_info_get(port, &info);
+    std::printf(
+            "sipredir: port %u (%s) %02x:%02x:%02x:%02x:%02x:%02x, %zu worker%s, RSS %s, "
+            "UDP checksum %s, exception path %s\n",
+            port,
+            info.driver_name,
+            own_mac[0],
+            own_mac[1],
+            own_mac[2],
+            own_mac[3],
+            own_mac[4],
+            own_mac[5],
+            workers,
+            workers == 1 ? "" : "s",
+            a.data.rss ? "on" : "off",
+            a.data.udp_checksum_offload ? "offloaded" : "software",
+            a.config.exception.tap.empty() ? "none" : a.config.exception.tap.c_str()
+    );
+    std::printf("sipredir: ready\n");
+    std::fflush(stdout);
+
+    const auto start = clock_type::now();
+    auto next_publish = start;
+    auto last_rx_change = start;
+    std::uint64_t last_rx = 0;
+    while (!a.stop.load(std::memory_order_relaxed)) {
+        const unsigned moved = app::pump_exception_path(a);
+        const auto now = clock_type::now();
+        if (now >= next_publish) {
+            // Fold the workers' redirects into the load estimate and republish (issue 6 adds
+            // probes and load reports to these facts).
+            balance::fold_redirects(facts, a.redirects->take_new());
+            publish(a, facts);
+            next_publish = now + std::chrono::milliseconds(100);
+        }
+        const std::chrono::duration<double> elapsed = now - start;
+        if (o.duration > 0 && elapsed.count() >= o.duration) {
+            break;
+        }
+        if (o.exit_when_idle_ms != 0) {
+            const std::uint64_t rx = pipeline::sum(a.all_stats()).rx;
+            if (rx != last_rx) {
+                last_rx = rx;
+                last_rx_change = now;
+            } else if (rx != 0 && now - last_rx_change >= std::chrono::milliseconds(o.exit_when_idle_ms)) {
+                break;
+            }
+        }
+        if (moved == 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    }
+    a.stop.store(true);
+    int rc = 0;
+    unsigned l = 0;
+    RTE_LCORE_FOREACH_WORKER(l) {
+        if (rte_eal_wait_lcore(l) != 0) {
+            rc = 1;
+        }
+    }
+    app::drain_exception_rings(a);
+    const std::chrono::duration<double> ran = clock_type::now() - start;
+    const std::string report = final_report(a, ran.count());
+    std::fputs(report.c_str(), stdout);
+    std::fflush(stdout);
+    if (!o.stats_json.empty()) {
+        std::ofstream out(o.stats_json);
+        out << report;
+        if (!out) {
+            std::fprintf(stderr, "sipredir: cannot write %s\n", o.stats_json.c_str());
+            rc = 1;
+        }
+    }
+    rte_pdump_uninit();
+    app::stop_port(a.tap);
+    app::stop_port(a.data);
+    return rc;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const int eal_args = rte_eal_init(argc, argv);
+    if (eal_args < 0) {
+        std::fprintf(stderr, "sipredir: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    argc -= eal_args;
+    argv += eal_args;
+    options o;
+    if (!parse_options(argc, argv, o)) {
+        rte_eal_cleanup();
+        return 2;
+    }
+    control::config_result loaded = control::load_config(o.config);
+    if (!loaded.config) {
+        std::fprintf(stderr, "%s\n", loaded.error.message.c_str());
+        rte_eal_cleanup();
+        return 1;
+    }
+    int rc = 1;
+    {
+        auto a = std::make_unique<app::appliance>();
+        a->config = std::move(*loaded.config);
+        g_app = a.get();
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        try {
+            rc = serve(*a, o);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "sipredir: %s\n", e.what());
+            a->stop.store(true);
+            rte_eal_mp_wait_lcore();
+        }
+        // The appliance outlives nothing but the telemetry thread, which EAL cleanup stops.
+        rte_eal_cleanup();
+        g_app = nullptr;
+    }
+    return rc;
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Runs on DPDK's telemetry thread: reads the workers' counters relaxed, never writes.
+#include "telemetry.hpp"
+
+#include <rte_telemetry.h>
+
+#include <string>
+
+namespace sipredir::app {
+
+namespace {
+
+appliance* g_app = nullptr; // writer: register_telemetry, before the first command
+
+int stats_command(const char*, const char*, rte_tel_data* d) {
+    const pipeline::stats_totals t = pipeline::sum(g_app->all_stats());
+    rte_tel_data_start_dict(d);
+    rte_tel_data_add_dict_u64(d, "rx", t.rx);
+    rte_tel_data_add_dict_u64(d, "replied", t.replied);
+    rte_tel_data_add_dict_u64(d, "absorbed", t.absorbed);
+    rte_tel_data_add_dict_u64(d, "to_exception", t.to_exception);
+    rte_tel_data_add_dict_u64(d, "dropped", t.dropped);
+    rte_tel_data_add_dict_u64(d, "fragments_merged", t.fragments_merged);
+    rte_tel_data_add_dict_u64(d, "workers", g_app->workers.size());
+    rte_tel_data_add_dict_u64(
+            d, "table_generation", g_app->generation.load(std::memory_order_relaxed)
+    );
+    rte_tel_data_add_dict_u64(
+            d, "exception_to_kernel", g_app->to_kernel.load(std::memory_order_relaxed)
+    );
+    rte_tel_data_add_dict_u64(
+            d, "exception_from_kernel", g_app->from_kernel.load(std::memory_order_relaxed)
+    );
+    rte_tel_data_add_dict_u64(d, "idle_sleeps", t.idle_sleeps);
+    return 0;
+}
+
+int drops_command(const char*, const char*, rte_tel_data* d) {
+    const pipeline::stats_totals t = pipeline::sum(g_app->all_stats());
+    rte_tel_data_start_dict(d);
+    for (std::size_t i = 1; i < pipeline::drop_cause_count; ++i) {
+        rte_tel_data_add_dict_u64(
+                d, std::string(pipeline::drop_cause_table[i].name).c_str(), t.dropped_by_cause[i]
+        );
+    }
+    return 0;
+}
+
+int replies_command(const char*, const char*, rte_tel_data* d) {
+    const pipeline::stats_totals t = pipeline::sum(g_app->all_stats());
+    rte_tel_data_start_dict(d);
+    for (std::size_t i = 0; i < pipeline::reply_code_slots; ++i) {
+        const std::string name = i < pipeline::counted_codes.size()
+                                         ? std::to_string(pipeline::counted_codes[i])
+                                         : "other";
+        rte_tel_data_add_dict_u64(d, name.c_str(), t.replies_by_code[i]);
+    }
+    return 0;
+}
+
+int backends_command(const char*, const char*, rte_tel_data* d) {
+    rte_tel_data_start_dict(d);
+    for (std::size_t slot = 0; slot < g_app->config.backends.size(); ++slot) {
+        rte_tel_data_add_dict_u64(
+                d, g_app->config.backends[slot].config.name.c_str(), g_app->redirects->total(slot)
+        );
+    }
+    return 0;
+}
+
+int latency_command(const char*, const char*, rte_tel_data* d) {
+    const pipeline::stats_totals t = pipeline::sum(g_app->all_stats());
+    rte_tel_data_start_dict(d);
+    rte_tel_data_add_dict_u64(d, "p50_ns", pipeline::latency_percentile(t, 0.50));
+    rte_tel_data_add_dict_u64(d, "p90_ns", pipeline::latency_percentile(t, 0.90));
+    rte_tel_data_add_dict_u64(d, "p99_ns", pipeline::latency_percentile(t, 0.99));
+    rte_tel_data_add_dict_u64(d, "p999_ns", pipeline::latency_percentile(t, 0.999));
+    return 0;
+}
+
+} // namespace
+
+void register_telemetry(appliance& app) {
+    g_app = &app;
+    rte_telemetry_register_cmd(
+            "/sipredir/stats",
+            stats_command,
+            "Frames received and what became of them. Takes no parameters"
+    );
+    rte_telemetry_register_cmd(
+            "/sipredir/drops", drops_command, "Dropped frames by cause. Takes no parameters"
+    );
+    rte_telemetry_register_cmd(
+            "/sipredir/replies", replies_command, "Replies sent by status code. Takes no parameters"
+    );
+    rte_telemetry_register_cmd(
+            "/sipredir/backends",
+            backends_command,
+            "Redirects issued per backend. Takes no parameters"
+    );
+    rte_telemetry_register_cmd(
+            "/sipredir/latency",
+            latency_command,
+            "RX-to-TX latency percentiles. Takes no parameters"
+    );
+}
+
+} // namespace sipredir::app

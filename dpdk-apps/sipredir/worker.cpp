@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The fast path. Per burst: one acquire of the load table, the pipeline over every frame (the
+// reply written into the frame's own mbuf), one TX burst, one quiescent report. No lock,
+// allocation or syscall while traffic flows; in lab mode a worker sleeps only after a run of
+// empty polls.
+#include "worker.hpp"
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <array>
+#include <cstring>
+#include <ctime>
+#include <pipeline/handle_frame.hpp>
+#include <stdexcept>
+#include <vector>
+
+namespace sipredir::app {
+
+namespace {
+
+using pipeline::disposition;
+using pipeline::drop_cause;
+using pipeline::handled;
+
+constexpr std::size_t max_burst = 256;
+constexpr std::size_t prefetch_ahead = 3;
+constexpr std::uint32_t empty_polls_before_sleep = 256;
+// A reassembled datagram or chained frame is copied here to be parsed: the largest IP packet.
+constexpr std::size_t linear_size = 65536 + 128;
+
+class worker {
+public:
+    worker(appliance& app, std::size_t index)
+        : _app(app), _index(index), _slot(app.workers[index]), _stats(app.stats[index]),
+          _burst(static_cast<std::uint16_t>(
+                  std::min<std::size_t>(app.config.dataplane.burst, max_burst)
+          )),
+          _scratch(65536), _linear(linear_size) {
+        _state.redirects = &app.redirects->of(index);
+        _state.scratch = _scratch;
+        _state.ipv4_id = static_cast<std::uint16_t>(index << 12);
+        const std::uint64_t hz = rte_get_tsc_hz();
+        _ns_per_tsc = 1e9 / static_cast<double>(hz);
+        const std::uint32_t flows = app.config.dataplane.fragment_flows;
+        const std::uint64_t max_cycles = hz / 1000 * app.config.dataplane.fragment_timeout_ms;
+        _fragments = rte_ip_frag_table_create(flows, 16, flows, max_cycles, app.data.socket);
+        if (_fragments == nullptr) {
+            throw std::runtime_error(
+                    "worker " + std::to_string(index) + ": cannot create the IP reassembly table"
+            );
+        }
+        _checks_unverified = app.site.checks;
+    }
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+    ~worker() { rte_ip_frag_table_destroy(_fragments); }
+
+    void run() {
+        balance::qsbr& domain = _app.table->domain();
+        domain.online(_index);
+        const bool lab = _app.config.dataplane.idle == control::idle_mode::sleep;
+        const std::uint32_t max_sleep_ns = _app.config.dataplane.idle_sleep_max_us * 1000;
+        std::uint32_t empty = 0;
+        std::uint32_t sleep_ns = 1000;
+        std::uint64_t next_expiry = rte_rdtsc();
+        while (!_app.stop.load(std::memory_order_relaxed)) {
+            const std::uint16_t n = rte_eth_rx_burst(_app.data.id, _slot.queue, _rx.data(), _burst);
+            if (n != 0) {
+                process(n);
+                empty = 0;
+                sleep_ns = 1000;
+            }
+            domain.quiescent(_index);
+            if (const std::uint64_t now = rte_rdtsc(); now >= next_expiry) {
+                expire_fragments(now);
+                next_expiry = now + rte_get_tsc_hz() / 10;
+            }
+            if (n == 0 && lab && ++empty >= empty_polls_before_sleep) {
+                domain.offline(_index);
+                const timespec ts{0, static_cast<long>(sleep_ns)};
+                nanosleep(&ts, nullptr);
+                domain.online(_index);
+                _stats.idle_sleeps.add(1);
+                sleep_ns = std::min(sleep_ns * 2, max_sleep_ns);
+            }
+        }
+        // Whatever still waits for its other fragments is given up, and counted.
+        expire_fragments(UINT64_MAX);
+        domain.offline(_index);
+    }
+
+private:
+    void process(std::uint16_t n) {
+        const std::uint64_t rx_tsc = rte_rdtsc();
+        _stats.rx.add(n);
+        const balance::table_snapshot* snapshot = _app.table->acquire();
+        std::uint16_t ntx = 0;
+        std::uint16_t nexc = 0;
+        std::uint16_t nfree = 0;
+        for (std::uint16_t i = 0; i < std::min<std::uint16_t>(n, prefetch_ahead); ++i) {
+            rte_prefetch0(rte_pktmbuf_mtod(_rx[i], void*));
+        }
+        for (std::uint16_t i = 0; i < n; ++i) {
+            if (i + prefetch_ahead < n) {
+                rte_prefetch0(rte_pktmbuf_mtod(_rx[i + prefetch_ahead], void*));
+            }
+            rte_mbuf* m = _rx[i];
+            handled h = m->nb_segs == 1 ? handle_single(m, snapshot) : handle_linear(m, snapshot);
+            if (h.what == disposition::fragment) {
+                m = reassemble(m, h);
+                if (m == nullptr) {
+                    continue; // held for its other fragments, or given up (counted at expiry)
+                }
+                h = handle_linear(m, snapshot);
+            }
+            switch (h.what) {
+            case disposition::replied:
+                _tx[ntx] = m;
+                _tx_code[ntx] = h;
+                ++ntx;
+                break;
+            case disposition::to_exception:
+                _exc[nexc++] = m;
+                break;
+            case disposition::absorbed:
+            case disposition::dropped:
+            case disposition::fragment:
+                _stats.record(h);
+                _free[nfree++] = m;
+                break;
+            }
+        }
+        const std::uint16_t sent =
+                ntx == 0 ? 0 : rte_eth_tx_burst(_app.data.id, _slot.queue, _tx.data(), ntx);
+        for (std::uint16_t i = 0; i < sent; ++i) {
+            _stats.record(_tx_code[i]);
+        }
+        for (std::uint16_t i = sent; i < ntx; ++i) {
+            _stats.drop(drop_cause::tx_full);
+            _free[nfree++] = _tx[i];
+        }
+        if (sent != 0) {
+            const auto ns = static_cast<std::uint64_t>(
+                    static_cast<double>(rte_rdtsc() - rx_tsc) * _ns_per_tsc
+            );
+            _stats.latency[pipeline::latency_bucket(ns)].add(sent);
+        }
+        to_kernel(nexc, nfree);
+        if (nfree != 0) {
+            rte_pktmbuf_free_bulk(_free.data(), nfree);
+        }
+    }
+
+    handled handle_single(rte_mbuf* m, const balance::table_snapshot* snapshot) {
+        auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
+        const std::span<std::uint8_t> room(data, m->data_len + rte_pktmbuf_tailroom(m));
+        const handled h = pipeline::handle_frame(
+                _app.site, snapshot, _state, room, m->data_len, checks_for(m)
+        );
+        if (h.what == disposition::replied) {
+            m->data_off = static_cast<std::uint16_t>(m->data_off + h.reply_offset);
+            m->data_len = static_cast<std::uint16_t>(h.reply_size);
+            m->pkt_len = h.reply_size;
+            prepare_tx(m, h);
+        }
+        return h;
+    }
+
+    // A chained frame (larger than one mbuf, or reassembled): parsed from a linear copy, the
+    // reply copied into a fresh mbuf.
+    handled handle_linear(rte_mbuf*& m, const balance::table_snapshot* snapshot) {
+        if (m->pkt_len > _linear.size()) {
+            return dropped(drop_cause::fragment_too_large);
+        }
+        const void* bytes = rte_pktmbuf_read(m, 0, m->pkt_len, _linear.data());
+        if (bytes != _linear.data()) {
+            std::memcpy(_linear.data(), bytes, m->pkt_len);
+        }
+        // A reassembled IPv4 header has its checksum zeroed by rte_ip_frag.
+        net::frame_checks checks = checks_for(m);
+        checks.ipv4_header_checksum = false;
+        const handled h =
+                pipeline::handle_frame(_app.site, snapshot, _state, _linear, m->pkt_len, checks);
+        if (h.what != disposition::replied) {
+            return h;
+        }
+        rte_mbuf* reply = rte_pktmbuf_alloc(_app.data.pool);
+        if (reply == nullptr || h.reply_size > rte_pktmbuf_tailroom(reply)) {
+            rte_pktmbuf_free(reply);
+            return dropped(drop_cause::reply_too_large);
+        }
+        std::memcpy(rte_pktmbuf_mtod(reply, void*), _linear.data() + h.reply_offset, h.reply_size);
+        reply->data_len = static_cast<std::uint16_t>(h.reply_size);
+        reply->pkt_len = h.reply_size;
+        rte_pktmbuf_free(m);
+        m = reply;
+        prepare_tx(m, h);
+        return h;
+    }
+
+    rte_mbuf* reassemble(rte_mbuf* m, const handled& h) {
+        m->l2_len = h.request_l3_offset;
+        const std::uint64_t now = rte_rdtsc();
+        rte_mbuf* whole = nullptr;
+        if (!h.ipv6) {
+            auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, m->l2_len);
+            m->l3_len = static_cast<std::uint16_t>(rte_ipv4_hdr_len(ip));
+            whole = rte_ipv4_frag_reassemble_packet(_fragments, &_death_row, m, now, ip);
+        } else {
+            auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, m->l2_len);
+            rte_ipv6_fragment_ext* fragment = rte_ipv6_frag_get_ipv6_fragment_header(ip);
+            if (fragment == nullptr) {
+                // rte_ip_frag wants the fragment header right after the fixed header.
+                _stats.drop(drop_cause::fragment_unreassembled);
+                rte_pktmbuf_free(m);
+                return nullptr;
+            }
+            m->l3_len = sizeof(rte_ipv6_hdr) + sizeof(rte_ipv6_fragment_ext);
+            whole = rte_ipv6_frag_reassemble_packet(_fragments, &_death_row, m, now, ip, fragment);
+        }
+        count_death_row();
+        if (whole != nullptr) {
+            _stats.fragments_merged.add(whole->nb_segs - 1u);
+        }
+        return whole;
+    }
+
+    void expire_fragments(std::uint64_t now) {
+        rte_ip_frag_table_del_expired_entries(_fragments, &_death_row, now);
+        count_death_row();
+    }
+
+    void count_death_row() {
+        if (_death_row.cnt != 0) {
+            _stats.drop(drop_cause::fragment_unreassembled, _death_row.cnt);
+            rte_ip_frag_free_death_row(&_death_row, 3);
+        }
+    }
+
+    void to_kernel(std::uint16_t nexc, std::uint16_t& nfree) {
+        if (nexc == 0) {
+            return;
+        }
+        const unsigned queued = _slot.to_kernel == nullptr
+                                        ? 0
+                                        : rte_ring_sp_enqueue_burst(
+                                                _slot.to_kernel,
+                                                reinterpret_cast<void* const*>(_exc.data()),
+                                                nexc,
+                                                nullptr
+                                        );
+        _stats.to_exception.add(queued);
+        const drop_cause why = _slot.to_kernel == nullptr ? drop_cause::no_exception_path
+                                                          : drop_cause::exception_ring_full;
+        for (unsigned i = queued; i < nexc; ++i) {
+            _stats.drop(why);
+            _free[nfree++] = _exc[i];
+        }
+    }
+
+    net::frame_checks checks_for(const rte_mbuf* m) const noexcept {
+        if (!_app.data.rx_checksum_offload) {
+            return _checks_unverified;
+        }
+        const bool ip_good =
+                (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+        const bool l4_good =
+                (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+        return {.ipv4_header_checksum = !ip_good && _checks_unverified.ipv4_header_checksum,
+                .udp_checksum = !l4_good && _checks_unverified.udp_checksum};
+    }
+
+    void prepare_tx(rte_mbuf* m, const handled& h) noexcept {
+        m->ol_flags = 0;
+        if (!h.udp_checksum_pending) {
+            return;
+        }
+        auto* frame = rte_pktmbuf_mtod(m, std::uint8_t*);
+        m->l2_len = h.layout.l3_offset;
+        m->l3_len = static_cast<std::uint16_t>(h.layout.l4_offset - h.layout.l3_offset);
+        auto* udp = reinterpret_cast<rte_udp_hdr*>(frame + h.layout.l4_offset);
+        if (h.ipv6) {
+            m->ol_flags = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+            udp->dgram_cksum = rte_ipv6_phdr_cksum(
+                    reinterpret_cast<const rte_ipv6_hdr*>(frame + h.layout.l3_offset), m->ol_flags
+            );
+        } else {
+            m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+            udp->dgram_cksum = rte_ipv4_phdr_cksum(
+                    reinterpret_cast<const rte_ipv4_hdr*>(frame + h.layout.l3_offset), m->ol_flags
+            );
+        }
+    }
+
+    static handled dropped(drop_cause c) noexcept {
+        handled h;
+        h.what = disposition::dropped;
+        h.cause = c;
+        return h;
+    }
+
+    appliance& _app;
+    std::size_t _index;
+    const worker_slot& _slot;
+    pipeline::worker_stats& _stats;
+    std::uint16_t _burst;
+    pipeline::worker_state _state;
+    std::vector<char> _scratch;
+    std::vector<std::uint8_t> _linear;
+    double _ns_per_tsc = 1;
+    rte_ip_frag_tbl* _fragments = nullptr;
+    rte_ip_frag_death_row _death_row{};
+    net::frame_checks _checks_unverified;
+    std::array<rte_mbuf*, max_burst> _rx{};
+    std::array<rte_mbuf*, max_burst> _tx{};
+    std::array<handled, max_burst> _tx_code{};
+    std::array<rte_mbuf*, max_burst> _exc{};
+    std::array<rte_mbuf*, max_burst> _free{};
+};
+
+} // namespace
+
+int worker_main(void* arg) {
+    auto* launch = static_cast<worker_launch*>(arg);
+    try {
+        worker w(*launch->app, launch->index);
+        w.run();
+    } catch (const std::exception& e) {
+        fprintf(stderr, "sipredir: %s\n", e.what());
+        launch->app->stop.store(true);
+        return -1;
+    }
+    return 0;
+}
+
+} // namespace sipredir::app
