@@ -18,6 +18,7 @@
 #include <array>
 #include <cstring>
 #include <ctime>
+#include <net/fragment.hpp>
 #include <pipeline/handle_frame.hpp>
 #include <stdexcept>
 #include <vector>
@@ -32,6 +33,8 @@ using pipeline::handled;
 
 constexpr std::size_t max_burst = 256;
 constexpr std::size_t prefetch_ahead = 3;
+// A reply is sent in at most this many IP fragments (about 11 kB at MTU 1500).
+constexpr std::size_t max_fragments = 8;
 constexpr std::uint32_t empty_polls_before_sleep = 256;
 // A reassembled datagram or chained frame is copied here to be parsed: the largest IP packet.
 constexpr std::size_t linear_size = 65536 + 128;
@@ -123,6 +126,11 @@ private:
             }
             switch (h.what) {
             case disposition::replied:
+                if (h.needs_fragmenting) {
+                    send_fragmented(h);
+                    _free[nfree++] = m;
+                    break;
+                }
                 _tx[ntx] = m;
                 _tx_code[ntx] = h;
                 ++ntx;
@@ -165,7 +173,9 @@ private:
         const handled h = pipeline::handle_frame(
                 _app.site, snapshot, _state, room, m->data_len, checks_for(m)
         );
-        if (h.what == disposition::replied) {
+        if (h.what == disposition::replied && h.needs_fragmenting) {
+            _oversize = room.subspan(h.reply_offset, h.reply_size);
+        } else if (h.what == disposition::replied) {
             m->data_off = static_cast<std::uint16_t>(m->data_off + h.reply_offset);
             m->data_len = static_cast<std::uint16_t>(h.reply_size);
             m->pkt_len = h.reply_size;
@@ -192,6 +202,10 @@ private:
         if (h.what != disposition::replied) {
             return h;
         }
+        if (h.needs_fragmenting) {
+            _oversize = std::span(_linear).subspan(h.reply_offset, h.reply_size);
+            return h;
+        }
         rte_mbuf* reply = rte_pktmbuf_alloc(_app.data.pool);
         if (reply == nullptr || h.reply_size > rte_pktmbuf_tailroom(reply)) {
             rte_pktmbuf_free(reply);
@@ -204,6 +218,47 @@ private:
         m = reply;
         prepare_tx(m, h);
         return h;
+    }
+
+    // A reply larger than the MTU (the one in _oversize), sent at once as IP fragments in
+    // fresh mbufs: counted replied only if every fragment went out.
+    void send_fragmented(const handled& h) {
+        const net::fragment_plan plan =
+                net::plan_fragments(h.layout, _oversize.size(), _app.config.listen.mtu, h.ipv6);
+        std::array<rte_mbuf*, max_fragments> out{};
+        std::size_t n = 0;
+        bool built = plan.count != 0 && plan.count <= max_fragments;
+        const std::uint32_t id = _fragment_id++;
+        for (std::size_t i = 0; built && i < plan.count; ++i) {
+            rte_mbuf* f = rte_pktmbuf_alloc(_app.data.pool);
+            if (f == nullptr) {
+                built = false;
+                break;
+            }
+            out[n++] = f;
+            const std::span<std::uint8_t> room(
+                    rte_pktmbuf_mtod(f, std::uint8_t*), rte_pktmbuf_tailroom(f)
+            );
+            const std::size_t size =
+                    net::write_fragment(_oversize, h.layout, h.ipv6, plan, i, id, room);
+            f->data_len = static_cast<std::uint16_t>(size);
+            f->pkt_len = static_cast<std::uint32_t>(size);
+            built = size != 0;
+        }
+        if (!built) {
+            rte_pktmbuf_free_bulk(out.data(), static_cast<unsigned>(n));
+            _stats.drop(drop_cause::reply_too_large);
+            return;
+        }
+        const std::uint16_t sent = rte_eth_tx_burst(
+                _app.data.id, _slot.queue, out.data(), static_cast<std::uint16_t>(n)
+        );
+        if (sent == n) {
+            _stats.record(h);
+            return;
+        }
+        rte_pktmbuf_free_bulk(out.data() + sent, static_cast<unsigned>(n - sent));
+        _stats.drop(drop_cause::tx_full);
     }
 
     rte_mbuf* reassemble(rte_mbuf* m, const handled& h) {
@@ -317,6 +372,8 @@ private:
     std::vector<std::uint8_t> _linear;
     double _ns_per_tsc = 1;
     rte_ip_frag_tbl* _fragments = nullptr;
+    std::span<const std::uint8_t> _oversize; // the last reply that needs fragmenting
+    std::uint32_t _fragment_id = 0;
     rte_ip_frag_death_row _death_row{};
     net::frame_checks _checks_unverified;
     std::array<rte_mbuf*, max_burst> _rx{};

@@ -133,16 +133,15 @@ finish(const site& s,
        std::size_t payload_size) noexcept {
     const std::size_t header_size = reply_header_size(f);
     const std::size_t frame_size = header_size + payload_size;
-    if (frame_size > s.max_reply_frame + net::vlan_tag_size * f.vlan_count) {
-        return dropped(drop_cause::reply_too_large);
-    }
+    // Larger than the MTU: sent as IP fragments (their UDP checksum cannot be offloaded).
+    const bool oversize = frame_size > s.max_reply_frame + net::vlan_tag_size * f.vlan_count;
     const std::span<std::uint8_t> frame = room.subspan(offset, frame_size);
     const net::reply_layout layout =
             net::write_reply_headers(f, s.own_mac, payload_size, state.ipv4_id++, frame);
     if (layout.payload_offset == 0) {
         return dropped(drop_cause::reply_too_large);
     }
-    if (s.udp_checksum_in_software) {
+    if (s.udp_checksum_in_software || oversize) {
         net::fill_udp_checksum(frame, layout, f, payload_size);
     }
     if (state.redirects != nullptr) {
@@ -158,7 +157,8 @@ finish(const site& s,
             .reply_size = static_cast<std::uint32_t>(frame_size),
             .layout = layout,
             .ipv6 = f.src_ip.family == net::ip_family::v6,
-            .udp_checksum_pending = !s.udp_checksum_in_software,
+            .udp_checksum_pending = !s.udp_checksum_in_software && !oversize,
+            .needs_fragmenting = oversize,
     };
 }
 

@@ -179,6 +179,7 @@ struct handled {
     bool ipv6 = false;                   // the reply's (or fragment's) IP version
     std::uint16_t request_l3_offset = 0; // fragment: where its IP header starts
     bool udp_checksum_pending = false;   // the caller must have the UDP checksum filled
+    bool needs_fragmenting = false;      // larger than the MTU: send it as IP fragments
 };
 
 } // namespace sipredir::pipeline

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <net/checksum.hpp>
+#include <net/fragment.hpp>
 #include <net/frame.hpp>
 
 namespace sipredir::net {
@@ -221,6 +222,58 @@ TEST(frame, reply_headers_refuse_what_does_not_fit) {
     EXPECT_EQ(write_reply_headers(req, req.dst_mac, 65535 - 28 + 1, 0, enough).payload_offset, 0)
             << "an IPv4 packet holds at most 65535 octets";
     EXPECT_NE(write_reply_headers(req, req.dst_mac, 65535 - 28, 0, enough).payload_offset, 0);
+}
+
+} // namespace
+} // namespace sipredir::net
+
+namespace sipredir::net {
+namespace {
+
+// A reply larger than the MTU, split and put back together, is the datagram it was.
+void fragments_reassemble(bool ipv6) {
+    test::frame_spec spec;
+    if (ipv6) {
+        parse_ip("2001:db8::2", spec.src);
+        parse_ip("2001:db8::1", spec.dst);
+    }
+    const std::string payload(3000, 'x');
+    std::vector<std::uint8_t> frame = test::build_frame(spec, payload);
+    frame_view request;
+    ASSERT_EQ(parse_frame(frame, request).kind, frame_class::udp);
+    reply_layout layout{request.l3_offset, request.l4_offset, request.payload_offset};
+    const fragment_plan plan = plan_fragments(layout, frame.size(), 1500, ipv6);
+    ASSERT_EQ(plan.count, 3u);
+    std::vector<std::uint8_t> joined;
+    for (std::size_t i = 0; i < plan.count; ++i) {
+        std::vector<std::uint8_t> out(2000);
+        const std::size_t size = write_fragment(frame, layout, ipv6, plan, i, 0x10203, out);
+        ASSERT_NE(size, 0u);
+        out.resize(size);
+        EXPECT_LE(size - layout.l3_offset, 1500u);
+        frame_view f;
+        EXPECT_EQ(parse_frame(out, f).kind, frame_class::ip_fragment) << i;
+        EXPECT_EQ(f.more_fragments, i + 1 < plan.count);
+        const std::size_t data_at = layout.l4_offset + (ipv6 ? 8 : 0);
+        joined.insert(joined.end(), out.begin() + static_cast<std::ptrdiff_t>(data_at), out.end());
+    }
+    EXPECT_TRUE(
+            std::equal(joined.begin(), joined.end(), frame.begin() + layout.l4_offset, frame.end())
+    );
+    EXPECT_EQ(joined.size(), frame.size() - layout.l4_offset);
+}
+
+TEST(fragment, ipv4_reply_splits_and_joins) {
+    fragments_reassemble(false);
+}
+
+TEST(fragment, ipv6_reply_splits_and_joins) {
+    fragments_reassemble(true);
+}
+
+TEST(fragment, mtu_too_small_for_any_data_is_refused) {
+    const reply_layout layout{14, 34, 42};
+    EXPECT_EQ(plan_fragments(layout, 3000, 28, false).count, 0u);
 }
 
 } // namespace

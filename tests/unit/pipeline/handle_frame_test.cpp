@@ -153,10 +153,15 @@ TEST_F(pipeline_test, reply_with_no_room_anywhere_is_a_counted_drop) {
     EXPECT_EQ(last.cause, drop_cause::reply_too_large);
 }
 
-TEST_F(pipeline_test, reply_over_the_mtu_is_a_counted_drop) {
+TEST_F(pipeline_test, reply_over_the_mtu_is_marked_for_fragmenting) {
     s.max_reply_frame = 200;
-    run(build_frame(frame_spec{}, invite("u1")));
-    EXPECT_EQ(last.cause, drop_cause::reply_too_large);
+    const frame_spec spec;
+    const auto reply = run(build_frame(spec, invite("u1")));
+    ASSERT_EQ(last.what, disposition::replied);
+    EXPECT_TRUE(last.needs_fragmenting);
+    EXPECT_FALSE(last.udp_checksum_pending); // fragments carry a checksum computed whole
+    net::frame_view f;
+    EXPECT_EQ(net::parse_frame(reply, f).kind, net::frame_class::udp);
 }
 
 TEST_F(pipeline_test, ack_is_absorbed_and_responses_dropped) {
