@@ -24,7 +24,7 @@ struct port_facts {
     std::uint16_t id = no_port;
     int socket = 0;
     std::uint16_t rx_queues = 0;
-    std::uint16_t tx_queues = 0; // one per worker, plus the control lcore's (exception return)
+    std::uint16_t tx_queues = 0; // one per worker
     bool udp_checksum_offload = false;
     bool rx_checksum_offload = false; // the NIC verifies IPv4 and UDP checksums
     bool rss = false;
@@ -35,6 +35,9 @@ struct worker_slot {
     unsigned lcore = 0;
     std::uint16_t queue = 0;
     rte_ring* to_kernel = nullptr; // writer: this worker (SP); reader: control (SC)
+    // The kernel's frames, sent by this worker on its TX queue (worker 0 only): a PMD need not
+    // offer a queue beyond the workers'. writer: control (SP); reader: this worker (SC).
+    rte_ring* from_kernel = nullptr;
 };
 
 struct appliance {
@@ -51,7 +54,6 @@ struct appliance {
     // Exception path counters: writer: control lcore; readers: telemetry, exit report.
     std::atomic<std::uint64_t> to_kernel{0};
     std::atomic<std::uint64_t> to_kernel_dropped{0};
-    std::atomic<std::uint64_t> from_kernel{0};
     std::atomic<std::uint64_t> from_kernel_dropped{0};
     // writer: control lcore (republication); readers: telemetry
     std::atomic<std::uint64_t> generation{0};

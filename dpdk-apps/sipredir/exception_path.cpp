@@ -150,12 +150,12 @@ unsigned pump_exception_path(appliance& app) {
     }
     const std::uint16_t n = rte_eth_rx_burst(app.tap.id, 0, burst.data(), pump_burst);
     if (n != 0) {
-        // The control lcore's own TX queue: the last one, after the workers'.
-        const auto queue = static_cast<std::uint16_t>(app.data.tx_queues - 1);
-        const std::uint16_t sent = rte_eth_tx_burst(app.data.id, queue, burst.data(), n);
-        app.from_kernel.fetch_add(sent, std::memory_order_relaxed);
-        app.from_kernel_dropped.fetch_add(n - sent, std::memory_order_relaxed);
-        for (unsigned i = sent; i < n; ++i) {
+        // Worker 0 sends them on its own TX queue.
+        const unsigned queued = rte_ring_sp_enqueue_burst(
+                app.workers[0].from_kernel, reinterpret_cast<void* const*>(burst.data()), n, nullptr
+        );
+        app.from_kernel_dropped.fetch_add(n - queued, std::memory_order_relaxed);
+        for (unsigned i = queued; i < n; ++i) {
             rte_pktmbuf_free(burst[i]);
         }
         moved += n;
@@ -169,6 +169,10 @@ void drain_exception_rings(appliance& app) {
         while (w.to_kernel != nullptr && rte_ring_sc_dequeue(w.to_kernel, &m) == 0) {
             rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
             app.to_kernel_dropped.fetch_add(1, std::memory_order_relaxed);
+        }
+        while (w.from_kernel != nullptr && rte_ring_sc_dequeue(w.from_kernel, &m) == 0) {
+            rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+            app.from_kernel_dropped.fetch_add(1, std::memory_order_relaxed);
         }
     }
 }

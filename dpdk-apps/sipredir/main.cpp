@@ -155,6 +155,16 @@ void publish(app::appliance& a, std::span<const balance::backend_facts> facts) {
     a.table->reclaim();
 }
 
+rte_ring* make_ring(const std::string& name, const app::appliance& a) {
+    rte_ring* r = rte_ring_create(
+            name.c_str(), a.config.exception.ring_size, a.data.socket, RING_F_SP_ENQ | RING_F_SC_DEQ
+    );
+    if (r == nullptr) {
+        throw std::runtime_error("cannot create the exception ring " + name);
+    }
+    return r;
+}
+
 std::string final_report(const app::appliance& a, double seconds) {
     control::run_summary run;
     run.seconds = seconds;
@@ -165,8 +175,9 @@ std::string final_report(const app::appliance& a, double seconds) {
     }
     run.exception_to_kernel = a.to_kernel.load();
     run.exception_to_kernel_dropped = a.to_kernel_dropped.load();
-    run.exception_from_kernel = a.from_kernel.load();
-    run.exception_dropped = a.from_kernel_dropped.load();
+    const pipeline::stats_totals t = pipeline::sum(a.all_stats());
+    run.exception_from_kernel = t.from_kernel_sent;
+    run.exception_dropped = a.from_kernel_dropped.load() + t.from_kernel_tx_full;
     return control::stats_json(pipeline::sum(a.all_stats()), run);
 }
 
@@ -194,7 +205,7 @@ int serve(app::appliance& a, const options& o) {
     a.data = app::start_port(
             port,
             static_cast<std::uint16_t>(workers),
-            static_cast<std::uint16_t>(workers + (exception_path ? 1 : 0)),
+            static_cast<std::uint16_t>(workers),
             a.config,
             a.config.listen.promiscuous,
             "data_pool"
@@ -210,17 +221,9 @@ int serve(app::appliance& a, const options& o) {
     if (exception_path) {
         a.tap = app::start_tap(a.config, own_mac);
         for (std::size_t w = 0; w < workers; ++w) {
-            const std::string name = "to_kernel_" + std::to_string(w);
-            a.workers[w].to_kernel = rte_ring_create(
-                    name.c_str(),
-                    a.config.exception.ring_size,
-                    a.data.socket,
-                    RING_F_SP_ENQ | RING_F_SC_DEQ
-            );
-            if (a.workers[w].to_kernel == nullptr) {
-                throw std::runtime_error("cannot create the exception ring " + name);
-            }
+            a.workers[w].to_kernel = make_ring("to_kernel_" + std::to_string(w), a);
         }
+        a.workers[0].from_kernel = make_ring("from_kernel", a);
     }
 
     std::vector<balance::backend_facts> facts = control::initial_facts(a.config);

@@ -28,9 +28,7 @@ int stats_command(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_u64(
             d, "exception_to_kernel", g_app->to_kernel.load(std::memory_order_relaxed)
     );
-    rte_tel_data_add_dict_u64(
-            d, "exception_from_kernel", g_app->from_kernel.load(std::memory_order_relaxed)
-    );
+    rte_tel_data_add_dict_u64(d, "exception_from_kernel", t.from_kernel_sent);
     rte_tel_data_add_dict_u64(d, "idle_sleeps", t.idle_sleeps);
     return 0;
 }

@@ -82,6 +82,9 @@ public:
                 sleep_ns = 1000;
             }
             domain.quiescent(_index);
+            if (_slot.from_kernel != nullptr) {
+                send_from_kernel();
+            }
             if (const std::uint64_t now = rte_rdtsc(); now >= next_expiry) {
                 expire_fragments(now);
                 next_expiry = now + rte_get_tsc_hz() / 10;
@@ -286,6 +289,24 @@ private:
             _stats.fragments_merged.add(whole->nb_segs - 1u);
         }
         return whole;
+    }
+
+    // The kernel's frames (ARP replies, ICMP, ...), queued by the control lcore.
+    void send_from_kernel() {
+        const unsigned n = rte_ring_sc_dequeue_burst(
+                _slot.from_kernel, reinterpret_cast<void**>(_exc.data()), _burst, nullptr
+        );
+        if (n == 0) {
+            return;
+        }
+        const std::uint16_t sent = rte_eth_tx_burst(
+                _app.data.id, _slot.queue, _exc.data(), static_cast<std::uint16_t>(n)
+        );
+        _stats.from_kernel_sent.add(sent);
+        _stats.from_kernel_tx_full.add(n - sent);
+        if (sent != n) {
+            rte_pktmbuf_free_bulk(_exc.data() + sent, n - sent);
+        }
     }
 
     void expire_fragments(std::uint64_t now) {

@@ -44,8 +44,10 @@ struct alignas(balance::cache_line) worker_stats {
     std::array<counter, reply_code_slots> replies_by_code;
     std::array<counter, sip::defect_table.size()> bad_requests; // 400s, by the defect named
     std::array<counter, latency_buckets> latency;               // frames, by RX-to-TX time
-    counter fragments_merged; // fragments that became part of a reassembled datagram, but one
-    counter idle_sleeps;      // lab mode: times the worker slept for want of traffic
+    counter fragments_merged;    // fragments that became part of a reassembled datagram, but one
+    counter idle_sleeps;         // lab mode: times the worker slept for want of traffic
+    counter from_kernel_sent;    // exception path: the kernel's frames sent on this queue
+    counter from_kernel_tx_full; // ... and those the TX queue did not take
 
     void drop(drop_cause c, std::uint64_t n = 1) noexcept {
         dropped[static_cast<std::size_t>(c)].add(n);
@@ -90,6 +92,8 @@ struct stats_totals {
     std::array<std::uint64_t, latency_buckets> latency{};
     std::uint64_t fragments_merged = 0;
     std::uint64_t idle_sleeps = 0;
+    std::uint64_t from_kernel_sent = 0;
+    std::uint64_t from_kernel_tx_full = 0;
 
     // Every received frame is accounted for once (fragments merged into one datagram count
     // once, as that datagram).

@@ -55,7 +55,7 @@ TEST(config, minimal_file_takes_the_defaults) {
 }
 
 TEST(config, shipped_configurations_are_accepted) {
-    for (const char* name : {"bench.toml", "example.toml"}) {
+    for (const char* name : {"bench.toml", "example.toml", "lab.toml"}) {
         const auto path = test::data_dir().parent_path().parent_path() / "config" / name;
         const config_result r = load_config(path.string());
         EXPECT_TRUE(r.config.has_value()) << name << ": " << r.error.message;

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The network-namespace lab shared by scripts/demo.sh and tests/lab/sipp_test.sh: callers,
+# the appliance and three backends on one L2 segment (a bridge in its own namespace), addressed
+# from 198.18.0.0/15. Source it; call lab_up, then lab_down (also on exit, by trap).
+#
+#   sr-callers  call0 198.18.0.2/15 ──┐
+#   sr-app      app0 (DPDK af_packet) ─┼─ br0 in sr-switch
+#   sr-backends be0  198.18.1.1-3/15 ──┘
+# sipredir runs in sr-app; its TAP sipredir0 holds 198.18.0.1/15 for ARP and ping.
+
+lab_prefix=${LAB_PREFIX:-sr}
+lab_ns_switch=$lab_prefix-switch
+lab_ns_callers=$lab_prefix-callers
+lab_ns_app=$lab_prefix-app
+lab_ns_backends=$lab_prefix-backends
+
+lab_down() {
+    local ns
+    for ns in "$lab_ns_callers" "$lab_ns_app" "$lab_ns_backends" "$lab_ns_switch"; do
+        # Processes left in a namespace (a failed run) go with it.
+        if ip netns pids "$ns" >/dev/null 2>&1; then
+            ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+        fi
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+
+lab_up() {
+    lab_down
+    local ns
+    for ns in "$lab_ns_switch" "$lab_ns_callers" "$lab_ns_app" "$lab_ns_backends"; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+    done
+    ip -n "$lab_ns_switch" link add br0 type bridge
+    ip -n "$lab_ns_switch" link set br0 up
+    # The bridge forwards at once (no STP learning delay) so the first packets pass.
+    ip -n "$lab_ns_switch" link set br0 type bridge forward_delay 0 stp_state 0
+    local pair
+    for pair in "$lab_ns_callers:call0" "$lab_ns_app:app0" "$lab_ns_backends:be0"; do
+        ns=${pair%%:*}
+        local dev=${pair##*:}
+        ip -n "$lab_ns_switch" link add "sw-$dev" type veth peer name "$dev" netns "$ns"
+        ip -n "$lab_ns_switch" link set "sw-$dev" master br0 up
+        # No IPv6 chatter (router solicitations, DAD) on the lab segment.
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+        # A veth leaves UDP checksums to be filled later (CHECKSUM_PARTIAL), and af_packet
+        # hands DPDK the frame as it is: have the senders' kernels fill them in.
+        ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null
+        ip -n "$ns" link set "$dev" up
+    done
+    ip -n "$lab_ns_callers" addr add 198.18.0.2/15 dev call0
+    ip -n "$lab_ns_backends" addr add 198.18.1.1/15 dev be0
+    ip -n "$lab_ns_backends" addr add 198.18.1.2/15 dev be0
+    ip -n "$lab_ns_backends" addr add 198.18.1.3/15 dev be0
+}
+
+# Starts sipredir in sr-app on af_packet over app0; waits (bounded) for its "ready" line.
+# $1: config, $2: duration (s), $3: stats JSON path, $4: log path. Sets lab_sipredir_pid.
+lab_start_sipredir() {
+    local config=$1 duration=$2 stats=$3 log=$4
+    ip netns exec "$lab_ns_app" "$lab_sipredir" --no-huge -m 512 --no-pci -l 0,1 \
+        --file-prefix "$lab_prefix-sipredir" --log-level '*:warning' \
+        --vdev net_af_packet0,iface=app0 -- \
+        --config "$config" --duration "$duration" --stats-json "$stats" >"$log" 2>&1 &
+    lab_sipredir_pid=$!
+    local waited=0
+    until grep -q '^sipredir: ready' "$log" 2>/dev/null; do
+        if ! kill -0 "$lab_sipredir_pid" 2>/dev/null || [ "$waited" -ge 300 ]; then
+            echo "sipredir did not start:" >&2
+            cat "$log" >&2
+            return 1
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+
+# Starts one SIPp backend per backend address. $1: scenario, $2: log dir.
+lab_start_backends() {
+    local scenario=$1 dir=$2 i
+    lab_backend_pids=()
+    for i in 1 2 3; do
+        ip netns exec "$lab_ns_backends" sipp -sf "$scenario" -i "198.18.1.$i" -p 5060 \
+            -bg -trace_stat -stf "$dir/backend$i.csv" -fd 1 -trace_err \
+            -error_file "$dir/backend$i.err" >/dev/null 2>&1
+    done
+}
+
+lab_stop_backends() {
+    ip netns pids "$lab_ns_backends" 2>/dev/null | xargs -r kill 2>/dev/null || true
+}
