@@ -52,6 +52,9 @@ step "release build (-Werror) and unit tests"
 if configure build -Dwerror=true && ninja -C build; then
     meson test -C build --suite unit --print-errorlogs
     tally_meson build "unit (release)"
+    step "the real program: golden pcaps, RFC corpora (net_pcap); SIPp lab (namespaces)"
+    meson test -C build --suite dataplane --suite lab --print-errorlogs
+    tally_meson build "dataplane and lab"
 else
     fail "release build"
 fi

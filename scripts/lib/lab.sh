@@ -76,14 +76,22 @@ lab_start_sipredir() {
     done
 }
 
-# Starts one SIPp backend per backend address. $1: scenario, $2: log dir.
+# Starts one SIPp backend per backend address, in the background; returns once all three
+# listen (bounded). $1: scenario, $2: log dir.
 lab_start_backends() {
-    local scenario=$1 dir=$2 i
-    lab_backend_pids=()
+    local scenario=$1 dir=$2 i waited=0
     for i in 1 2 3; do
-        ip netns exec "$lab_ns_backends" sipp -sf "$scenario" -i "198.18.1.$i" -p 5060 \
-            -bg -trace_stat -stf "$dir/backend$i.csv" -fd 1 -trace_err \
-            -error_file "$dir/backend$i.err" >/dev/null 2>&1
+        # sipp -bg forks and its parent's exit status says nothing; the listening socket does.
+        ip netns exec "$lab_ns_backends" sipp -sf "$scenario" -i "198.18.1.$i" -p 5060 -bg \
+            -nostdin -trace_err -error_file "$dir/backend$i.err" >/dev/null 2>&1 || true
+    done
+    until [ "$(ip netns exec "$lab_ns_backends" ss -Hlun | grep -c ':5060 ')" -ge 3 ]; do
+        if [ "$waited" -ge 100 ]; then
+            echo "SIPp backends did not start" >&2
+            return 1
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
     done
 }
 
