@@ -13,8 +13,8 @@ packages=(
     googletest libgtest-dev libbenchmark-dev libclang-rt-14-dev libfuzzer-14-dev
     # lab: callers and backends, captures, namespaces
     sip-tester tshark iproute2 iputils-ping ethtool valgrind python3 python3-matplotlib
-    # the data plane: DPDK tools (testpmd, telemetry, dumpcap), configuration, the comparison
-    dpdk-dev libtomlplusplus-dev kamailio
+    # the data plane: DPDK tools (testpmd, telemetry, dumpcap), configuration
+    dpdk-dev libtomlplusplus-dev
     # style
     clang-format-16
 )
