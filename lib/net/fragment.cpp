@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "fragment.hpp"
 
+#include "bytes.hpp"
 #include "checksum.hpp"
 
 #include <algorithm>
@@ -12,11 +13,6 @@ namespace {
 
 constexpr std::size_t fragment_header_size = 8;
 constexpr std::uint8_t ipv6_fragment_next_header = 44;
-
-void put_be16(std::uint8_t* p, std::uint16_t v) noexcept {
-    p[0] = static_cast<std::uint8_t>(v >> 8);
-    p[1] = static_cast<std::uint8_t>(v);
-}
 
 } // namespace
 

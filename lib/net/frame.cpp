@@ -2,6 +2,7 @@
 // Frame header parsing and reply header construction.
 #include "frame.hpp"
 
+#include "bytes.hpp"
 #include "checksum.hpp"
 
 #include <algorithm>
@@ -9,15 +10,6 @@
 
 namespace sipredir::net {
 namespace {
-
-std::uint16_t be16(const std::uint8_t* p) noexcept {
-    return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-
-void put_be16(std::uint8_t* p, std::uint16_t v) noexcept {
-    p[0] = static_cast<std::uint8_t>(v >> 8);
-    p[1] = static_cast<std::uint8_t>(v);
-}
 
 frame_result malformed(frame_defect d) noexcept {
     return {frame_class::malformed, d};

@@ -2,6 +2,8 @@
 // IP address text forms, without the C library's locale and errno.
 #include "ip_address.hpp"
 
+#include "bytes.hpp"
+
 #include <algorithm>
 
 namespace sipredir::net {
@@ -55,19 +57,6 @@ bool parse_v4(std::string_view s, std::uint8_t* out) noexcept {
         }
     }
     return part == 4;
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 bool parse_v6(std::string_view s, std::uint8_t* out) noexcept {

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <fstream>
 #include <initializer_list>
+#include <net/bytes.hpp>
 #include <set>
 #include <sstream>
 
@@ -178,22 +179,10 @@ net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
 siphash_key key_value(const toml::node& n, std::string_view key) {
     const std::string text = string_value(n, key);
     siphash_key k{};
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
-    };
     bool ok = text.size() == 2 * k.size();
     for (std::size_t i = 0; ok && i < k.size(); ++i) {
-        const int hi = nibble(text[2 * i]);
-        const int lo = nibble(text[2 * i + 1]);
+        const int hi = net::hex_value(text[2 * i]);
+        const int lo = net::hex_value(text[2 * i + 1]);
         ok = hi >= 0 && lo >= 0;
         k[i] = static_cast<std::uint8_t>(hi * 16 + lo);
     }
