@@ -13,6 +13,10 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "1..0 # SKIP network namespaces need root"
     exit 0
 fi
+if [ ! -c /dev/net/tun ]; then
+    echo "1..0 # SKIP no /dev/net/tun for the exception path's TAP"
+    exit 0
+fi
 
 LAB_PREFIX=srt
 # shellcheck source=../../scripts/lib/lab.sh
