@@ -79,6 +79,13 @@ integer_value(const toml::node& n, std::string_view key, std::int64_t lo, std::i
     return v;
 }
 
+// A reader for read_key / list_value: an integer in [lo, hi], as T.
+template <typename T> auto ranged(std::int64_t lo, std::int64_t hi) {
+    return [lo, hi](const toml::node& n, std::string_view k) {
+        return static_cast<T>(integer_value(n, k, lo, hi));
+    };
+}
+
 double number_value(const toml::node& n, std::string_view key, double lo, double hi) {
     if (!n.is_number()) {
         refuse(n, std::string(key) + " must be a number");
@@ -215,28 +222,20 @@ void read_listen(const toml::table& root, listen_config& l) {
     if (l.addresses.empty() || l.addresses.size() > 16) {
         refuse(*addresses, "addresses must list 1 to 16 addresses");
     }
-    auto port = [](const toml::node& n, std::string_view k) {
-        return static_cast<std::uint16_t>(integer_value(n, k, 1, 65535));
-    };
-    auto vlan = [](const toml::node& n, std::string_view k) {
-        return static_cast<std::uint16_t>(integer_value(n, k, 0, 4094));
-    };
     if (const toml::node* n = t->get("ports")) {
-        l.ports = list_value<std::uint16_t>(*n, "ports", port);
+        l.ports = list_value<std::uint16_t>(*n, "ports", ranged<std::uint16_t>(1, 65535));
         if (l.ports.empty() || l.ports.size() > 16) {
             refuse(*n, "ports must list 1 to 16 ports");
         }
     }
     if (const toml::node* n = t->get("vlans")) {
-        l.vlans = list_value<std::uint16_t>(*n, "vlans", vlan);
+        l.vlans = list_value<std::uint16_t>(*n, "vlans", ranged<std::uint16_t>(0, 4094));
         if (l.vlans.empty() || l.vlans.size() > 16) {
             refuse(*n, "vlans must list 1 to 16 VLAN ids (0: untagged)");
         }
     }
     read_key(*t, "promiscuous", l.promiscuous, bool_value);
-    read_key(*t, "mtu", l.mtu, [](const toml::node& n, std::string_view k) {
-        return static_cast<std::uint32_t>(integer_value(n, k, 576, 9000));
-    });
+    read_key(*t, "mtu", l.mtu, ranged<std::uint32_t>(576, 9000));
 }
 
 void read_dataplane(const toml::table& root, dataplane_config& d) {
@@ -258,19 +257,14 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
              "fragment_flows",
              "fragment_timeout_ms"}
     );
-    auto in = [](std::int64_t lo, std::int64_t hi) {
-        return [lo, hi](const toml::node& n, std::string_view k) {
-            return static_cast<std::uint32_t>(integer_value(n, k, lo, hi));
-        };
-    };
-    read_key(*t, "burst", d.burst, in(1, 256));
-    read_key(*t, "rx_descriptors", d.rx_descriptors, in(64, 16384));
-    read_key(*t, "tx_descriptors", d.tx_descriptors, in(64, 16384));
-    read_key(*t, "mbufs", d.mbufs, in(1023, 1 << 24));
-    read_key(*t, "mbuf_data_room", d.mbuf_data_room, in(1024, 65000));
-    read_key(*t, "idle_sleep_max_us", d.idle_sleep_max_us, in(1, 100000));
-    read_key(*t, "fragment_flows", d.fragment_flows, in(16, 1 << 20));
-    read_key(*t, "fragment_timeout_ms", d.fragment_timeout_ms, in(10, 60000));
+    read_key(*t, "burst", d.burst, ranged<std::uint32_t>(1, 256));
+    read_key(*t, "rx_descriptors", d.rx_descriptors, ranged<std::uint32_t>(64, 16384));
+    read_key(*t, "tx_descriptors", d.tx_descriptors, ranged<std::uint32_t>(64, 16384));
+    read_key(*t, "mbufs", d.mbufs, ranged<std::uint32_t>(1023, 1 << 24));
+    read_key(*t, "mbuf_data_room", d.mbuf_data_room, ranged<std::uint32_t>(1024, 65000));
+    read_key(*t, "idle_sleep_max_us", d.idle_sleep_max_us, ranged<std::uint32_t>(1, 100000));
+    read_key(*t, "fragment_flows", d.fragment_flows, ranged<std::uint32_t>(16, 1 << 20));
+    read_key(*t, "fragment_timeout_ms", d.fragment_timeout_ms, ranged<std::uint32_t>(10, 60000));
     read_key(*t, "idle", d.idle, [](const toml::node& n, std::string_view k) {
         return one_of<idle_mode>(n, k, {{"poll", idle_mode::poll}, {"sleep", idle_mode::sleep}});
     });
@@ -407,12 +401,8 @@ void read_backends(const toml::table& root, appliance_config& c) {
                      {"tls", balance::transport::tls}}
             );
         });
-        read_key(t, "weight", b.config.weight, [](const toml::node& n, std::string_view k) {
-            return static_cast<std::uint32_t>(integer_value(n, k, 1, 1000));
-        });
-        read_key(t, "capacity", b.config.capacity, [](const toml::node& n, std::string_view k) {
-            return static_cast<std::uint32_t>(integer_value(n, k, 1, 100000000));
-        });
+        read_key(t, "weight", b.config.weight, ranged<std::uint32_t>(1, 1000));
+        read_key(t, "capacity", b.config.capacity, ranged<std::uint32_t>(1, 100000000));
         read_key(t, "threshold", b.config.threshold, [](const toml::node& n, std::string_view k) {
             return number_value(n, k, 0.0, 1.0);
         });
@@ -501,12 +491,8 @@ void read_pools(const toml::table& root, appliance_config& c) {
                      {"request-uri-user", hash_key::request_uri_user}}
             );
         });
-        read_key(t, "contacts", p.contacts, [](const toml::node& n, std::string_view k) {
-            return static_cast<std::uint8_t>(integer_value(n, k, 1, balance::max_contacts));
-        });
-        read_key(t, "retry_after", p.retry_after, [](const toml::node& n, std::string_view k) {
-            return static_cast<std::uint32_t>(integer_value(n, k, 0, 3600));
-        });
+        read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));
+        read_key(t, "retry_after", p.retry_after, ranged<std::uint32_t>(0, 3600));
         if (c.pools.size() == 64) {
             refuse(t, "more than 64 pools");
         }
