@@ -191,7 +191,7 @@ private:
     // reply copied into a fresh mbuf.
     handled handle_linear(rte_mbuf*& m, const balance::table_snapshot* snapshot) {
         if (m->pkt_len > _linear.size()) {
-            return dropped(drop_cause::fragment_too_large);
+            return pipeline::dropped_by(drop_cause::fragment_too_large);
         }
         const void* bytes = rte_pktmbuf_read(m, 0, m->pkt_len, _linear.data());
         if (bytes != _linear.data()) {
@@ -212,7 +212,7 @@ private:
         rte_mbuf* reply = rte_pktmbuf_alloc(_app.data.pool);
         if (reply == nullptr || h.reply_size > rte_pktmbuf_tailroom(reply)) {
             rte_pktmbuf_free(reply);
-            return dropped(drop_cause::reply_too_large);
+            return pipeline::dropped_by(drop_cause::reply_too_large);
         }
         std::memcpy(rte_pktmbuf_mtod(reply, void*), _linear.data() + h.reply_offset, h.reply_size);
         reply->data_len = static_cast<std::uint16_t>(h.reply_size);
@@ -374,13 +374,6 @@ private:
                     reinterpret_cast<const rte_ipv4_hdr*>(frame + h.layout.l3_offset), m->ol_flags
             );
         }
-    }
-
-    static handled dropped(drop_cause c) noexcept {
-        handled h;
-        h.what = disposition::dropped;
-        h.cause = c;
-        return h;
     }
 
     appliance& _app;

@@ -30,18 +30,6 @@ std::size_t reply_header_size(const frame_view& f) noexcept {
            + net::udp_header_size;
 }
 
-handled only(disposition d) noexcept {
-    handled h;
-    h.what = d;
-    return h;
-}
-
-handled dropped(drop_cause c) noexcept {
-    handled h = only(disposition::dropped);
-    h.cause = c;
-    return h;
-}
-
 // A request decided and its reply specified, ready to be written (possibly twice: into the
 // frame's tailroom, and if that is short, into scratch). Choosing backends happens here once.
 struct prepared {
@@ -97,11 +85,11 @@ bool prepare(
     sip::parse(datagram, p.m);
     p.v = sip::decide(p.m, s.verdict());
     if (p.v.what == sip::action::drop) {
-        out = dropped(cause_of(p.v.drop));
+        out = dropped_by(cause_of(p.v.drop));
         return false;
     }
     if (p.v.what == sip::action::absorb) {
-        out = only(disposition::absorbed);
+        out = handled_as(disposition::absorbed);
         return false;
     }
     p.spec.code = p.v.code;
@@ -139,7 +127,7 @@ finish(const site& s,
     const net::reply_layout layout =
             net::write_reply_headers(f, s.own_mac, payload_size, state.ipv4_id++, frame);
     if (layout.payload_offset == 0) {
-        return dropped(drop_cause::reply_too_large);
+        return dropped_by(drop_cause::reply_too_large);
     }
     if (s.udp_checksum_in_software || oversize) {
         net::fill_udp_checksum(frame, layout, f, payload_size);
@@ -170,30 +158,30 @@ std::span<char> as_chars(std::span<std::uint8_t> bytes) noexcept {
 handled classify(const site& s, const net::frame_result& r, const frame_view& f) noexcept {
     switch (r.kind) {
     case net::frame_class::malformed:
-        return dropped(cause_of(r.reason));
+        return dropped_by(cause_of(r.reason));
     case net::frame_class::not_ip:
-        return only(disposition::to_exception);
+        return handled_as(disposition::to_exception);
     case net::frame_class::not_udp:
         return s.owns(f.dst_ip) || is_group_address(f.dst_ip)
-                       ? only(disposition::to_exception)
-                       : dropped(drop_cause::not_our_address);
+                       ? handled_as(disposition::to_exception)
+                       : dropped_by(drop_cause::not_our_address);
     case net::frame_class::ip_fragment:
         if (s.owns(f.dst_ip)) {
-            handled h = only(disposition::fragment);
+            handled h = handled_as(disposition::fragment);
             h.request_l3_offset = f.l3_offset;
             h.ipv6 = f.src_ip.family == net::ip_family::v6;
             return h;
         }
-        return dropped(drop_cause::not_our_address);
+        return dropped_by(drop_cause::not_our_address);
     case net::frame_class::udp:
         if (s.owns(f.dst_ip)) {
-            return s.listens_on(f.dst_port) ? only(disposition::replied)
-                                            : only(disposition::to_exception);
+            return s.listens_on(f.dst_port) ? handled_as(disposition::replied)
+                                            : handled_as(disposition::to_exception);
         }
-        return is_group_address(f.dst_ip) ? only(disposition::to_exception)
-                                          : dropped(drop_cause::not_our_address);
+        return is_group_address(f.dst_ip) ? handled_as(disposition::to_exception)
+                                          : dropped_by(drop_cause::not_our_address);
     }
-    return dropped(drop_cause::frame_too_short);
+    return dropped_by(drop_cause::frame_too_short);
 }
 
 } // namespace
@@ -219,7 +207,7 @@ handled handle_frame(
     frame_view f;
     const net::frame_result r = net::parse_frame(room.first(frame_size), f, checks);
     if (r.kind != net::frame_class::malformed && !s.accepts_vlan(inner_vlan(f))) {
-        return dropped(drop_cause::not_our_vlan);
+        return dropped_by(drop_cause::not_our_vlan);
     }
     if (const handled c = classify(s, r, f); c.what != disposition::replied) {
         return c;
@@ -244,7 +232,7 @@ handled handle_frame(
     // Tailroom too short: build it aside, then move it to the front.
     const sip::write_result w = sip::write_reply(p.m, p.spec, state.scratch);
     if (!w.ok || header_size + w.size > room.size()) {
-        return dropped(drop_cause::reply_too_large);
+        return dropped_by(drop_cause::reply_too_large);
     }
     std::memcpy(room.data() + header_size, state.scratch.data(), w.size);
     return finish(s, state, f, p, room, 0, w.size);

@@ -182,4 +182,16 @@ struct handled {
     bool needs_fragmenting = false;      // larger than the MTU: send it as IP fragments
 };
 
+inline handled handled_as(disposition d) noexcept {
+    handled h;
+    h.what = d;
+    return h;
+}
+
+inline handled dropped_by(drop_cause c) noexcept {
+    handled h = handled_as(disposition::dropped);
+    h.cause = c;
+    return h;
+}
+
 } // namespace sipredir::pipeline
