@@ -28,7 +28,8 @@ siphash24::siphash24(const siphash_key& key) noexcept {
     _v3 = k1 ^ 0x7465646279746573ULL;
 }
 
-void siphash24::round() noexcept {
+// Forced inline: out of line, the call per round was a tenth of the worker's time.
+[[gnu::always_inline]] inline void siphash24::round() noexcept {
     _v0 += _v1;
     _v1 = std::rotl(_v1, 13);
     _v1 ^= _v0;
@@ -45,7 +46,7 @@ void siphash24::round() noexcept {
     _v2 = std::rotl(_v2, 32);
 }
 
-void siphash24::compress(std::uint64_t m) noexcept {
+[[gnu::always_inline]] inline void siphash24::compress(std::uint64_t m) noexcept {
     _v3 ^= m;
     round();
     round();
