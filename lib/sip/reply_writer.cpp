@@ -200,7 +200,9 @@ write_reply(const message_view& m, const reply_spec& spec, std::span<char> out) 
         c.put("To: ");
         c.put_field(m.to.value);
         if (!m.to.has_tag) {
-            const auto tag = make_to_tag(*spec.to_tag_key, m);
+            const auto tag = render_to_tag(
+                    spec.to_tag_digest ? *spec.to_tag_digest : to_tag_digest(*spec.to_tag_key, m)
+            );
             c.put(";tag=");
             c.put({tag.data(), tag.size()});
         }

@@ -7,6 +7,7 @@
 #include <base/siphash.hpp>
 #include <cstdint>
 #include <net/ip_address.hpp>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -30,6 +31,8 @@ struct reply_spec {
     std::string_view server;                       // Server header value; empty: none
     net::ip_endpoint source;                       // where the request came from
     const siphash_key* to_tag_key = nullptr;       // required
+    // to_tag_digest(*to_tag_key, request), when the caller has it already; else computed here.
+    std::optional<std::uint64_t> to_tag_digest;
 };
 
 struct write_result {

@@ -12,8 +12,18 @@ namespace sipredir::sip {
 
 inline constexpr std::size_t to_tag_size = 16;
 
-// 16 lower-case hex digits of SipHash-2-4(key, Call-ID 0x00 From-tag 0x00 branch). Missing
-// fields hash as empty (RFC 2543 requests have no branch or From-tag), still deterministic.
-std::array<char, to_tag_size> make_to_tag(const siphash_key& key, const message_view& m) noexcept;
+// SipHash-2-4(key, Call-ID 0x00 From-tag 0x00 branch). Missing fields hash as empty (RFC 2543
+// requests have no branch or From-tag), still deterministic. The pipeline also draws its backend
+// choice from this digest: one hash per request instead of two, and a retransmission (same
+// three fields) gets the same backends.
+std::uint64_t to_tag_digest(const siphash_key& key, const message_view& m) noexcept;
+
+// The digest as 16 lower-case hex digits.
+std::array<char, to_tag_size> render_to_tag(std::uint64_t digest) noexcept;
+
+inline std::array<char, to_tag_size>
+make_to_tag(const siphash_key& key, const message_view& m) noexcept {
+    return render_to_tag(to_tag_digest(key, m));
+}
 
 } // namespace sipredir::sip

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <sip/parser.hpp>
 #include <sip/reply_writer.hpp>
+#include <sip/to_tag.hpp>
 
 namespace sipredir::pipeline {
 
@@ -47,7 +48,7 @@ void choose_backends(
     if (snapshot != nullptr && s.pool < snapshot->pools.size()) {
         p.pool = &snapshot->pools[s.pool];
         const balance::choice_inputs in{
-                .random = transaction_hash(p.m, s.request_hash_key),
+                .random = *p.spec.to_tag_digest,
                 .key_hash = p.pool->policy == balance::policy_kind::hash
                                     ? request_key_hash(p.m, p.pool->key, s.request_hash_key)
                                     : 0,
@@ -104,6 +105,7 @@ bool prepare(
     p.spec.server = s.server;
     p.spec.to_tag_key = &s.to_tag_key;
     if (p.v.code == 302) {
+        p.spec.to_tag_digest = sip::to_tag_digest(s.to_tag_key, p.m);
         choose_backends(s, snapshot, state, p);
     }
     return true;

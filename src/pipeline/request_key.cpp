@@ -34,12 +34,4 @@ std::uint64_t request_key_hash(
     return h.finish();
 }
 
-std::uint64_t transaction_hash(const sip::message_view& m, const siphash_key& key) noexcept {
-    siphash24 h(key);
-    h.update(m.call_id);
-    h.update("\0", 1);
-    h.update(m.top_via.branch);
-    return h.finish();
-}
-
 } // namespace sipredir::pipeline

@@ -20,9 +20,4 @@ std::uint64_t request_key_hash(
         const sip::message_view& m, balance::hash_key kind, const siphash_key& key
 ) noexcept;
 
-// SipHash-2-4 of Call-ID 0x00 top-Via branch: the random input of a choice, so that a
-// retransmitted request (same Call-ID and branch) gets the same backends while the snapshot
-// stands, and distinct requests still spread as if drawn at random.
-std::uint64_t transaction_hash(const sip::message_view& m, const siphash_key& key) noexcept;
-
 } // namespace sipredir::pipeline

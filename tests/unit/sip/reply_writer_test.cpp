@@ -3,6 +3,7 @@
 
 #include <sip/parser.hpp>
 #include <sip/reply_writer.hpp>
+#include <sip/to_tag.hpp>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,18 @@ TEST(reply_writer, to_tag_depends_on_call_id_from_tag_and_branch) {
     reply_spec s = spec_for(302);
     s.to_tag_key = &other_key;
     EXPECT_EQ(write(m, s).find(tags[0]), std::string::npos) << "the key changes the tag";
+}
+
+TEST(reply_writer, a_digest_given_by_the_caller_is_the_tag_it_would_compute) {
+    message_view m;
+    parse(request, m);
+    const std::string computed = write(m, spec_for(302));
+    reply_spec given = spec_for(302);
+    given.to_tag_digest = to_tag_digest(*given.to_tag_key, m);
+    EXPECT_EQ(write(m, given), computed);
+    given.to_tag_digest = 0x0123456789abcdefULL;
+    EXPECT_NE(write(m, given).find(";tag=0123456789abcdef\r\n"), std::string::npos)
+            << "the given digest is used, not recomputed";
 }
 
 } // namespace
