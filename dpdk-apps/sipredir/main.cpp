@@ -178,6 +178,17 @@ std::string final_report(const app::appliance& a, double seconds) {
     const pipeline::stats_totals t = pipeline::sum(a.all_stats());
     run.exception_from_kernel = t.from_kernel_sent;
     run.exception_dropped = a.from_kernel_dropped.load() + t.from_kernel_tx_full;
+    rte_eth_stats port{};
+    if (rte_eth_stats_get(a.data.id, &port) == 0) {
+        run.port = {
+                .ipackets = port.ipackets,
+                .opackets = port.opackets,
+                .imissed = port.imissed,
+                .ierrors = port.ierrors,
+                .oerrors = port.oerrors,
+                .rx_nombuf = port.rx_nombuf,
+        };
+    }
     return control::stats_json(pipeline::sum(a.all_stats()), run);
 }
 

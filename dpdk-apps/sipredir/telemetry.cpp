@@ -30,6 +30,7 @@ int stats_command(const char*, const char*, rte_tel_data* d) {
     );
     rte_tel_data_add_dict_u64(d, "exception_from_kernel", t.from_kernel_sent);
     rte_tel_data_add_dict_u64(d, "idle_sleeps", t.idle_sleeps);
+    rte_tel_data_add_dict_u64(d, "busy_ns", t.busy_ns);
     return 0;
 }
 

@@ -75,9 +75,13 @@ public:
         std::uint32_t sleep_ns = 1000;
         std::uint64_t next_expiry = rte_rdtsc();
         while (!_app.stop.load(std::memory_order_relaxed)) {
+            const std::uint64_t poll_tsc = rte_rdtsc();
             const std::uint16_t n = rte_eth_rx_burst(_app.data.id, _slot.queue, _rx.data(), _burst);
             if (n != 0) {
                 process(n);
+                _stats.busy_ns.add(static_cast<std::uint64_t>(
+                        static_cast<double>(rte_rdtsc() - poll_tsc) * _ns_per_tsc
+                ));
                 empty = 0;
                 sleep_ns = 1000;
             }

@@ -35,7 +35,7 @@ public:
     void field(std::string_view name, std::uint64_t v) { key(name) += std::to_string(v); }
     void field(std::string_view name, double v) {
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.3f", v);
+        std::snprintf(buf, sizeof buf, "%.6f", v); // microseconds: busy time on a short run
         key(name) += buf;
     }
     void field(std::string_view name, bool v) { key(name) += v ? "true" : "false"; }
@@ -133,7 +133,28 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     exc.field("from_kernel_dropped", run.exception_dropped);
     exc.close();
 
+    top.key("port");
+    object_writer port(out, 2);
+    port.field("ipackets", run.port.ipackets);
+    port.field("opackets", run.port.opackets);
+    port.field("imissed", run.port.imissed);
+    port.field("ierrors", run.port.ierrors);
+    port.field("oerrors", run.port.oerrors);
+    port.field("rx_nombuf", run.port.rx_nombuf);
+    port.close();
+
     top.field("idle_sleeps", t.idle_sleeps);
+    // A poll-mode worker is always at 100% CPU; this is the part of it that did work, and what
+    // a saturated core would answer per second.
+    top.field("busy_seconds", static_cast<double>(t.busy_ns) / 1e9);
+    top.field(
+            "replies_per_busy_second",
+            t.busy_ns == 0
+                    ? std::uint64_t{0}
+                    : static_cast<std::uint64_t>(
+                            static_cast<double>(t.replied) * 1e9 / static_cast<double>(t.busy_ns)
+                    )
+    );
     top.close();
     out += "\n";
     return out;

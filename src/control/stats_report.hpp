@@ -10,6 +10,17 @@
 
 namespace sipredir::control {
 
+// The port's own counters (rte_eth_stats): what the NIC or PMD saw and dropped before a worker
+// could count it.
+struct port_counters {
+    std::uint64_t ipackets = 0;
+    std::uint64_t opackets = 0;
+    std::uint64_t imissed = 0;   // frames the port dropped: RX queue full (the workers fell behind)
+    std::uint64_t ierrors = 0;   // frames received in error
+    std::uint64_t oerrors = 0;   // frames the port failed to send
+    std::uint64_t rx_nombuf = 0; // frames dropped for want of an mbuf
+};
+
 struct run_summary {
     double seconds = 0;
     std::uint32_t workers = 0;
@@ -19,6 +30,7 @@ struct run_summary {
     std::uint64_t exception_to_kernel_dropped = 0; // frames the TAP did not take
     std::uint64_t exception_from_kernel = 0;       // frames the kernel sent out through the port
     std::uint64_t exception_dropped = 0;           // kernel frames the port did not take
+    port_counters port;
 };
 
 std::string stats_json(const pipeline::stats_totals& t, const run_summary& run);

@@ -27,6 +27,7 @@ stats_totals sum(std::span<const worker_stats> workers) noexcept {
         add_all(t.latency, w.latency);
         t.fragments_merged += w.fragments_merged.get();
         t.idle_sleeps += w.idle_sleeps.get();
+        t.busy_ns += w.busy_ns.get();
         t.from_kernel_sent += w.from_kernel_sent.get();
         t.from_kernel_tx_full += w.from_kernel_tx_full.get();
     }

@@ -46,6 +46,7 @@ struct alignas(balance::cache_line) worker_stats {
     std::array<counter, latency_buckets> latency;               // frames, by RX-to-TX time
     counter fragments_merged;    // fragments that became part of a reassembled datagram, but one
     counter idle_sleeps;         // lab mode: times the worker slept for want of traffic
+    counter busy_ns;             // time in polls that received frames (the rest is idle polling)
     counter from_kernel_sent;    // exception path: the kernel's frames sent on this queue
     counter from_kernel_tx_full; // ... and those the TX queue did not take
 
@@ -92,6 +93,7 @@ struct stats_totals {
     std::array<std::uint64_t, latency_buckets> latency{};
     std::uint64_t fragments_merged = 0;
     std::uint64_t idle_sleeps = 0;
+    std::uint64_t busy_ns = 0;
     std::uint64_t from_kernel_sent = 0;
     std::uint64_t from_kernel_tx_full = 0;
 

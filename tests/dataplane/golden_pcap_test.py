@@ -75,6 +75,7 @@ def main(program, root):
     with tempfile.TemporaryDirectory() as work:
         replies, stats = run_sipredir(
             program, os.path.join(root, "tests", "data", "dataplane", "golden.toml"), frames, work)
+    frames_sent = len(replies)
     replies = join_fragments(replies)
     by_port = {}
     for r in replies:
@@ -106,6 +107,15 @@ def main(program, root):
     fragments = len(dict(all_cases)["ipv4-fragments"])
     t.check(fragments > 1 and stats["fragments_merged"] == fragments - 1,
             f"{fragments} fragments merged into one datagram", stats["fragments_merged"])
+    port = stats["port"]
+    t.check(port["ipackets"] == stats["rx"], "the port's ipackets equal the workers' rx", port)
+    t.check(port["imissed"] == 0 and port["rx_nombuf"] == 0, "nothing lost before the workers",
+            port)
+    t.check(port["opackets"] == frames_sent, f"the port's opackets equal the {frames_sent} frames "
+            "in the reply pcap", port)
+    t.check(stats["busy_seconds"] > 0 and stats["replies_per_busy_second"] > 0,
+            "busy time measured while frames were handled",
+            {k: stats[k] for k in ("busy_seconds", "replies_per_busy_second")})
     return t.done()
 
 
