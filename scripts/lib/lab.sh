@@ -61,7 +61,7 @@ lab_start_sipredir() {
     local config=$1 duration=$2 stats=$3 log=$4
     ip netns exec "$lab_ns_app" "$lab_sipredir" --no-huge -m 512 --no-pci -l 0,1 \
         --file-prefix "$lab_prefix-sipredir" --log-level '*:warning' \
-        --vdev net_af_packet0,iface=app0 -- \
+        --vdev net_af_packet0,iface=app0,qdisc_bypass=1 -- \
         --config "$config" --duration "$duration" --stats-json "$stats" >"$log" 2>&1 &
     lab_sipredir_pid=$!
     local waited=0
