@@ -45,6 +45,8 @@ struct prepared {
 void choose_backends(
         const site& s, const balance::table_snapshot* snapshot, worker_state& state, prepared& p
 ) noexcept {
+    // The To-tag's digest is the choice's random input too (computed once, written as the tag).
+    p.spec.to_tag_digest = sip::to_tag_digest(s.to_tag_key, p.m);
     if (snapshot != nullptr && s.pool < snapshot->pools.size()) {
         p.pool = &snapshot->pools[s.pool];
         const balance::choice_inputs in{
@@ -105,7 +107,6 @@ bool prepare(
     p.spec.server = s.server;
     p.spec.to_tag_key = &s.to_tag_key;
     if (p.v.code == 302) {
-        p.spec.to_tag_digest = sip::to_tag_digest(s.to_tag_key, p.m);
         choose_backends(s, snapshot, state, p);
     }
     return true;
