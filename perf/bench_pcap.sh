@@ -59,12 +59,7 @@ PY
 )
 echo "$report"
 if [ "$record" -eq 1 ]; then
-    {
-        echo
-        echo "### perf/bench_pcap.sh $seconds — $(date -u +%Y-%m-%d) on $(nproc) cores ($(git rev-parse --short HEAD))"
-        echo
-        echo '```'
-        echo "$report"
-        echo '```'
-    } >>perf/RESULTS.md
+    # shellcheck source=lib/results.sh
+    source perf/lib/results.sh
+    results_record "perf/bench_pcap.sh $seconds" "$report"
 fi

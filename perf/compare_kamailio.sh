@@ -47,6 +47,8 @@ lab_sipredir=$root/build/dpdk-apps/sipredir
 LAB_PREFIX=srcmp
 # shellcheck source=../scripts/lib/lab.sh
 source scripts/lib/lab.sh
+# shellcheck source=lib/results.sh
+source perf/lib/results.sh
 work=$(mktemp -d)
 kamailio_pid=
 cleanup() {
@@ -84,16 +86,11 @@ ip netns exec "$lab_ns_app" taskset -c 1 kamailio -f "$root/perf/kamailio/redire
     -A "DISPATCHER_LIST=\"$root/perf/kamailio/dispatcher.list\"" -DD -E -m 64 -M 8 \
     -Y "$work/kamailio" -P "$work/kamailio/kamailio.pid" >"$work/kamailio.log" 2>&1 &
 kamailio_pid=$!
-waited=0
-until ip netns exec "$lab_ns_app" ss -Hlun | grep -q '198.18.0.1:5060 '; do
-    if ! kill -0 "$kamailio_pid" 2>/dev/null || [ "$waited" -ge 100 ]; then
-        echo "Kamailio did not start:" >&2
-        cat "$work/kamailio.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-done
+lab_wait_udp "$lab_ns_app" '198.18.0.1:5060 ' 1 "$kamailio_pid" || {
+    echo "Kamailio did not start:" >&2
+    cat "$work/kamailio.log" >&2
+    exit 1
+}
 cpu_before=$(ns_cpu_seconds)
 blast "$work/kamailio-capacity.json" window "$window"
 rate=${COMPARE_RATE:-$(python3 -c "import json,sys; print(max(1000, int(json.load(open(sys.argv[1]))['replies_per_s'] / 2)))" "$work/kamailio-capacity.json")}
@@ -147,12 +144,5 @@ PY
 )
 echo "$report"
 if [ "$record" -eq 1 ]; then
-    {
-        echo
-        echo "### perf/compare_kamailio.sh $seconds — $(date -u +%Y-%m-%d) on $(nproc) cores ($(git rev-parse --short HEAD))"
-        echo
-        echo '```'
-        echo "$report"
-        echo '```'
-    } >>perf/RESULTS.md
+    results_record "perf/compare_kamailio.sh $seconds" "$report"
 fi

@@ -111,23 +111,38 @@ constexpr std::string_view sdp_body =
 
 constexpr std::size_t max_message = 2048;
 
-std::size_t write_invite(const options& o, std::uint64_t n, char* out) {
+// What follows CSeq in every INVITE: the same for all of them.
+std::string invite_rest(const options& o) {
+    const std::string contact = o.source + ":" + std::to_string(o.source_port);
+    return "Contact: <sip:blaster@" + contact
+           + ">\r\nUser-Agent: sipredir-blaster\r\nAllow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n"
+             "Content-Type: application/sdp\r\nContent-Length: "
+           + std::to_string(sdp_body.size()) + "\r\n\r\n" + std::string(sdp_body);
+}
+
+// Request `n` (INVITE, or the ACK of its non-2xx final): Request-URI, Via branch, From tag,
+// Call-ID and CSeq number are n's, so an ACK matches its INVITE (RFC 3261 §17.1.1.3); `to` is
+// the To value (the reply's, with its tag, for an ACK); `rest` the headers after CSeq and body.
+std::size_t write_request(
+        const options& o,
+        std::uint64_t n,
+        const char* method,
+        std::string_view to,
+        std::string_view rest,
+        char* out
+) {
     const auto u = static_cast<unsigned long long>(n);
     const int size = std::snprintf(
             out,
             max_message,
-            "INVITE sip:+1555%07llu@%s:%d SIP/2.0\r\n"
+            "%s sip:+1555%07llu@%s:%d SIP/2.0\r\n"
             "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-%llu\r\n"
             "Max-Forwards: 70\r\n"
             "From: \"Blaster\" <sip:blaster@%s:%d>;tag=f%llu\r\n"
-            "To: <sip:+1555%07llu@%s>\r\n"
+            "To: %.*s\r\n"
             "Call-ID: blast-%llu@%s\r\n"
-            "CSeq: 1 INVITE\r\n"
-            "Contact: <sip:blaster@%s:%d>\r\n"
-            "User-Agent: sipredir-blaster\r\n"
-            "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n"
-            "Content-Type: application/sdp\r\n"
-            "Content-Length: %zu\r\n\r\n%s",
+            "CSeq: 1 %s\r\n%.*s",
+            method,
             u % 10000000,
             o.target.c_str(),
             o.target_port,
@@ -137,16 +152,27 @@ std::size_t write_invite(const options& o, std::uint64_t n, char* out) {
             o.source.c_str(),
             o.source_port,
             u,
-            u % 10000000,
-            o.target.c_str(),
+            static_cast<int>(std::min<std::size_t>(to.size(), 512)),
+            to.data(),
             u,
             o.source.c_str(),
-            o.source.c_str(),
-            o.source_port,
-            sdp_body.size(),
-            sdp_body.data()
+            method,
+            static_cast<int>(rest.size()),
+            rest.data()
     );
     return static_cast<std::size_t>(std::min(size, static_cast<int>(max_message) - 1));
+}
+
+std::size_t write_invite(const options& o, std::uint64_t n, std::string_view rest, char* out) {
+    char to[128];
+    std::snprintf(
+            to,
+            sizeof to,
+            "<sip:+1555%07llu@%s>",
+            static_cast<unsigned long long>(n % 10000000),
+            o.target.c_str()
+    );
+    return write_request(o, n, "INVITE", to, rest, out);
 }
 
 // The value of header `name` (long form, or compact form `compact`) in a reply, or "".
@@ -185,37 +211,6 @@ std::string_view header(std::string_view msg, std::string_view name, char compac
         at = eol + 2;
     }
     return {};
-}
-
-// The ACK for a non-2xx final reply: same Request-URI, Call-ID, From, top Via (branch) and CSeq
-// number as the INVITE; To from the reply (with its tag).
-std::size_t write_ack(const options& o, std::uint64_t n, std::string_view to, char* out) {
-    const auto u = static_cast<unsigned long long>(n);
-    const int size = std::snprintf(
-            out,
-            max_message,
-            "ACK sip:+1555%07llu@%s:%d SIP/2.0\r\n"
-            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-%llu\r\n"
-            "Max-Forwards: 70\r\n"
-            "From: \"Blaster\" <sip:blaster@%s:%d>;tag=f%llu\r\n"
-            "To: %.*s\r\n"
-            "Call-ID: blast-%llu@%s\r\n"
-            "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
-            u % 10000000,
-            o.target.c_str(),
-            o.target_port,
-            o.source.c_str(),
-            o.source_port,
-            u,
-            o.source.c_str(),
-            o.source_port,
-            u,
-            static_cast<int>(std::min<std::size_t>(to.size(), 512)),
-            to.data(),
-            u,
-            o.source.c_str()
-    );
-    return static_cast<std::size_t>(std::min(size, static_cast<int>(max_message) - 1));
 }
 
 // Latency at 1 µs resolution up to 100 ms (the last bucket holds everything slower): bounded
@@ -383,7 +378,7 @@ private:
             --_busy;
             ++_t.lost;
         }
-        queue(write_invite(_o, _next, next_buffer()));
+        queue(write_invite(_o, _next, _invite_rest, next_buffer()));
         s = {.request = _next, .sent_ns = now, .busy = true};
         ++_busy;
         ++_next;
@@ -475,7 +470,9 @@ private:
         ++_t.by_code[code];
         _t.latency.add(now - s.sent_ns);
         if (code >= 300) {
-            queue(write_ack(_o, n, header(r, "to", 't'), next_buffer()));
+            queue(write_request(
+                    _o, n, "ACK", header(r, "to", 't'), "Content-Length: 0\r\n\r\n", next_buffer()
+            ));
         }
     }
 
@@ -505,6 +502,7 @@ private:
     static constexpr std::size_t outbox_size = 64;
 
     options _o;
+    std::string _invite_rest = invite_rest(_o);
     int _fd;
     std::array<std::array<char, max_message>, outbox_size> _outbox;
     std::array<iovec, outbox_size> _out_iov;

@@ -76,23 +76,32 @@ lab_start_sipredir() {
     done
 }
 
-# Starts one SIPp backend per backend address, in the background; returns once all three
-# listen (bounded). $1: scenario, $2: log dir.
-lab_start_backends() {
-    local scenario=$1 dir=$2 i waited=0
-    for i in 1 2 3; do
-        # sipp -bg forks and its parent's exit status says nothing; the listening socket does.
-        ip netns exec "$lab_ns_backends" sipp -sf "$scenario" -i "198.18.1.$i" -p 5060 -bg \
-            -nostdin -trace_err -error_file "$dir/backend$i.err" >/dev/null 2>&1 || true
-    done
-    until [ "$(ip netns exec "$lab_ns_backends" ss -Hlun | grep -c ':5060 ')" -ge 3 ]; do
-        if [ "$waited" -ge 100 ]; then
-            echo "SIPp backends did not start" >&2
+# Waits (bounded: 10 s) until namespace $1 has at least $3 UDP sockets whose local address
+# matches $2; gives up early when process $4 (optional) has exited. Status 1 on giving up.
+lab_wait_udp() {
+    local ns=$1 pattern=$2 count=$3 pid=${4:-} waited=0
+    until [ "$(ip netns exec "$ns" ss -Hlun | grep -c -- "$pattern")" -ge "$count" ]; do
+        if { [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; } || [ "$waited" -ge 100 ]; then
             return 1
         fi
         sleep 0.1
         waited=$((waited + 1))
     done
+}
+
+# Starts one SIPp backend per backend address, in the background; returns once all three
+# listen (bounded). $1: scenario, $2: log dir.
+lab_start_backends() {
+    local scenario=$1 dir=$2 i
+    for i in 1 2 3; do
+        # sipp -bg forks and its parent's exit status says nothing; the listening socket does.
+        ip netns exec "$lab_ns_backends" sipp -sf "$scenario" -i "198.18.1.$i" -p 5060 -bg \
+            -nostdin -trace_err -error_file "$dir/backend$i.err" >/dev/null 2>&1 || true
+    done
+    lab_wait_udp "$lab_ns_backends" ':5060 ' 3 || {
+        echo "SIPp backends did not start" >&2
+        return 1
+    }
 }
 
 lab_stop_backends() {
