@@ -189,7 +189,7 @@ std::string final_report(const app::appliance& a, double seconds) {
                 .rx_nombuf = port.rx_nombuf,
         };
     }
-    return control::stats_json(pipeline::sum(a.all_stats()), run);
+    return control::stats_json(t, run);
 }
 
 int serve(app::appliance& a, const options& o) {

@@ -21,9 +21,4 @@ std::uint64_t to_tag_digest(const siphash_key& key, const message_view& m) noexc
 // The digest as 16 lower-case hex digits.
 std::array<char, to_tag_size> render_to_tag(std::uint64_t digest) noexcept;
 
-inline std::array<char, to_tag_size>
-make_to_tag(const siphash_key& key, const message_view& m) noexcept {
-    return render_to_tag(to_tag_digest(key, m));
-}
-
 } // namespace sipredir::sip
