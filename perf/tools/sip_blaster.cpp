@@ -325,7 +325,7 @@ public:
         for (std::int64_t now = now_ns(); in_flight() > 0 && now < stop + timeout; now = now_ns()) {
             receive();
         }
-        expire(now_ns(), 0);
+        give_up_in_flight();
     }
 
     void report() {
@@ -488,15 +488,17 @@ private:
                 ++_t.lost;
             }
         }
-        if (timeout == 0) { // final: everything still in flight is lost
-            for (slot& s : _slots) {
-                if (s.busy) {
-                    s.busy = false;
-                    ++_t.lost;
-                }
+    }
+
+    // At the end: whatever is still in flight is lost.
+    void give_up_in_flight() {
+        for (slot& s : _slots) {
+            if (s.busy) {
+                s.busy = false;
+                ++_t.lost;
             }
-            _busy = 0;
         }
+        _busy = 0;
     }
 
     static constexpr std::size_t outbox_size = 64;
