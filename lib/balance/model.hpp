@@ -60,6 +60,9 @@ struct backend_facts {
     std::int64_t reported_at_ns = 0;          // when that report arrived
     std::uint64_t redirects_since_report = 0; // folded from the workers' counters
     double rtt_ms = 0;                        // EWMA of probe round trips
+    // RFC 7339 loss algorithm: the percentage (0..100) of new requests the backend asked to be
+    // diverted elsewhere, while its oc-validity lasts.
+    double oc_reduction = 0;
 };
 
 // "<sip:198.18.1.1:5060;transport=udp>", "<sip:[2001:db8::1]:5060;transport=tcp>"

@@ -71,21 +71,49 @@ bool contains(const selection& s, std::uint16_t i) noexcept {
     return false;
 }
 
+// 16 random bits for the RFC 7339 draw, mixed so they do not repeat the policy's own draw.
+std::uint32_t divert_draw(std::uint64_t random) noexcept {
+    return static_cast<std::uint32_t>((random * 0x9e3779b97f4a7c15ULL) >> 48);
+}
+
+const std::vector<std::uint16_t>& failover_order(const pool_snapshot& p) noexcept {
+    return p.policy == policy_kind::sequence ? p.eligible : p.ranked;
+}
+
+// RFC 7339 loss: the first in failover order that is not `diverted` and does not itself ask
+// for everything to go elsewhere; found = false when there is none (the request is refused).
+std::uint16_t divert_from(const pool_snapshot& p, std::uint16_t diverted, bool& found) noexcept {
+    for (std::uint16_t i : failover_order(p)) {
+        if (i != diverted && p.backends[i].divert < 65536) {
+            found = true;
+            return i;
+        }
+    }
+    found = false;
+    return 0;
+}
+
 } // namespace
 
 selection choose(const pool_snapshot& p, const choice_inputs& in) noexcept {
     selection s;
     bool found = false;
-    const std::uint16_t first = first_pick(p, in, found);
+    std::uint16_t first = first_pick(p, in, found);
     if (!found) {
         return s;
+    }
+    if (const std::uint32_t divert = p.backends[first].divert;
+        divert != 0 && divert_draw(in.random) < divert) {
+        first = divert_from(p, first, found);
+        if (!found) {
+            return s;
+        }
     }
     s.picks[s.count++] = first;
     if (p.contacts <= 1) {
         return s;
     }
-    const auto& fallbacks = p.policy == policy_kind::sequence ? p.eligible : p.ranked;
-    for (std::uint16_t i : fallbacks) {
+    for (std::uint16_t i : failover_order(p)) {
         if (s.count == p.contacts) {
             break;
         }

@@ -33,6 +33,16 @@ double estimated_load(const backend_config& config, const backend_facts& facts) 
            / config.capacity;
 }
 
+std::uint32_t divert_share(double oc_reduction) noexcept {
+    if (!(oc_reduction > 0)) {
+        return 0;
+    }
+    if (oc_reduction >= 100) {
+        return 65536;
+    }
+    return static_cast<std::uint32_t>(oc_reduction / 100.0 * 65536.0 + 0.5);
+}
+
 pool_snapshot build_pool_snapshot(
         const pool_config& pool,
         std::span<const backend_config> configs,
@@ -56,6 +66,7 @@ pool_snapshot build_pool_snapshot(
         b.weight = c.weight;
         b.threshold = c.threshold;
         b.load = estimated_load(c, f);
+        b.divert = divert_share(f.oc_reduction);
         b.contact = render_contact(c.address, c.proto);
         s.backends.push_back(std::move(b));
     }

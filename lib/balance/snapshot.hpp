@@ -22,7 +22,10 @@ struct backend_view {
     std::uint32_t capacity = 0;
     std::uint32_t weight = 0;
     double threshold = 0;
-    double load = 0;     // estimated utilisation: (reported calls + redirects since) / capacity
+    double load = 0; // estimated utilisation: (reported calls + redirects since) / capacity
+    // RFC 7339 overload control: of 65536 requests that pick this backend first, how many go
+    // to the next in failover order instead (65536: all of them).
+    std::uint32_t divert = 0;
     std::string contact; // rendered Contact value, with brackets
 };
 
@@ -67,6 +70,9 @@ struct table_snapshot {
 // Utilisation the policies see: what the backend last reported plus every redirect issued to it
 // since (each becomes a call there), over its capacity.
 double estimated_load(const backend_config& config, const backend_facts& facts) noexcept;
+
+// The backend's RFC 7339 reduction (percent) as a share of 65536.
+std::uint32_t divert_share(double oc_reduction) noexcept;
 
 // Maglev table size: a prime about 160 entries per backend at 100 backends.
 inline constexpr std::size_t maglev_size = 16381;

@@ -17,6 +17,7 @@ struct backend_spec {
     double threshold = 0.9;
     std::uint32_t weight = 1;
     std::uint32_t capacity = 100;
+    double oc_reduction = 0; // RFC 7339 percent
 };
 
 pool_snapshot
@@ -39,6 +40,7 @@ make_pool(policy_kind policy, const std::vector<backend_spec>& specs, std::uint8
         backend_facts f;
         f.state = specs[i].state;
         f.reported_calls = specs[i].load * specs[i].capacity;
+        f.oc_reduction = specs[i].oc_reduction;
         facts.push_back(f);
         pool.backends.push_back(static_cast<std::uint16_t>(i));
     }
@@ -244,6 +246,49 @@ TEST(policy, tables_are_shared_when_membership_is_unchanged) {
     const pool_snapshot third = build_pool_snapshot(pool, configs, facts, &second);
     EXPECT_NE(third.maglev.get(), second.maglev.get());
     EXPECT_EQ(third.available.size(), 2u);
+}
+
+// RFC 7339 loss: a backend asking for a 30 % reduction gets 70 % of what it would have got, the
+// rest going to the next in failover order; 100 % with nobody else to take it is a 503.
+TEST(policy, overload_control_diverts_the_requested_share) {
+    for (const policy_kind k : {wrr, random, least_load, sequence, hash}) {
+        const pool_snapshot p = make_pool(k, {{.load = 0.1, .oc_reduction = 30}, {.load = 0.5}});
+        const pool_snapshot alone = make_pool(k, {{.load = 0.1, .oc_reduction = 30}});
+        const pool_snapshot plain = make_pool(k, {{.load = 0.1}, {.load = 0.5}});
+        xorshift64 rng(7);
+        int considered = 0;
+        int diverted = 0;
+        int refused = 0;
+        for (int n = 0; n < 200000; ++n) {
+            const std::uint64_t r = rng.next();
+            // Only requests that would have gone to backend 0 count (wrr, hash: the sequence
+            // and key pick it; the random bits then decide the diversion).
+            const selection before = choose(plain, {r, 0, 0});
+            if (before.count == 0 || before.picks[0] != 0) {
+                continue;
+            }
+            ++considered;
+            const selection s = choose(p, {r, 0, 0});
+            ASSERT_EQ(s.count, 1);
+            diverted += s.picks[0] == 1;
+            refused += choose(alone, {r, 0, 0}).count == 0;
+        }
+        ASSERT_GT(considered, 50000) << static_cast<int>(k);
+        EXPECT_NEAR(static_cast<double>(diverted) / considered, 0.30, 0.01) << static_cast<int>(k);
+        EXPECT_NEAR(static_cast<double>(refused) / considered, 0.30, 0.01) << static_cast<int>(k);
+    }
+    const pool_snapshot shut = make_pool(least_load, {{.load = 0.1, .oc_reduction = 100}});
+    EXPECT_EQ(pick(shut, 0), -1);
+    EXPECT_EQ(pick(shut, ~0ULL), -1);
+    const pool_snapshot other =
+            make_pool(least_load, {{.load = 0.1, .oc_reduction = 100}, {.load = 0.8}});
+    EXPECT_EQ(pick(other, 0), 1);
+    EXPECT_EQ(pick(other, ~0ULL), 1);
+    EXPECT_EQ(divert_share(0), 0u);
+    EXPECT_EQ(divert_share(-5), 0u);
+    EXPECT_EQ(divert_share(50), 32768u);
+    EXPECT_EQ(divert_share(100), 65536u);
+    EXPECT_EQ(divert_share(250), 65536u);
 }
 
 TEST(contact, rendered_for_ipv4_ipv6_and_tls) {
