@@ -199,6 +199,22 @@ siphash_key key_value(const toml::node& n, std::string_view key) {
     return k;
 }
 
+// A key file named in the configuration, relative to the configuration's own directory.
+report_key key_file_value(const toml::node& n, std::string_view key, const std::string& source) {
+    std::string path = string_value(n, key);
+    if (!path.empty() && path.front() != '/') {
+        const std::size_t slash = source.rfind('/');
+        if (slash != std::string::npos) {
+            path = source.substr(0, slash + 1) + path;
+        }
+    }
+    const key_file_result r = read_key_file(path);
+    if (!r.key) {
+        refuse(n, std::string(key) + ": " + r.error);
+    }
+    return *r.key;
+}
+
 template <typename T, typename Read>
 std::vector<T> list_value(const toml::node& n, std::string_view key, Read read) {
     std::vector<T> out;
@@ -379,9 +395,20 @@ void read_backends(const toml::table& root, appliance_config& c) {
         only_keys(
                 t,
                 "[[backend]]",
-                {"name", "address", "transport", "weight", "capacity", "threshold", "state"}
+                {"name",
+                 "address",
+                 "transport",
+                 "weight",
+                 "capacity",
+                 "threshold",
+                 "state",
+                 "report_key_file"}
         );
         static_backend b;
+        b.slot = static_cast<std::uint16_t>(c.backends.size());
+        if (const toml::node* n = t.get("report_key_file")) {
+            b.own_key = key_file_value(*n, "report_key_file", c.source);
+        }
         const toml::node* name = t.get("name");
         const toml::node* address = t.get("address");
         if (name == nullptr || address == nullptr) {
@@ -422,6 +449,199 @@ void read_backends(const toml::table& root, appliance_config& c) {
     }
 }
 
+// Probing: [probe] enables it; every key has a default.
+void read_probe(const toml::table& root, probe_config& p) {
+    const toml::table* t = table_at(root, "probe");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(
+            *t,
+            "[probe]",
+            {"interval_ms",
+             "timeout_ms",
+             "down_after",
+             "up_after",
+             "alive_codes",
+             "source_port",
+             "load_header",
+             "load_format"}
+    );
+    p.enabled = true;
+    probe_settings& s = p.settings;
+    std::int64_t interval_ms = s.interval_ns / 1'000'000;
+    std::int64_t timeout_ms = s.timeout_ns / 1'000'000;
+    read_key(*t, "interval_ms", interval_ms, ranged<std::int64_t>(50, 3'600'000));
+    if (t->get("timeout_ms") == nullptr) {
+        timeout_ms = std::min(timeout_ms, interval_ms * 2 / 5);
+    }
+    read_key(*t, "timeout_ms", timeout_ms, ranged<std::int64_t>(10, 3'600'000));
+    if (timeout_ms > interval_ms) {
+        refuse(*t->get("timeout_ms"), "timeout_ms must not exceed interval_ms");
+    }
+    s.interval_ns = interval_ms * 1'000'000;
+    s.timeout_ns = timeout_ms * 1'000'000;
+    read_key(*t, "down_after", s.policy.down_after, ranged<std::uint32_t>(1, 100));
+    read_key(*t, "up_after", s.policy.up_after, ranged<std::uint32_t>(1, 100));
+    read_key(*t, "source_port", p.source_port, ranged<std::uint16_t>(1, 65535));
+    read_key(*t, "load_header", s.load_header, [](const toml::node& n, std::string_view k) {
+        std::string v = string_value(n, k);
+        for (const char ch : v) {
+            const bool token = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+                               || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+            if (!token) {
+                refuse(n, "load_header must be a header name (letters, digits, - _ .)");
+            }
+        }
+        return v;
+    });
+    read_key(*t, "load_format", s.format, [](const toml::node& n, std::string_view k) {
+        return one_of<load_format>(
+                n,
+                k,
+                {{"percent", load_format::percent}, {"calls-capacity", load_format::calls_capacity}}
+        );
+    });
+    if (const toml::node* n = t->get("alive_codes")) {
+        s.alive_codes.clear();
+        for (const toml::node& item : array_value(*n, "alive_codes")) {
+            code_range r;
+            if (item.is_integer()) {
+                r.first = r.last =
+                        static_cast<std::uint16_t>(integer_value(item, "alive_codes", 100, 699));
+            } else {
+                const std::string text = string_value(item, "alive_codes");
+                unsigned a = 0;
+                unsigned b = 0;
+                const char* p = text.data();
+                const char* end = text.data() + text.size();
+                auto [q, ec] = std::from_chars(p, end, a);
+                b = a;
+                if (ec == std::errc{} && q != end && *q == '-') {
+                    const auto [q2, ec2] = std::from_chars(q + 1, end, b);
+                    q = ec2 == std::errc{} ? q2 : p;
+                }
+                if (ec != std::errc{} || q != end || a < 100 || b > 699 || a > b) {
+                    refuse(item,
+                           "alive_codes: '" + text + "' is not a code or a range like \"200-299\"");
+                }
+                r.first = static_cast<std::uint16_t>(a);
+                r.last = static_cast<std::uint16_t>(b);
+            }
+            s.alive_codes.push_back(r);
+        }
+        if (s.alive_codes.empty()) {
+            refuse(*n, "alive_codes must name at least one code");
+        }
+    }
+}
+
+void read_reports(const toml::table& root, reports_config& r, const std::string& source) {
+    const toml::table* t = table_at(root, "reports");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(*t, "[reports]", {"port", "key_file", "window_ms", "rate", "burst"});
+    if (t->get("port") == nullptr) {
+        refuse(*t, "[reports] needs port: the UDP port load reports arrive on");
+    }
+    read_key(*t, "port", r.port, ranged<std::uint16_t>(1, 65535));
+    if (const toml::node* n = t->get("key_file")) {
+        r.key = key_file_value(*n, "key_file", source);
+    }
+    read_key(*t, "window_ms", r.settings.window_ms, ranged<std::int64_t>(100, 3'600'000));
+    read_key(*t, "rate", r.settings.rate, [](const toml::node& n, std::string_view k) {
+        return number_value(n, k, 0.0, 100000.0);
+    });
+    read_key(*t, "burst", r.settings.burst, [](const toml::node& n, std::string_view k) {
+        return number_value(n, k, 0.0, 100000.0);
+    });
+    if (r.settings.burst < 1) {
+        refuse(*t->get("burst"), "burst must be at least 1");
+    }
+}
+
+void read_load(const toml::table& root, load_age_config& l) {
+    const toml::table* t = table_at(root, "load");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(*t, "[load]", {"max_age_ms"});
+    read_key(*t, "max_age_ms", l.max_age_ms, ranged<std::uint32_t>(100, 3'600'000));
+}
+
+void read_management(const toml::table& root, management_config& m) {
+    const toml::table* t = table_at(root, "management");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(*t, "[management]", {"socket", "metrics"});
+    read_key(*t, "socket", m.socket, [](const toml::node& n, std::string_view k) {
+        std::string v = string_value(n, k);
+        if (v.size() >= 100) {
+            refuse(n, "socket: a UNIX socket path is at most 99 characters");
+        }
+        return v;
+    });
+    if (const toml::node* n = t->get("metrics")) {
+        if (!string_value(*n, "metrics").empty()) {
+            m.metrics = endpoint_value(*n, "metrics");
+        }
+    }
+}
+
+// Cross-section checks: probing and reports use kernel sockets on the appliance's address,
+// which only the exception path gives; their ports must not be ones the fast path answers.
+void check_control(const toml::table& root, const appliance_config& c) {
+    const auto line_at = [&](std::string_view table, std::string_view key) -> std::uint32_t {
+        const toml::node* at = root[table][key].node();
+        if (at == nullptr) {
+            at = root[table].node();
+        }
+        return at != nullptr ? line_of(*at) : 1;
+    };
+    const auto listened = [&](std::uint16_t port) {
+        return std::find(c.listen.ports.begin(), c.listen.ports.end(), port)
+               != c.listen.ports.end();
+    };
+    if (c.probe.enabled) {
+        if (c.exception.tap.empty()) {
+            throw refusal{
+                    line_at("probe", ""),
+                    "[probe] needs the exception path ([exception] tap): probes use a kernel "
+                    "socket on the appliance's address"};
+        }
+        if (listened(c.probe.source_port)) {
+            throw refusal{
+                    line_at("probe", "source_port"),
+                    "source_port must not be one of listen.ports (the fast path answers those)"};
+        }
+    }
+    if (c.reports.port != 0) {
+        if (c.exception.tap.empty()) {
+            throw refusal{
+                    line_at("reports", "port"),
+                    "[reports] needs the exception path ([exception] tap): reports arrive on a "
+                    "kernel socket"};
+        }
+        if (listened(c.reports.port)
+            || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
+            throw refusal{
+                    line_at("reports", "port"),
+                    "port must differ from listen.ports and probe.source_port"};
+        }
+        for (const static_backend& b : c.backends) {
+            if (!b.own_key && !c.reports.key) {
+                throw refusal{
+                        line_at("reports", "port"),
+                        "backend '" + b.config.name
+                                + "' has no key for its reports: give reports.key_file or its "
+                                  "report_key_file"};
+            }
+        }
+    }
+}
+
 void read_pools(const toml::table& root, appliance_config& c) {
     const toml::node* list = root.get("pool");
     if (list == nullptr) {
@@ -458,7 +678,7 @@ void read_pools(const toml::table& root, appliance_config& c) {
                        "pool '" + p.name + "' names backend '" + wanted
                                + "', which no [[backend]] defines");
             }
-            const auto slot = static_cast<std::uint16_t>(found - c.backends.begin());
+            const std::uint16_t slot = found->slot;
             if (std::find(p.backends.begin(), p.backends.end(), slot) != p.backends.end()) {
                 refuse(b, "pool '" + p.name + "' names backend '" + wanted + "' twice");
             }
@@ -506,15 +726,33 @@ config_result parse_config(std::string_view text, const std::string& source) {
     config_result result;
     try {
         const toml::table root = toml::parse(text, source);
-        only_keys(root, "the file", {"listen", "dataplane", "exception", "sip", "backend", "pool"});
+        only_keys(
+                root,
+                "the file",
+                {"listen",
+                 "dataplane",
+                 "exception",
+                 "sip",
+                 "probe",
+                 "reports",
+                 "load",
+                 "management",
+                 "backend",
+                 "pool"}
+        );
         appliance_config c;
         c.source = source;
         read_listen(root, c.listen);
         read_dataplane(root, c.dataplane);
         read_exception(root, c.exception);
         read_sip(root, c.sip);
+        read_probe(root, c.probe);
+        read_reports(root, c.reports, source);
+        read_load(root, c.load);
+        read_management(root, c.management);
         read_backends(root, c);
         read_pools(root, c);
+        check_control(root, c);
         if (c.sip.pool.empty()) {
             c.sip.pool = c.pools.front().name;
         }

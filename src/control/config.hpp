@@ -4,6 +4,9 @@
 // docs/configuration.md describes every key.
 #pragma once
 
+#include "probe/prober.hpp"
+#include "report/report_gate.hpp"
+
 #include <balance/model.hpp>
 #include <base/siphash.hpp>
 #include <cstdint>
@@ -69,9 +72,39 @@ struct sip_config {
     std::string pool;                            // the pool requests are redirected to
 };
 
+// Probing the backends with SIP OPTIONS from the appliance's own address, through the
+// exception path (a kernel socket on the TAP). Off unless [probe] is present.
+struct probe_config {
+    bool enabled = false;
+    probe_settings settings;          // interval, timeout, hysteresis, alive codes, load header
+    std::uint16_t source_port = 5062; // probes leave from listen.addresses[0]:source_port
+};
+
+// Pushed load reports (docs/operations.md). Off unless [reports] gives a port.
+struct reports_config {
+    std::uint16_t port = 0;
+    std::optional<report_key> key; // the deployment's; a backend's own key takes precedence
+    report_settings settings;
+};
+
+struct load_age_config {
+    // A load figure (probe header or report) older than this is unknown: the backend's load is
+    // then estimated from the redirects sent to it in the current window of this length.
+    std::uint32_t max_age_ms = 5000;
+};
+
+struct management_config {
+    std::string socket = "/run/sipredir/sipredir.sock"; // sipredirctl's UNIX socket
+    std::optional<net::ip_endpoint> metrics;            // Prometheus HTTP; absent: off
+};
+
 struct static_backend {
     balance::backend_config config;
+    // The administrative state: up (in service; probing decides health), down (out of service,
+    // not probed) or draining (no new redirects).
     balance::backend_state state = balance::backend_state::up;
+    std::optional<report_key> own_key; // this backend's own key for pushed reports
+    std::uint16_t slot = 0; // stable across reloads (control::assign_slots); pools name slots
 };
 
 struct appliance_config {
@@ -80,9 +113,22 @@ struct appliance_config {
     dataplane_config dataplane;
     exception_config exception;
     sip_config sip;
-    std::vector<static_backend> backends; // slot = index
-    std::vector<balance::pool_config> pools;
-    std::size_t pool_index = 0; // sip.pool's index in pools
+    probe_config probe;
+    reports_config reports;
+    load_age_config load;
+    management_config management;
+    std::vector<static_backend> backends;    // in file order; each carries its slot
+    std::vector<balance::pool_config> pools; // backends named by slot
+    std::size_t pool_index = 0;              // sip.pool's index in pools
+
+    const static_backend* backend_in(std::uint16_t slot) const noexcept {
+        for (const static_backend& b : backends) {
+            if (b.slot == slot) {
+                return &b;
+            }
+        }
+        return nullptr;
+    }
 };
 
 struct config_error {

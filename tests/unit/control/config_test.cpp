@@ -237,3 +237,136 @@ TEST(config, unreadable_file_is_an_error_not_a_crash) {
     EXPECT_FALSE(r.config.has_value());
     EXPECT_EQ(r.error.message, "/nonexistent/sipredir.toml:0: cannot be read");
 }
+
+namespace {
+
+// A key file beside the configuration, as an operator would keep it.
+std::string write_key_file(const std::string& name, char digit) {
+    const auto path = std::filesystem::temp_directory_path() / name;
+    std::ofstream(path) << std::string(64, digit) << "\n";
+    return path.string();
+}
+
+const std::string with_tap = R"(
+[listen]
+addresses = ["198.18.0.1"]
+[exception]
+tap = "sipredir0"
+[[backend]]
+name = "b1"
+address = "198.18.1.1:5060"
+[[pool]]
+name = "default"
+backends = ["b1"]
+)";
+
+} // namespace
+
+TEST(config, probe_section_enables_probing_with_defaults) {
+    const config_result off = parse_config(with_tap, "t.toml");
+    ASSERT_TRUE(off.config) << off.error.message;
+    EXPECT_FALSE(off.config->probe.enabled);
+    const config_result r = parse_config(with_tap + "[probe]\n", "t.toml");
+    ASSERT_TRUE(r.config) << r.error.message;
+    const probe_config& p = r.config->probe;
+    EXPECT_TRUE(p.enabled);
+    EXPECT_EQ(p.settings.interval_ns, 1'000'000'000);
+    EXPECT_EQ(p.settings.timeout_ns, 400'000'000);
+    EXPECT_EQ(p.settings.policy.down_after, 2u);
+    EXPECT_EQ(p.settings.policy.up_after, 2u);
+    EXPECT_EQ(p.settings.alive_codes, (std::vector<code_range>{{200, 299}}));
+    EXPECT_EQ(p.source_port, 5062);
+    EXPECT_EQ(r.config->load.max_age_ms, 5000u);
+}
+
+TEST(config, probe_reports_load_and_management_are_read) {
+    const std::string key = write_key_file("sipredir_config_test.key", 'a');
+    const std::string own = write_key_file("sipredir_config_test_b1.key", 'b');
+    const std::string text = R"(
+[listen]
+addresses = ["198.18.0.1"]
+[exception]
+tap = "sipredir0"
+[probe]
+interval_ms = 200
+down_after = 3
+up_after = 1
+alive_codes = ["200-299", 404]
+source_port = 5080
+load_header = "X-Load"
+load_format = "calls-capacity"
+[reports]
+port = 5081
+key_file = ")" + key + R"("
+window_ms = 2000
+rate = 5
+burst = 10
+[load]
+max_age_ms = 1500
+[management]
+socket = "/tmp/sr.sock"
+metrics = "127.0.0.1:9100"
+[[backend]]
+name = "b1"
+address = "198.18.1.1:5060"
+report_key_file = ")" + own + R"("
+[[pool]]
+name = "default"
+backends = ["b1"]
+)";
+    const config_result r = parse_config(text, "t.toml");
+    ASSERT_TRUE(r.config) << r.error.message;
+    const appliance_config& c = *r.config;
+    EXPECT_EQ(c.probe.settings.interval_ns, 200'000'000);
+    EXPECT_EQ(c.probe.settings.timeout_ns, 80'000'000) << "default: 2/5 of a short interval";
+    EXPECT_EQ(c.probe.settings.policy.down_after, 3u);
+    EXPECT_EQ(c.probe.settings.alive_codes, (std::vector<code_range>{{200, 299}, {404, 404}}));
+    EXPECT_EQ(c.probe.source_port, 5080);
+    EXPECT_EQ(c.probe.settings.load_header, "X-Load");
+    EXPECT_EQ(c.probe.settings.format, load_format::calls_capacity);
+    EXPECT_EQ(c.reports.port, 5081);
+    ASSERT_TRUE(c.reports.key);
+    EXPECT_EQ((*c.reports.key)[0], 0xaa);
+    ASSERT_TRUE(c.backends[0].own_key);
+    EXPECT_EQ((*c.backends[0].own_key)[0], 0xbb);
+    EXPECT_EQ(c.reports.settings.window_ms, 2000);
+    EXPECT_DOUBLE_EQ(c.reports.settings.rate, 5);
+    EXPECT_EQ(c.load.max_age_ms, 1500u);
+    EXPECT_EQ(c.management.socket, "/tmp/sr.sock");
+    ASSERT_TRUE(c.management.metrics);
+    EXPECT_EQ(c.management.metrics->port, 9100);
+}
+
+TEST(config, control_plane_mistakes_are_refused_with_their_line) {
+    const std::string no_tap = minimal + "[probe]\ninterval_ms = 500\n";
+    EXPECT_EQ(error_of(no_tap).substr(0, 8), "t.toml:1");
+    EXPECT_NE(error_of(no_tap).find("needs the exception path"), std::string::npos);
+    EXPECT_NE(
+            error_of(with_tap + "[probe]\nsource_port = 5060\n").find("source_port must not be"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(with_tap + "[probe]\ninterval_ms = 100\ntimeout_ms = 200\n")
+                    .find("timeout_ms must not exceed"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(with_tap + "[probe]\nalive_codes = [\"299-200\"]\n").find("alive_codes"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(with_tap + "[probe]\nload_header = \"X Load\"\n").find("load_header"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(with_tap + "[reports]\nport = 5081\n").find("has no key"), std::string::npos
+    );
+    const std::string e =
+            error_of(with_tap + "[reports]\nport = 5081\nkey_file = \"/nonexistent\"\n");
+    EXPECT_EQ(e.substr(0, 10), "t.toml:14:") << e;
+    EXPECT_NE(e.find("cannot read the key file"), std::string::npos) << e;
+    EXPECT_NE(
+            error_of(with_tap + "[probe]\nbogus = 1\n").find("unknown key 'bogus'"),
+            std::string::npos
+    );
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "options_probe.hpp"
+
+#include "../address_text.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <sip/header.hpp>
+#include <sip/parser.hpp>
+
+namespace sipredir::control {
+
+namespace {
+
+constexpr std::string_view branch_prefix = "z9hG4bK-sr";
+
+std::string hex16(std::uint64_t v) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+    return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) {
+            return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+        };
+        if (lower(a[i]) != lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+template <typename T> bool take_number(std::string_view& s, char stop, T& out) noexcept {
+    const std::size_t end = stop == '\0' ? s.size() : s.find(stop);
+    if (end == std::string_view::npos || end == 0) {
+        return false;
+    }
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + end, out);
+    if (ec != std::errc{} || p != s.data() + end) {
+        return false;
+    }
+    s.remove_prefix(stop == '\0' ? end : end + 1);
+    return true;
+}
+
+// "z9hG4bK-sr<nonce hex16>-<slot>-<seq>"
+bool read_branch(std::string_view branch, std::uint64_t nonce, probe_id& id) noexcept {
+    if (branch.size() < branch_prefix.size() + 17
+        || branch.substr(0, branch_prefix.size()) != branch_prefix) {
+        return false;
+    }
+    branch.remove_prefix(branch_prefix.size());
+    std::uint64_t got = 0;
+    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, got, 16);
+    if (ec != std::errc{} || p != branch.data() + 16 || got != nonce || branch[16] != '-') {
+        return false;
+    }
+    branch.remove_prefix(17);
+    return take_number(branch, '-', id.slot) && take_number(branch, '\0', id.seq);
+}
+
+} // namespace
+
+std::string write_options(const probe_origin& from, const net::ip_endpoint& target, probe_id id) {
+    const std::string local = endpoint_text(from.local);
+    const std::string remote = endpoint_text(target);
+    const std::string tag = hex16(from.nonce);
+    const std::string slot = std::to_string(id.slot);
+    const std::string seq = std::to_string(id.seq);
+    std::string m;
+    m.reserve(512);
+    m += "OPTIONS sip:" + remote + " SIP/2.0\r\n";
+    m += "Via: SIP/2.0/UDP " + local + ";branch=" + std::string(branch_prefix) + tag + "-" + slot
+         + "-" + seq + ";rport;oc\r\n";
+    m += "Max-Forwards: 70\r\n";
+    m += "From: <sip:sipredir@" + host_text(from.local.address) + ">;tag=" + tag + "\r\n";
+    m += "To: <sip:" + remote + ">\r\n";
+    m += "Call-ID: probe-" + tag + "-" + slot + "@" + host_text(from.local.address) + "\r\n";
+    m += "CSeq: " + seq + " OPTIONS\r\n";
+    if (!from.user_agent.empty()) {
+        m += "User-Agent: " + from.user_agent + "\r\n";
+    }
+    m += "Accept: application/sdp\r\n";
+    m += "Content-Length: 0\r\n\r\n";
+    return m;
+}
+
+probe_reply_status read_probe_reply(
+        std::string_view datagram,
+        std::uint64_t nonce,
+        std::string_view load_header,
+        probe_reply& out
+) noexcept {
+    sip::message_view m;
+    const sip::parse_result r = sip::parse(datagram, m);
+    if (r.status != sip::parse_status::ok || m.kind != sip::message_kind::response) {
+        return probe_reply_status::not_sip;
+    }
+    if (!m.top_via_readable || !m.top_via.has_branch
+        || !read_branch(m.top_via.branch, nonce, out.id) || !m.has_cseq
+        || m.cseq_number != out.id.seq) {
+        return probe_reply_status::not_ours;
+    }
+    out.code = m.status_code;
+    out.via = m.top_via;
+    out.has_load = false;
+    out.load = {};
+    if (!load_header.empty()) {
+        sip::header_reader reader(m.headers.data(), m.headers.data() + m.headers.size());
+        sip::header_line line;
+        while (reader.next(line) == sip::header_reader::step::header) {
+            if (line.well_formed && iequals(line.name, load_header)) {
+                out.load = line.value;
+                out.has_load = true;
+                break;
+            }
+        }
+    }
+    return probe_reply_status::ok;
+}
+
+} // namespace sipredir::control
