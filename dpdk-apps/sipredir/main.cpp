@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include <chrono>
+#include <control/plane.hpp>
 #include <control/setup.hpp>
 #include <control/stats_report.hpp>
 #include <csignal>
@@ -29,7 +30,6 @@
 #include <numa.h>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 namespace {
 
@@ -43,11 +43,18 @@ struct options {
     std::uint32_t exit_when_idle_ms = 0; // 0: never
 };
 
-app::appliance* g_app = nullptr; // for the signal handler
+app::appliance* g_app = nullptr;   // for the signal handlers
+control::plane* g_plane = nullptr; // for SIGHUP
 
 extern "C" void on_signal(int) {
     if (g_app != nullptr) {
         g_app->stop.store(true, std::memory_order_relaxed);
+    }
+}
+
+extern "C" void on_hangup(int) {
+    if (g_plane != nullptr) {
+        g_plane->request_reload(); // a lock-free atomic store: safe in a handler
     }
 }
 
@@ -146,13 +153,19 @@ void warn_about_numa(const app::appliance& a) {
     }
 }
 
-void publish(app::appliance& a, std::span<const balance::backend_facts> facts) {
+bool publish(
+        app::appliance& a,
+        const control::appliance_config& config,
+        std::span<const balance::backend_facts> facts
+) {
     const std::uint64_t generation = a.generation.load(std::memory_order_relaxed) + 1;
-    auto next = control::build_tables(a.config, facts, generation, a.table->acquire());
-    if (a.table->publish(next)) {
+    auto next = control::build_tables(config, facts, generation, a.table->acquire());
+    const bool published = a.table->publish(next);
+    if (published) {
         a.generation.store(generation, std::memory_order_relaxed);
     }
     a.table->reclaim();
+    return published;
 }
 
 rte_ring* make_ring(const std::string& name, const app::appliance& a) {
@@ -165,13 +178,15 @@ rte_ring* make_ring(const std::string& name, const app::appliance& a) {
     return r;
 }
 
-std::string final_report(const app::appliance& a, double seconds) {
+// `config`: the running configuration (after reloads), whose backends name the slots.
+std::string
+final_report(const app::appliance& a, const control::appliance_config& config, double seconds) {
     control::run_summary run;
     run.seconds = seconds;
     run.workers = static_cast<std::uint32_t>(a.workers.size());
-    for (std::size_t slot = 0; slot < a.config.backends.size(); ++slot) {
-        run.backend_names.push_back(a.config.backends[slot].config.name);
-        run.redirects.push_back(a.redirects->total(slot));
+    for (const control::static_backend& b : config.backends) {
+        run.backend_names.push_back(b.config.name);
+        run.redirects.push_back(a.redirects->total(b.slot));
     }
     run.exception_to_kernel = a.to_kernel.load();
     run.exception_to_kernel_dropped = a.to_kernel_dropped.load();
@@ -237,8 +252,30 @@ int serve(app::appliance& a, const options& o) {
         a.workers[0].from_kernel = make_ring("from_kernel", a);
     }
 
-    std::vector<balance::backend_facts> facts = control::initial_facts(a.config);
-    publish(a, facts);
+    // The first table, before any worker runs; the control plane keeps it current from then on.
+    publish(a, a.config, control::initial_facts(a.config));
+    const auto start = clock_type::now();
+    control::plane plane(
+            o.config,
+            a.config,
+            {
+                    .take_redirects = [&a] { return a.redirects->take_new(); },
+                    .redirect_total = [&a](std::uint16_t slot) { return a.redirects->total(slot); },
+                    .publish = [&a](const control::appliance_config& c,
+                                    std::span<const balance::backend_facts> f
+                               ) { return publish(a, c, f); },
+                    .totals = [&a] { return pipeline::sum(a.all_stats()); },
+                    // Called by the plane itself, once constructed.
+                    .stats_json =
+                            [&a, &plane, start] {
+                                const std::chrono::duration<double> t = clock_type::now() - start;
+                                return final_report(a, plane.config(), t.count());
+                            },
+            }
+    );
+    g_plane = &plane;
+    plane.open();
+    std::signal(SIGHUP, on_hangup);
     if (rte_pdump_init() != 0) {
         std::fprintf(stderr, "sipredir: warning: pdump unavailable: dpdk-dumpcap cannot attach\n");
     }
@@ -278,20 +315,14 @@ int serve(app::appliance& a, const options& o) {
     std::printf("sipredir: ready\n");
     std::fflush(stdout);
 
-    const auto start = clock_type::now();
-    auto next_publish = start;
     auto last_rx_change = start;
     std::uint64_t last_rx = 0;
     while (!a.stop.load(std::memory_order_relaxed)) {
         const unsigned moved = app::pump_exception_path(a);
+        // Probes, reports, sipredirctl, metrics, reloads and publication; waits in ppoll for up
+        // to 200 us when the exception path is idle.
+        plane.run_once(std::chrono::microseconds(moved == 0 ? 200 : 0));
         const auto now = clock_type::now();
-        if (now >= next_publish) {
-            // Fold the workers' redirects into the load estimate and republish (issue 6 adds
-            // probes and load reports to these facts).
-            balance::fold_redirects(facts, a.redirects->take_new());
-            publish(a, facts);
-            next_publish = now + std::chrono::milliseconds(100);
-        }
         const std::chrono::duration<double> elapsed = now - start;
         if (o.duration > 0 && elapsed.count() >= o.duration) {
             break;
@@ -305,10 +336,9 @@ int serve(app::appliance& a, const options& o) {
                 break;
             }
         }
-        if (moved == 0) {
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
     }
+    std::signal(SIGHUP, SIG_IGN);
+    g_plane = nullptr;
     a.stop.store(true);
     int rc = 0;
     unsigned l = 0;
@@ -319,7 +349,7 @@ int serve(app::appliance& a, const options& o) {
     }
     app::drain_exception_rings(a);
     const std::chrono::duration<double> ran = clock_type::now() - start;
-    const std::string report = final_report(a, ran.count());
+    const std::string report = final_report(a, plane.config(), ran.count());
     std::fputs(report.c_str(), stdout);
     std::fflush(stdout);
     if (!o.stats_json.empty()) {

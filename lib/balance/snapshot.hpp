@@ -56,6 +56,7 @@ struct pool_snapshot {
 struct table_snapshot {
     std::uint64_t generation = 0;
     std::vector<pool_snapshot> pools;
+    std::size_t default_pool = 0; // where requests go (sip.pool); a reload may move it
 
     const pool_snapshot* find(std::string_view name) const noexcept {
         for (const auto& p : pools) {

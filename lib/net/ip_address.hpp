@@ -31,6 +31,7 @@ struct ip_address {
 struct ip_endpoint {
     ip_address address;
     std::uint16_t port = 0; // host byte order
+    friend bool operator==(const ip_endpoint&, const ip_endpoint&) = default;
 };
 
 // Longest text: an IPv6 address with an embedded IPv4 one ("ffff:...:255.255.255.255").

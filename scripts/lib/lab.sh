@@ -49,6 +49,13 @@ lab_up() {
         ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null
         ip -n "$ns" link set "$dev" up
     done
+    # sipredir owns app0 through af_packet, but the kernel still receives its frames too and,
+    # since the appliance's address is local (on the TAP), would accept them a second time:
+    # duplicate probe replies and reports, ICMP port unreachable for SIP, ARP answered twice.
+    # Strict reverse-path filtering drops them (the route back is via the TAP, not app0), and
+    # arp_ignore=1 keeps the kernel from answering ARP on an interface without the address.
+    ip netns exec "$lab_ns_app" sysctl -qw net.ipv4.conf.app0.rp_filter=1
+    ip netns exec "$lab_ns_app" sysctl -qw net.ipv4.conf.app0.arp_ignore=1
     ip -n "$lab_ns_callers" addr add 198.18.0.2/15 dev call0
     ip -n "$lab_ns_backends" addr add 198.18.1.1/15 dev be0
     ip -n "$lab_ns_backends" addr add 198.18.1.2/15 dev be0

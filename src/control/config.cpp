@@ -742,6 +742,9 @@ config_result parse_config(std::string_view text, const std::string& source) {
         );
         appliance_config c;
         c.source = source;
+        for (auto&& [key, value] : root) {
+            c.section_lines.emplace(std::string(key.str()), line_of(value));
+        }
         read_listen(root, c.listen);
         read_dataplane(root, c.dataplane);
         read_exception(root, c.exception);

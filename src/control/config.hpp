@@ -10,6 +10,7 @@
 #include <balance/model.hpp>
 #include <base/siphash.hpp>
 #include <cstdint>
+#include <map>
 #include <net/ip_address.hpp>
 #include <optional>
 #include <sip/method.hpp>
@@ -35,6 +36,7 @@ struct listen_config {
     std::vector<std::uint16_t> vlans{0}; // 0: untagged
     bool promiscuous = false;
     std::uint32_t mtu = 1500;
+    friend bool operator==(const listen_config&, const listen_config&) = default;
 };
 
 struct dataplane_config {
@@ -48,11 +50,13 @@ struct dataplane_config {
     checksum_mode udp_checksum = checksum_mode::automatic;
     std::uint32_t fragment_flows = 4096; // IP reassembly table entries per worker
     std::uint32_t fragment_timeout_ms = 2000;
+    friend bool operator==(const dataplane_config&, const dataplane_config&) = default;
 };
 
 struct interface_address {
     net::ip_address address;
     std::uint8_t prefix = 32;
+    friend bool operator==(const interface_address&, const interface_address&) = default;
 };
 
 struct exception_config {
@@ -61,6 +65,7 @@ struct exception_config {
     // Given to the TAP interface at start, so the kernel answers ARP / NDP / ping for them and
     // has a route back to the callers. Empty: the operator configures the interface.
     std::vector<interface_address> addresses;
+    friend bool operator==(const exception_config&, const exception_config&) = default;
 };
 
 struct sip_config {
@@ -71,6 +76,13 @@ struct sip_config {
     std::optional<siphash_key> request_hash_key; // absent: random at start
     std::string pool;                            // the pool requests are redirected to
 };
+
+// The parts of [sip] the workers' site is built from: a reload cannot change them.
+inline bool same_site_policy(const sip_config& a, const sip_config& b) {
+    return a.redirect_methods == b.redirect_methods
+           && a.supported_option_tags == b.supported_option_tags && a.server == b.server
+           && a.to_tag_key == b.to_tag_key && a.request_hash_key == b.request_hash_key;
+}
 
 // Probing the backends with SIP OPTIONS from the appliance's own address, through the
 // exception path (a kernel socket on the TAP). Off unless [probe] is present.
@@ -96,6 +108,7 @@ struct load_age_config {
 struct management_config {
     std::string socket = "/run/sipredir/sipredir.sock"; // sipredirctl's UNIX socket
     std::optional<net::ip_endpoint> metrics;            // Prometheus HTTP; absent: off
+    friend bool operator==(const management_config&, const management_config&) = default;
 };
 
 struct static_backend {
@@ -120,6 +133,9 @@ struct appliance_config {
     std::vector<static_backend> backends;    // in file order; each carries its slot
     std::vector<balance::pool_config> pools; // backends named by slot
     std::size_t pool_index = 0;              // sip.pool's index in pools
+    // The line each top-level table starts on ("listen", "probe", ...), for errors found
+    // after parsing (a reload that would change what only a restart can).
+    std::map<std::string, std::uint32_t, std::less<>> section_lines;
 
     const static_backend* backend_in(std::uint16_t slot) const noexcept {
         for (const static_backend& b : backends) {

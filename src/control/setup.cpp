@@ -50,17 +50,71 @@ pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_
     s.server = c.sip.server;
     s.to_tag_key = key_or_random(c.sip.to_tag_key);
     s.request_hash_key = key_or_random(c.sip.request_hash_key);
-    s.pool = c.pool_index;
     s.max_reply_frame = c.listen.mtu + 14;
     return s;
 }
 
 std::vector<balance::backend_facts> initial_facts(const appliance_config& c) {
-    std::vector<balance::backend_facts> facts(c.backends.size());
-    for (std::size_t i = 0; i < c.backends.size(); ++i) {
-        facts[i].state = c.backends[i].state;
+    std::vector<balance::backend_facts> facts(balance::max_backends);
+    for (const static_backend& b : c.backends) {
+        facts[b.slot].state = b.state;
     }
     return facts;
+}
+
+void assign_slots(
+        const appliance_config& running, appliance_config& next, std::vector<bool>& used
+) {
+    used.resize(balance::max_backends, false);
+    std::vector<std::uint16_t> slot_of(next.backends.size());
+    std::vector<bool> taken(balance::max_backends, false);
+    // Same name and address: the same backend, in the same slot.
+    for (std::size_t i = 0; i < next.backends.size(); ++i) {
+        const static_backend& b = next.backends[i];
+        slot_of[i] = UINT16_MAX;
+        for (const static_backend& r : running.backends) {
+            if (r.config.name == b.config.name
+                && r.config.address.address == b.config.address.address
+                && r.config.address.port == b.config.address.port) {
+                slot_of[i] = r.slot;
+                taken[r.slot] = true;
+            }
+        }
+    }
+    // Others take a slot never used in this run while there is one (its redirect counters then
+    // start at zero), else one freed by a backend that left.
+    for (std::size_t i = 0; i < next.backends.size(); ++i) {
+        if (slot_of[i] != UINT16_MAX) {
+            continue;
+        }
+        std::size_t pick = balance::max_backends;
+        for (std::size_t s = 0; s < balance::max_backends && pick == balance::max_backends; ++s) {
+            if (!taken[s] && !used[s]) {
+                pick = s;
+            }
+        }
+        for (std::size_t s = 0; s < balance::max_backends && pick == balance::max_backends; ++s) {
+            if (!taken[s] && running.backend_in(static_cast<std::uint16_t>(s)) == nullptr) {
+                pick = s;
+            }
+        }
+        slot_of[i] = static_cast<std::uint16_t>(pick);
+        taken[pick] = true;
+    }
+    // Pools named backends by their index in the file; they name slots from now on.
+    std::vector<std::uint16_t> index_to_slot(next.backends.size());
+    for (std::size_t i = 0; i < next.backends.size(); ++i) {
+        index_to_slot[next.backends[i].slot] = slot_of[i];
+    }
+    for (balance::pool_config& p : next.pools) {
+        for (std::uint16_t& b : p.backends) {
+            b = index_to_slot[b];
+        }
+    }
+    for (std::size_t i = 0; i < next.backends.size(); ++i) {
+        next.backends[i].slot = slot_of[i];
+        used[slot_of[i]] = true;
+    }
 }
 
 std::unique_ptr<const balance::table_snapshot> build_tables(
@@ -69,13 +123,13 @@ std::unique_ptr<const balance::table_snapshot> build_tables(
         std::uint64_t generation,
         const balance::table_snapshot* previous
 ) {
-    std::vector<balance::backend_config> configs;
-    configs.reserve(c.backends.size());
+    std::vector<balance::backend_config> configs(balance::max_backends);
     for (const static_backend& b : c.backends) {
-        configs.push_back(b.config);
+        configs[b.slot] = b.config;
     }
     auto t = std::make_unique<balance::table_snapshot>();
     t->generation = generation;
+    t->default_pool = c.pool_index;
     for (const balance::pool_config& p : c.pools) {
         const balance::pool_snapshot* before =
                 previous != nullptr ? previous->find(p.name) : nullptr;

@@ -17,8 +17,15 @@ namespace sipredir::control {
 // retransmission a new To-tag, which the caller tolerates (it matches on the transaction).
 pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac);
 
-// The facts the control plane starts from: each backend in its configured state.
+// The facts the control plane starts from, by slot (max_backends of them): each backend in its
+// configured state.
 std::vector<balance::backend_facts> initial_facts(const appliance_config& c);
+
+// Gives `next` (fresh from parse_config: slot = index in the file) the slots of `running`: a
+// backend with the same name and address keeps its slot, and with it its counters and live
+// facts; a new one takes a slot `used` says was never used in this run, else a free one. Pools
+// are renumbered to match. `used` (max_backends flags) is updated.
+void assign_slots(const appliance_config& running, appliance_config& next, std::vector<bool>& used);
 
 // Every pool, built from the backends' configuration and facts (indexed by slot).
 std::unique_ptr<const balance::table_snapshot> build_tables(

@@ -1,64 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "stats_report.hpp"
 
+#include "json_writer.hpp"
+
 #include <cstdio>
 #include <sip/defect.hpp>
 
 namespace sipredir::control {
-
-namespace {
-
-// Names in this report are identifiers and numbers; nothing needs JSON escaping but the
-// backend names, which the configuration may spell freely.
-std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
-class object_writer {
-public:
-    explicit object_writer(std::string& out, int indent) : _out(out), _indent(indent) {
-        _out += "{";
-    }
-    void field(std::string_view name, std::uint64_t v) { key(name) += std::to_string(v); }
-    void field(std::string_view name, double v) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.6f", v); // microseconds: busy time on a short run
-        key(name) += buf;
-    }
-    void field(std::string_view name, bool v) { key(name) += v ? "true" : "false"; }
-    std::string& key(std::string_view name) {
-        _out += _first ? "\n" : ",\n";
-        _first = false;
-        _out.append(static_cast<std::size_t>(_indent + 2), ' ');
-        _out += quoted(name) + ": ";
-        return _out;
-    }
-    void close() {
-        _out += "\n";
-        _out.append(static_cast<std::size_t>(_indent), ' ');
-        _out += "}";
-    }
-
-private:
-    std::string& _out;
-    int _indent;
-    bool _first = true;
-};
-
-} // namespace
 
 std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) {
     std::string out;

@@ -47,14 +47,15 @@ void choose_backends(
 ) noexcept {
     // The To-tag's digest is the choice's random input too (computed once, written as the tag).
     p.spec.to_tag_digest = sip::to_tag_digest(s.to_tag_key, p.m);
-    if (snapshot != nullptr && s.pool < snapshot->pools.size()) {
-        p.pool = &snapshot->pools[s.pool];
+    if (snapshot != nullptr && snapshot->default_pool < snapshot->pools.size()) {
+        const std::size_t pool = snapshot->default_pool;
+        p.pool = &snapshot->pools[pool];
         const balance::choice_inputs in{
                 .random = *p.spec.to_tag_digest,
                 .key_hash = p.pool->policy == balance::policy_kind::hash
                                     ? request_key_hash(p.m, p.pool->key, s.request_hash_key)
                                     : 0,
-                .sequence = state.sequence[s.pool % max_pools]++,
+                .sequence = state.sequence[pool % max_pools]++,
         };
         p.chosen = balance::choose(*p.pool, in);
     }

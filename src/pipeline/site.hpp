@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // What the workers need to know about the appliance itself: its addresses, ports and VLANs, the
 // SIP policy and the fixed parts of every reply. Built by the control thread before the workers
-// start and never changed while they run (a reload builds a new one; see issue 6).
+// start and never changed while they run: a reload changes pools and backends (the table
+// snapshot, with the default pool), never the site, so [listen], [dataplane], [exception] and
+// [sip] other than sip.pool take a restart.
 #pragma once
 
 #include <array>
@@ -39,7 +41,6 @@ struct site {
     std::string server; // Server header; empty: none
     siphash_key to_tag_key{};
     siphash_key request_hash_key{}; // hash pools' key (Call-ID, From user, R-URI user)
-    std::size_t pool = 0;           // index into table_snapshot::pools
 
     net::frame_checks checks;             // what the NIC has not verified already
     bool udp_checksum_in_software = true; // false: the caller sets TX offload flags

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "metrics.hpp"
+
+#include <cstdio>
+
+namespace sipredir::control {
+
+namespace {
+
+// Label values escape backslash, quote and newline (exposition format 0.0.4).
+std::string label(std::string_view v) {
+    std::string out;
+    for (const char c : v) {
+        if (c == '\\' || c == '"') {
+            out += '\\';
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+class writer {
+public:
+    explicit writer(std::string& out) : _out(out) {}
+    void family(const char* name, const char* type, const char* help) {
+        _out += "# HELP ";
+        _out += name;
+        _out += ' ';
+        _out += help;
+        _out += "\n# TYPE ";
+        _out += name;
+        _out += ' ';
+        _out += type;
+        _out += '\n';
+    }
+    void sample(std::string_view name, std::string_view labels, double v) {
+        char num[40];
+        std::snprintf(num, sizeof num, "%.17g", v);
+        _out += name;
+        if (!labels.empty()) {
+            _out += '{';
+            _out += labels;
+            _out += '}';
+        }
+        _out += ' ';
+        _out += num;
+        _out += '\n';
+    }
+    void sample(std::string_view name, std::string_view labels, std::uint64_t v) {
+        _out += name;
+        if (!labels.empty()) {
+            _out += '{';
+            _out += labels;
+            _out += '}';
+        }
+        _out += ' ';
+        _out += std::to_string(v);
+        _out += '\n';
+    }
+
+private:
+    std::string& _out;
+};
+
+} // namespace
+
+std::string prometheus_text(const metrics_input& in) {
+    std::string out;
+    writer w(out);
+    if (in.totals != nullptr) {
+        const pipeline::stats_totals& t = *in.totals;
+        w.family("sipredir_received_frames_total", "counter", "Frames the workers received.");
+        w.sample("sipredir_received_frames_total", "", t.rx);
+        w.family("sipredir_replies_total", "counter", "Replies sent, by status code.");
+        for (std::size_t i = 0; i < t.replies_by_code.size(); ++i) {
+            const std::string code = i < pipeline::counted_codes.size()
+                                             ? std::to_string(pipeline::counted_codes[i])
+                                             : "other";
+            w.sample("sipredir_replies_total", "code=\"" + code + "\"", t.replies_by_code[i]);
+        }
+        w.family("sipredir_absorbed_total", "counter", "ACKs taken without a reply.");
+        w.sample("sipredir_absorbed_total", "", t.absorbed);
+        w.family("sipredir_exception_frames_total", "counter", "Frames handed to the kernel.");
+        w.sample("sipredir_exception_frames_total", "", t.to_exception);
+        w.family("sipredir_dropped_total", "counter", "Frames dropped, by cause.");
+        for (std::size_t i = 0; i < t.dropped_by_cause.size(); ++i) {
+            w.sample(
+                    "sipredir_dropped_total",
+                    "cause=\"" + std::string(pipeline::drop_cause_table[i].name) + "\"",
+                    t.dropped_by_cause[i]
+            );
+        }
+        w.family("sipredir_busy_seconds_total", "counter", "Worker time spent on frames.");
+        w.sample("sipredir_busy_seconds_total", "", static_cast<double>(t.busy_ns) / 1e9);
+        // Buckets are powers of two in ns: le is each bucket's upper edge in seconds.
+        w.family("sipredir_reply_latency_seconds", "histogram", "RX burst to TX burst, per reply.");
+        std::uint64_t cumulative = 0;
+        double sum = 0;
+        for (std::size_t i = 0; i < t.latency.size(); ++i) {
+            cumulative += t.latency[i];
+            const double upper = static_cast<double>(std::uint64_t{2} << i) / 1e9;
+            sum += static_cast<double>(t.latency[i]) * upper * 0.75; // bucket midpoint
+            char le[40];
+            std::snprintf(le, sizeof le, "le=\"%.9g\"", upper);
+            if (i + 1 < t.latency.size()) {
+                w.sample("sipredir_reply_latency_seconds_bucket", le, cumulative);
+            }
+        }
+        w.sample("sipredir_reply_latency_seconds_bucket", "le=\"+Inf\"", cumulative);
+        w.sample("sipredir_reply_latency_seconds_sum", "", sum);
+        w.sample("sipredir_reply_latency_seconds_count", "", cumulative);
+    }
+
+    w.family("sipredir_redirects_total", "counter", "302 replies naming the backend first.");
+    for (const backend_status& b : in.backends) {
+        const std::uint64_t n = b.slot < in.redirects.size() ? in.redirects[b.slot] : 0;
+        w.sample(
+                "sipredir_redirects_total",
+                "pool=\"" + label(in.pool) + "\",backend=\"" + label(b.name) + "\"",
+                n
+        );
+    }
+    w.family("sipredir_backend_up", "gauge", "1 when the backend may be chosen (up or unknown).");
+    for (const backend_status& b : in.backends) {
+        const bool usable =
+                b.state == balance::backend_state::up || b.state == balance::backend_state::unknown;
+        w.sample("sipredir_backend_up", "backend=\"" + label(b.name) + "\"", std::uint64_t{usable});
+    }
+    w.family("sipredir_backend_draining", "gauge", "1 while the backend is drained.");
+    for (const backend_status& b : in.backends) {
+        w.sample(
+                "sipredir_backend_draining",
+                "backend=\"" + label(b.name) + "\"",
+                std::uint64_t{b.state == balance::backend_state::draining}
+        );
+    }
+    w.family("sipredir_backend_load_ratio", "gauge", "Estimated utilisation (1 = capacity).");
+    for (const backend_status& b : in.backends) {
+        w.sample("sipredir_backend_load_ratio", "backend=\"" + label(b.name) + "\"", b.load);
+    }
+    w.family("sipredir_backend_rtt_seconds", "gauge", "Smoothed probe round trip.");
+    for (const backend_status& b : in.backends) {
+        if (b.rtt_ms >= 0) {
+            w.sample(
+                    "sipredir_backend_rtt_seconds",
+                    "backend=\"" + label(b.name) + "\"",
+                    b.rtt_ms / 1e3
+            );
+        }
+    }
+    w.family("sipredir_backend_overload_reduction_ratio", "gauge", "RFC 7339 reduction asked for.");
+    for (const backend_status& b : in.backends) {
+        w.sample(
+                "sipredir_backend_overload_reduction_ratio",
+                "backend=\"" + label(b.name) + "\"",
+                b.oc_reduction / 100.0
+        );
+    }
+    if (in.probes != nullptr) {
+        w.family("sipredir_probes_total", "counter", "OPTIONS probes and what came of them.");
+        const probe_counters& p = *in.probes;
+        w.sample("sipredir_probes_total", "result=\"sent\"", p.sent);
+        w.sample("sipredir_probes_total", "result=\"send_failed\"", p.send_failed);
+        w.sample("sipredir_probes_total", "result=\"replied\"", p.replies);
+        w.sample("sipredir_probes_total", "result=\"late\"", p.late);
+        w.sample("sipredir_probes_total", "result=\"not_sip\"", p.not_sip);
+        w.sample("sipredir_probes_total", "result=\"not_ours\"", p.not_ours);
+    }
+    if (in.reports != nullptr) {
+        w.family("sipredir_load_reports_total", "counter", "Pushed load reports, by verdict.");
+        for (std::size_t v = 0; v < report_verdict_count; ++v) {
+            const auto verdict = static_cast<report_verdict>(v);
+            w.sample(
+                    "sipredir_load_reports_total",
+                    std::string("verdict=\"") + name_of(verdict) + "\"",
+                    in.reports->count(verdict)
+            );
+        }
+    }
+    w.family("sipredir_reloads_total", "counter", "Configuration reloads, by result.");
+    w.sample("sipredir_reloads_total", "result=\"applied\"", in.control.reloads);
+    w.sample("sipredir_reloads_total", "result=\"refused\"", in.control.reloads_failed);
+    w.family("sipredir_table_generation", "gauge", "Generation of the published load table.");
+    w.sample("sipredir_table_generation", "", in.control.generation);
+    return out;
+}
+
+} // namespace sipredir::control

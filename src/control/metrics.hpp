@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Prometheus text exposition (version 0.0.4) of the appliance: the workers' counters, the
+// latency histogram, and per backend its redirects, state, load, RTT and reports.
+#pragma once
+
+#include "load_monitor.hpp"
+
+#include <pipeline/worker_stats.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sipredir::control {
+
+struct control_counters {
+    std::uint64_t reloads = 0;
+    std::uint64_t reloads_failed = 0;
+    std::uint64_t publications = 0;
+    std::uint64_t generation = 0;
+};
+
+struct metrics_input {
+    const pipeline::stats_totals* totals = nullptr;
+    std::string pool; // the pool requests are redirected to
+    std::span<const backend_status> backends;
+    std::span<const std::uint64_t> redirects; // by slot
+    const probe_counters* probes = nullptr;
+    const report_gate* reports = nullptr;
+    control_counters control;
+};
+
+std::string prometheus_text(const metrics_input& in);
+
+} // namespace sipredir::control

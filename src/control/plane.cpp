@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "plane.hpp"
+
+#include "address_text.hpp"
+#include "json_writer.hpp"
+#include "log.hpp"
+#include "setup.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <balance/policy.hpp>
+#include <cerrno>
+#include <ctime>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sipredir::control {
+
+namespace {
+
+constexpr std::int64_t publish_interval_ns = 100'000'000;
+constexpr std::size_t max_datagrams_per_round = 256; // bounds a round under a flood
+constexpr std::size_t max_request = 4096;
+constexpr std::size_t max_connections = 32;
+constexpr auto connection_deadline = std::chrono::seconds(2);
+
+std::int64_t wall_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+const char* state_name(balance::backend_state s) {
+    switch (s) {
+    case balance::backend_state::up:
+        return "up";
+    case balance::backend_state::down:
+        return "down";
+    case balance::backend_state::draining:
+        return "draining";
+    case balance::backend_state::unknown:
+        return "unknown";
+    }
+    return "?";
+}
+
+const char* policy_name(balance::policy_kind k) {
+    switch (k) {
+    case balance::policy_kind::least_load:
+        return "least-load";
+    case balance::policy_kind::proportional:
+        return "proportional";
+    case balance::policy_kind::p2c:
+        return "p2c";
+    case balance::policy_kind::sequence:
+        return "sequence";
+    case balance::policy_kind::wrr:
+        return "wrr";
+    case balance::policy_kind::hash:
+        return "hash";
+    case balance::policy_kind::random:
+        return "random";
+    }
+    return "?";
+}
+
+std::string error_json(std::string_view message) {
+    std::string out;
+    object_writer o(out, 0);
+    o.field("ok", false);
+    o.field("error", message);
+    o.close();
+    return out + "\n";
+}
+
+// What a reload cannot change while the workers run; the first such section, or "".
+std::string restart_only_change(const appliance_config& a, const appliance_config& b) {
+    if (!(a.listen == b.listen)) {
+        return "listen";
+    }
+    if (!(a.dataplane == b.dataplane)) {
+        return "dataplane";
+    }
+    if (!(a.exception == b.exception)) {
+        return "exception";
+    }
+    if (!same_site_policy(a.sip, b.sip)) {
+        return "sip";
+    }
+    if (!(a.management == b.management)) {
+        return "management";
+    }
+    if (a.probe.enabled != b.probe.enabled || a.probe.source_port != b.probe.source_port) {
+        return "probe";
+    }
+    if (a.reports.port != b.reports.port) {
+        return "reports";
+    }
+    return "";
+}
+
+} // namespace
+
+plane::plane(std::string config_path, appliance_config initial, plane_hooks hooks)
+    : _path(std::move(config_path)),
+      _config(std::make_unique<appliance_config>(std::move(initial))), _hooks(std::move(hooks)) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    _epoch_ns = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    _used_slots.assign(balance::max_backends, false);
+    for (const static_backend& b : _config->backends) {
+        _used_slots[b.slot] = true;
+    }
+    if (sodium_init() < 0) {
+        throw std::runtime_error("libsodium cannot initialise");
+    }
+    randombytes_buf(&_origin.nonce, sizeof _origin.nonce);
+    _origin.local = {_config->listen.addresses.front(), _config->probe.source_port};
+    _origin.user_agent = _config->sip.server.empty() ? "sipredir" : _config->sip.server;
+    _monitor.apply(*_config, now_ns());
+}
+
+std::int64_t plane::now_ns() const noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    // Relative to the plane's start, so that 0 means "never" in the facts.
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec - _epoch_ns + 1;
+}
+
+void plane::open() {
+    const appliance_config& c = *_config;
+    if (c.probe.enabled) {
+        _probe_socket = open_udp(_origin.local, false);
+    }
+    if (c.reports.port != 0) {
+        _report_socket = open_udp({c.listen.addresses.front(), c.reports.port}, true);
+    }
+    if (!c.management.socket.empty()) {
+        _management = open_unix_listener(c.management.socket);
+    }
+    if (c.management.metrics) {
+        _metrics = open_tcp_listener(*c.management.metrics);
+    }
+    log(log_level::info,
+        "control_plane_started",
+        {{"probing", c.probe.enabled ? endpoint_text(_origin.local) : "off"},
+         {"reports", c.reports.port != 0 ? std::to_string(c.reports.port) : "off"},
+         {"socket", c.management.socket},
+         {"metrics", c.management.metrics ? endpoint_text(*c.management.metrics) : "off"}});
+}
+
+void plane::run_once(std::chrono::microseconds max_wait) {
+    std::vector<pollfd> fds;
+    const auto watch = [&](int fd) {
+        if (fd >= 0) {
+            fds.push_back({fd, POLLIN, 0});
+        }
+    };
+    watch(_probe_socket.get());
+    watch(_report_socket.get());
+    watch(_management.get());
+    watch(_metrics.get());
+    for (const connection& c : _connections) {
+        watch(c.fd.get());
+    }
+    std::int64_t now = now_ns();
+    const std::int64_t due = std::min(_monitor.probes().next_event_ns(), _next_publish_ns);
+    std::int64_t wait_ns =
+            std::min<std::int64_t>(max_wait.count() * 1000, std::max<std::int64_t>(0, due - now));
+    if (_dirty) {
+        wait_ns = 0;
+    }
+    const timespec timeout{wait_ns / 1'000'000'000, wait_ns % 1'000'000'000};
+    const int ready = ppoll(fds.data(), fds.size(), &timeout, nullptr);
+    now = now_ns();
+    if (ready > 0) {
+        read_probes(now);
+        read_reports(now);
+        if (_management && std::any_of(fds.begin(), fds.end(), [&](const pollfd& p) {
+                return p.fd == _management.get() && (p.revents & POLLIN) != 0;
+            })) {
+            accept(_management.get(), false);
+        }
+        if (_metrics && std::any_of(fds.begin(), fds.end(), [&](const pollfd& p) {
+                return p.fd == _metrics.get() && (p.revents & POLLIN) != 0;
+            })) {
+            accept(_metrics.get(), true);
+        }
+    }
+    const auto wall = std::chrono::steady_clock::now();
+    std::erase_if(_connections, [&](connection& c) {
+        return !serve(c) || wall - c.opened > connection_deadline;
+    });
+
+    if (_reload_requested.exchange(false, std::memory_order_relaxed)) {
+        reload();
+    }
+    // Probes: timeouts first, so that a backend re-probed at once is asked in this round.
+    _monitor.probes().expire(now, [&](std::uint16_t slot) {
+        _dirty = true;
+        if (const static_backend* b = _config->backend_in(slot)) {
+            log(log_level::warning,
+                "backend_down",
+                {{"backend", b->config.name}, {"cause", "probe timeout"}});
+        }
+    });
+    if (_probe_socket) {
+        _monitor.probes().send_due(
+                _origin,
+                now,
+                [&](std::uint16_t, const net::ip_endpoint& to, std::string_view request) {
+                    sockaddr_storage sa{};
+                    const socklen_t len = to_sockaddr(to, sa);
+                    return ::sendto(
+                                   _probe_socket.get(),
+                                   request.data(),
+                                   request.size(),
+                                   MSG_DONTWAIT,
+                                   reinterpret_cast<const sockaddr*>(&sa),
+                                   len
+                           )
+                           == static_cast<ssize_t>(request.size());
+                }
+        );
+    }
+    if (_dirty || now >= _next_publish_ns) {
+        publish(now);
+    }
+}
+
+void plane::read_probes(std::int64_t now) {
+    if (!_probe_socket) {
+        return;
+    }
+    char buf[65536];
+    for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const ssize_t got = ::recvfrom(
+                _probe_socket.get(),
+                buf,
+                sizeof buf,
+                MSG_DONTWAIT,
+                reinterpret_cast<sockaddr*>(&from),
+                &len
+        );
+        if (got < 0) {
+            return;
+        }
+        const auto changed = _monitor.probes().on_datagram(
+                std::string_view(buf, static_cast<std::size_t>(got)),
+                from_sockaddr(from),
+                _origin.nonce,
+                now
+        );
+        if (changed) {
+            _dirty = true;
+            const probe_record* r = _monitor.probes().record(*changed);
+            const static_backend* b = _config->backend_in(*changed);
+            if (r != nullptr && b != nullptr) {
+                log(r->health.state == health::up ? log_level::info : log_level::warning,
+                    r->health.state == health::up ? "backend_up" : "backend_down",
+                    {{"backend", b->config.name}, {"code", std::to_string(r->health.last_code)}});
+            }
+        }
+    }
+}
+
+void plane::read_reports(std::int64_t now) {
+    if (!_report_socket) {
+        return;
+    }
+    char buf[2048];
+    const std::int64_t wall = wall_ms();
+    for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
+        const ssize_t got = ::recv(_report_socket.get(), buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        if (got < 0) {
+            return;
+        }
+        // A truncated datagram is longer than any report: malformed.
+        const std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(got), sizeof buf);
+        const std::string_view d(
+                buf, static_cast<std::size_t>(got) > sizeof buf ? sizeof buf : size
+        );
+        taken_report r;
+        if (_monitor.reports().admit(
+                    static_cast<std::size_t>(got) > sizeof buf ? std::string_view{} : d,
+                    wall,
+                    now,
+                    r
+            )
+            == report_verdict::accepted) {
+            _monitor.take(r, now);
+            _dirty = true;
+        }
+    }
+}
+
+void plane::publish(std::int64_t now) {
+    const std::vector<std::uint64_t> delta =
+            _hooks.take_redirects ? _hooks.take_redirects() : std::vector<std::uint64_t>{};
+    const std::span<const balance::backend_facts> facts = _monitor.update(now, delta);
+    if (_hooks.publish && _hooks.publish(*_config, facts)) {
+        ++_counters.publications;
+        ++_counters.generation;
+        _dirty = false;
+    }
+    _next_publish_ns = now + publish_interval_ns;
+}
+
+std::string plane::reload() {
+    config_result next = load_config(_path);
+    std::string error;
+    if (!next.config) {
+        error = next.error.message;
+    } else if (const std::string section = restart_only_change(*_config, *next.config);
+               !section.empty()) {
+        const auto line = next.config->section_lines.find(section);
+        error = _path + ":"
+                + std::to_string(line != next.config->section_lines.end() ? line->second : 1)
+                + ": [" + section
+                + "] differs from the running configuration and only a restart can change it";
+    }
+    if (!error.empty()) {
+        ++_counters.reloads_failed;
+        log(log_level::error, "reload_refused", {{"error", error}});
+        return error;
+    }
+    auto fresh = std::make_unique<appliance_config>(std::move(*next.config));
+    assign_slots(*_config, *fresh, _used_slots);
+    // The monitor switches to the new configuration before the old one is freed.
+    _monitor.apply(*fresh, now_ns());
+    _config = std::move(fresh);
+    ++_counters.reloads;
+    _dirty = true;
+    publish(now_ns());
+    log(log_level::info,
+        "reloaded",
+        {{"backends", std::to_string(_config->backends.size())},
+         {"pools", std::to_string(_config->pools.size())}});
+    return "";
+}
+
+void plane::accept(int listener, bool http) {
+    for (;;) {
+        socket_fd fd(::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!fd) {
+            return;
+        }
+        if (_connections.size() >= max_connections) {
+            continue; // closed at once: the operator's tools retry
+        }
+        _connections.push_back({std::move(fd), {}, http, std::chrono::steady_clock::now()});
+    }
+}
+
+bool plane::serve(connection& c) {
+    char buf[1024];
+    for (;;) {
+        const ssize_t got = ::recv(c.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+        if (got == 0) {
+            break; // the peer closed its side: answer what came
+        }
+        if (got < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            }
+            return false;
+        }
+        c.in.append(buf, static_cast<std::size_t>(got));
+        if (c.in.size() > max_request) {
+            return false;
+        }
+    }
+    std::string reply;
+    if (c.http) {
+        const std::size_t end = c.in.find("\r\n\r\n");
+        if (end == std::string::npos) {
+            return true; // more to come
+        }
+        const std::string_view request_line = std::string_view(c.in).substr(0, c.in.find("\r\n"));
+        std::string body;
+        std::string status = "200 OK";
+        std::string type = "text/plain; version=0.0.4; charset=utf-8";
+        if (request_line.starts_with("GET /metrics ")
+            || request_line.starts_with("GET /metrics?")) {
+            body = metrics_text();
+        } else if (request_line.starts_with("GET /backends ")) {
+            body = backends_json();
+            type = "application/json";
+        } else if (request_line.starts_with("GET /query")) {
+            const std::size_t q = request_line.find("pool=");
+            const std::string_view pool =
+                    q == std::string_view::npos
+                            ? std::string_view{}
+                            : request_line.substr(q + 5, request_line.find(' ', q) - q - 5);
+            body = query_json(pool);
+            type = "application/json";
+        } else {
+            status = "404 Not Found";
+            body = "GET /metrics, /backends or /query?pool=NAME\n";
+        }
+        reply = "HTTP/1.0 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
+                + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    } else {
+        const std::size_t nl = c.in.find('\n');
+        if (nl == std::string::npos) {
+            return true;
+        }
+        reply = command(std::string_view(c.in).substr(0, nl));
+    }
+    // Small answers to a local peer: a blocking send with a deadline keeps this simple.
+    const int flags = 0;
+    timeval tv{1, 0};
+    setsockopt(c.fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    const int fd = c.fd.get();
+    std::size_t sent = 0;
+    while (sent < reply.size()) {
+        // Clear O_NONBLOCK by sending with a timeout-bounded blocking call per chunk.
+        const ssize_t n =
+                ::send(fd, reply.data() + sent, reply.size() - sent, flags | MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pollfd p{fd, POLLOUT, 0};
+            if (::poll(&p, 1, 1000) <= 0) {
+                break;
+            }
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        sent += static_cast<std::size_t>(n);
+    }
+    return false;
+}
+
+std::string plane::command(std::string_view line) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+        line.remove_suffix(1);
+    }
+    const std::size_t space = line.find(' ');
+    const std::string_view verb = line.substr(0, space);
+    const std::string_view arg =
+            space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+    if (verb == "version") {
+        std::string out;
+        object_writer o(out, 0);
+        o.field("ok", true);
+        o.field("version", version_text);
+        o.close();
+        return out + "\n";
+    }
+    if (verb == "stats") {
+        return stats_text();
+    }
+    if (verb == "backends") {
+        return backends_json();
+    }
+    if (verb == "pools") {
+        return pools_json();
+    }
+    if (verb == "query") {
+        return query_json(arg);
+    }
+    if (verb == "metrics") {
+        return metrics_text();
+    }
+    if (verb == "drain" || verb == "undrain") {
+        if (arg.empty() || !_monitor.set_drained(std::string(arg), verb == "drain")) {
+            return error_json("no backend named '" + std::string(arg) + "'");
+        }
+        _dirty = true;
+        publish(now_ns());
+        log(log_level::info,
+            verb == "drain" ? "backend_drained" : "backend_undrained",
+            {{"backend", std::string(arg)}});
+        std::string out;
+        object_writer o(out, 0);
+        o.field("ok", true);
+        o.field(verb == "drain" ? "drained" : "undrained", arg);
+        o.field("generation", _counters.generation);
+        o.close();
+        return out + "\n";
+    }
+    if (verb == "reload") {
+        const std::string error = reload();
+        if (!error.empty()) {
+            return error_json(error);
+        }
+        std::string out;
+        object_writer o(out, 0);
+        o.field("ok", true);
+        o.field("reloaded", _path);
+        o.field("backends", std::uint64_t{_config->backends.size()});
+        o.field("generation", _counters.generation);
+        o.close();
+        return out + "\n";
+    }
+    return error_json(
+            "unknown command '" + std::string(verb)
+            + "' (stats, backends, pools, query [POOL], drain NAME, undrain NAME, reload, metrics, "
+              "version)"
+    );
+}
+
+std::string plane::stats_text() {
+    std::string out;
+    object_writer o(out, 0);
+    o.field("ok", true);
+    o.key("appliance") += _hooks.stats_json ? _hooks.stats_json() : std::string("{}");
+    while (!out.empty() && out.back() == '\n') {
+        out.pop_back();
+    }
+    o.field("reloads", _counters.reloads);
+    o.field("reloads_refused", _counters.reloads_failed);
+    o.field("generation", _counters.generation);
+    const probe_counters& p = _monitor.probes().counters();
+    o.field("probes_sent", p.sent);
+    o.field("probe_replies", p.replies);
+    o.field("probe_send_failed", p.send_failed);
+    o.field("probe_late", p.late);
+    o.field("probe_not_ours", p.not_ours + p.not_sip);
+    o.key("reports");
+    object_writer r(out, 2);
+    for (std::size_t v = 0; v < report_verdict_count; ++v) {
+        r.field(name_of(static_cast<report_verdict>(v)),
+                _monitor.reports().count(static_cast<report_verdict>(v)));
+    }
+    r.close();
+    o.close();
+    return out + "\n";
+}
+
+std::string plane::backends_json() {
+    const std::int64_t now = now_ns();
+    std::string out;
+    object_writer o(out, 0);
+    o.field("ok", true);
+    o.key("backends");
+    out += "[";
+    bool first = true;
+    for (const backend_status& s : _monitor.status(now)) {
+        out += first ? "\n  " : ",\n  ";
+        first = false;
+        object_writer b(out, 2);
+        b.field("name", s.name);
+        b.field("address", s.address);
+        b.field("state", state_name(s.state));
+        b.field("configured", state_name(s.configured));
+        b.field("drained", s.drained);
+        b.field("probe", name_of(s.probed));
+        b.field("load", s.load);
+        b.field("load_source", name_of(s.source));
+        b.field("load_age_ms", s.figure_age_ms);
+        b.field("rtt_ms", s.rtt_ms);
+        b.field("jitter_ms", s.jitter_ms);
+        b.field("overload_reduction", s.oc_reduction);
+        b.field("capacity", std::uint64_t{s.capacity});
+        b.field("reports_accepted", s.reports_accepted);
+        b.field("redirects",
+                _hooks.redirect_total ? _hooks.redirect_total(s.slot) : std::uint64_t{0});
+        b.close();
+    }
+    out += "\n  ]";
+    o.close();
+    return out + "\n";
+}
+
+std::string plane::pools_json() {
+    std::span<const balance::backend_facts> facts = _monitor.update(now_ns(), {});
+    const auto tables = build_tables(*_config, facts, 0, nullptr);
+    std::string out;
+    object_writer o(out, 0);
+    o.field("ok", true);
+    o.field("default", _config->pools[_config->pool_index].name);
+    o.key("pools");
+    out += "[";
+    bool first = true;
+    for (const balance::pool_snapshot& p : tables->pools) {
+        out += first ? "\n  " : ",\n  ";
+        first = false;
+        object_writer w(out, 2);
+        w.field("name", p.name);
+        w.field("policy", policy_name(p.policy));
+        w.field("contacts", std::uint64_t{p.contacts});
+        w.field("retry_after", std::uint64_t{p.retry_after});
+        w.field("backends", std::uint64_t{p.backends.size()});
+        w.field("available", std::uint64_t{p.available.size()});
+        w.field("eligible", std::uint64_t{p.eligible.size()});
+        w.close();
+    }
+    out += "\n  ]";
+    o.close();
+    return out + "\n";
+}
+
+std::string plane::query_json(std::string_view pool_name) {
+    std::span<const balance::backend_facts> facts = _monitor.update(now_ns(), {});
+    const auto tables = build_tables(*_config, facts, 0, nullptr);
+    const balance::pool_snapshot* pool =
+            pool_name.empty() ? &tables->pools[_config->pool_index] : tables->find(pool_name);
+    if (pool == nullptr) {
+        return error_json("no pool named '" + std::string(pool_name) + "'");
+    }
+    balance::choice_inputs in;
+    randombytes_buf(&in.random, sizeof in.random);
+    randombytes_buf(&in.key_hash, sizeof in.key_hash);
+    in.sequence = in.random;
+    const balance::selection s = balance::choose(*pool, in);
+    std::string out;
+    object_writer o(out, 0);
+    o.field("ok", true);
+    o.field("pool", pool->name);
+    o.field("policy", policy_name(pool->policy));
+    o.key("choice");
+    out += "[";
+    for (std::uint8_t i = 0; i < s.count; ++i) {
+        const balance::backend_view& b = pool->backends[s.picks[i]];
+        const static_backend* c = _config->backend_in(b.slot);
+        out += i == 0 ? "" : ", ";
+        out += quoted(c != nullptr ? c->config.name : "?");
+    }
+    out += "]";
+    if (s.count == 0) {
+        o.field("retry_after", std::uint64_t{pool->retry_after});
+    }
+    o.key("table");
+    out += "[";
+    bool first = true;
+    for (const balance::backend_view& b : pool->backends) {
+        const static_backend* c = _config->backend_in(b.slot);
+        out += first ? "\n  " : ",\n  ";
+        first = false;
+        object_writer w(out, 2);
+        w.field("name", c != nullptr ? c->config.name : std::string("?"));
+        w.field("state", state_name(b.state));
+        w.field("load", b.load);
+        w.field("threshold", b.threshold);
+        w.field("eligible",
+                std::find(pool->eligible.begin(), pool->eligible.end(), &b - pool->backends.data())
+                        != pool->eligible.end());
+        w.close();
+    }
+    out += "\n  ]";
+    o.close();
+    return out + "\n";
+}
+
+std::string plane::metrics_text() {
+    const pipeline::stats_totals totals =
+            _hooks.totals ? _hooks.totals() : pipeline::stats_totals{};
+    const std::vector<backend_status> backends = _monitor.status(now_ns());
+    std::vector<std::uint64_t> redirects(balance::max_backends, 0);
+    for (const backend_status& b : backends) {
+        redirects[b.slot] = _hooks.redirect_total ? _hooks.redirect_total(b.slot) : 0;
+    }
+    metrics_input in;
+    in.totals = &totals;
+    in.pool = _config->pools[_config->pool_index].name;
+    in.backends = backends;
+    in.redirects = redirects;
+    in.probes = &_monitor.probes().counters();
+    in.reports = &_monitor.reports();
+    in.control = _counters;
+    return prometheus_text(in);
+}
+
+} // namespace sipredir::control

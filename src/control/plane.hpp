@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The control plane's loop body, run on the control lcore between exception-path bursts: probe
+// sockets, pushed reports, sipredirctl's UNIX socket, the metrics endpoint, reloads, and the
+// publication of the load table. The DPDK side gives it hooks (counters in, tables out), so the
+// whole of it builds and is tested without DPDK.
+#pragma once
+
+#include "config.hpp"
+#include "load_monitor.hpp"
+#include "metrics.hpp"
+#include "sockets.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <pipeline/worker_stats.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipredir::control {
+
+struct plane_hooks {
+    // New redirects per slot since the last call (max_backends entries).
+    std::function<std::vector<std::uint64_t>()> take_redirects;
+    // Every redirect issued to a slot so far.
+    std::function<std::uint64_t(std::uint16_t)> redirect_total;
+    // Publishes a table built from `config` and `facts`; false when it had to decline (it is
+    // tried again at the next round).
+    std::function<bool(const appliance_config&, std::span<const balance::backend_facts>)> publish;
+    // The workers' counters, summed.
+    std::function<pipeline::stats_totals()> totals;
+    // The appliance's statistics as JSON (the same as --stats-json).
+    std::function<std::string()> stats_json;
+};
+
+inline constexpr std::string_view version_text = "sipredir 0.6.0";
+
+class plane {
+public:
+    plane(std::string config_path, appliance_config initial, plane_hooks hooks);
+    plane(const plane&) = delete;
+    plane& operator=(const plane&) = delete;
+
+    // Opens the sockets the configuration asks for. Throws std::runtime_error.
+    void open();
+    // Waits up to `max_wait` for a socket or a timer, then does everything due.
+    void run_once(std::chrono::microseconds max_wait);
+    // From a signal handler: reload at the next round.
+    void request_reload() noexcept { _reload_requested.store(true, std::memory_order_relaxed); }
+
+    // Reads the configuration file again. Empty on success, else `file:line: what is wrong`
+    // (the running configuration stays).
+    std::string reload();
+    // One sipredirctl request line -> its JSON answer (one object, "ok" says how it went).
+    std::string command(std::string_view line);
+
+    const appliance_config& config() const noexcept { return *_config; }
+    const load_monitor& monitor() const noexcept { return _monitor; }
+    const control_counters& counters() const noexcept { return _counters; }
+    std::int64_t now_ns() const noexcept;
+
+private:
+    struct connection {
+        socket_fd fd;
+        std::string in;
+        bool http = false;
+        std::chrono::steady_clock::time_point opened;
+    };
+
+    std::string _path;
+    std::unique_ptr<appliance_config> _config;
+    plane_hooks _hooks;
+    load_monitor _monitor;
+    std::vector<bool> _used_slots;
+    control_counters _counters;
+    probe_origin _origin;
+    socket_fd _probe_socket;
+    socket_fd _report_socket;
+    socket_fd _management;
+    socket_fd _metrics;
+    std::vector<connection> _connections;
+    std::atomic<bool> _reload_requested{false}; // writer: signal handler; reader: control
+    bool _dirty = true;                         // facts changed: publish without waiting
+    std::int64_t _next_publish_ns = 0;
+    std::int64_t _epoch_ns = 0;
+
+    void read_probes(std::int64_t now);
+    void read_reports(std::int64_t now);
+    void accept(int listener, bool http);
+    bool serve(connection& c); // false: done, close it
+    void publish(std::int64_t now);
+    std::string metrics_text();
+    std::string backends_json();
+    std::string pools_json();
+    std::string query_json(std::string_view pool);
+    std::string stats_text();
+};
+
+} // namespace sipredir::control
