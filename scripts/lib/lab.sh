@@ -96,14 +96,29 @@ lab_wait_udp() {
     done
 }
 
-# Starts one SIPp backend per backend address, in the background; returns once all three
-# listen (bounded). $1: scenario, $2: log dir.
+# Starts one SIPp backend, 198.18.1.$1, in the background; -aa answers sipredir's OPTIONS
+# probes with 200. $2: scenario, $3: log dir.
+lab_start_backend() {
+    local i=$1 scenario=$2 dir=$3
+    # sipp -bg forks and its parent's exit status says nothing; the listening socket does.
+    ip netns exec "$lab_ns_backends" sipp -sf "$scenario" -i "198.18.1.$i" -p 5060 -bg -aa \
+        -nostdin -trace_err -error_file "$dir/backend$i.err" >/dev/null 2>&1 || true
+}
+
+# Stops the SIPp backend on 198.18.1.$1 (kill -9: a crashed proxy says goodbye to nobody).
+lab_kill_backend() {
+    local pids
+    pids=$(ip netns exec "$lab_ns_backends" ss -Hlunp "src 198.18.1.$1:5060" |
+        grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+    [ -n "$pids" ] && kill -9 $pids
+}
+
+# Starts one SIPp backend per backend address; returns once all three listen (bounded).
+# $1: scenario, $2: log dir.
 lab_start_backends() {
     local scenario=$1 dir=$2 i
     for i in 1 2 3; do
-        # sipp -bg forks and its parent's exit status says nothing; the listening socket does.
-        ip netns exec "$lab_ns_backends" sipp -sf "$scenario" -i "198.18.1.$i" -p 5060 -bg \
-            -nostdin -trace_err -error_file "$dir/backend$i.err" >/dev/null 2>&1 || true
+        lab_start_backend "$i" "$scenario" "$dir"
     done
     lab_wait_udp "$lab_ns_backends" ':5060 ' 3 || {
         echo "SIPp backends did not start" >&2

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The control plane in network namespaces: sipredir probes three SIPp backends with OPTIONS
+# every 500 ms; sip_blaster sends INVITEs from the callers' side; sipredirctl reads and steers.
+#   - a killed backend gets no redirect once 2 probe intervals have passed; revived, it gets
+#     traffic again;
+#   - a drained backend gets none; undrained, it does;
+#   - pushed reports move traffic away from a loaded backend (proportional); forged, replayed
+#     and stale ones are refused and counted;
+#   - sequence falls through to the next backend, and answers 503 + Retry-After when all are
+#     over their threshold (a reload switches the policy);
+#   - 20 reloads under sustained load lose no request (caller's count and accounting identity);
+#   - a reload with an error keeps the running configuration and says file:line.
+# Usage: control_test.sh SIPREDIR SIPREDIRCTL SIP_BLASTER ROOT. TAP output; needs root.
+set -uo pipefail
+lab_sipredir=$1
+ctl_bin=$2
+blaster=$3
+root=$4
+interval_ms=500
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "1..0 # SKIP network namespaces need root"
+    exit 0
+fi
+if [ ! -c /dev/net/tun ]; then
+    echo "1..0 # SKIP no /dev/net/tun for the exception path's TAP"
+    exit 0
+fi
+
+LAB_PREFIX=src
+# shellcheck source=../../scripts/lib/lab.sh
+source "$root/scripts/lib/lab.sh"
+work=$(mktemp -d)
+trap 'lab_down; rm -rf "$work"' EXIT
+
+n=0
+failed=0
+check() { # check NAME CONDITION-STATUS [DETAIL]
+    n=$((n + 1))
+    if [ "$2" -eq 0 ]; then
+        echo "ok $n - $1"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - $1"
+        [ -z "${3:-}" ] || sed 's/^/# /' <<<"$3"
+    fi
+}
+ctl() { "$ctl_bin" --socket "$work/sr.sock" "$@"; }
+# The JSON field $2 of backend $1 in `sipredirctl backends`.
+backend_field() {
+    ctl backends | python3 -c "import json,sys; d=json.load(sys.stdin); print(next(b['$2'] for b in d['backends'] if b['name']=='$1'))"
+}
+redirects() { backend_field "$1" redirects; }
+# Waits (bounded: $3 tenths of a second) until backend $1's state is $2.
+wait_state() {
+    local waited=0
+    until [ "$(backend_field "$1" state)" = "$2" ]; do
+        [ "$waited" -ge "$3" ] && return 1
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+# Sends INVITEs for $1 seconds at $2 per second from the callers; prints the blaster's JSON.
+blast() {
+    ip netns exec "$lab_ns_callers" "$blaster" --target 198.18.0.1:5060 --source 198.18.0.2:0 \
+        --seconds "$1" --rate "$2" --timeout-ms 2000
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+report() { # report BACKEND LOAD SEQ [send_report options]
+    ip netns exec "$lab_ns_backends" python3 "$root/tests/lab/send_report.py" \
+        198.18.0.1:5065 "$work/report.key" "$@"
+}
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/report.key"
+echo >>"$work/report.key"
+write_config() { # write_config POLICY FILE [extra backend b4]
+    # Capacity in calls far above what a test sends: the load the policies see is then what the
+    # reports say, not the redirects counted as calls since (docs/configuration.md, [load]).
+    sed -e "s/policy = \"wrr\"/policy = \"$1\"/" \
+        -e 's/^address = "198.18.1.\(.\):5060"/&\ncapacity = 1000000/' "$root/config/lab.toml" >"$2"
+    cat >>"$2" <<CONF
+
+[probe]
+interval_ms = $interval_ms
+timeout_ms = 200
+
+[reports]
+port = 5065
+key_file = "$work/report.key"
+rate = 100
+burst = 100
+
+[load]
+max_age_ms = 60000
+
+[management]
+socket = "$work/sr.sock"
+CONF
+    if [ "${3:-}" = b4 ]; then
+        cat >>"$2" <<CONF
+
+[[backend]]
+name = "b4"
+address = "198.18.1.4:5060"
+capacity = 1000000
+weight = 2
+CONF
+        sed -i 's/backends = \["b1", "b2", "b3"\]/backends = ["b1", "b2", "b3", "b4"]/' "$2"
+    fi
+}
+write_config proportional "$work/sr.toml"
+
+lab_up
+lab_start_sipredir "$work/sr.toml" 300 "$work/stats.json" "$work/sipredir.log"
+check "sipredir starts with probing, reports and its control socket" $? "$(cat "$work/sipredir.log")"
+lab_start_backends "$root/tests/lab/sipp/backend.xml" "$work"
+ok=0
+for b in b1 b2 b3; do wait_state "$b" up 50 || ok=1; done
+check "probing finds the three backends up" $ok "$(ctl backends)"
+rtt=$(backend_field b1 rtt_ms)
+python3 -c "import sys; sys.exit(0 if 0 < $rtt < 100 else 1)"
+check "probing measures a round-trip time ($rtt ms)" $?
+
+# --- a backend dies: out within 2 probe intervals, never chosen after -------------------------
+lab_kill_backend 1
+# The sleep is the deadline under test (2 probe intervals), not a wait for something to happen.
+sleep "$(python3 -c "print(2 * $interval_ms / 1000)")"
+state=$(backend_field b1 state)
+check "a killed backend is down within 2 probe intervals ($((2 * interval_ms)) ms): $state" \
+    "$([ "$state" = down ] && echo 0 || echo 1)"
+before=$(redirects b1)
+out=$(blast 1 2000)
+after=$(redirects b1)
+check "no redirect to the dead backend ($before -> $after) while others take $(json "d['codes']" <<<"$out")" \
+    "$([ "$before" = "$after" ] && [ "$(json "d['codes'].get('302', 0)" <<<"$out")" -gt 1500 ] && echo 0 || echo 1)" "$out"
+lab_start_backend 1 "$root/tests/lab/sipp/backend.xml" "$work"
+wait_state b1 up 50
+check "revived, it is up again" $?
+before=$(redirects b1)
+blast 1 2000 >/dev/null
+after=$(redirects b1)
+check "and gets redirects again ($before -> $after)" "$([ "$after" -gt $((before + 300)) ] && echo 0 || echo 1)"
+
+# --- drain ----------------------------------------------------------------------------------
+ctl drain b2 >/dev/null
+check "sipredirctl drain b2" $?
+before=$(redirects b2)
+blast 1 2000 >/dev/null
+after=$(redirects b2)
+check "a drained backend gets no new redirect ($before -> $after)" "$([ "$before" = "$after" ] && echo 0 || echo 1)"
+ctl undrain b2 >/dev/null
+before=$(redirects b2)
+blast 1 2000 >/dev/null
+after=$(redirects b2)
+check "undrained, it does ($before -> $after)" "$([ "$after" -gt "$before" ] && echo 0 || echo 1)"
+ctl drain nosuch >/dev/null
+check "draining an unknown backend is refused" "$([ $? -eq 1 ] && echo 0 || echo 1)"
+
+# --- pushed reports -------------------------------------------------------------------------
+report b1 85 100 && report b2 5 100 && report b3 5 100
+load=$(backend_field b1 load)
+check "an authentic report sets the load (b1 $load, from $(backend_field b1 load_source))" \
+    "$(python3 -c "import sys; sys.exit(0 if abs($load - 0.85) < 0.01 else 1)"; echo $?)"
+b1=$(redirects b1)
+b2=$(redirects b2)
+b3=$(redirects b3)
+blast 1 2000 >/dev/null
+b1=$(($(redirects b1) - b1))
+b2=$(($(redirects b2) - b2))
+b3=$(($(redirects b3) - b3))
+check "the loaded backend gets less traffic under proportional (b1 $b1, b2 $b2, b3 $b3)" \
+    "$([ $((b1 * 5)) -lt "$b2" ] && [ $((b1 * 5)) -lt "$b3" ] && echo 0 || echo 1)"
+report b1 10 101 --key-hex "$(printf '%064d' 0)"
+report b1 10 100
+report b1 10 102 --ts-offset-ms -600000
+report b1 10 103 --repeat 2
+stats=$(ctl stats)
+counts=$(json "d['reports']" <<<"$stats")
+check "forged, replayed and stale reports are refused and counted: $counts" \
+    "$(json "int(not (d['reports']['forged'] == 1 and d['reports']['replayed'] == 2 and d['reports']['stale'] == 1 and d['reports']['accepted'] == 4))" <<<"$stats")"
+
+# --- sequence, and 503 when all are busy (a reload switches the policy) ----------------------
+write_config sequence "$work/sr.toml"
+ctl reload >/dev/null
+check "reload to policy sequence" $?
+report b1 95 200 && report b2 10 200 && report b3 10 200
+b2=$(redirects b2)
+out=$(blast 1 1000)
+b2=$(($(redirects b2) - b2))
+check "sequence skips b1 over its threshold and names b2 ($b2 of $(json "d['codes'].get('302', 0)" <<<"$out"))" \
+    "$([ "$b2" -eq "$(json "d['codes'].get('302', 0)" <<<"$out")" ] && [ "$b2" -gt 500 ] && echo 0 || echo 1)" "$out"
+report b2 95 201 && report b3 95 201
+out=$(blast 1 1000)
+check "all over threshold: 503 for every request ($(json "d['codes']" <<<"$out"))" \
+    "$([ "$(json "d['codes'].get('503', 0)" <<<"$out")" -eq "$(json "d['sent']" <<<"$out")" ] && echo 0 || echo 1)" "$out"
+report b1 10 202 && report b2 10 202 && report b3 10 202
+
+# --- a bad reload keeps the running configuration -------------------------------------------
+cp "$work/sr.toml" "$work/good.toml"
+printf '\n[[pool]]\nname = "x"\npolicy = "fastest"\nbackends = ["b1"]\n' >>"$work/sr.toml"
+msg=$(ctl reload)
+rc=$?
+check "a bad reload is refused with file:line ($(json "d['error']" <<<"$msg"))" \
+    "$([ $rc -eq 1 ] && grep -q "sr.toml:[0-9]*: policy must be one of" <<<"$msg" && echo 0 || echo 1)" "$msg"
+blast 1 500 >/dev/null
+check "and the running configuration goes on answering" "$([ "$(backend_field b2 state)" = up ] && echo 0 || echo 1)"
+
+# --- 20 reloads under sustained load: nothing lost ------------------------------------------
+write_config proportional "$work/a.toml"
+write_config proportional "$work/b.toml" b4
+ip netns exec "$lab_ns_backends" ip addr add 198.18.1.4/15 dev be0
+lab_start_backend 4 "$root/tests/lab/sipp/backend.xml" "$work"
+rate=${SIPREDIR_RELOAD_RATE:-20000}
+blast 6 "$rate" >"$work/reload_blast.json" &
+blast_pid=$!
+reloads_ok=0
+for i in $(seq 1 20); do
+    # b4 joins on even reloads and leaves on odd ones; the last one leaves it in.
+    if [ $((i % 2)) -eq 0 ]; then cp "$work/b.toml" "$work/sr.toml"; else cp "$work/a.toml" "$work/sr.toml"; fi
+    ctl reload >/dev/null && reloads_ok=$((reloads_ok + 1))
+    sleep 0.2 # spreads the reloads over the load, it synchronises nothing
+done
+wait "$blast_pid"
+out=$(cat "$work/reload_blast.json")
+check "20 reloads applied under load ($reloads_ok of 20)" "$([ "$reloads_ok" -eq 20 ] && echo 0 || echo 1)"
+check "the callers lost nothing: $(json "f\"{d['sent']} sent, {d['answered']} answered, {d['lost']} lost\"" <<<"$out")" \
+    "$(json "int(not (d['lost'] == 0 and d['sent'] == d['answered'] and d['sent'] > 0))" <<<"$out")" "$out"
+b4=$(redirects b4)
+check "backend b4, added by the last reload, took its share ($b4)" "$([ "$b4" -gt 0 ] && echo 0 || echo 1)"
+
+kill -INT "$lab_sipredir_pid"
+wait "$lab_sipredir_pid"
+check "sipredir stops cleanly on SIGINT" $?
+lab_stop_backends
+stats=$(cat "$work/stats.json")
+check "accounting identity holds over the run" \
+    "$(json "int(not d['accounting_balanced'])" <<<"$stats")"
+check "no frame dropped by the port or the workers ($(json "d['dropped_by_cause']" <<<"$stats" | tr -d '\n' | head -c 300))" \
+    "$(json "int(not (d['port']['imissed'] == 0 and d['port']['rx_nombuf'] == 0 and d['dropped'] == 0))" <<<"$stats")" "$stats"
+grep -q 'event=backend_down backend=b1' "$work/sipredir.log"
+check "the log says when b1 went down, in key=value form" $?
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
