@@ -143,6 +143,9 @@ std::vector<backend_status> load_monitor::status(std::int64_t now_ns) const {
         s.figure_age_ms = l.source != load_source::none
                                   ? static_cast<double>(now_ns - l.figure_at_ns) / 1e6
                                   : -1;
+        if (p != nullptr && p->health.changed_at_ns != 0) {
+            s.probe_changed_ms_ago = static_cast<double>(now_ns - p->health.changed_at_ns) / 1e6;
+        }
         if (p != nullptr && p->health.has_rtt) {
             s.rtt_ms = p->health.rtt_ms;
             s.jitter_ms = p->health.jitter_ms;

@@ -40,6 +40,7 @@ struct backend_status {
     double rtt_ms = -1;        // -1: no reply yet
     double jitter_ms = -1;
     double oc_reduction = 0;
+    double probe_changed_ms_ago = -1; // since probing last changed its verdict; -1: never
     std::uint64_t reports_accepted = 0;
     std::uint32_t capacity = 0;
 };

@@ -551,6 +551,7 @@ std::string plane::backends_json() {
         b.field("configured", state_name(s.configured));
         b.field("drained", s.drained);
         b.field("probe", name_of(s.probed));
+        b.field("probe_changed_ms_ago", s.probe_changed_ms_ago);
         b.field("load", s.load);
         b.field("load_source", name_of(s.source));
         b.field("load_age_ms", s.figure_age_ms);
