@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// sipredir-agent: runs beside a SIP proxy and pushes its load to sipredir as signed reports
+// (docs/operations.md, "Pushed load reports").
+//
+//   sipredir-agent --backend NAME --key-file PATH --to ADDRESS:PORT
+//                  (--command CMD | --file PATH | --kamailio | --opensips)
+//                  [--capacity CALLS] [--interval-ms MS] [--count N]
+//
+// The load comes from a command's output or a file's first line (a percentage, or
+// "calls=N;capacity=M"), or from the proxy's own statistics: Kamailio's active dialogs
+// (`kamcmd stats.get_statistics dialog:active_dialogs`) or OpenSIPS' (`opensips-cli -x mi
+// get_statistics active_dialogs`), over --capacity. A source that cannot be read sends nothing
+// that round (and says so): sipredir then treats the load as unknown once it is stale.
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <control/address_text.hpp>
+#include <control/log.hpp>
+#include <control/probe/load_figure.hpp>
+#include <control/report/load_report.hpp>
+#include <control/sockets.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace {
+
+using namespace sipredir;
+using namespace sipredir::control;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) {
+    g_stop.store(true);
+}
+
+struct options {
+    std::string backend;
+    std::string key_file;
+    net::ip_endpoint to;
+    std::string command;
+    std::string file;
+    std::uint64_t capacity = 0;
+    std::uint32_t interval_ms = 1000;
+    std::uint64_t count = 0; // 0: until SIGTERM
+};
+
+int usage() {
+    std::fprintf(
+            stderr,
+            "usage: sipredir-agent --backend NAME --key-file PATH --to ADDRESS:PORT\n"
+            "         (--command CMD | --file PATH | --kamailio | --opensips)\n"
+            "         [--capacity CALLS] [--interval-ms MS] [--count N]\n"
+    );
+    return 2;
+}
+
+std::optional<net::ip_endpoint> endpoint(std::string_view text) {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string_view host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    net::ip_endpoint e;
+    unsigned port = 0;
+    const std::string_view p = text.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (!net::parse_ip(host, e.address) || ec != std::errc{} || end != p.data() + p.size()
+        || port == 0 || port > 65535) {
+        return std::nullopt;
+    }
+    e.port = static_cast<std::uint16_t>(port);
+    return e;
+}
+
+std::string run(const std::string& command) {
+    std::string out;
+    FILE* p = ::popen(command.c_str(), "r");
+    if (p == nullptr) {
+        return out;
+    }
+    char buf[512];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0 && out.size() < 65536) {
+        out.append(buf, n);
+    }
+    ::pclose(p);
+    return out;
+}
+
+// The first whole number after `key` in the text (kamcmd: "dialog:active_dialogs = 12";
+// opensips-cli: "\"dialog:active_dialogs\": 12").
+std::optional<std::uint64_t> number_after(const std::string& text, std::string_view key) {
+    const std::size_t at = text.find(key);
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    std::size_t i = at + key.size();
+    while (i < text.size() && (text[i] < '0' || text[i] > '9')) {
+        if (text[i] == '\n') {
+            return std::nullopt;
+        }
+        ++i;
+    }
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), v);
+    if (ec != std::errc{} || end == text.data() + i) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+// Utilisation (1 = full), or nothing (logged).
+std::optional<report_fields> read_load(const options& o) {
+    std::string text;
+    if (!o.file.empty()) {
+        std::ifstream in(o.file);
+        std::getline(in, text);
+    } else {
+        text = run(o.command);
+    }
+    report_fields f;
+    if (o.capacity != 0) {
+        if (const auto calls = number_after(text, "active_dialogs")) {
+            f.calls = calls;
+            f.capacity = o.capacity;
+            return f;
+        }
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+        text.pop_back();
+    }
+    if (const auto u = read_load_figure(text, load_format::percent)) {
+        f.load_percent = *u * 100;
+        return f;
+    }
+    if (const auto u = read_load_figure(text, load_format::calls_capacity)) {
+        f.load_percent = *u * 100;
+        return f;
+    }
+    log(log_level::warning,
+        "load_unreadable",
+        {{"source", o.file.empty() ? o.command : o.file}, {"read", text.substr(0, 80)}});
+    return std::nullopt;
+}
+
+std::uint64_t wall_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000
+           + static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (a == "--backend") {
+            o.backend = value();
+        } else if (a == "--key-file") {
+            o.key_file = value();
+        } else if (a == "--to") {
+            const auto e = endpoint(value());
+            if (!e) {
+                std::fprintf(stderr, "sipredir-agent: --to needs ADDRESS:PORT\n");
+                return 2;
+            }
+            o.to = *e;
+        } else if (a == "--command") {
+            o.command = value();
+        } else if (a == "--file") {
+            o.file = value();
+        } else if (a == "--kamailio") {
+            o.command = "kamcmd stats.get_statistics dialog:active_dialogs 2>/dev/null";
+        } else if (a == "--opensips") {
+            o.command = "opensips-cli -x mi get_statistics active_dialogs 2>/dev/null";
+        } else if (a == "--capacity") {
+            o.capacity = std::strtoull(value().c_str(), nullptr, 10);
+        } else if (a == "--interval-ms") {
+            o.interval_ms = static_cast<std::uint32_t>(std::strtoul(value().c_str(), nullptr, 10));
+        } else if (a == "--count") {
+            o.count = std::strtoull(value().c_str(), nullptr, 10);
+        } else {
+            return usage();
+        }
+    }
+    if (o.backend.empty() || o.key_file.empty() || o.to.port == 0
+        || (o.command.empty() == o.file.empty()) || o.interval_ms == 0) {
+        return usage();
+    }
+    if (o.command.find("active_dialogs") != std::string::npos && o.capacity == 0) {
+        std::fprintf(stderr, "sipredir-agent: --kamailio and --opensips need --capacity\n");
+        return 2;
+    }
+    const key_file_result key = read_key_file(o.key_file);
+    if (!key.key) {
+        std::fprintf(stderr, "sipredir-agent: %s\n", key.error.c_str());
+        return 1;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    net::ip_endpoint local{};
+    local.address.family = o.to.address.family;
+    socket_fd fd = open_udp(local, true);
+    sockaddr_storage sa{};
+    const socklen_t len = to_sockaddr(o.to, sa);
+    log(log_level::info,
+        "agent_started",
+        {{"backend", o.backend},
+         {"to", endpoint_text(o.to)},
+         {"interval_ms", std::to_string(o.interval_ms)}});
+    std::uint64_t sent = 0;
+    auto next = std::chrono::steady_clock::now();
+    while (!g_stop.load() && (o.count == 0 || sent < o.count)) {
+        if (std::optional<report_fields> f = read_load(o)) {
+            f->backend = o.backend;
+            // Wall-clock microseconds: grows across restarts of the agent, so sipredir's replay
+            // check never mistakes a new agent's reports for old ones.
+            f->seq = wall_us();
+            f->ts_ms = f->seq / 1000;
+            const std::string d = write_report(*f, *key.key);
+            if (::sendto(
+                        fd.get(), d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&sa), len
+                )
+                < 0) {
+                log(log_level::warning, "send_failed", {{"error", std::strerror(errno)}});
+            }
+            ++sent;
+        }
+        next += std::chrono::milliseconds(o.interval_ms);
+        std::this_thread::sleep_until(next);
+    }
+    return 0;
+}
