@@ -104,6 +104,7 @@ if CXX=clang++ configure build-fuzz -Dwerror=true -Dfuzz=true -Dtests=disabled \
     run_fuzz sip_fuzz "${FUZZ_SECONDS:-60}" tests/data/sip/rfc4475 tests/data/sip/rfc5118 \
         tests/golden/sip
     run_fuzz frame_fuzz 20 tests/data/frames
+    run_fuzz report_fuzz 20 tests/data/reports
 else
     fail "fuzz build"
 fi

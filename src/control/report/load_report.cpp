@@ -90,7 +90,9 @@ bool parse_report(std::string_view d, load_report& out) noexcept {
         return false;
     }
     const std::size_t mac_at = d.rfind(mac_key);
-    if (mac_at == std::string_view::npos || !read_hex(d.substr(mac_at + mac_key.size()), out.mac)) {
+    // " mac=" may overlap the magic's own space ("SRLR/1 mac=..."): the fields lie between.
+    if (mac_at == std::string_view::npos || mac_at < magic.size()
+        || !read_hex(d.substr(mac_at + mac_key.size()), out.mac)) {
         return false;
     }
     out.signed_part = d.substr(0, mac_at);

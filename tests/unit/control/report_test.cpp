@@ -85,6 +85,9 @@ TEST(load_report, malformed_reports_are_refused_without_reading_past_them) {
                  std::string("SRLR/1 backend=a seq=1 ts=1 load=1"),
                  good.substr(0, good.size() - 1),
                  std::string(600, 'x'),
+                 // Found by report_fuzz: the mac key overlapping the magic's space.
+                 std::string("SRLR/1 mac=") + std::string(64, '0'),
+                 std::string("SRLR/1 mac=") + std::string(64, '0') + "\n",
          }) {
         const test::guarded_copy copy(bad);
         load_report r;
