@@ -96,6 +96,7 @@ max_age_ms = 60000
 
 [management]
 socket = "$work/sr.sock"
+metrics = "127.0.0.1:9100"
 CONF
     if [ "${3:-}" = b4 ]; then
         cat >>"$2" <<CONF
@@ -121,6 +122,13 @@ check "probing finds the three backends up" $ok "$(ctl backends)"
 rtt=$(backend_field b1 rtt_ms)
 python3 -c "import sys; sys.exit(0 if 0 < $rtt < 100 else 1)"
 check "probing measures a round-trip time ($rtt ms)" $?
+
+metrics=$(ip netns exec "$lab_ns_app" python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9100/metrics', timeout=5).read().decode())")
+check "Prometheus text over HTTP names redirects per pool and backend" \
+    "$(grep -q '^sipredir_redirects_total{pool="default",backend="b1"} [0-9]' <<<"$metrics" &&
+        grep -q '^sipredir_reply_latency_seconds_bucket{le="+Inf"}' <<<"$metrics" &&
+        grep -q '^# TYPE sipredir_reply_latency_seconds histogram' <<<"$metrics" && echo 0 || echo 1)" \
+    "$(head -c 600 <<<"$metrics")"
 
 # --- a backend dies: out within 2 probe intervals, never chosen after -------------------------
 lab_kill_backend 1
