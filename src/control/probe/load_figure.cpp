@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cstddef>
+#include <sip/chars.hpp>
 
 namespace sipredir::control {
 
@@ -39,19 +40,6 @@ std::optional<double> number(std::string_view s) noexcept {
     return v;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-        if (x != b[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::optional<double> calls_over_capacity(std::string_view value) noexcept {
     std::optional<double> calls;
     std::optional<double> capacity;
@@ -71,9 +59,9 @@ std::optional<double> calls_over_capacity(std::string_view value) noexcept {
         if (!v) {
             return std::nullopt;
         }
-        if (iequals(key, "calls")) {
+        if (sip::iequals(key, "calls")) {
             calls = v;
-        } else if (iequals(key, "capacity")) {
+        } else if (sip::iequals(key, "capacity")) {
             capacity = v;
         } // other keys: room for more figures later
     }

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <sip/chars.hpp>
 #include <sip/header.hpp>
 #include <sip/parser.hpp>
 
@@ -18,21 +19,6 @@ std::string hex16(std::uint64_t v) {
     char text[17];
     std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
     return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) {
-            return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-        };
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
 }
 
 template <typename T> bool take_number(std::string_view& s, char stop, T& out) noexcept {
@@ -114,7 +100,7 @@ probe_reply_status read_probe_reply(
         sip::header_reader reader(m.headers.data(), m.headers.data() + m.headers.size());
         sip::header_line line;
         while (reader.next(line) == sip::header_reader::step::header) {
-            if (line.well_formed && iequals(line.name, load_header)) {
+            if (line.well_formed && sip::iequals(line.name, load_header)) {
                 out.load = line.value;
                 out.has_load = true;
                 break;

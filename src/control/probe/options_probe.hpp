@@ -44,8 +44,8 @@ enum class probe_reply_status : std::uint8_t {
     not_ours, // a response, but not to one of this run's probes
 };
 
-// Reads a datagram that arrived on the probe socket. `load_header` (case-insensitive; empty:
-// none) names the header that carries the backend's load.
+// Reads a datagram that arrived on the probe socket. `load_header`, in lower case (names match
+// case-insensitively; empty: none), names the header that carries the backend's load.
 probe_reply_status read_probe_reply(
         std::string_view datagram,
         std::uint64_t nonce,

@@ -2,6 +2,7 @@
 #include "overload_control.hpp"
 
 #include <charconv>
+#include <sip/chars.hpp>
 #include <string_view>
 
 namespace sipredir::control {
@@ -34,8 +35,7 @@ bool is_loss(std::string_view algo) noexcept {
     if (algo.size() >= 2 && algo.front() == '"' && algo.back() == '"') {
         algo = algo.substr(1, algo.size() - 2);
     }
-    return algo.size() == 4 && (algo[0] | 0x20) == 'l' && (algo[1] | 0x20) == 'o'
-           && (algo[2] | 0x20) == 's' && (algo[3] | 0x20) == 's';
+    return sip::iequals(algo, "loss");
 }
 
 } // namespace

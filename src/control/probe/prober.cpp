@@ -4,8 +4,21 @@
 #include <climits>
 
 #include <algorithm>
+#include <sip/chars.hpp>
 
 namespace sipredir::control {
+
+void prober::configure(probe_settings settings) {
+    _settings = std::move(settings);
+    lower_load_header();
+}
+
+void prober::lower_load_header() {
+    _load_header_lower = _settings.load_header;
+    for (char& c : _load_header_lower) {
+        c = sip::to_lower(c);
+    }
+}
 
 void prober::set_targets(std::span<const probe_target> targets, std::int64_t now_ns) {
     std::vector<std::pair<std::uint16_t, probe_record>> next;
@@ -64,7 +77,7 @@ std::optional<std::uint16_t> prober::on_datagram(
         std::int64_t now_ns
 ) {
     probe_reply reply;
-    switch (read_probe_reply(datagram, nonce, _settings.load_header, reply)) {
+    switch (read_probe_reply(datagram, nonce, _load_header_lower, reply)) {
     case probe_reply_status::not_sip:
         ++_counters.not_sip;
         return std::nullopt;

@@ -68,11 +68,13 @@ struct probe_counters {
 
 class prober {
 public:
-    explicit prober(probe_settings settings) : _settings(std::move(settings)) {}
+    explicit prober(probe_settings settings) : _settings(std::move(settings)) {
+        lower_load_header();
+    }
 
     const probe_settings& settings() const noexcept { return _settings; }
     // Replaces the settings (a reload); schedules and records stay.
-    void configure(probe_settings settings) { _settings = std::move(settings); }
+    void configure(probe_settings settings);
 
     // The backends to probe. Records of slots that stay (same slot, same address) are kept;
     // new ones start unknown, with first probes spread over one interval from `now_ns`.
@@ -108,10 +110,12 @@ public:
 
 private:
     probe_settings _settings;
+    std::string _load_header_lower; // what replies are matched against
     std::vector<std::pair<std::uint16_t, probe_record>> _records; // by slot, ascending
     probe_counters _counters;
 
     probe_record* find(std::uint16_t slot) noexcept;
+    void lower_load_header();
 };
 
 } // namespace sipredir::control

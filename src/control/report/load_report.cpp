@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <net/bytes.hpp>
 
 namespace sipredir::control {
 
@@ -17,27 +18,14 @@ namespace {
 constexpr std::string_view magic = "SRLR/1 ";
 constexpr std::string_view mac_key = " mac=";
 
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 template <std::size_t N>
 bool read_hex(std::string_view hex, std::array<std::uint8_t, N>& out) noexcept {
     if (hex.size() != 2 * N) {
         return false;
     }
     for (std::size_t i = 0; i < N; ++i) {
-        const int hi = hex_digit(hex[2 * i]);
-        const int lo = hex_digit(hex[2 * i + 1]);
+        const int hi = net::hex_value(hex[2 * i]);
+        const int lo = net::hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }
