@@ -279,19 +279,13 @@ void plane::read_reports(std::int64_t now) {
         if (got < 0) {
             return;
         }
-        // A truncated datagram is longer than any report: malformed.
-        const std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(got), sizeof buf);
-        const std::string_view d(
-                buf, static_cast<std::size_t>(got) > sizeof buf ? sizeof buf : size
-        );
+        // MSG_TRUNC gives the datagram's real length: one longer than the buffer is no report,
+        // and the gate counts the empty view as malformed.
+        const bool truncated = static_cast<std::size_t>(got) > sizeof buf;
+        const std::string_view d = truncated ? std::string_view{}
+                                             : std::string_view(buf, static_cast<std::size_t>(got));
         taken_report r;
-        if (_monitor.reports().admit(
-                    static_cast<std::size_t>(got) > sizeof buf ? std::string_view{} : d,
-                    wall,
-                    now,
-                    r
-            )
-            == report_verdict::accepted) {
+        if (_monitor.reports().admit(d, wall, now, r) == report_verdict::accepted) {
             _monitor.take(r, now);
             _dirty = true;
         }
@@ -411,16 +405,12 @@ bool plane::serve(connection& c) {
         }
         reply = command(std::string_view(c.in).substr(0, nl));
     }
-    // Small answers to a local peer: a blocking send with a deadline keeps this simple.
-    const int flags = 0;
-    timeval tv{1, 0};
-    setsockopt(c.fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    // Small answers to a local peer: written at once, waiting at most 1 s for room (a slow
+    // reader holds the control lcore that long).
     const int fd = c.fd.get();
     std::size_t sent = 0;
     while (sent < reply.size()) {
-        // Clear O_NONBLOCK by sending with a timeout-bounded blocking call per chunk.
-        const ssize_t n =
-                ::send(fd, reply.data() + sent, reply.size() - sent, flags | MSG_NOSIGNAL);
+        const ssize_t n = ::send(fd, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             pollfd p{fd, POLLOUT, 0};
             if (::poll(&p, 1, 1000) <= 0) {
