@@ -129,3 +129,34 @@ lab_start_backends() {
 lab_stop_backends() {
     ip netns pids "$lab_ns_backends" 2>/dev/null | xargs -r kill 2>/dev/null || true
 }
+
+# For the lab tests (TAP output): skips the whole test (status 0) without root or /dev/net/tun.
+lab_skip_unless_able() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "1..0 # SKIP network namespaces need root"
+        exit 0
+    fi
+    if [ ! -c /dev/net/tun ]; then
+        echo "1..0 # SKIP no /dev/net/tun for the exception path's TAP"
+        exit 0
+    fi
+}
+
+tap_checks=0
+tap_failed=0
+check() { # check NAME CONDITION-STATUS [DETAIL]: one TAP line, DETAIL as comments on failure
+    tap_checks=$((tap_checks + 1))
+    if [ "$2" -eq 0 ]; then
+        echo "ok $tap_checks - $1"
+    else
+        tap_failed=$((tap_failed + 1))
+        echo "not ok $tap_checks - $1"
+        [ -z "${3:-}" ] || sed 's/^/# /' <<<"$3"
+    fi
+}
+
+# The TAP plan line; status 1 when a check failed.
+tap_plan() {
+    echo "1..$tap_checks"
+    [ "$tap_failed" -eq 0 ]
+}

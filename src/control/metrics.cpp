@@ -40,29 +40,25 @@ public:
     void sample(std::string_view name, std::string_view labels, double v) {
         char num[40];
         std::snprintf(num, sizeof num, "%.17g", v);
-        _out += name;
-        if (!labels.empty()) {
-            _out += '{';
-            _out += labels;
-            _out += '}';
-        }
-        _out += ' ';
-        _out += num;
-        _out += '\n';
+        line(name, labels, num);
     }
     void sample(std::string_view name, std::string_view labels, std::uint64_t v) {
-        _out += name;
-        if (!labels.empty()) {
-            _out += '{';
-            _out += labels;
-            _out += '}';
-        }
-        _out += ' ';
-        _out += std::to_string(v);
-        _out += '\n';
+        line(name, labels, std::to_string(v));
     }
 
 private:
+    void line(std::string_view name, std::string_view labels, std::string_view value) {
+        _out += name;
+        if (!labels.empty()) {
+            _out += '{';
+            _out += labels;
+            _out += '}';
+        }
+        _out += ' ';
+        _out += value;
+        _out += '\n';
+    }
+
     std::string& _out;
 };
 

@@ -559,9 +559,14 @@ std::string plane::backends_json() {
     return out + "\n";
 }
 
+std::unique_ptr<const balance::table_snapshot> plane::current_tables() {
+    // The facts as of now (no redirects folded: that is publication's), built whole; off the
+    // fast path, for the operator's questions.
+    return build_tables(*_config, _monitor.update(now_ns(), {}), 0, nullptr);
+}
+
 std::string plane::pools_json() {
-    std::span<const balance::backend_facts> facts = _monitor.update(now_ns(), {});
-    const auto tables = build_tables(*_config, facts, 0, nullptr);
+    const auto tables = current_tables();
     std::string out;
     object_writer o(out, 0);
     o.field("ok", true);
@@ -588,8 +593,7 @@ std::string plane::pools_json() {
 }
 
 std::string plane::query_json(std::string_view pool_name) {
-    std::span<const balance::backend_facts> facts = _monitor.update(now_ns(), {});
-    const auto tables = build_tables(*_config, facts, 0, nullptr);
+    const auto tables = current_tables();
     const balance::pool_snapshot* pool =
             pool_name.empty() ? &tables->pools[_config->pool_index] : tables->find(pool_name);
     if (pool == nullptr) {

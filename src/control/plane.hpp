@@ -11,6 +11,7 @@
 #include "sockets.hpp"
 
 #include <atomic>
+#include <balance/snapshot.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -93,6 +94,7 @@ private:
     void publish(std::int64_t now);
     std::string metrics_text();
     std::string backends_json();
+    std::unique_ptr<const balance::table_snapshot> current_tables();
     std::string pools_json();
     std::string query_json(std::string_view pool);
     std::string stats_text();

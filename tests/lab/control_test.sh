@@ -19,33 +19,13 @@ blaster=$3
 root=$4
 interval_ms=500
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "1..0 # SKIP network namespaces need root"
-    exit 0
-fi
-if [ ! -c /dev/net/tun ]; then
-    echo "1..0 # SKIP no /dev/net/tun for the exception path's TAP"
-    exit 0
-fi
-
 LAB_PREFIX=src
 # shellcheck source=../../scripts/lib/lab.sh
 source "$root/scripts/lib/lab.sh"
+lab_skip_unless_able
 work=$(mktemp -d)
 trap 'lab_down; rm -rf "$work"' EXIT
 
-n=0
-failed=0
-check() { # check NAME CONDITION-STATUS [DETAIL]
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $1"
-        [ -z "${3:-}" ] || sed 's/^/# /' <<<"$3"
-    fi
-}
 ctl() { "$ctl_bin" --socket "$work/sr.sock" "$@"; }
 # The JSON field $2 of backend $1 in `sipredirctl backends`.
 backend_field() {
@@ -252,5 +232,4 @@ check "no frame dropped by the port or the workers ($(json "d['dropped_by_cause'
 grep -q 'event=backend_down backend=b1' "$work/sipredir.log"
 check "the log says when b1 went down, in key=value form" $?
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_plan

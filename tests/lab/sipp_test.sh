@@ -9,33 +9,12 @@ lab_sipredir=$1
 root=$2
 calls=${SIPREDIR_LAB_CALLS:-300}
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "1..0 # SKIP network namespaces need root"
-    exit 0
-fi
-if [ ! -c /dev/net/tun ]; then
-    echo "1..0 # SKIP no /dev/net/tun for the exception path's TAP"
-    exit 0
-fi
-
 LAB_PREFIX=srt
 # shellcheck source=../../scripts/lib/lab.sh
 source "$root/scripts/lib/lab.sh"
+lab_skip_unless_able
 work=$(mktemp -d)
 trap 'lab_down; rm -rf "$work"' EXIT
-
-n=0
-failed=0
-check() { # check NAME CONDITION-STATUS [DETAIL]
-    n=$((n + 1))
-    if [ "$2" -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $1"
-        [ -z "${3:-}" ] || sed 's/^/# /' <<<"$3"
-    fi
-}
 
 lab_up
 lab_start_sipredir "$root/config/lab.toml" 120 "$work/stats.json" "$work/sipredir.log"
@@ -78,5 +57,4 @@ while IFS=$'\t' read -r status name detail; do
     check "$name" "$status" "$detail"
 done <<<"$verdicts"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_plan
