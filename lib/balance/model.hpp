@@ -31,6 +31,10 @@ enum class policy_kind : std::uint8_t {
     wrr,          // smooth weighted round robin
     hash,         // consistent (Maglev) on a request key
     random,
+    // Seeds 001/002's monitor also times its probes: among eligible backends, those whose smoothed
+    // probe round trip is within the pool's latency band of the fastest share in proportion to
+    // spare capacity. A proxy that answers slowly is far away or congested.
+    least_latency,
 };
 
 enum class hash_key : std::uint8_t { call_id, from_user, request_uri_user };
@@ -51,6 +55,7 @@ struct pool_config {
     std::vector<std::uint16_t> backends; // slots, in configured (sequence) order
     std::uint32_t retry_after = 5;       // seconds, on the 503 when all are busy
     std::uint8_t contacts = 1;           // Contacts per 302, 1..max_contacts
+    double latency_band_ms = 5;          // least-latency: how much slower than the fastest counts
 };
 
 // The live facts of one backend, owned by the control thread.
@@ -59,7 +64,7 @@ struct backend_facts {
     double reported_calls = 0;                // from the last load report or probe
     std::int64_t reported_at_ns = 0;          // when that report arrived
     std::uint64_t redirects_since_report = 0; // folded from the workers' counters
-    double rtt_ms = 0;                        // EWMA of probe round trips
+    double rtt_ms = -1;                       // EWMA of probe round trips; < 0: none yet
     // RFC 7339 loss algorithm: the percentage (0..100) of new requests the backend asked to be
     // diverted elsewhere, while its oc-validity lasts.
     double oc_reduction = 0;

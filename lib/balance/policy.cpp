@@ -18,6 +18,7 @@ std::uint16_t first_pick(const pool_snapshot& p, const choice_inputs& in, bool& 
         }
         break;
     case policy_kind::proportional:
+    case policy_kind::least_latency: // its alias table holds only the backends in the band
         if (!p.spare.empty()) {
             return p.spare.draw(in.random);
         }

@@ -24,9 +24,9 @@ struct selection {
 // The pool's policy picks the first backend; up to pool.contacts - 1 more follow for failover:
 // the next eligible ones in configured order for `sequence`, else by ascending load. Down and
 // draining backends are never picked; load-aware policies (least-load, proportional, p2c,
-// sequence) also skip backends at or over their threshold. A backend under RFC 7339 overload
-// control gives its requested share of first picks to the next in failover order (a 503 when
-// there is none: the loss algorithm then drops them).
+// sequence, least-latency) also skip backends at or over their threshold. A backend under RFC 7339
+// overload control gives its requested share of first picks to the next in failover order (a 503
+// when there is none: the loss algorithm then drops them).
 selection choose(const pool_snapshot& pool, const choice_inputs& in) noexcept;
 
 // The q-value (thousandths) of the i-th of k Contacts: 1000, then evenly down, never 0.

@@ -23,6 +23,39 @@ bool same_membership(const pool_snapshot& a, const pool_snapshot& b) {
     return true;
 }
 
+bool has_rtt(const backend_view& b) noexcept {
+    return b.rtt_ms >= 0;
+}
+
+// least-latency: zeroes the spare weight of every eligible backend more than `band_ms` slower
+// than the fastest (or without a round trip while some have one), and ranks by round trip.
+void keep_latency_band(pool_snapshot& s, double band_ms, std::vector<double>& spare) {
+    double fastest = -1;
+    for (std::uint16_t i : s.eligible) {
+        const backend_view& b = s.backends[i];
+        if (has_rtt(b) && (fastest < 0 || b.rtt_ms < fastest)) {
+            fastest = b.rtt_ms;
+        }
+    }
+    if (fastest < 0) {
+        return; // nobody timed yet: proportional over all eligible
+    }
+    for (std::uint16_t i : s.eligible) {
+        const backend_view& b = s.backends[i];
+        if (!has_rtt(b) || b.rtt_ms > fastest + band_ms) {
+            spare[i] = 0;
+        }
+    }
+    std::stable_sort(s.ranked.begin(), s.ranked.end(), [&](std::uint16_t x, std::uint16_t y) {
+        const backend_view& a = s.backends[x];
+        const backend_view& b = s.backends[y];
+        if (has_rtt(a) != has_rtt(b)) {
+            return has_rtt(a);
+        }
+        return a.rtt_ms < b.rtt_ms;
+    });
+}
+
 } // namespace
 
 double estimated_load(const backend_config& config, const backend_facts& facts) noexcept {
@@ -67,6 +100,7 @@ pool_snapshot build_pool_snapshot(
         b.threshold = c.threshold;
         b.load = estimated_load(c, f);
         b.divert = divert_share(f.oc_reduction);
+        b.rtt_ms = f.rtt_ms;
         b.contact = render_contact(c.address, c.proto);
         s.backends.push_back(std::move(b));
     }
@@ -92,6 +126,9 @@ pool_snapshot build_pool_snapshot(
     while (s.least_ties < s.ranked.size()
            && s.backends[s.ranked[s.least_ties]].load == s.backends[s.ranked[0]].load) {
         ++s.least_ties;
+    }
+    if (pool.policy == policy_kind::least_latency) {
+        keep_latency_band(s, pool.latency_band_ms, spare);
     }
     s.spare = build_alias_table(spare);
 

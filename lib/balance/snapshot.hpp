@@ -26,6 +26,7 @@ struct backend_view {
     // RFC 7339 overload control: of 65536 requests that pick this backend first, how many go
     // to the next in failover order instead (65536: all of them).
     std::uint32_t divert = 0;
+    double rtt_ms = -1;  // smoothed probe round trip; < 0: none yet
     std::string contact; // rendered Contact value, with brackets
 };
 
@@ -41,11 +42,14 @@ struct pool_snapshot {
     std::vector<std::uint16_t> available;
     // Available and under threshold: what load-aware policies choose from, configured order.
     std::vector<std::uint16_t> eligible;
-    // `eligible` by ascending load (configured order among equals), and how many share the
-    // lowest load: least-load is one draw among the first `least_ties`.
+    // `eligible` in failover order: by ascending load (configured order among equals), or for
+    // least-latency by ascending round trip (those without one last). `least_ties`: how many
+    // share the lowest load; least-load is one draw among the first `least_ties`.
     std::vector<std::uint16_t> ranked;
     std::uint16_t least_ties = 0;
-    alias_table spare; // proportional: eligible, weighted by spare capacity
+    // proportional: eligible, weighted by spare capacity; least-latency: the same, but only the
+    // backends within the latency band of the fastest (all eligible while none has a round trip).
+    alias_table spare;
     // Tables that depend only on which backends are available and their weights, shared with
     // the previous snapshot when those did not change (the Maglev table is 32 KiB). Only the
     // control thread copies or frees these pointers; workers read through them.

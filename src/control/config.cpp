@@ -654,7 +654,15 @@ void read_pools(const toml::table& root, appliance_config& c) {
     for (const toml::node& item : *list->as_array()) {
         const toml::table& t = *item.as_table();
         only_keys(
-                t, "[[pool]]", {"name", "policy", "backends", "contacts", "retry_after", "hash_key"}
+                t,
+                "[[pool]]",
+                {"name",
+                 "policy",
+                 "backends",
+                 "contacts",
+                 "retry_after",
+                 "hash_key",
+                 "latency_band_ms"}
         );
         balance::pool_config p;
         const toml::node* name = t.get("name");
@@ -698,7 +706,8 @@ void read_pools(const toml::table& root, appliance_config& c) {
                      {"sequence", policy_kind::sequence},
                      {"wrr", policy_kind::wrr},
                      {"hash", policy_kind::hash},
-                     {"random", policy_kind::random}}
+                     {"random", policy_kind::random},
+                     {"least-latency", policy_kind::least_latency}}
             );
         });
         read_key(t, "hash_key", p.key, [](const toml::node& n, std::string_view k) {
@@ -713,6 +722,12 @@ void read_pools(const toml::table& root, appliance_config& c) {
         });
         read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));
         read_key(t, "retry_after", p.retry_after, ranged<std::uint32_t>(0, 3600));
+        read_key(
+                t,
+                "latency_band_ms",
+                p.latency_band_ms,
+                [](const toml::node& n, std::string_view k) { return number_value(n, k, 0, 10000); }
+        );
         if (c.pools.size() == 64) {
             refuse(t, "more than 64 pools");
         }

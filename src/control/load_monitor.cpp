@@ -92,7 +92,7 @@ load_monitor::update(std::int64_t now_ns, std::span<const std::uint64_t> new_red
                 break;
             }
         }
-        f.rtt_ms = p != nullptr && p->health.has_rtt ? p->health.rtt_ms : 0;
+        f.rtt_ms = p != nullptr && p->health.has_rtt ? p->health.rtt_ms : -1;
         f.oc_reduction = p != nullptr ? reduction_at(p->overload, now_ns) : 0;
 
         // Load: the newest figure, from a probe reply's header or a pushed report. A new figure

@@ -62,6 +62,8 @@ const char* policy_name(balance::policy_kind k) {
         return "hash";
     case balance::policy_kind::random:
         return "random";
+    case balance::policy_kind::least_latency:
+        return "least-latency";
     }
     return "?";
 }

@@ -7,6 +7,7 @@
 #   - a drained backend gets none; undrained, it does;
 #   - pushed reports move traffic away from a loaded backend (proportional); forged, replayed
 #     and stale ones are refused and counted;
+#   - least-latency leaves out a backend that answers its probes 40 ms late;
 #   - sequence falls through to the next backend, and answers 503 + Retry-After when all are
 #     over their threshold (a reload switches the policy);
 #   - 20 reloads under sustained load lose no request (caller's count and accounting identity);
@@ -168,6 +169,36 @@ counts=$(json "d['reports']" <<<"$stats")
 check "forged, replayed and stale reports are refused and counted: $counts" \
     "$(json "int(not (d['reports']['forged'] == 1 and d['reports']['replayed'] == 2 and d['reports']['stale'] == 1 and d['reports']['accepted'] == 4))" <<<"$stats")"
 
+# --- least-latency: a backend slow to answer its probes gets no first pick -------------------
+lab_kill_backend 3
+ip netns exec "$lab_ns_backends" python3 "$root/tests/lab/slow_uas.py" 198.18.1.3:5060 40 60 &
+slow_pid=$!
+write_config least-latency "$work/sr.toml"
+ctl reload >/dev/null
+check "reload to policy least-latency" $?
+# Waits (bounded: 10 s) until b3's smoothed round trip shows the 40 ms answers.
+waited=0
+until python3 -c "import sys; sys.exit(0 if $(backend_field b3 rtt_ms) > 20 else 1)" && [ "$(backend_field b3 state)" = up ]; do
+    [ "$waited" -ge 100 ] && break
+    sleep 0.1
+    waited=$((waited + 1))
+done
+rtts="b1 $(backend_field b1 rtt_ms) ms, b2 $(backend_field b2 rtt_ms) ms, b3 $(backend_field b3 rtt_ms) ms"
+b1=$(redirects b1)
+b2=$(redirects b2)
+b3=$(redirects b3)
+out=$(blast 1 2000)
+b1=$(($(redirects b1) - b1))
+b2=$(($(redirects b2) - b2))
+b3=$(($(redirects b3) - b3))
+check "least-latency sends nothing to the slow backend ($rtts: b1 $b1, b2 $b2, b3 $b3)" \
+    "$([ "$b3" -eq 0 ] && [ $((b1 + b2)) -eq "$(json "d['codes'].get('302', 0)" <<<"$out")" ] && [ $((b1 + b2)) -gt 1500 ] && echo 0 || echo 1)" "$out"
+kill "$slow_pid"
+wait "$slow_pid" 2>/dev/null
+lab_start_backend 3 "$root/tests/lab/sipp/backend.xml" "$work"
+wait_state b3 up 50
+check "b3 answers promptly again (SIPp) and is up" $?
+
 # --- sequence, and 503 when all are busy (a reload switches the policy) ----------------------
 write_config sequence "$work/sr.toml"
 ctl reload >/dev/null
@@ -216,8 +247,9 @@ check "the callers lost nothing: $(json "f\"{d['sent']} sent, {d['answered']} an
     "$(json "int(not (d['lost'] == 0 and d['sent'] == d['answered'] and d['sent'] > 0))" <<<"$out")" \
     "$out
 callers' kernel: $(ip netns exec "$lab_ns_callers" nstat -az UdpRcvbufErrors UdpSndbufErrors 2>&1 | tail -2 | tr '\n' ' ')"
-blast 1 2000 >/dev/null
 b4=$(redirects b4)
+blast 1 2000 >/dev/null
+b4=$(($(redirects b4) - b4))
 check "backend b4, added by the last reload, takes its share ($b4 of 2000)" "$([ "$b4" -gt 200 ] && echo 0 || echo 1)"
 
 kill -INT "$lab_sipredir_pid"

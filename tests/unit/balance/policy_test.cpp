@@ -18,6 +18,7 @@ struct backend_spec {
     std::uint32_t weight = 1;
     std::uint32_t capacity = 100;
     double oc_reduction = 0; // RFC 7339 percent
+    double rtt_ms = -1;      // smoothed probe round trip; < 0: none yet
 };
 
 pool_snapshot
@@ -41,6 +42,7 @@ make_pool(policy_kind policy, const std::vector<backend_spec>& specs, std::uint8
         f.state = specs[i].state;
         f.reported_calls = specs[i].load * specs[i].capacity;
         f.oc_reduction = specs[i].oc_reduction;
+        f.rtt_ms = specs[i].rtt_ms;
         facts.push_back(f);
         pool.backends.push_back(static_cast<std::uint16_t>(i));
     }
@@ -107,6 +109,29 @@ const policy_case cases[] = {
         {"random_single_available", random, {{0.1, down}, {0.99}}, 1},
         {"hash_single_available", hash, {{0.1, draining}, {0.2}}, 1},
         {"hash_none", hash, {}, -1},
+        // least-latency, default band 5 ms: load, state, threshold, weight, capacity, oc, rtt.
+        {"least_latency_fastest_alone_in_band",
+         least_latency,
+         {{0.5, up, 0.9, 1, 100, 0, 30},
+          {0.5, up, 0.9, 1, 100, 0, 2},
+          {0.5, up, 0.9, 1, 100, 0, 8}},
+         1},
+        {"least_latency_skips_a_fast_backend_over_threshold",
+         least_latency,
+         {{0.95, up, 0.9, 1, 100, 0, 1}, {0.5, up, 0.9, 1, 100, 0, 40}},
+         1},
+        {"least_latency_skips_a_fast_backend_that_is_down",
+         least_latency,
+         {{0.1, down, 0.9, 1, 100, 0, 1}, {0.5, up, 0.9, 1, 100, 0, 40}},
+         1},
+        {"least_latency_untimed_is_outside_the_band",
+         least_latency,
+         {{0.1, unknown, 0.9, 1, 100, 0, -1}, {0.5, up, 0.9, 1, 100, 0, 40}},
+         1},
+        {"least_latency_all_busy_503",
+         least_latency,
+         {{0.95, up, 0.9, 1, 100, 0, 1}, {0.9, up, 0.9, 1, 100, 0, 2}},
+         -1},
 };
 
 INSTANTIATE_TEST_SUITE_P(cases, policy_table, ::testing::ValuesIn(cases), [](const auto& info) {
@@ -206,6 +231,74 @@ TEST(policy, proportional_follows_spare_capacity) {
         ++seen[pick(p, rng.next())];
     }
     EXPECT_LT(chi_square(seen, {4.0 / 7, 2.0 / 7, 1.0 / 7}, draws), 13.82); // 2 dof, 0.1 %
+}
+
+TEST(policy, least_latency_shares_its_band_by_spare_capacity) {
+    // In the 5 ms band of the fastest (10 ms): b0 and b1, spare 0.8 : 0.4; b2 is 5.5 ms too slow.
+    const pool_snapshot p = make_pool(
+            least_latency,
+            {{0.1, up, 0.9, 1, 100, 0, 10},
+             {0.5, up, 0.9, 1, 100, 0, 15},
+             {0.0, up, 0.9, 1, 100, 0, 20.5}}
+    );
+    std::map<int, int> seen;
+    xorshift64 rng(13);
+    constexpr int draws = 1'000'000;
+    for (int i = 0; i < draws; ++i) {
+        ++seen[pick(p, rng.next())];
+    }
+    EXPECT_EQ(seen.count(2), 0u);
+    EXPECT_LT(chi_square(seen, {2.0 / 3, 1.0 / 3}, draws), 10.83); // 1 dof, 0.1 %
+}
+
+TEST(policy, least_latency_without_round_trips_is_proportional) {
+    const pool_snapshot p = make_pool(least_latency, {{0.1}, {0.5}, {0.7}});
+    std::map<int, int> seen;
+    xorshift64 rng(17);
+    constexpr int draws = 1'000'000;
+    for (int i = 0; i < draws; ++i) {
+        ++seen[pick(p, rng.next())];
+    }
+    EXPECT_LT(chi_square(seen, {4.0 / 7, 2.0 / 7, 1.0 / 7}, draws), 13.82); // 2 dof, 0.1 %
+}
+
+TEST(policy, least_latency_band_is_the_pools) {
+    std::vector<backend_config> configs(2);
+    std::vector<backend_facts> facts(2);
+    pool_config pool;
+    pool.policy = least_latency;
+    pool.backends = {0, 1};
+    facts[0].state = facts[1].state = up;
+    facts[0].rtt_ms = 2;
+    facts[1].rtt_ms = 12;
+    pool.latency_band_ms = 5;
+    const pool_snapshot narrow = build_pool_snapshot(pool, configs, facts);
+    pool.latency_band_ms = 10;
+    const pool_snapshot wide = build_pool_snapshot(pool, configs, facts);
+    std::map<int, int> narrow_seen;
+    std::map<int, int> wide_seen;
+    for (std::uint64_t r = 0; r < 4096; ++r) {
+        const std::uint64_t bits = r * 0x9e3779b97f4a7c15ULL;
+        ++narrow_seen[pick(narrow, bits)];
+        ++wide_seen[pick(wide, bits)];
+    }
+    EXPECT_EQ(narrow_seen.count(1), 0u);
+    EXPECT_GT(wide_seen[1], 1000); // 12 ms is within 2 + 10
+}
+
+TEST(policy, least_latency_fails_over_by_round_trip) {
+    const pool_snapshot p = make_pool(
+            least_latency,
+            {{0.1, up, 0.9, 1, 100, 0, 30},
+             {0.5, up, 0.9, 1, 100, 0, -1},
+             {0.7, up, 0.9, 1, 100, 0, 3}},
+            3
+    );
+    const selection s = choose(p, {0, 0, 0});
+    ASSERT_EQ(s.count, 3);
+    EXPECT_EQ(s.picks[0], 2); // the fastest
+    EXPECT_EQ(s.picks[1], 0); // then 30 ms
+    EXPECT_EQ(s.picks[2], 1); // untimed last
 }
 
 TEST(policy, hash_is_deterministic_and_moves_only_the_removed_share) {

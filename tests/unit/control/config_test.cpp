@@ -132,6 +132,11 @@ hash_key = "from-user"
 backends = ["x"]
 contacts = 3
 retry_after = 0
+[[pool]]
+name = "c"
+policy = "least-latency"
+latency_band_ms = 2.5
+backends = ["x"]
 )",
             "t.toml"
     );
@@ -163,6 +168,9 @@ retry_after = 0
     EXPECT_EQ(c.pools[1].key, balance::hash_key::from_user);
     EXPECT_EQ(c.pools[1].contacts, 3);
     EXPECT_EQ(c.pools[1].retry_after, 0u);
+    EXPECT_DOUBLE_EQ(c.pools[1].latency_band_ms, 5.0);
+    EXPECT_EQ(c.pools[2].policy, balance::policy_kind::least_latency);
+    EXPECT_DOUBLE_EQ(c.pools[2].latency_band_ms, 2.5);
 }
 
 struct bad_case {
@@ -228,7 +236,12 @@ INSTANTIATE_TEST_SUITE_P(
                         "t.toml:4: sip.pool names 'nope', which no [[pool]] defines"},
                 bad_case{
                         "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\nring_size = 1000\n",
-                        "t.toml:4: ring_size must be a power of two"}
+                        "t.toml:4: ring_size must be a power of two"},
+                bad_case{
+                        "[listen]\naddresses = [\"198.18.0.1\"]\n[[backend]]\nname = \"b\"\n"
+                        "address = \"198.18.1.1\"\n[[pool]]\nname = \"p\"\nbackends = [\"b\"]\n"
+                        "latency_band_ms = -1\n",
+                        "t.toml:9: latency_band_ms must be above 0 and at most 10000, not -1"}
         )
 );
 

@@ -39,6 +39,7 @@ TEST(load_monitor, configuration_then_drain_decide_the_state) {
     EXPECT_EQ(f[0].state, balance::backend_state::up) << "no probing: as configured";
     EXPECT_EQ(f[1].state, balance::backend_state::down);
     EXPECT_EQ(f[2].state, balance::backend_state::draining);
+    EXPECT_LT(f[0].rtt_ms, 0) << "not probed: no round trip, rather than the fastest one";
     EXPECT_TRUE(m.set_drained("a", true));
     EXPECT_FALSE(m.set_drained("zz", true));
     EXPECT_EQ(m.update(2, {})[0].state, balance::backend_state::draining);
