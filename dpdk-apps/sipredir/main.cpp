@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include <chrono>
+#include <control/log.hpp>
 #include <control/plane.hpp>
 #include <control/setup.hpp>
 #include <control/stats_report.hpp>
@@ -158,6 +159,12 @@ bool publish(
         const control::appliance_config& config,
         std::span<const balance::backend_facts> facts
 ) {
+    // Each worker matches rules with its own Hyperscan scratch, made here before the ruleset is
+    // published (once per ruleset: it keeps them).
+    if (config.rules && !config.rules->allocate_scratch(a.workers.size())) {
+        control::log(control::log_level::error, "rules_scratch_failed");
+        return false;
+    }
     const std::uint64_t generation = a.generation.load(std::memory_order_relaxed) + 1;
     auto next = control::build_tables(config, facts, generation, a.table->acquire());
     const bool published = a.table->publish(next);

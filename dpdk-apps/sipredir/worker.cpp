@@ -50,6 +50,7 @@ public:
         _state.redirects = &app.redirects->of(index);
         _state.scratch = _scratch;
         _state.ipv4_id = static_cast<std::uint16_t>(index << 12);
+        _state.worker = static_cast<std::uint16_t>(index);
         const std::uint64_t hz = rte_get_tsc_hz();
         _ns_per_tsc = 1e9 / static_cast<double>(hz);
         const std::uint32_t flows = app.config.dataplane.fragment_flows;

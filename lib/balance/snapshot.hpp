@@ -14,6 +14,10 @@
 #include <string_view>
 #include <vector>
 
+namespace sipredir::rules {
+class ruleset; // lib/rules: held here, matched by the pipeline
+}
+
 namespace sipredir::balance {
 
 struct backend_view {
@@ -61,6 +65,9 @@ struct table_snapshot {
     std::uint64_t generation = 0;
     std::vector<pool_snapshot> pools;
     std::size_t default_pool = 0; // where requests go (sip.pool); a reload may move it
+    // Routing and blocking rules (route rules name pools by index here); null: none. The same
+    // compiled ruleset is shared by every snapshot until a reload brings another.
+    std::shared_ptr<const rules::ruleset> rules;
 
     const pool_snapshot* find(std::string_view name) const noexcept {
         for (const auto& p : pools) {

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <net/bytes.hpp>
 #include <set>
+#include <sip/chars.hpp>
 #include <sstream>
 
 namespace sipredir::control {
@@ -17,8 +18,12 @@ namespace {
 
 // A refusal, thrown inside the reader and turned into `file:line: message` at its edge.
 struct refusal {
+    refusal(std::uint32_t at, std::string what, std::string in = {}, bool complete = false)
+        : line(at), message(std::move(what)), file(std::move(in)), whole(complete) {}
     std::uint32_t line;
     std::string message;
+    std::string file; // empty: the configuration file itself
+    bool whole;       // `message` already says file:line
 };
 
 std::uint32_t line_of(const toml::node& n) {
@@ -199,8 +204,8 @@ siphash_key key_value(const toml::node& n, std::string_view key) {
     return k;
 }
 
-// A key file named in the configuration, relative to the configuration's own directory.
-report_key key_file_value(const toml::node& n, std::string_view key, const std::string& source) {
+// A file named in the configuration, relative to the configuration's own directory.
+std::string path_value(const toml::node& n, std::string_view key, const std::string& source) {
     std::string path = string_value(n, key);
     if (!path.empty() && path.front() != '/') {
         const std::size_t slash = source.rfind('/');
@@ -208,6 +213,11 @@ report_key key_file_value(const toml::node& n, std::string_view key, const std::
             path = source.substr(0, slash + 1) + path;
         }
     }
+    return path;
+}
+
+report_key key_file_value(const toml::node& n, std::string_view key, const std::string& source) {
+    const std::string path = path_value(n, key, source);
     const key_file_result r = read_key_file(path);
     if (!r.key) {
         refuse(n, std::string(key) + ": " + r.error);
@@ -735,6 +745,143 @@ void read_pools(const toml::table& root, appliance_config& c) {
     }
 }
 
+rules::rule read_rule(const toml::table& t, const appliance_config& c, const std::string& file) {
+    only_keys(
+            t,
+            "[[rule]]",
+            {"name", "field", "prefix", "exact", "contains", "regex", "caseless", "action", "pool"}
+    );
+    rules::rule r;
+    r.source = file;
+    r.line = line_of(t);
+    r.name = "line " + std::to_string(r.line);
+    read_key(t, "name", r.name, string_value);
+    const toml::node* where = t.get("field");
+    if (where == nullptr) {
+        refuse(t, "rule '" + r.name + "' needs a field");
+    }
+    const std::string f = string_value(*where, "field");
+    if (f == "request-uri-user") {
+        r.where = rules::field::request_uri_user;
+    } else if (f == "request-uri-host") {
+        r.where = rules::field::request_uri_host;
+        r.caseless = true; // domain names are
+    } else if (f == "from-user") {
+        r.where = rules::field::from_user;
+    } else if (f.rfind("header:", 0) == 0 && f.size() > 7 && std::all_of(f.begin() + 7, f.end(), [](char ch) {
+                   return sip::is(ch, sip::cc_token);
+               })) {
+        r.where = rules::field::header;
+        r.header = f.substr(7);
+    } else {
+        refuse(*where,
+               "field must be request-uri-user, request-uri-host, from-user or header:NAME, not '"
+                       + f + "'");
+    }
+    int matchers = 0;
+    for (const auto& [key, how] :
+         {std::pair{"prefix", rules::match_kind::prefix},
+          std::pair{"exact", rules::match_kind::exact},
+          std::pair{"contains", rules::match_kind::contains},
+          std::pair{"regex", rules::match_kind::regex}}) {
+        if (const toml::node* n = t.get(key)) {
+            r.how = how;
+            r.pattern = string_value(*n, key);
+            ++matchers;
+        }
+    }
+    if (matchers != 1) {
+        refuse(t, "rule '" + r.name + "' needs exactly one of prefix, exact, contains, regex");
+    }
+    read_key(t, "caseless", r.caseless, bool_value);
+    const toml::node* act = t.get("action");
+    if (act == nullptr) {
+        refuse(t, "rule '" + r.name + "' needs an action (route, drop, reject)");
+    }
+    r.then = one_of<rules::action>(
+            *act,
+            "action",
+            {{"route", rules::action::route},
+             {"drop", rules::action::drop},
+             {"reject", rules::action::reject}}
+    );
+    const toml::node* pool = t.get("pool");
+    if ((r.then == rules::action::route) != (pool != nullptr)) {
+        refuse(pool != nullptr ? *pool : *act,
+               r.then == rules::action::route ? "a route rule needs a pool"
+                                              : "only a route rule names a pool");
+    }
+    if (pool != nullptr) {
+        const std::string name = string_value(*pool, "pool");
+        const auto found = std::find_if(c.pools.begin(), c.pools.end(), [&](const auto& p) {
+            return p.name == name;
+        });
+        if (found == c.pools.end()) {
+            refuse(*pool,
+                   "rule '" + r.name + "' routes to pool '" + name + "', which no [[pool]] defines"
+            );
+        }
+        r.pool = static_cast<std::uint16_t>(found - c.pools.begin());
+    }
+    return r;
+}
+
+void read_rule_tables(
+        const toml::table& root,
+        const appliance_config& c,
+        const std::string& file,
+        std::vector<rules::rule>& out
+) {
+    const toml::node* list = root.get("rule");
+    if (list == nullptr) {
+        return;
+    }
+    if (!list->is_array_of_tables()) {
+        refuse(*list, "rules are [[rule]] tables");
+    }
+    for (const toml::node& item : *list->as_array()) {
+        out.push_back(read_rule(*item.as_table(), c, file));
+    }
+}
+
+// [[rule]] tables here, then those of [rules] file (errors there name that file), compiled.
+void read_rules(const toml::table& root, appliance_config& c) {
+    std::vector<rules::rule> all;
+    read_rule_tables(root, c, c.source, all);
+    if (const toml::table* t = table_at(root, "rules")) {
+        only_keys(*t, "[rules]", {"file"});
+        if (const toml::node* n = t->get("file")) {
+            const std::string path = path_value(*n, "file", c.source);
+            std::ifstream in(path, std::ios::binary);
+            if (!in) {
+                refuse(*n, "rules file '" + path + "' cannot be read");
+            }
+            std::ostringstream text;
+            text << in.rdbuf();
+            try {
+                const toml::table rules_root = toml::parse(text.str(), path);
+                only_keys(rules_root, "a rules file", {"rule"});
+                read_rule_tables(rules_root, c, path, all);
+            } catch (const toml::parse_error& e) {
+                throw refusal{
+                        static_cast<std::uint32_t>(e.source().begin.line),
+                        std::string(e.description()),
+                        path};
+            } catch (refusal& r) {
+                if (r.file.empty()) {
+                    r.file = path;
+                }
+                throw;
+            }
+        }
+    }
+    rules::compile_result compiled = rules::compile(std::move(all));
+    if (!compiled.rules) {
+        throw refusal{0, compiled.error, "", true}; // "file:line: rule 'x': ..."
+    }
+    c.rules = std::move(compiled.rules);
+}
+
 } // namespace
 
 config_result parse_config(std::string_view text, const std::string& source) {
@@ -753,7 +900,9 @@ config_result parse_config(std::string_view text, const std::string& source) {
                  "load",
                  "management",
                  "backend",
-                 "pool"}
+                 "pool",
+                 "rule",
+                 "rules"}
         );
         appliance_config c;
         c.source = source;
@@ -770,6 +919,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
         read_management(root, c.management);
         read_backends(root, c);
         read_pools(root, c);
+        read_rules(root, c);
         check_control(root, c);
         if (c.sip.pool.empty()) {
             c.sip.pool = c.pools.front().name;
@@ -795,7 +945,9 @@ config_result parse_config(std::string_view text, const std::string& source) {
         result.error.message = source + ":" + std::to_string(e.source().begin.line) + ": "
                                + std::string(e.description());
     } catch (const refusal& r) {
-        result.error.message = source + ":" + std::to_string(r.line) + ": " + r.message;
+        result.error.message = r.whole ? r.message
+                                       : (r.file.empty() ? source : r.file) + ":"
+                                                 + std::to_string(r.line) + ": " + r.message;
     }
     return result;
 }

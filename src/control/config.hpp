@@ -11,8 +11,10 @@
 #include <base/siphash.hpp>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <net/ip_address.hpp>
 #include <optional>
+#include <rules/ruleset.hpp>
 #include <sip/method.hpp>
 #include <string>
 #include <string_view>
@@ -133,6 +135,9 @@ struct appliance_config {
     std::vector<static_backend> backends;    // in file order; each carries its slot
     std::vector<balance::pool_config> pools; // backends named by slot
     std::size_t pool_index = 0;              // sip.pool's index in pools
+    // [[rule]] tables, then those of [rules] file, compiled. Scratch is allocated by the
+    // control plane before a snapshot holding it is published; never null once parsed.
+    std::shared_ptr<rules::ruleset> rules;
     // The line each top-level table starts on ("listen", "probe", ...), for errors found
     // after parsing (a reload that would change what only a restart can).
     std::map<std::string, std::uint32_t, std::less<>> section_lines;

@@ -130,6 +130,7 @@ std::unique_ptr<const balance::table_snapshot> build_tables(
     auto t = std::make_unique<balance::table_snapshot>();
     t->generation = generation;
     t->default_pool = c.pool_index;
+    t->rules = c.rules;
     for (const balance::pool_config& p : c.pools) {
         const balance::pool_snapshot* before =
                 previous != nullptr ? previous->find(p.name) : nullptr;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <balance/policy.hpp>
 #include <cstring>
+#include <rules/ruleset.hpp>
 #include <sip/parser.hpp>
 #include <sip/reply_writer.hpp>
 #include <sip/to_tag.hpp>
@@ -42,13 +43,17 @@ struct prepared {
     balance::selection chosen;
 };
 
+// `pool`: the snapshot's default pool, or the one a route rule named.
 void choose_backends(
-        const site& s, const balance::table_snapshot* snapshot, worker_state& state, prepared& p
+        const site& s,
+        const balance::table_snapshot* snapshot,
+        std::size_t pool,
+        worker_state& state,
+        prepared& p
 ) noexcept {
     // The To-tag's digest is the choice's random input too (computed once, written as the tag).
     p.spec.to_tag_digest = sip::to_tag_digest(s.to_tag_key, p.m);
-    if (snapshot != nullptr && snapshot->default_pool < snapshot->pools.size()) {
-        const std::size_t pool = snapshot->default_pool;
+    if (snapshot != nullptr && pool < snapshot->pools.size()) {
         p.pool = &snapshot->pools[pool];
         const balance::choice_inputs in{
                 .random = *p.spec.to_tag_digest,
@@ -96,7 +101,24 @@ bool prepare(
         out = handled_as(disposition::absorbed);
         return false;
     }
+    // Rules see every request a reply would go to: a scanner's OPTIONS is blocked like its
+    // INVITE. The first matching rule decides.
+    const rules::rule* rule = nullptr;
+    if (snapshot != nullptr && snapshot->rules != nullptr) {
+        rule = snapshot->rules->match(p.m, state.worker).matched;
+        if (rule != nullptr && rule->then == rules::action::drop) {
+            out = dropped_by(drop_cause::rule_blocked);
+            return false;
+        }
+    }
     p.spec.code = p.v.code;
+    if (rule != nullptr && rule->then == rules::action::reject) {
+        p.spec.code = 403;
+        p.spec.source = {f.src_ip, f.src_port};
+        p.spec.server = s.server;
+        p.spec.to_tag_key = &s.to_tag_key;
+        return true;
+    }
     if (p.v.code == 400) {
         p.spec.reason = sip::info(p.v.why).phrase;
     }
@@ -108,7 +130,10 @@ bool prepare(
     p.spec.server = s.server;
     p.spec.to_tag_key = &s.to_tag_key;
     if (p.v.code == 302) {
-        choose_backends(s, snapshot, state, p);
+        const std::size_t pool = rule != nullptr && rule->then == rules::action::route
+                                         ? rule->pool
+                                         : (snapshot != nullptr ? snapshot->default_pool : 0);
+        choose_backends(s, snapshot, pool, state, p);
     }
     return true;
 }

@@ -23,6 +23,7 @@ struct worker_state {
     balance::worker_redirects* redirects = nullptr;  // this worker's per-backend counts
     std::span<char> scratch; // where a reply is built when the frame's tailroom is short
     std::uint16_t ipv4_id = 0;
+    std::uint16_t worker = 0; // this worker's index: its Hyperscan scratch in the ruleset
 };
 
 // `room` is the writable buffer starting at the frame's first byte; the frame is its first

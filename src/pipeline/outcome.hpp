@@ -50,6 +50,8 @@ enum class drop_cause : std::uint8_t {
     // IP fragments.
     fragment_unreassembled,
     fragment_too_large,
+    // Policy.
+    rule_blocked,
 };
 
 struct drop_cause_info {
@@ -110,6 +112,7 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::fragment_too_large,
          "fragment_too_large",
          "reassembled datagrams larger than the reassembly buffer"},
+        {drop_cause::rule_blocked, "rule_blocked", "requests a rule with action drop matched"},
 });
 
 inline constexpr std::size_t drop_cause_count = drop_cause_table.size();
@@ -127,7 +130,7 @@ constexpr bool drop_cause_table_in_order() {
     return true;
 }
 static_assert(drop_cause_table_in_order());
-static_assert(static_cast<std::size_t>(drop_cause::fragment_too_large) + 1 == drop_cause_count);
+static_assert(static_cast<std::size_t>(drop_cause::rule_blocked) + 1 == drop_cause_count);
 
 // The frame defects map onto the causes in the same order.
 constexpr drop_cause cause_of(net::frame_defect d) {
@@ -153,8 +156,8 @@ constexpr drop_cause cause_of(sip::drop_reason r) {
 }
 
 // Replies are counted per status code for these; any other code counts as "other".
-inline constexpr std::array<std::uint16_t, 10> counted_codes = {
-        200, 302, 400, 405, 416, 420, 481, 483, 503, 505};
+inline constexpr std::array<std::uint16_t, 11> counted_codes = {
+        200, 302, 400, 403, 405, 416, 420, 481, 483, 503, 505};
 inline constexpr std::size_t reply_code_slots = counted_codes.size() + 1;
 
 constexpr std::size_t code_slot(std::uint16_t code) {

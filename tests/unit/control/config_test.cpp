@@ -383,3 +383,96 @@ TEST(config, control_plane_mistakes_are_refused_with_their_line) {
             std::string::npos
     );
 }
+
+TEST(config, rules_inline_and_from_a_rules_file_in_that_order) {
+    const auto dir = std::filesystem::temp_directory_path() / "sipredir-config-rules";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "rules.toml") << R"([[rule]]
+name = "scanners"
+field = "header:User-Agent"
+regex = "friendly-scanner|sipvicious"
+caseless = true
+action = "drop"
+)";
+    const std::string text = minimal + R"(
+[[pool]]
+name = "mobile"
+backends = ["b1"]
+
+[rules]
+file = "rules.toml"
+
+[[rule]]
+name = "mobile numbers"
+field = "request-uri-user"
+prefix = "+4917"
+action = "route"
+pool = "mobile"
+
+[[rule]]
+field = "request-uri-host"
+exact = "bad.example"
+action = "reject"
+)";
+    const config_result r = parse_config(text, (dir / "sr.toml").string());
+    ASSERT_TRUE(r.config) << r.error.message;
+    const auto& rules = r.config->rules->rules();
+    ASSERT_EQ(rules.size(), 3u);
+    EXPECT_EQ(rules[0].name, "mobile numbers");
+    EXPECT_EQ(rules[0].pool, 1u);
+    EXPECT_EQ(rules[0].then, rules::action::route);
+    EXPECT_EQ(rules[1].name, "line 27") << "unnamed: named by its line";
+    EXPECT_TRUE(rules[1].caseless) << "domains match caselessly by default";
+    EXPECT_EQ(rules[2].name, "scanners");
+    EXPECT_EQ(rules[2].where, rules::field::header);
+    EXPECT_EQ(rules[2].header, "User-Agent");
+    EXPECT_EQ(rules[2].line, 1u);
+    EXPECT_EQ(rules[2].source, (dir / "rules.toml").string());
+
+    std::ofstream(dir / "rules.toml") << "[[rule]]\nname = \"x\"\nfield = \"from-user\"\n"
+                                         "regex = \"(oops\"\naction = \"drop\"\n";
+    const config_result bad = parse_config(text, (dir / "sr.toml").string());
+    ASSERT_FALSE(bad.config);
+    EXPECT_EQ(bad.error.message.rfind((dir / "rules.toml").string() + ":1: rule 'x': ", 0), 0u)
+            << bad.error.message;
+    std::ofstream(dir / "rules.toml") << "[[rule]]\nname = \"x\"\nfield = \"from-user\"\n"
+                                         "exact = \"a\"\naction = \"explode\"\n";
+    EXPECT_EQ(
+            parse_config(text, (dir / "sr.toml").string()).error.message,
+            (dir / "rules.toml").string()
+                    + ":5: action must be one of route, drop, reject, not 'explode'"
+    );
+    std::filesystem::remove_all(dir);
+}
+
+TEST(config, rule_mistakes_are_refused_with_their_line) {
+    const auto refused = [](const std::string& rule) { return error_of(minimal + rule); };
+    EXPECT_EQ(
+            refused("[[rule]]\nfield = \"request-uri-user\"\nprefix = \"1\"\naction = \"route\"\n"
+                    "pool = \"nope\"\n"),
+            "t.toml:16: rule 'line 12' routes to pool 'nope', which no [[pool]] defines"
+    );
+    EXPECT_EQ(
+            refused("[[rule]]\nfield = \"request-uri-user\"\nprefix = \"1\"\naction = \"route\"\n"),
+            "t.toml:15: a route rule needs a pool"
+    );
+    EXPECT_EQ(
+            refused("[[rule]]\nfield = \"request-uri-user\"\nprefix = \"1\"\nregex = \"2\"\n"
+                    "action = \"drop\"\n"),
+            "t.toml:12: rule 'line 12' needs exactly one of prefix, exact, contains, regex"
+    );
+    EXPECT_EQ(
+            refused("[[rule]]\nfield = \"header:User Agent\"\nprefix = \"1\"\naction = \"drop\"\n"),
+            "t.toml:13: field must be request-uri-user, request-uri-host, from-user or "
+            "header:NAME, not 'header:User Agent'"
+    );
+    EXPECT_EQ(
+            refused("[[rule]]\nname = \"e\"\nfield = \"from-user\"\nexact = \"\"\naction = "
+                    "\"drop\"\n"),
+            "t.toml:12: rule 'e': the pattern is empty"
+    );
+    EXPECT_EQ(
+            refused("[rules]\nfile = \"/nonexistent/rules.toml\"\n"),
+            "t.toml:13: rules file '/nonexistent/rules.toml' cannot be read"
+    );
+}

@@ -11,6 +11,7 @@
 #include <control/setup.hpp>
 #include <pipeline/handle_frame.hpp>
 #include <pipeline/worker_stats.hpp>
+#include <set>
 #include <sip/parser.hpp>
 #include <string>
 
@@ -286,4 +287,101 @@ TEST(latency, buckets_and_percentiles) {
     t.latency[20] = 1;
     EXPECT_EQ(latency_percentile(t, 0.5), 2048u);
     EXPECT_EQ(latency_percentile(t, 0.999), std::uint64_t{2} << 20);
+}
+
+namespace {
+
+// bench.toml plus a second pool and three rules: scanners dropped, a domain refused, +49 numbers
+// routed to the second pool.
+class rules_pipeline_test : public pipeline_test {
+protected:
+    void SetUp() override {
+        pipeline_test::SetUp();
+        const auto path = test::data_dir().parent_path().parent_path() / "config" / "bench.toml";
+        std::string text = test::read_file(path);
+        text += R"(
+[[pool]]
+name = "germany"
+backends = ["b3"]
+
+[[rule]]
+name = "scanners"
+field = "header:User-Agent"
+regex = "friendly-scanner|sipvicious"
+caseless = true
+action = "drop"
+
+[[rule]]
+name = "refused domain"
+field = "request-uri-host"
+exact = "evil.example"
+action = "reject"
+
+[[rule]]
+name = "german numbers"
+field = "request-uri-user"
+prefix = "+49"
+action = "route"
+pool = "germany"
+)";
+        auto parsed = control::parse_config(text, path.string());
+        ASSERT_TRUE(parsed.config.has_value()) << parsed.error.message;
+        config = std::move(*parsed.config);
+        ASSERT_TRUE(config.rules->allocate_scratch(1));
+        tables = control::build_tables(config, control::initial_facts(config), 2, nullptr);
+    }
+
+    // invite() with another Request-URI and a User-Agent.
+    static std::string
+    request(std::string_view ruri, std::string_view user_agent, std::string_view method = "INVITE"
+    ) {
+        std::string m = invite("r1", method);
+        const std::string old_ruri = "sip:alice@198.18.0.1 SIP";
+        m.replace(m.find(old_ruri), old_ruri.size() - 4, ruri);
+        const std::string ua = "User-Agent: " + std::string(user_agent) + "\r\n";
+        m.insert(m.find("Content-Length"), ua);
+        return m;
+    }
+};
+
+} // namespace
+
+TEST_F(rules_pipeline_test, a_drop_rule_sends_nothing_and_counts_the_cause) {
+    const frame_spec spec;
+    EXPECT_TRUE(run(build_frame(spec, request("sip:100@198.18.0.1", "friendly-scanner"))).empty());
+    EXPECT_EQ(last.what, disposition::dropped);
+    EXPECT_EQ(last.cause, drop_cause::rule_blocked);
+    run(build_frame(spec, request("sip:100@198.18.0.1", "SIPVicious 0.3", "OPTIONS")));
+    EXPECT_EQ(last.cause, drop_cause::rule_blocked) << "every method, any case";
+    const stats_totals t = sum(std::span(&stats, 1));
+    EXPECT_EQ(t.dropped_by_cause[static_cast<std::size_t>(drop_cause::rule_blocked)], 2u);
+    EXPECT_TRUE(t.balanced());
+}
+
+TEST_F(rules_pipeline_test, a_reject_rule_answers_403) {
+    const frame_spec spec;
+    const std::string text =
+            payload_of(run(build_frame(spec, request("sip:100@evil.example", "PBX"))), spec);
+    EXPECT_EQ(last.code, 403);
+    EXPECT_EQ(text.rfind("SIP/2.0 403 Forbidden\r\n", 0), 0u) << text;
+    EXPECT_EQ(contact_of(text), "");
+    sip::message_view m;
+    EXPECT_EQ(sip::parse(text, m).status, sip::parse_status::ok);
+    EXPECT_TRUE(m.to.has_tag);
+}
+
+TEST_F(rules_pipeline_test, a_route_rule_takes_its_pool_others_the_default) {
+    const frame_spec spec;
+    for (int i = 0; i < 6; ++i) {
+        const std::string text =
+                payload_of(run(build_frame(spec, request("sip:+4930123@198.18.0.1", "PBX"))), spec);
+        EXPECT_EQ(contact_of(text), "<sip:198.18.1.3:5060;transport=udp>") << text;
+    }
+    std::set<std::string> others;
+    for (int i = 0; i < 6; ++i) {
+        others.insert(contact_of(
+                payload_of(run(build_frame(spec, request("sip:+3312345@198.18.0.1", "PBX"))), spec)
+        ));
+    }
+    EXPECT_EQ(others.size(), 3u) << "the default pool (wrr over three)";
 }
