@@ -18,6 +18,7 @@
 #include <array>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <net/fragment.hpp>
 #include <pipeline/handle_frame.hpp>
 #include <stdexcept>
@@ -62,6 +63,11 @@ public:
             );
         }
         _checks_unverified = app.site.checks;
+        if (app.site.limits.enabled()) {
+            _limiter =
+                    std::make_unique<pipeline::source_limiter>(app.site.limits, app.site.limit_key);
+            _state.limiter = _limiter.get();
+        }
     }
     worker(const worker&) = delete;
     worker& operator=(const worker&) = delete;
@@ -111,6 +117,7 @@ public:
 private:
     void process(std::uint16_t n) {
         const std::uint64_t rx_tsc = rte_rdtsc();
+        _state.now_ms = static_cast<std::uint64_t>(static_cast<double>(rx_tsc) * _ns_per_tsc / 1e6);
         _stats.rx.add(n);
         const balance::table_snapshot* snapshot = _app.table->acquire();
         std::uint16_t ntx = 0;
@@ -389,6 +396,7 @@ private:
     pipeline::worker_state _state;
     std::vector<char> _scratch;
     std::vector<std::uint8_t> _linear;
+    std::unique_ptr<pipeline::source_limiter> _limiter; // [limits]; null: no per-source limit
     double _ns_per_tsc = 1;
     rte_ip_frag_tbl* _fragments = nullptr;
     std::span<const std::uint8_t> _oversize; // the last reply that needs fragmenting

@@ -301,6 +301,24 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
     });
 }
 
+// "198.18.0.0/15", "2001:db8::/32"
+pipeline::ip_prefix prefix_value(const toml::node& n, std::string_view key) {
+    const std::string text = string_value(n, key);
+    const std::size_t slash = text.find('/');
+    pipeline::ip_prefix out;
+    unsigned length = 0;
+    const char* p = text.data() + slash + 1;
+    const char* end = text.data() + text.size();
+    const bool parsed = slash != std::string::npos
+                        && net::parse_ip(std::string_view(text).substr(0, slash), out.address)
+                        && std::from_chars(p, end, length).ptr == end && p != end;
+    if (!parsed || length > (out.address.family == net::ip_family::v4 ? 32u : 128u)) {
+        refuse(n, std::string(key) + ": '" + text + "' is not address/prefix (198.18.0.1/15)");
+    }
+    out.length = static_cast<std::uint8_t>(length);
+    return out;
+}
+
 void read_exception(const toml::table& root, exception_config& e) {
     const toml::table* t = table_at(root, "exception");
     if (t == nullptr) {
@@ -309,20 +327,8 @@ void read_exception(const toml::table& root, exception_config& e) {
     only_keys(*t, "[exception]", {"tap", "ring_size", "addresses"});
     if (const toml::node* n = t->get("addresses")) {
         for (const toml::node& item : array_value(*n, "addresses")) {
-            const std::string text = string_value(item, "addresses");
-            const std::size_t slash = text.find('/');
-            interface_address a;
-            unsigned prefix = 0;
-            const char* p = text.data() + slash + 1;
-            const char* end = text.data() + text.size();
-            const bool parsed = slash != std::string::npos
-                                && net::parse_ip(std::string_view(text).substr(0, slash), a.address)
-                                && std::from_chars(p, end, prefix).ptr == end && p != end;
-            if (!parsed || prefix > (a.address.family == net::ip_family::v4 ? 32u : 128u)) {
-                refuse(item, "addresses: '" + text + "' is not address/prefix (198.18.0.1/15)");
-            }
-            a.prefix = static_cast<std::uint8_t>(prefix);
-            e.addresses.push_back(a);
+            const pipeline::ip_prefix p = prefix_value(item, "addresses");
+            e.addresses.push_back({p.address, p.length});
         }
     }
     read_key(*t, "tap", e.tap, [](const toml::node& n, std::string_view k) {
@@ -568,6 +574,60 @@ void read_reports(const toml::table& root, reports_config& r, const std::string&
     });
     if (r.settings.burst < 1) {
         refuse(*t->get("burst"), "burst must be at least 1");
+    }
+}
+
+void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
+    const toml::table* t = table_at(root, "limits");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(
+            *t,
+            "[limits]",
+            {"rate",
+             "burst",
+             "ipv4_prefix",
+             "ipv6_prefix",
+             "sources",
+             "action",
+             "retry_after",
+             "allow"}
+    );
+    const toml::node* rate = t->get("rate");
+    if (rate == nullptr) {
+        refuse(*t, "[limits] needs rate (requests per second per source)");
+    }
+    l.rate = number_value(*rate, "rate", 0.0, 1e7);
+    l.burst = 2 * l.rate;
+    read_key(*t, "burst", l.burst, [](const toml::node& n, std::string_view k) {
+        const double v = number_value(n, k, 0.0, 1e7);
+        if (v < 1) {
+            refuse(n, "burst must be at least 1");
+        }
+        return v;
+    });
+    l.burst = std::max(l.burst, 1.0);
+    read_key(*t, "ipv4_prefix", l.ipv4_prefix, ranged<std::uint8_t>(8, 32));
+    read_key(*t, "ipv6_prefix", l.ipv6_prefix, ranged<std::uint8_t>(16, 128));
+    read_key(*t, "sources", l.sources, [](const toml::node& n, std::string_view k) {
+        const auto v = static_cast<std::uint32_t>(integer_value(n, k, 4, 1 << 24));
+        if ((v & (v - 1)) != 0) {
+            refuse(n, "sources must be a power of two");
+        }
+        return v;
+    });
+    read_key(*t, "action", l.reply_503, [](const toml::node& n, std::string_view k) {
+        return one_of<bool>(n, k, {{"drop", false}, {"503", true}});
+    });
+    read_key(*t, "retry_after", l.retry_after, ranged<std::uint32_t>(0, 3600));
+    if (const toml::node* n = t->get("allow")) {
+        for (const toml::node& item : array_value(*n, "allow")) {
+            if (l.allow.size() == 64) {
+                refuse(item, "allow: at most 64 prefixes");
+            }
+            l.allow.push_back(prefix_value(item, "allow"));
+        }
     }
 }
 
@@ -902,7 +962,8 @@ config_result parse_config(std::string_view text, const std::string& source) {
                  "backend",
                  "pool",
                  "rule",
-                 "rules"}
+                 "rules",
+                 "limits"}
         );
         appliance_config c;
         c.source = source;
@@ -916,6 +977,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
         read_probe(root, c.probe);
         read_reports(root, c.reports, source);
         read_load(root, c.load);
+        read_limits(root, c.limits);
         read_management(root, c.management);
         read_backends(root, c);
         read_pools(root, c);

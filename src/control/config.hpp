@@ -14,6 +14,7 @@
 #include <memory>
 #include <net/ip_address.hpp>
 #include <optional>
+#include <pipeline/source_limiter.hpp>
 #include <rules/ruleset.hpp>
 #include <sip/method.hpp>
 #include <string>
@@ -131,6 +132,7 @@ struct appliance_config {
     probe_config probe;
     reports_config reports;
     load_age_config load;
+    pipeline::source_limit_settings limits; // [limits]: per-source rate limits in the workers
     management_config management;
     std::vector<static_backend> backends;    // in file order; each carries its slot
     std::vector<balance::pool_config> pools; // backends named by slot

@@ -90,6 +90,12 @@ std::string prometheus_text(const metrics_input& in) {
                     t.dropped_by_cause[i]
             );
         }
+        w.family(
+                "sipredir_source_limited_replies_total",
+                "counter",
+                "503s sent to sources over their rate limit ([limits] action 503)."
+        );
+        w.sample("sipredir_source_limited_replies_total", "", t.limited_replies);
         w.family("sipredir_busy_seconds_total", "counter", "Worker time spent on frames.");
         w.sample("sipredir_busy_seconds_total", "", static_cast<double>(t.busy_ns) / 1e9);
         // Buckets are powers of two in ns: le is each bucket's upper edge in seconds.

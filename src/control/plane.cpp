@@ -91,6 +91,9 @@ std::string restart_only_change(const appliance_config& a, const appliance_confi
     if (!same_site_policy(a.sip, b.sip)) {
         return "sip";
     }
+    if (!(a.limits == b.limits)) {
+        return "limits";
+    }
     if (!(a.management == b.management)) {
         return "management";
     }

@@ -19,6 +19,7 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     top.field("to_exception", t.to_exception);
     top.field("dropped", t.dropped);
     top.field("fragments_merged", t.fragments_merged);
+    top.field("source_limited_replies", t.limited_replies);
     top.field("accounting_balanced", t.balanced());
     const double seconds = run.seconds > 0 ? run.seconds : 1;
     top.field("rx_per_second", static_cast<double>(t.rx) / seconds);

@@ -41,6 +41,7 @@ struct prepared {
     std::array<sip::contact_entry, balance::max_contacts> contacts{};
     const balance::pool_snapshot* pool = nullptr;
     balance::selection chosen;
+    bool source_limited = false; // a 503 because the source is over its rate
 };
 
 // `pool`: the snapshot's default pool, or the one a route rule named.
@@ -88,6 +89,7 @@ bool prepare(
         worker_state& state,
         const frame_view& f,
         std::span<const std::uint8_t> datagram,
+        bool source_limited,
         prepared& p,
         handled& out
 ) noexcept {
@@ -100,6 +102,18 @@ bool prepare(
     if (p.v.what == sip::action::absorb) {
         out = handled_as(disposition::absorbed);
         return false;
+    }
+    if (source_limited) {
+        // [limits] action 503: the shortest answer that tells it to back off; no rules, no
+        // choice of backend.
+        p.source_limited = true;
+        p.spec.code = 503;
+        p.spec.retry_after = s.limits.retry_after;
+        p.spec.has_retry_after = s.limits.retry_after > 0;
+        p.spec.source = {f.src_ip, f.src_port};
+        p.spec.server = s.server;
+        p.spec.to_tag_key = &s.to_tag_key;
+        return true;
     }
     // Rules see every request a reply would go to: a scanner's OPTIONS is blocked like its
     // INVITE. The first matching rule decides.
@@ -176,6 +190,7 @@ finish(const site& s,
             .ipv6 = f.src_ip.family == net::ip_family::v6,
             .udp_checksum_pending = !s.udp_checksum_in_software && !oversize,
             .needs_fragmenting = oversize,
+            .source_limited = p.source_limited,
     };
 }
 
@@ -242,9 +257,23 @@ handled handle_frame(
         return c;
     }
 
+    // Per-source rate limit, before any parsing: a flood costs one hash and one cache line.
+    const bool limited = state.limiter != nullptr && !state.limiter->admit(f.src_ip, state.now_ms);
+    if (limited && !s.limits.reply_503) {
+        return dropped_by(drop_cause::source_rate_limited);
+    }
     prepared p;
     handled out;
-    if (!prepare(s, snapshot, state, f, room.subspan(f.payload_offset, f.payload_size), p, out)) {
+    if (!prepare(
+                s,
+                snapshot,
+                state,
+                f,
+                room.subspan(f.payload_offset, f.payload_size),
+                limited,
+                p,
+                out
+        )) {
         return out;
     }
     // The payload goes past the request, 16-aligned; the reply's headers then end where it

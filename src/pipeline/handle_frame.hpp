@@ -7,6 +7,7 @@
 
 #include "outcome.hpp"
 #include "site.hpp"
+#include "source_limiter.hpp"
 
 #include <balance/redirect_counters.hpp>
 #include <balance/snapshot.hpp>
@@ -23,7 +24,9 @@ struct worker_state {
     balance::worker_redirects* redirects = nullptr;  // this worker's per-backend counts
     std::span<char> scratch; // where a reply is built when the frame's tailroom is short
     std::uint16_t ipv4_id = 0;
-    std::uint16_t worker = 0; // this worker's index: its Hyperscan scratch in the ruleset
+    std::uint16_t worker = 0;          // this worker's index: its Hyperscan scratch in the ruleset
+    source_limiter* limiter = nullptr; // this worker's per-source buckets; null: no limit
+    std::uint64_t now_ms = 0;          // monotonic, set by the caller per burst
 };
 
 // `room` is the writable buffer starting at the frame's first byte; the frame is its first

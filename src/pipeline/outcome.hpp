@@ -52,6 +52,7 @@ enum class drop_cause : std::uint8_t {
     fragment_too_large,
     // Policy.
     rule_blocked,
+    source_rate_limited,
 };
 
 struct drop_cause_info {
@@ -113,6 +114,9 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
          "fragment_too_large",
          "reassembled datagrams larger than the reassembly buffer"},
         {drop_cause::rule_blocked, "rule_blocked", "requests a rule with action drop matched"},
+        {drop_cause::source_rate_limited,
+         "source_rate_limited",
+         "requests over their source's rate limit ([limits] action drop)"},
 });
 
 inline constexpr std::size_t drop_cause_count = drop_cause_table.size();
@@ -130,7 +134,7 @@ constexpr bool drop_cause_table_in_order() {
     return true;
 }
 static_assert(drop_cause_table_in_order());
-static_assert(static_cast<std::size_t>(drop_cause::rule_blocked) + 1 == drop_cause_count);
+static_assert(static_cast<std::size_t>(drop_cause::source_rate_limited) + 1 == drop_cause_count);
 
 // The frame defects map onto the causes in the same order.
 constexpr drop_cause cause_of(net::frame_defect d) {
@@ -183,6 +187,7 @@ struct handled {
     std::uint16_t request_l3_offset = 0; // fragment: where its IP header starts
     bool udp_checksum_pending = false;   // the caller must have the UDP checksum filled
     bool needs_fragmenting = false;      // larger than the MTU: send it as IP fragments
+    bool source_limited = false;         // replied: a 503 because its source is over its rate
 };
 
 inline handled handled_as(disposition d) noexcept {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <net/frame.hpp>
 #include <net/ip_address.hpp>
+#include <pipeline/source_limiter.hpp>
 #include <sip/verdict.hpp>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ struct site {
     net::frame_checks checks;             // what the NIC has not verified already
     bool udp_checksum_in_software = true; // false: the caller sets TX offload flags
     std::uint32_t max_reply_frame = 1514; // MTU plus Ethernet header (tags added on top)
+
+    source_limit_settings limits; // each worker builds its own source_limiter from these
+    siphash_key limit_key{};      // the limiters' table hash key (random at start)
 
     sip::verdict_policy verdict() const noexcept {
         return {.redirect_methods = redirect_methods, .supported_option_tags = option_tag_views};

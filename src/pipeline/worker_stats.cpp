@@ -30,6 +30,7 @@ stats_totals sum(std::span<const worker_stats> workers) noexcept {
         t.busy_ns += w.busy_ns.get();
         t.from_kernel_sent += w.from_kernel_sent.get();
         t.from_kernel_tx_full += w.from_kernel_tx_full.get();
+        t.limited_replies += w.limited_replies.get();
     }
     for (const std::uint64_t n : t.dropped_by_cause) {
         t.dropped += n;

@@ -49,6 +49,7 @@ struct alignas(balance::cache_line) worker_stats {
     counter busy_ns;             // time in polls that received frames (the rest is idle polling)
     counter from_kernel_sent;    // exception path: the kernel's frames sent on this queue
     counter from_kernel_tx_full; // ... and those the TX queue did not take
+    counter limited_replies;     // 503s sent because the source was over its rate limit
 
     void drop(drop_cause c, std::uint64_t n = 1) noexcept {
         dropped[static_cast<std::size_t>(c)].add(n);
@@ -63,6 +64,9 @@ struct alignas(balance::cache_line) worker_stats {
             replies_by_code[code_slot(h.code)].add(1);
             if (h.code == 400) {
                 bad_requests[static_cast<std::size_t>(h.why)].add(1);
+            }
+            if (h.source_limited) {
+                limited_replies.add(1);
             }
             break;
         case disposition::absorbed:
@@ -96,6 +100,7 @@ struct stats_totals {
     std::uint64_t busy_ns = 0;
     std::uint64_t from_kernel_sent = 0;
     std::uint64_t from_kernel_tx_full = 0;
+    std::uint64_t limited_replies = 0;
 
     // Every received frame is accounted for once (fragments merged into one datagram count
     // once, as that datagram).

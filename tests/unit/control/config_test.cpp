@@ -476,3 +476,34 @@ TEST(config, rule_mistakes_are_refused_with_their_line) {
             "t.toml:13: rules file '/nonexistent/rules.toml' cannot be read"
     );
 }
+
+TEST(config, limits_are_read_and_checked) {
+    const config_result r = parse_config(
+            minimal
+                    + "[limits]\nrate = 20\nipv4_prefix = 24\naction = \"503\"\n"
+                      "allow = [\"198.18.7.0/24\", \"2001:db8::/32\"]\n",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config) << r.error.message;
+    const pipeline::source_limit_settings& l = r.config->limits;
+    EXPECT_DOUBLE_EQ(l.rate, 20);
+    EXPECT_DOUBLE_EQ(l.burst, 40) << "twice the rate by default";
+    EXPECT_EQ(l.ipv4_prefix, 24);
+    EXPECT_EQ(l.ipv6_prefix, 64);
+    EXPECT_TRUE(l.reply_503);
+    ASSERT_EQ(l.allow.size(), 2u);
+    EXPECT_EQ(l.allow[1].length, 32);
+    EXPECT_FALSE(parse_config(minimal, "t.toml").config->limits.enabled()) << "off by default";
+    EXPECT_EQ(
+            error_of(minimal + "[limits]\nrate = 20\nallow = [\"198.18.7.0\"]\n"),
+            "t.toml:14: allow: '198.18.7.0' is not address/prefix (198.18.0.1/15)"
+    );
+    EXPECT_EQ(
+            error_of(minimal + "[limits]\nrate = 20\nsources = 1000\n"),
+            "t.toml:14: sources must be a power of two"
+    );
+    EXPECT_EQ(
+            error_of(minimal + "[limits]\nburst = 3\n"),
+            "t.toml:12: [limits] needs rate (requests per second per source)"
+    );
+}

@@ -385,3 +385,44 @@ TEST_F(rules_pipeline_test, a_route_rule_takes_its_pool_others_the_default) {
     }
     EXPECT_EQ(others.size(), 3u) << "the default pool (wrr over three)";
 }
+
+TEST_F(pipeline_test, a_source_over_its_rate_is_dropped_and_counted) {
+    s.limits.rate = 1;
+    s.limits.burst = 2;
+    source_limiter limiter(s.limits, s.limit_key);
+    state.limiter = &limiter;
+    state.now_ms = 5000;
+    const frame_spec spec;
+    run(build_frame(spec, invite("l1")));
+    run(build_frame(spec, invite("l2")));
+    EXPECT_EQ(last.code, 302);
+    EXPECT_TRUE(run(build_frame(spec, invite("l3"))).empty());
+    EXPECT_EQ(last.cause, drop_cause::source_rate_limited);
+    frame_spec other;
+    other.src = net::ip_address::v4(198, 18, 0, 3);
+    run(build_frame(other, invite("l4")));
+    EXPECT_EQ(last.code, 302) << "another source has its own bucket";
+    state.now_ms += 1000;
+    run(build_frame(spec, invite("l5")));
+    EXPECT_EQ(last.code, 302) << "a second later, one more token";
+    EXPECT_TRUE(sum(std::span(&stats, 1)).balanced());
+}
+
+TEST_F(pipeline_test, with_action_503_the_excess_gets_a_short_503) {
+    s.limits.rate = 1;
+    s.limits.burst = 1;
+    s.limits.reply_503 = true;
+    s.limits.retry_after = 7;
+    source_limiter limiter(s.limits, s.limit_key);
+    state.limiter = &limiter;
+    const frame_spec spec;
+    run(build_frame(spec, invite("m1")));
+    const std::string text = payload_of(run(build_frame(spec, invite("m2"))), spec);
+    EXPECT_EQ(last.code, 503);
+    EXPECT_TRUE(last.source_limited);
+    EXPECT_NE(text.find("\r\nRetry-After: 7\r\n"), std::string::npos) << text;
+    EXPECT_EQ(contact_of(text), "");
+    const stats_totals t = sum(std::span(&stats, 1));
+    EXPECT_EQ(t.limited_replies, 1u);
+    EXPECT_EQ(t.replies_by_code[code_slot(503)], 1u);
+}
