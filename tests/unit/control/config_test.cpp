@@ -5,6 +5,7 @@
 
 #include <control/config.hpp>
 #include <fstream>
+#include <sip/parser.hpp>
 #include <string>
 
 using namespace sipredir;
@@ -506,4 +507,41 @@ TEST(config, limits_are_read_and_checked) {
             error_of(minimal + "[limits]\nburst = 3\n"),
             "t.toml:12: [limits] needs rate (requests per second per source)"
     );
+}
+
+TEST(config, the_shipped_scanner_rules_drop_scanners_and_nothing_else) {
+    const auto path = test::data_dir().parent_path().parent_path() / "config" / "example.toml";
+    const config_result r = load_config(path.string());
+    ASSERT_TRUE(r.config) << r.error.message;
+    rules::ruleset& set = *r.config->rules;
+    ASSERT_TRUE(set.allocate_scratch(1));
+    const auto with_agent = [&](const std::string& agent) {
+        const std::string request =
+                "OPTIONS sip:100@198.18.0.1 SIP/2.0\r\n"
+                "Via: SIP/2.0/UDP 198.18.0.9;branch=z9hG4bKs\r\n"
+                "From: <sip:100@198.18.0.9>;tag=1\r\nTo: <sip:100@198.18.0.1>\r\n"
+                "Call-ID: s@198.18.0.9\r\nCSeq: 1 OPTIONS\r\nUser-Agent: "
+                + agent + "\r\nContent-Length: 0\r\n\r\n";
+        sip::message_view m;
+        sip::parse(request, m);
+        const rules::rule* rule = set.match(m, 0).matched;
+        return rule != nullptr && rule->then == rules::action::drop;
+    };
+    for (const char* scanner :
+         {"friendly-scanner",
+          "sipvicious",
+          "SIPVicious 0.3.4",
+          "sipcli/v1.8",
+          "VaxSIPUserAgent/3.1"}) {
+        EXPECT_TRUE(with_agent(scanner)) << scanner;
+    }
+    for (const char* phone :
+         {"Grandstream GXP2170 1.0.11.3",
+          "Yealink SIP-T46S 66.86.0.15",
+          "Asterisk PBX 20.5.0",
+          "FreeSWITCH-mod_sofia/1.10.11",
+          "Cisco-SIPGateway/IOS-15.x",
+          "kamailio (5.6.4 (x86_64/linux))"}) {
+        EXPECT_FALSE(with_agent(phone)) << phone;
+    }
 }
