@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "config.hpp"
 
+#include "file_text.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -15,6 +17,9 @@
 namespace sipredir::control {
 
 namespace {
+
+// Configuration and rules files: 16 MiB is some 100,000 rules.
+constexpr std::size_t max_config_bytes = 16 << 20;
 
 // A refusal, thrown inside the reader and turned into `file:line: message` at its edge.
 struct refusal {
@@ -912,14 +917,12 @@ void read_rules(const toml::table& root, appliance_config& c) {
         only_keys(*t, "[rules]", {"file"});
         if (const toml::node* n = t->get("file")) {
             const std::string path = path_value(*n, "file", c.source);
-            std::ifstream in(path, std::ios::binary);
-            if (!in) {
-                refuse(*n, "rules file '" + path + "' cannot be read");
+            const file_text text = read_file_text(path, max_config_bytes);
+            if (!text.text) {
+                refuse(*n, "rules file '" + path + "' " + text.error);
             }
-            std::ostringstream text;
-            text << in.rdbuf();
             try {
-                const toml::table rules_root = toml::parse(text.str(), path);
+                const toml::table rules_root = toml::parse(*text.text, path);
                 only_keys(rules_root, "a rules file", {"rule"});
                 read_rule_tables(rules_root, c, path, all);
             } catch (const toml::parse_error& e) {
@@ -1015,15 +1018,13 @@ config_result parse_config(std::string_view text, const std::string& source) {
 }
 
 config_result load_config(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const file_text text = read_file_text(path, max_config_bytes);
+    if (!text.text) {
         config_result r;
-        r.error.message = path + ":0: cannot be read";
+        r.error.message = path + ":0: " + text.error;
         return r;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_config(text.str(), path);
+    return parse_config(*text.text, path);
 }
 
 } // namespace sipredir::control

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "load_report.hpp"
 
+#include "../file_text.hpp"
+
 #include <sodium.h>
 
 #include <charconv>
@@ -174,13 +176,12 @@ std::optional<report_key> parse_key_hex(std::string_view hex) noexcept {
 
 key_file_result read_key_file(const std::string& path) {
     key_file_result r;
-    std::ifstream in(path);
-    if (!in) {
-        r.error = "cannot read the key file '" + path + "'";
+    const file_text f = read_file_text(path, 4096);
+    if (!f.text) {
+        r.error = "the key file '" + path + "' " + f.error;
         return r;
     }
-    std::string line;
-    std::getline(in, line);
+    const std::string line = f.text->substr(0, f.text->find('\n'));
     r.key = parse_key_hex(line);
     if (!r.key) {
         r.error = "the key file '" + path + "' must hold 64 hex digits on its first line";

@@ -378,7 +378,7 @@ TEST(config, control_plane_mistakes_are_refused_with_their_line) {
     const std::string e =
             error_of(with_tap + "[reports]\nport = 5081\nkey_file = \"/nonexistent\"\n");
     EXPECT_EQ(e.substr(0, 10), "t.toml:14:") << e;
-    EXPECT_NE(e.find("cannot read the key file"), std::string::npos) << e;
+    EXPECT_NE(e.find("the key file '/nonexistent' cannot be read"), std::string::npos) << e;
     EXPECT_NE(
             error_of(with_tap + "[probe]\nbogus = 1\n").find("unknown key 'bogus'"),
             std::string::npos
@@ -544,4 +544,23 @@ TEST(config, the_shipped_scanner_rules_drop_scanners_and_nothing_else) {
           "kamailio (5.6.4 (x86_64/linux))"}) {
         EXPECT_FALSE(with_agent(phone)) << phone;
     }
+}
+
+TEST(config, a_path_to_a_device_or_a_huge_file_is_an_error_not_a_hang) {
+    EXPECT_EQ(load_config("/dev/zero").error.message, "/dev/zero:0: is not a regular file");
+    EXPECT_EQ(
+            error_of(minimal + "[rules]\nfile = \"/dev/zero\"\n"),
+            "t.toml:13: rules file '/dev/zero' is not a regular file"
+    );
+    const auto big = std::filesystem::temp_directory_path() / "sipredir-big.toml";
+    {
+        std::ofstream out(big);
+        out << minimal;
+        out << std::string((16 << 20) + 1, '#');
+    }
+    EXPECT_EQ(
+            load_config(big.string()).error.message,
+            big.string() + ":0: is larger than 16777216 bytes"
+    );
+    std::filesystem::remove(big);
 }
