@@ -105,6 +105,8 @@ if CXX=clang++ configure build-fuzz -Dwerror=true -Dfuzz=true -Dtests=disabled \
         tests/golden/sip
     run_fuzz frame_fuzz 20 tests/data/frames
     run_fuzz report_fuzz 20 tests/data/reports
+    run_fuzz config_fuzz 20 tests/data/config
+    run_fuzz rules_fuzz 20 tests/data/rules
 else
     fail "fuzz build"
 fi

@@ -312,8 +312,9 @@ pipeline::ip_prefix prefix_value(const toml::node& n, std::string_view key) {
     const std::size_t slash = text.find('/');
     pipeline::ip_prefix out;
     unsigned length = 0;
-    const char* p = text.data() + slash + 1;
+    // Pointers past the slash only once there is one (npos + 1 would wrap the pointer).
     const char* end = text.data() + text.size();
+    const char* p = slash != std::string::npos ? text.data() + slash + 1 : end;
     const bool parsed = slash != std::string::npos
                         && net::parse_ip(std::string_view(text).substr(0, slash), out.address)
                         && std::from_chars(p, end, length).ptr == end && p != end;

@@ -238,6 +238,10 @@ INSTANTIATE_TEST_SUITE_P(
                 bad_case{
                         "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\nring_size = 1000\n",
                         "t.toml:4: ring_size must be a power of two"},
+                bad_case{// no slash: once an out-of-range pointer (UBSan, config_fuzz)
+                         "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\n"
+                         "addresses = [\"198.18.0.1\"]\n",
+                         "t.toml:4: addresses: '198.18.0.1' is not address/prefix (198.18.0.1/15)"},
                 bad_case{
                         "[listen]\naddresses = [\"198.18.0.1\"]\n[[backend]]\nname = \"b\"\n"
                         "address = \"198.18.1.1\"\n[[pool]]\nname = \"p\"\nbackends = [\"b\"]\n"
