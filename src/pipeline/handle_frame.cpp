@@ -103,6 +103,10 @@ bool prepare(
         out = handled_as(disposition::absorbed);
         return false;
     }
+    // Every reply goes back to the source, with our Server and a To-tag.
+    p.spec.source = {f.src_ip, f.src_port};
+    p.spec.server = s.server;
+    p.spec.to_tag_key = &s.to_tag_key;
     if (source_limited) {
         // [limits] action 503: the shortest answer that tells it to back off; no rules, no
         // choice of backend.
@@ -110,29 +114,23 @@ bool prepare(
         p.spec.code = 503;
         p.spec.retry_after = s.limits.retry_after;
         p.spec.has_retry_after = s.limits.retry_after > 0;
-        p.spec.source = {f.src_ip, f.src_port};
-        p.spec.server = s.server;
-        p.spec.to_tag_key = &s.to_tag_key;
         return true;
     }
     // Rules see every request a reply would go to: a scanner's OPTIONS is blocked like its
     // INVITE. The first matching rule decides.
     const rules::rule* rule = nullptr;
-    if (snapshot != nullptr && snapshot->rules != nullptr) {
+    if (snapshot != nullptr && snapshot->rules != nullptr && !snapshot->rules->empty()) {
         rule = snapshot->rules->match(p.m, state.worker).matched;
         if (rule != nullptr && rule->then == rules::action::drop) {
             out = dropped_by(drop_cause::rule_blocked);
             return false;
         }
+        if (rule != nullptr && rule->then == rules::action::reject) {
+            p.spec.code = 403;
+            return true;
+        }
     }
     p.spec.code = p.v.code;
-    if (rule != nullptr && rule->then == rules::action::reject) {
-        p.spec.code = 403;
-        p.spec.source = {f.src_ip, f.src_port};
-        p.spec.server = s.server;
-        p.spec.to_tag_key = &s.to_tag_key;
-        return true;
-    }
     if (p.v.code == 400) {
         p.spec.reason = sip::info(p.v.why).phrase;
     }
@@ -140,9 +138,6 @@ bool prepare(
         p.spec.allow = s.allow;
     }
     p.spec.unsupported = {p.v.unsupported.data(), p.v.unsupported_count};
-    p.spec.source = {f.src_ip, f.src_port};
-    p.spec.server = s.server;
-    p.spec.to_tag_key = &s.to_tag_key;
     if (p.v.code == 302) {
         const std::size_t pool = rule != nullptr && rule->then == rules::action::route
                                          ? rule->pool
