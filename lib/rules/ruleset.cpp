@@ -69,10 +69,6 @@ std::string where_of(const rule& r) {
     return out;
 }
 
-bool same_field(const rule& r, field where, const std::string& header_lower) {
-    return r.where == where && (where != field::header || lower(r.header) == header_lower);
-}
-
 struct scan_context {
     unsigned best;
 };
@@ -108,16 +104,20 @@ compile_result compile(std::vector<rule> rules) {
         return result;
     }
     std::shared_ptr<ruleset> set(new ruleset());
-    for (const rule& r : rules) {
+    // The field database each rule goes into, found once here.
+    std::vector<std::size_t> field_of(rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        const rule& r = rules[i];
         if (r.pattern.empty()) {
             result.error = where_of(r) + "the pattern is empty";
             return result;
         }
         const std::string header = r.where == field::header ? lower(r.header) : std::string();
-        const bool known = std::any_of(set->_fields.begin(), set->_fields.end(), [&](auto& f) {
+        const auto known = std::find_if(set->_fields.begin(), set->_fields.end(), [&](auto& f) {
             return f.where == r.where && f.header == header;
         });
-        if (known) {
+        field_of[i] = static_cast<std::size_t>(known - set->_fields.begin());
+        if (known != set->_fields.end()) {
             continue;
         }
         if (r.where == field::header
@@ -134,12 +134,13 @@ compile_result compile(std::vector<rule> rules) {
         f.header_kind = static_cast<std::uint8_t>(sip::classify_header(r.header));
         set->_fields.push_back(std::move(f));
     }
-    for (ruleset::field_db& f : set->_fields) {
+    for (std::size_t k = 0; k < set->_fields.size(); ++k) {
+        ruleset::field_db& f = set->_fields[k];
         std::vector<std::string> expressions;
         std::vector<unsigned> flags;
         std::vector<unsigned> ids;
         for (unsigned i = 0; i < rules.size(); ++i) {
-            if (!same_field(rules[i], f.where, f.header)) {
+            if (field_of[i] != k) {
                 continue;
             }
             expressions.push_back(expression_of(rules[i]));
