@@ -131,13 +131,14 @@ private:
                 rte_prefetch0(rte_pktmbuf_mtod(_rx[i + prefetch_ahead], void*));
             }
             rte_mbuf* m = _rx[i];
-            handled h = m->nb_segs == 1 ? handle_single(m, snapshot) : handle_linear(m, snapshot);
+            handled h = m->nb_segs == 1 ? handle_single(m, snapshot)
+                                        : handle_linear(m, snapshot, reassembled::no);
             if (h.what == disposition::fragment) {
                 m = reassemble(m, h);
                 if (m == nullptr) {
                     continue; // held for its other fragments, or given up (counted at expiry)
                 }
-                h = handle_linear(m, snapshot);
+                h = handle_linear(m, snapshot, reassembled::yes);
             }
             switch (h.what) {
             case disposition::replied:
@@ -201,7 +202,8 @@ private:
 
     // A chained frame (larger than one mbuf, or reassembled): parsed from a linear copy, the
     // reply copied into a fresh mbuf.
-    handled handle_linear(rte_mbuf*& m, const balance::table_snapshot* snapshot) {
+    enum class reassembled : bool { no, yes };
+    handled handle_linear(rte_mbuf*& m, const balance::table_snapshot* snapshot, reassembled r) {
         if (m->pkt_len > _linear.size()) {
             return pipeline::dropped_by(drop_cause::fragment_too_large);
         }
@@ -209,9 +211,12 @@ private:
         if (bytes != _linear.data()) {
             std::memcpy(_linear.data(), bytes, m->pkt_len);
         }
-        // A reassembled IPv4 header has its checksum zeroed by rte_ip_frag.
+        // A reassembled IPv4 header has its checksum zeroed by rte_ip_frag (each fragment's
+        // header was checked on arrival); a frame that merely spans mbufs is checked in full.
         net::frame_checks checks = checks_for(m);
-        checks.ipv4_header_checksum = false;
+        if (r == reassembled::yes) {
+            checks.ipv4_header_checksum = false;
+        }
         const handled h =
                 pipeline::handle_frame(_app.site, snapshot, _state, _linear, m->pkt_len, checks);
         if (h.what != disposition::replied) {
