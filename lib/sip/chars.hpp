@@ -109,4 +109,34 @@ constexpr bool iequals(std::string_view s, std::string_view lower) {
     return true;
 }
 
+// A control octet (NUL, ESC, DEL, ...) inside a header value: outside the grammar of every
+// field a reply copies (RFC 3261 §25.1), and never to be echoed. HTAB is whitespace; CR and LF
+// are line structure (a fold's CRLF sits inside a folded value), left to the header splitter and
+// the field grammars. Branch-free so that the compiler vectorises it; the copied fields are a
+// few hundred octets in all.
+inline bool has_control_octet(std::string_view s) noexcept {
+    unsigned found = 0;
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        const bool line_or_tab = u == '\t' || u == '\r' || u == '\n';
+        found |= static_cast<unsigned>(u < 0x20 && !line_or_tab) | static_cast<unsigned>(u == 0x7f);
+    }
+    return found != 0;
+}
+
+// The same for a quoted-string, where a quoted-pair may escape any octet but CR and LF
+// (RFC 3261 §25.1; RFC 4475 §3.1.1.3 escapes a NUL, a BEL and a DEL, and expects them echoed).
+inline bool has_bare_control_octet_quoted(std::string_view quoted) noexcept {
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+        if (quoted[i] == '\\') {
+            ++i;
+            continue;
+        }
+        if (has_control_octet(quoted.substr(i, 1))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 } // namespace sipredir::sip

@@ -33,6 +33,7 @@ enum class defect : std::uint8_t {
     max_forwards_bad,
     header_repeated,
     require_too_many,
+    require_bad,
     // fields required of every request (RFC 3261 §8.1.1)
     via_missing,
     from_missing,
@@ -78,6 +79,7 @@ inline constexpr std::array defect_table = std::to_array<defect_info>({
         {defect::max_forwards_bad, "parse_max_forwards_bad", "Malformed Max-Forwards"},
         {defect::header_repeated, "parse_header_repeated", "Single-Value Header Repeated"},
         {defect::require_too_many, "parse_require_too_many", "Too Many Require Headers"},
+        {defect::require_bad, "parse_require_bad", "Malformed Require"},
         {defect::via_missing, "parse_via_missing", "Missing Via"},
         {defect::from_missing, "parse_from_missing", "Missing From"},
         {defect::to_missing, "parse_to_missing", "Missing To"},

@@ -180,6 +180,8 @@ bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
     const char* const end = p + value.size();
     const char* uri_begin = nullptr;
     const char* uri_end = nullptr;
+    // Where the octets that no quoted-pair can escape begin: a reply copies this value.
+    const char* unquoted = p;
 
     if (p < end && *p == '"') {
         const char* q = scan::skip_quoted(p, end);
@@ -187,6 +189,10 @@ bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
             return false; // RFC 4475 §3.1.2.6: an unclosed quote is not inferred
         }
         out.display_name = between(p, q);
+        if (has_bare_control_octet_quoted(out.display_name)) {
+            return false;
+        }
+        unquoted = q;
         p = skip_lws(q, end);
         if (p >= end || *p != '<') {
             return false;
@@ -207,6 +213,9 @@ bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
             out.display_name = between(p, tokens_end);
             p = q;
         }
+    }
+    if (has_control_octet(between(unquoted, end))) {
+        return false;
     }
 
     if (p < end && *p == '<') {

@@ -165,6 +165,9 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
     seen |= bit;
     switch (h.kind) {
     case header_kind::via:
+        if (has_control_octet(h.value)) {
+            note(m, defect::via_bad);
+        }
         take_vias(h.value, m);
         break;
     case header_kind::from:
@@ -197,6 +200,10 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
         }
         m.cseq = h.value;
         m.has_cseq = true;
+        if (has_control_octet(h.value)) {
+            note(m, defect::cseq_bad);
+            break;
+        }
         switch (parse_cseq(h.value, m.cseq_number, m.cseq_method_text)) {
         case cseq_status::ok:
             break;
@@ -239,6 +246,10 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
     case header_kind::require:
         if (m.require_count == max_require_headers) {
             note(m, defect::require_too_many);
+            break;
+        }
+        if (has_control_octet(h.value)) {
+            note(m, defect::require_bad); // its tags would be echoed in a 420's Unsupported
             break;
         }
         m.require_values[m.require_count++] = h.value;

@@ -14,7 +14,7 @@ namespace {
 
 class cursor {
 public:
-    // `unfold`: strip CR and LF from copied field values (see put_field).
+    // `unfold`: strip CR, LF and other control octets from copied field values (see put_field).
     cursor(std::span<char> out, bool unfold) noexcept
         : _p(out.data()), _capacity(out.size()), _unfold(unfold) {}
 
@@ -26,16 +26,17 @@ public:
     }
 
     // A field value copied from the request. RFC 3261 §7.3.1: a fold is equivalent to its
-    // whitespace, so when the request had folds (or defects, where a stray CR may sit in a field)
-    // the CR and LF octets are left out and every reply header is one line; otherwise the value
-    // holds neither and is copied as it is.
+    // whitespace, so when the request had folds (or defects, where a stray CR or a NUL may sit
+    // in a field) the CR, LF and other control octets but HTAB are left out and every reply
+    // header is one clean line; otherwise the value holds none of them and is copied as it is.
     void put_field(std::string_view s) noexcept {
         if (!_unfold) {
             put(s);
             return;
         }
         for (char c : s) {
-            if (c != '\r' && c != '\n') {
+            const auto u = static_cast<unsigned char>(c);
+            if ((u >= 0x20 || c == '\t') && u != 0x7f) {
                 put({&c, 1});
             }
         }

@@ -325,6 +325,24 @@ TEST(parser, quoted_display_name_with_escapes_and_nul) {
     EXPECT_EQ(m.to.tag, "t1");
 }
 
+TEST(parser, a_bare_control_octet_in_a_quoted_display_name_is_malformed) {
+    using namespace std::literals;
+    message_view m;
+    // qdtext holds no NUL; only a quoted-pair may carry one.
+    EXPECT_EQ(
+            parse_guarded(with_header("To", "To: \"a \0 c\" <sip:x@y>"s), m).reason, defect::to_bad
+    );
+    EXPECT_EQ(
+            parse_guarded(with_header("To", "To: \"a \x1b c\" <sip:x@y>"s), m).reason,
+            defect::to_bad
+    );
+    EXPECT_EQ(parse_guarded(with_header("To", "To: \"a\" <sip:x\0@y>"s), m).reason, defect::to_bad);
+    EXPECT_EQ(
+            parse_guarded(with_header("To", "To: \"a\" <sip:x@y>;tag=\x7f"s), m).reason,
+            defect::to_bad
+    );
+}
+
 TEST(parser, folds_are_flagged_for_the_writer) {
     message_view m;
     ASSERT_EQ(parse_guarded(invite, m).status, ok);

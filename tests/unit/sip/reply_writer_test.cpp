@@ -102,6 +102,39 @@ TEST(reply_writer, bare_cr_in_a_copied_field_never_reaches_the_reply) {
     EXPECT_NE(reply.find("From: <sip:a@example.com>;tag=1\r\n"), std::string::npos) << reply;
 }
 
+// Found by tests/dataplane/robustness_pcap_test.py: a NUL inside a copied field was echoed into
+// the reply. Every control octet but HTAB is outside the grammar of the fields a reply copies
+// (RFC 3261 §25.1: TEXT-UTF8, LWS), so the request is malformed and its reply holds none.
+TEST(reply_writer, a_control_octet_in_a_copied_field_is_a_defect_and_never_reaches_the_reply) {
+    const std::string_view fields[] = {
+            "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKw",
+            "From: <sip:a@example.com>;tag=1",
+            "To: <sip:b@example.com>",
+            "Call-ID: w@198.18.0.2",
+            "CSeq: 1 INVITE",
+    };
+    for (const char ctl : {'\0', '\x01', '\x1b', '\x7f'}) {
+        for (std::string_view field : fields) {
+            const std::size_t value_at = field.find(':') + 2;
+            for (std::size_t i = value_at; i < field.size(); ++i) {
+                std::string broken(field);
+                broken[i] = ctl;
+                const std::string bytes = replaced(field, broken);
+                message_view m;
+                const parse_result r = parse(bytes, m);
+                ASSERT_NE(r.reason, defect::none) << field << " at " << i << " " << int(ctl);
+                const std::string reply = write(m, spec_for(400));
+                for (char c : reply) {
+                    const auto u = static_cast<unsigned char>(c);
+                    ASSERT_FALSE((u < 0x20 && c != '\r' && c != '\n' && c != '\t') || u == 0x7f)
+                            << field << " with " << int(ctl) << " at " << i << ":\n"
+                            << reply;
+                }
+            }
+        }
+    }
+}
+
 TEST(reply_writer, q_values_are_qvalue_grammar) {
     message_view m;
     parse(request, m);
