@@ -14,7 +14,7 @@ namespace {
 
 class cursor {
 public:
-    // `unfold`: strip CR, LF and other control octets from copied field values (see put_field).
+    // `unfold`: take folds and control octets out of copied field values (see put_field).
     cursor(std::span<char> out, bool unfold) noexcept
         : _p(out.data()), _capacity(out.size()), _unfold(unfold) {}
 
@@ -27,17 +27,24 @@ public:
 
     // A field value copied from the request. RFC 3261 §7.3.1: a fold is equivalent to its
     // whitespace, so when the request had folds (or defects, where a stray CR or a NUL may sit
-    // in a field) the CR, LF and other control octets but HTAB are left out and every reply
-    // header is one clean line; otherwise the value holds none of them and is copied as it is.
+    // in a field) CR and LF are left out and every reply header is one clean line. Any other
+    // control octet but HTAB, and a CR or LF after a backslash, becomes '?': one octet for one,
+    // never whitespace, a quote, an escape or a delimiter, so the value keeps its structure (a
+    // quoted-pair stays one, a list keeps its elements). Otherwise the value holds none of them
+    // and is copied as it is.
     void put_field(std::string_view s) noexcept {
         if (!_unfold) {
             put(s);
             return;
         }
-        for (char c : s) {
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const char c = s[i];
             const auto u = static_cast<unsigned char>(c);
-            if ((u >= 0x20 || c == '\t') && u != 0x7f) {
+            const bool escaped = i > 0 && s[i - 1] == '\\';
+            if ((u >= 0x20 && u != 0x7f) || c == '\t') {
                 put({&c, 1});
+            } else if ((c != '\r' && c != '\n') || escaped) {
+                put("?");
             }
         }
     }

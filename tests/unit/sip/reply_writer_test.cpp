@@ -135,6 +135,30 @@ TEST(reply_writer, a_control_octet_in_a_copied_field_is_a_defect_and_never_reach
     }
 }
 
+// Found by sip_fuzz (tests/data/sip/fuzz-regressions): a 400 that left control octets out
+// of its copies changed their structure. A list element that was only a form feed vanished,
+// and "\<DEL>\"" lost its quoted-pair, so the backslash escaped the closing quote: either way
+// the reply had fewer Via values than the request. They are each replaced by '?' instead.
+TEST(reply_writer, a_400_keeps_every_via_value_whatever_control_octets_they_hold) {
+    using namespace std::literals;
+    const std::string vias[] = {
+            "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKw,\x0c,SIP/2.0/UDP h"s,
+            "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKw;x=\"a\\\x7f\",SIP/2.0/UDP h"s,
+            "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKw;x=\"a\\\0\",SIP/2.0/UDP h"s,
+            "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKw;x=\"a\\\r\",SIP/2.0/UDP h"s,
+    };
+    for (const std::string& via : vias) {
+        const std::string bytes = replaced("Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKw", via);
+        message_view m;
+        ASSERT_NE(parse(bytes, m).reason, defect::none) << via;
+        const std::string reply = write(m, spec_for(400));
+        message_view r;
+        parse(reply, r);
+        EXPECT_EQ(r.via_count, m.via_count) << reply;
+        EXPECT_EQ(reply.find_first_of("\0\x0c\x7f"s), std::string::npos) << reply;
+    }
+}
+
 TEST(reply_writer, q_values_are_qvalue_grammar) {
     message_view m;
     parse(request, m);
