@@ -83,9 +83,9 @@ else
 fi
 
 step "libFuzzer targets (bounded)"
-if CXX=clang++ configure build-fuzz -Dwerror=true -Dfuzz=true -Dtests=disabled \
-    -Dbenchmarks=disabled -Ddpdk=disabled -Dbuildtype=debugoptimized \
-    -Db_sanitize=address,undefined -Db_lundef=false && ninja -C build-fuzz; then
+# shellcheck source=scripts/lib/fuzz.sh
+source scripts/lib/fuzz.sh
+if fuzz_build; then
     run_fuzz() {
         local target=$1 seconds=$2
         shift 2
@@ -101,12 +101,14 @@ if CXX=clang++ configure build-fuzz -Dwerror=true -Dfuzz=true -Dtests=disabled \
         fi
         rm -rf "$corpus"
     }
-    run_fuzz sip_fuzz "${FUZZ_SECONDS:-60}" tests/data/sip/rfc4475 tests/data/sip/rfc5118 \
-        tests/golden/sip
-    run_fuzz frame_fuzz 20 tests/data/frames
-    run_fuzz report_fuzz 20 tests/data/reports
-    run_fuzz config_fuzz 20 tests/data/config
-    run_fuzz rules_fuzz 20 tests/data/rules
+    for entry in "${fuzz_targets[@]}"; do
+        target=${entry%% *}
+        # The SIP target sees the most input shapes: it gets the longest run.
+        seconds=20
+        [ "$target" = sip_fuzz ] && seconds=${FUZZ_SECONDS:-60}
+        # shellcheck disable=SC2046 # the seed directories are words
+        run_fuzz "$target" "$seconds" $(fuzz_seeds "$target")
+    done
 else
     fail "fuzz build"
 fi
