@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Goodput under overload, against the same appliance at its capacity in the same invocation.
+# sipredir (1 worker, core 1) takes frames over net_memif from sipredir-loadgen (core 0), which
+# replays the bench pcap (10,000 distinct INVITEs, net_pcap infinite_rx) at a fixed rate and
+# counts the 302s that come back. Frames the appliance's ring has no room for are refused, as
+# a NIC counts imissed.
+#   1. capacity: offered far above what one worker can take; its goodput is C.
+#   2. 1x: offered at C; 2x: offered at 2C, each REPS times (median).
+# Goal (issue 8): goodput at 2x >= 95 % of goodput at 1x: no livelock, no collapse.
+# Usage: perf/overload.sh [--record] [SECONDS per run (default 5)] [REPS (default 3)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+record=0
+if [ "${1:-}" = "--record" ]; then
+    record=1
+    shift
+fi
+seconds=${1:-5}
+reps=${2:-3}
+sipredir=$root/build/dpdk-apps/sipredir
+loadgen=$root/build/dpdk-apps/sipredir-loadgen
+for exe in "$sipredir" "$loadgen"; do
+    [ -x "$exe" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
+done
+work=$(mktemp -d)
+trap 'pkill -INT -f "file-prefix overload-" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+python3 perf/tools/make_invites.py "$work/invites.pcap" 10000 >/dev/null
+eal=(--no-huge -m 1024 --no-pci --log-level '*:warning')
+run=0
+
+# run_at RATE: one appliance, one load; prints the loadgen's JSON.
+run_at() {
+    local rate=$1 sock="$work/memif-$run.sock" log="$work/sipredir-$run.log" i
+    run=$((run + 1))
+    "$sipredir" "${eal[@]}" --lcores '0@0,1@1' --file-prefix "overload-s$run" \
+        --vdev "net_memif0,role=server,socket=$sock" -- --config config/bench.toml \
+        --duration "$((seconds + 10))" --stats-json "$work/stats-$run.json" >"$log" 2>&1 &
+    local appliance=$!
+    # The appliance listens on the memif socket once it says ready (bounded: 20 s).
+    for ((i = 0; i < 200; i++)); do
+        grep -q '^sipredir: ready' "$log" && break
+        kill -0 "$appliance" 2>/dev/null || { cat "$log" >&2; return 1; }
+        sleep 0.1
+    done
+    "$loadgen" "${eal[@]}" -m 512 -l 0 --file-prefix "overload-g$run" \
+        --vdev "net_pcap0,rx_pcap=$work/invites.pcap,infinite_rx=1" \
+        --vdev "net_memif0,role=client,socket=$sock" -- \
+        --rate "$rate" --seconds "$seconds" --warmup 1 2>"$work/loadgen-$run.log" | tail -1
+    kill -INT "$appliance" 2>/dev/null || true
+    wait "$appliance" || true
+    python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['accounting_balanced']" \
+        "$work/stats-$run.json"
+}
+
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$2'])" "$1"; }
+
+capacity_json=$(run_at 50000000)
+capacity=$(field "$capacity_json" goodput_pps)
+: >"$work/runs"
+for ((r = 0; r < reps; r++)); do
+    echo "1x $(run_at "$capacity")" >>"$work/runs"
+    echo "2x $(run_at "$((capacity * 2))")" >>"$work/runs"
+done
+
+report=$(python3 - "$capacity_json" "$work/runs" <<'PY'
+import json, statistics, sys
+cap = json.loads(sys.argv[1])
+runs = {"1x": [], "2x": []}
+for line in open(sys.argv[2]):
+    label, text = line.split(" ", 1)
+    runs[label].append(json.loads(text))
+def median(label, key):
+    return statistics.median(r[key] for r in runs[label])
+print(f"capacity (offered {cap['offered_pps'] / 1e6:.2f} Mpps)  goodput {cap['goodput_pps'] / 1e6:.3f} Mpps")
+for label in ("1x", "2x"):
+    rs = runs[label]
+    each = ", ".join(f"{r['goodput_pps'] / 1e6:.3f}" for r in rs)
+    print(f"{label}: offered {median(label, 'offered_pps') / 1e6:.3f} Mpps, "
+          f"refused {statistics.median(r['refused'] / max(r['offered'], 1) for r in rs) * 100:.1f} %, "
+          f"goodput {median(label, 'goodput_pps') / 1e6:.3f} Mpps "
+          f"(runs: {each})")
+ratio = median("2x", "goodput_pps") / median("1x", "goodput_pps")
+print(f"goodput at 2x / goodput at 1x = {ratio:.3f}   (goal >= 0.95)")
+PY
+)
+echo "$report"
+
+if [ "$record" = 1 ]; then
+    {
+        echo
+        echo "### Overload: goodput at 2x capacity against 1x ($(date -u +%Y-%m-%d), $(git rev-parse --short HEAD))"
+        echo
+        echo "Command: \`perf/overload.sh --record $seconds $reps\` on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p'))"
+        echo
+        echo '```'
+        echo "$report"
+        echo '```'
+    } >>perf/RESULTS.md
+fi
