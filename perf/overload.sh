@@ -61,8 +61,10 @@ capacity_json=$(run_at 50000000)
 capacity=$(field "$capacity_json" goodput_pps)
 : >"$work/runs"
 for ((r = 0; r < reps; r++)); do
-    echo "1x $(run_at "$capacity")" >>"$work/runs"
-    echo "2x $(run_at "$((capacity * 2))")" >>"$work/runs"
+    # Assigned first, so that a failed run (set -e) stops the script.
+    one=$(run_at "$capacity")
+    two=$(run_at "$((capacity * 2))")
+    printf '1x %s\n2x %s\n' "$one" "$two" >>"$work/runs"
 done
 
 report=$(python3 - "$capacity_json" "$work/runs" <<'PY'

@@ -113,6 +113,18 @@ else
     fail "fuzz build"
 fi
 
+step "perf tools (smoke: they run and account; their numbers are judged in perf/, not here)"
+if [ -x build/dpdk-apps/sipredir-loadgen ]; then
+    if out=$(perf/overload.sh 1 1 2>&1) && grep -q '^goodput at 2x / goodput at 1x' <<<"$out"; then
+        pass "perf/overload.sh runs ($(grep '^goodput at 2x' <<<"$out"))"
+    else
+        echo "$out" | tail -20
+        fail "perf/overload.sh"
+    fi
+else
+    fail "perf/overload.sh: no sipredir-loadgen (release build)"
+fi
+
 step "tree rules"
 # lib/ and src/ build without DPDK: no rte_ header may appear there.
 if grep -rlE '#include *[<"]rte_' lib src; then
