@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sipredir::sip {
@@ -112,16 +113,45 @@ constexpr bool iequals(std::string_view s, std::string_view lower) {
 // A control octet (NUL, ESC, DEL, ...) inside a header value: outside the grammar of every
 // field a reply copies (RFC 3261 §25.1), and never to be echoed. HTAB is whitespace; CR and LF
 // are line structure (a fold's CRLF sits inside a folded value), left to the header splitter and
-// the field grammars. Branch-free so that the compiler vectorises it; the copied fields are a
-// few hundred octets in all.
+// the field grammars.
+constexpr bool is_control_octet(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t' && u != '\r' && u != '\n') || u == 0x7f;
+}
+
+// Whether `s` holds a control octet. Eight octets at a time (SWAR): a chunk with no octet below
+// 0x20 and no DEL is passed in a dozen instructions; only a chunk holding one (usually a fold's
+// CR LF or a tab) is looked at octet by octet. The copied fields are a few hundred octets in all.
 inline bool has_control_octet(std::string_view s) noexcept {
-    unsigned found = 0;
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        const bool line_or_tab = u == '\t' || u == '\r' || u == '\n';
-        found |= static_cast<unsigned>(u < 0x20 && !line_or_tab) | static_cast<unsigned>(u == 0x7f);
+    if (s.size() < 8) {
+        for (const char c : s) {
+            if (is_control_octet(c)) {
+                return true;
+            }
+        }
+        return false;
     }
-    return found != 0;
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = ones * 0x80;
+    const char* const last = s.data() + s.size() - 8;
+    // Chunks at 0, 8, 16, ... and a last one ending at the end (overlapping its predecessor).
+    for (const char* p = s.data();; p = p + 8 < last ? p + 8 : last) {
+        std::uint64_t x = 0;
+        std::memcpy(&x, p, 8);
+        const std::uint64_t below_space = (x - ones * 0x20) & ~x & highs; // any octet < 0x20
+        const std::uint64_t d = x ^ (ones * 0x7f);
+        const std::uint64_t del = (d - ones) & ~d & highs; // any octet == 0x7f
+        if ((below_space | del) != 0) {
+            for (int i = 0; i < 8; ++i) {
+                if (is_control_octet(p[i])) {
+                    return true;
+                }
+            }
+        }
+        if (p == last) {
+            return false;
+        }
+    }
 }
 
 // The same for a quoted-string, where a quoted-pair may escape any octet but CR and LF
@@ -130,9 +160,7 @@ inline bool has_bare_control_octet_quoted(std::string_view quoted) noexcept {
     for (std::size_t i = 0; i < quoted.size(); ++i) {
         if (quoted[i] == '\\') {
             ++i;
-            continue;
-        }
-        if (has_control_octet(quoted.substr(i, 1))) {
+        } else if (is_control_octet(quoted[i])) {
             return true;
         }
     }

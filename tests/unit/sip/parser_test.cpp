@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <sip/chars.hpp>
 #include <sip/header.hpp>
 #include <sip/parser.hpp>
 #include <string>
@@ -494,6 +495,29 @@ TEST(parser, control_and_high_bytes_anywhere_never_crash) {
             EXPECT_LE(m.message_size, mutated.size());
         }
     }
+}
+
+} // namespace
+} // namespace sipredir::sip
+
+namespace sipredir::sip {
+namespace {
+
+// The eight-at-a-time scan against the octet-by-octet definition: every octet value at every
+// position of every length up to three chunks, over a background of ordinary octets.
+TEST(chars, has_control_octet_agrees_with_the_definition_everywhere) {
+    for (std::size_t length = 1; length <= 24; ++length) {
+        for (std::size_t at = 0; at < length; ++at) {
+            for (unsigned v = 0; v < 256; ++v) {
+                std::string s(length, 'a');
+                s[at] = static_cast<char>(v);
+                ASSERT_EQ(has_control_octet(s), is_control_octet(s[at]))
+                        << "length " << length << " at " << at << " octet " << v;
+            }
+        }
+    }
+    EXPECT_FALSE(has_control_octet("To: Bob\r\n\t<sip:bob@example.com> ;tag=\x80\xff"));
+    EXPECT_TRUE(has_control_octet("0123456789abcde\x1f"));
 }
 
 } // namespace
