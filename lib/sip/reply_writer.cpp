@@ -3,6 +3,7 @@
 // the size it needs in the same call.
 #include "reply_writer.hpp"
 
+#include "chars.hpp"
 #include "to_tag.hpp"
 
 #include <algorithm>
@@ -39,13 +40,12 @@ public:
         }
         for (std::size_t i = 0; i < s.size(); ++i) {
             const char c = s[i];
-            const auto u = static_cast<unsigned char>(c);
+            const bool line = c == '\r' || c == '\n';
             const bool escaped = i > 0 && s[i - 1] == '\\';
-            if ((u >= 0x20 && u != 0x7f) || c == '\t') {
-                put({&c, 1});
-            } else if ((c != '\r' && c != '\n') || escaped) {
-                put("?");
+            if (line && !escaped) {
+                continue;
             }
+            put(line || is_control_octet(c) ? std::string_view("?") : std::string_view(&c, 1));
         }
     }
 
