@@ -2,8 +2,9 @@
 // libFuzzer target: any text as a configuration file, rules included (compiled by Hyperscan).
 // Invariants: no crash, hang or UB; either a configuration or an error that starts with
 // "file:line: " (the file it came from, a line number).
+#include "require.hpp"
+
 #include <control/config.hpp>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -12,11 +13,7 @@ using namespace sipredir::control;
 
 namespace {
 
-void require(bool ok) {
-    if (!ok) {
-        std::abort();
-    }
-}
+using sipredir::fuzz::require;
 
 bool starts_with_file_and_line(const std::string& message, std::string_view file) {
     if (message.rfind(file, 0) != 0 || message.size() <= file.size()

@@ -1,19 +1,16 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target: any frame through parse_frame, and, for UDP, the reply headers built from it
 // parse back as the mirror image.
+#include "require.hpp"
+
 #include <algorithm>
-#include <cstdlib>
 #include <net/frame.hpp>
 #include <vector>
 
 using namespace sipredir::net;
 
 namespace {
-void require(bool ok) {
-    if (!ok) {
-        std::abort();
-    }
-}
+using sipredir::fuzz::require;
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -4,9 +4,10 @@
 // Invariants: no crash or over-read (ASan), no UB (UBSan); only a report with the right MAC is
 // ever accepted (the fuzzer cannot forge HMAC-SHA-512-256), and a parsed report's fields lie
 // within the datagram.
+#include "require.hpp"
+
 #include <control/probe/prober.hpp>
 #include <control/report/report_gate.hpp>
-#include <cstdlib>
 #include <string_view>
 
 using namespace sipredir;
@@ -14,11 +15,7 @@ using namespace sipredir::control;
 
 namespace {
 
-void require(bool ok) {
-    if (!ok) {
-        std::abort();
-    }
-}
+using sipredir::fuzz::require;
 
 report_key key_of(std::uint8_t v) {
     report_key k{};

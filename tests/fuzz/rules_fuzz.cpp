@@ -3,7 +3,8 @@
 // expression (also used as a literal), the rest a SIP datagram matched against the rules on
 // every field. Invariants: compile refuses or accepts without crashing; matching never crashes,
 // reads past the datagram (ASan, exact-size copy) or returns a rule that is not in the set.
-#include <cstdlib>
+#include "require.hpp"
+
 #include <rules/ruleset.hpp>
 #include <sip/parser.hpp>
 #include <string>
@@ -14,11 +15,7 @@ using namespace sipredir::rules;
 
 namespace {
 
-void require(bool ok) {
-    if (!ok) {
-        std::abort();
-    }
-}
+using sipredir::fuzz::require;
 
 rule make(field where, match_kind how, std::string pattern, std::string header = "") {
     rule r;

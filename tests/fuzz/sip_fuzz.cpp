@@ -2,7 +2,8 @@
 // libFuzzer target: any datagram through parse -> decide -> write, and the reply back through
 // the parser. Invariants: no crash or over-read (ASan), no UB (UBSan), the writer's size report
 // is exact, and every reply is a response with the status it was given.
-#include <cstdlib>
+#include "require.hpp"
+
 #include <cstring>
 #include <sip/parser.hpp>
 #include <sip/reply_writer.hpp>
@@ -14,11 +15,7 @@ using namespace sipredir::sip;
 
 namespace {
 
-void require(bool ok) {
-    if (!ok) {
-        std::abort();
-    }
-}
+using sipredir::fuzz::require;
 
 const siphash_key key = {1, 2, 3};
 const contact_entry contacts[] = {
