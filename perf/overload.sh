@@ -91,14 +91,7 @@ PY
 echo "$report"
 
 if [ "$record" = 1 ]; then
-    {
-        echo
-        echo "### Overload: goodput at 2x capacity against 1x ($(date -u +%Y-%m-%d), $(git rev-parse --short HEAD))"
-        echo
-        echo "Command: \`perf/overload.sh --record $seconds $reps\` on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p'))"
-        echo
-        echo '```'
-        echo "$report"
-        echo '```'
-    } >>perf/RESULTS.md
+    # shellcheck source=lib/results.sh
+    source perf/lib/results.sh
+    results_record "perf/overload.sh $seconds $reps" "$report"
 fi
