@@ -35,6 +35,39 @@ enum class policy_kind : std::uint8_t {
     // probe round trip is within the pool's latency band of the fastest share in proportion to
     // spare capacity. A proxy that answers slowly is far away or congested.
     least_latency,
+    // Seeds 000/003: a live race. The control core asks every live backend at once and the first
+    // to answer is taken as the least loaded (src/control/race). In the workers and when a race
+    // has no winner, the pool's race fallback policy chooses.
+    race,
+};
+
+// How a race pool asks its backends (docs/race.md).
+enum class race_method : std::uint8_t {
+    options, // an OPTIONS per backend: nothing to cancel, late replies are absorbed
+    invite,  // the caller's INVITE as a new client transaction per backend, then CANCELled
+};
+
+// What keeps an INVITE leg from ringing a phone.
+enum class race_leg : std::uint8_t {
+    max_forwards_0, // Max-Forwards: 0, so a proxy answers 483 itself (RFC 3261 §16.3)
+    header,         // a configured header the backends answer locally; Max-Forwards decremented
+    forward,        // nothing: the backend may forward it (behind an explicit option only)
+};
+
+struct race_config {
+    race_method method = race_method::options;
+    // When the race has no winner (timeout, no live backend, probe cap): this policy chooses,
+    // or with refuse_fallback, the caller gets a 503.
+    policy_kind fallback = policy_kind::least_load;
+    bool refuse_fallback = false;
+    std::uint32_t timeout_ms = 200;
+    // Requests within this window of a race's start share its result (0: every request races).
+    std::uint32_t coalesce_ms = 0;
+    // Legs per backend per second at most, over all of this pool's races (0: no cap).
+    std::uint32_t max_legs_per_second = 1000;
+    race_leg leg = race_leg::max_forwards_0;
+    std::string leg_header; // race_leg::header: "Name: value", added to each leg
+    friend bool operator==(const race_config&, const race_config&) = default;
 };
 
 enum class hash_key : std::uint8_t { call_id, from_user, request_uri_user };
@@ -56,6 +89,7 @@ struct pool_config {
     std::uint32_t retry_after = 5;       // seconds, on the 503 when all are busy
     std::uint8_t contacts = 1;           // Contacts per 302, 1..max_contacts
     double latency_band_ms = 5;          // least-latency: how much slower than the fastest counts
+    race_config race;                    // policy race only
 };
 
 // The live facts of one backend, owned by the control thread.

@@ -11,7 +11,7 @@ std::size_t below(std::uint64_t random32, std::size_t n) noexcept {
 
 std::uint16_t first_pick(const pool_snapshot& p, const choice_inputs& in, bool& found) noexcept {
     found = true;
-    switch (p.policy) {
+    switch (p.chooser) {
     case policy_kind::least_load:
         if (p.least_ties > 0) {
             return p.ranked[below(in.random, p.least_ties)];
@@ -58,6 +58,8 @@ std::uint16_t first_pick(const pool_snapshot& p, const choice_inputs& in, bool& 
             return p.available[below(in.random, p.available.size())];
         }
         break;
+    case policy_kind::race: // never a chooser: build_pool_snapshot puts the fallback there
+        break;
     }
     found = false;
     return 0;
@@ -78,7 +80,7 @@ std::uint32_t divert_draw(std::uint64_t random) noexcept {
 }
 
 const std::vector<std::uint16_t>& failover_order(const pool_snapshot& p) noexcept {
-    return p.policy == policy_kind::sequence ? p.eligible : p.ranked;
+    return p.chooser == policy_kind::sequence ? p.eligible : p.ranked;
 }
 
 // RFC 7339 loss: the first in failover order that is not `diverted` and does not itself ask
@@ -98,6 +100,9 @@ std::uint16_t divert_from(const pool_snapshot& p, std::uint16_t diverted, bool& 
 
 selection choose(const pool_snapshot& p, const choice_inputs& in) noexcept {
     selection s;
+    if (p.refuses) {
+        return s;
+    }
     bool found = false;
     std::uint16_t first = first_pick(p, in, found);
     if (!found) {

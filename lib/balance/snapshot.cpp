@@ -86,6 +86,8 @@ pool_snapshot build_pool_snapshot(
     pool_snapshot s;
     s.name = pool.name;
     s.policy = pool.policy;
+    s.chooser = pool.policy == policy_kind::race ? pool.race.fallback : pool.policy;
+    s.refuses = pool.policy == policy_kind::race && pool.race.refuse_fallback;
     s.key = pool.key;
     s.retry_after = pool.retry_after;
     s.contacts = pool.contacts;
@@ -127,7 +129,7 @@ pool_snapshot build_pool_snapshot(
            && s.backends[s.ranked[s.least_ties]].load == s.backends[s.ranked[0]].load) {
         ++s.least_ties;
     }
-    if (pool.policy == policy_kind::least_latency) {
+    if (s.chooser == policy_kind::least_latency) {
         keep_latency_band(s, pool.latency_band_ms, spare);
     }
     s.spare = build_alias_table(spare);

@@ -37,6 +37,10 @@ struct backend_view {
 struct pool_snapshot {
     std::string name;
     policy_kind policy = policy_kind::proportional;
+    // What chooses in the workers' stead: the policy itself, or for a race pool its fallback
+    // (never race). `refuses`: a race pool whose fallback is a 503.
+    policy_kind chooser = policy_kind::proportional;
+    bool refuses = false;
     hash_key key = hash_key::call_id;
     std::uint32_t retry_after = 0;
     std::uint8_t contacts = 1;

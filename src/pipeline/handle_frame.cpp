@@ -44,32 +44,72 @@ struct prepared {
     bool source_limited = false; // a 503 because the source is over its rate
 };
 
-// `pool`: the snapshot's default pool, or the one a route rule named.
-void choose_backends(
+// The race's winner first, then failover as the pool's fallback would order it; the fallback's
+// own choice when the winner has since gone down or left the pool.
+balance::selection
+raced(const balance::pool_snapshot& pool, const race_decision& d, const balance::choice_inputs& in
+) noexcept {
+    if (d.refuse) {
+        return {};
+    }
+    balance::selection s;
+    for (std::uint16_t i = 0; d.has_winner && i < pool.backends.size(); ++i) {
+        const balance::backend_view& b = pool.backends[i];
+        if (b.slot == d.winner_slot && b.state != balance::backend_state::down
+            && b.state != balance::backend_state::draining) {
+            s.picks[s.count++] = i;
+            break;
+        }
+    }
+    if (s.count == 0) {
+        return balance::choose(pool, in);
+    }
+    for (std::uint16_t i : pool.ranked) {
+        if (s.count >= pool.contacts) {
+            break;
+        }
+        if (i != s.picks[0]) {
+            s.picks[s.count++] = i;
+        }
+    }
+    return s;
+}
+
+// `pool`: the snapshot's default pool, or the one a route rule named. False: a race pool's
+// request, to be handed to the control core (`out` says so).
+bool choose_backends(
         const site& s,
         const balance::table_snapshot* snapshot,
         std::size_t pool,
         worker_state& state,
-        prepared& p
+        prepared& p,
+        handled& out
 ) noexcept {
+    if (snapshot != nullptr && pool < snapshot->pools.size()
+        && snapshot->pools[pool].policy == balance::policy_kind::race && state.decided == nullptr) {
+        out = handled_as(disposition::to_race);
+        out.pool = static_cast<std::uint16_t>(pool);
+        return false;
+    }
     // The To-tag's digest is the choice's random input too (computed once, written as the tag).
     p.spec.to_tag_digest = sip::to_tag_digest(s.to_tag_key, p.m);
     if (snapshot != nullptr && pool < snapshot->pools.size()) {
         p.pool = &snapshot->pools[pool];
         const balance::choice_inputs in{
                 .random = *p.spec.to_tag_digest,
-                .key_hash = p.pool->policy == balance::policy_kind::hash
+                .key_hash = p.pool->chooser == balance::policy_kind::hash
                                     ? request_key_hash(p.m, p.pool->key, s.request_hash_key)
                                     : 0,
                 .sequence = state.sequence[pool % max_pools]++,
         };
-        p.chosen = balance::choose(*p.pool, in);
+        p.chosen = state.decided != nullptr ? raced(*p.pool, *state.decided, in)
+                                            : balance::choose(*p.pool, in);
     }
     if (p.chosen.count == 0) {
         p.spec.code = 503;
         p.spec.retry_after = p.pool != nullptr ? p.pool->retry_after : 5;
         p.spec.has_retry_after = p.spec.retry_after > 0;
-        return;
+        return true;
     }
     for (std::uint8_t i = 0; i < p.chosen.count; ++i) {
         const balance::backend_view& b = p.pool->backends[p.chosen.picks[i]];
@@ -80,6 +120,7 @@ void choose_backends(
         };
     }
     p.spec.contacts = {p.contacts.data(), p.chosen.count};
+    return true;
 }
 
 // Parses and decides; false when there is nothing to write (`out` then says why).
@@ -118,8 +159,10 @@ bool prepare(
     }
     // Rules see every request a reply would go to: a scanner's OPTIONS is blocked like its
     // INVITE. The first matching rule decides.
+    // A raced request passed the rules in its worker; the control core answers it as decided.
     const rules::rule* rule = nullptr;
-    if (snapshot != nullptr && snapshot->rules != nullptr && !snapshot->rules->empty()) {
+    if (state.decided == nullptr && snapshot != nullptr && snapshot->rules != nullptr
+        && !snapshot->rules->empty()) {
         rule = snapshot->rules->match(p.m, state.worker).matched;
         if (rule != nullptr && rule->then == rules::action::drop) {
             out = dropped_by(drop_cause::rule_blocked);
@@ -139,10 +182,11 @@ bool prepare(
     }
     p.spec.unsupported = {p.v.unsupported.data(), p.v.unsupported_count};
     if (p.v.code == 302) {
-        const std::size_t pool = rule != nullptr && rule->then == rules::action::route
+        const std::size_t pool = state.decided != nullptr ? state.decided->pool
+                                 : rule != nullptr && rule->then == rules::action::route
                                          ? rule->pool
                                          : (snapshot != nullptr ? snapshot->default_pool : 0);
-        choose_backends(s, snapshot, pool, state, p);
+        return choose_backends(s, snapshot, pool, state, p, out);
     }
     return true;
 }

@@ -18,6 +18,16 @@ namespace sipredir::pipeline {
 
 inline constexpr std::size_t max_pools = 64;
 
+// How the control core answers a request it raced (src/control/race): the pool the worker
+// routed it to, and the race's winner, if there was one (else the pool's fallback chooses, or
+// with `refuse`, a 503).
+struct race_decision {
+    std::uint16_t pool = 0;
+    bool has_winner = false;
+    std::uint16_t winner_slot = 0; // the winner's backend slot
+    bool refuse = false;
+};
+
 // What one worker owns across frames.
 struct worker_state {
     std::array<std::uint64_t, max_pools> sequence{}; // requests per pool, for wrr
@@ -27,6 +37,9 @@ struct worker_state {
     std::uint16_t worker = 0;          // this worker's index: its Hyperscan scratch in the ruleset
     source_limiter* limiter = nullptr; // this worker's per-source buckets; null: no limit
     std::uint64_t now_ms = 0;          // monotonic, set by the caller per burst
+    // Null in the workers: a race pool's request is handed over (disposition::to_race). The
+    // control core sets it to answer such a request (rules are then not matched again).
+    const race_decision* decided = nullptr;
 };
 
 // `room` is the writable buffer starting at the frame's first byte; the frame is its first

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// What became of one received frame. Every frame lands in exactly one of four places, so
-// rx = replied + absorbed + to_exception + dropped holds exactly, and every drop has a cause
-// with its own counter.
+// What became of one received frame. Every frame lands in exactly one of five places, so
+// rx = replied + absorbed + to_exception + to_race + dropped holds exactly, and every drop has a
+// cause with its own counter.
 #pragma once
 
 #include <array>
@@ -16,6 +16,7 @@ enum class disposition : std::uint8_t {
     replied,      // a SIP response went out
     absorbed,     // ACK to a non-2xx final response: nothing to send (RFC 3261 §17.1.1.3)
     to_exception, // handed to the kernel through the exception path (ARP, NDP, ICMP, ...)
+    to_race,      // a race pool's request: handed to the control core, which answers it
     dropped,      // counted under its drop_cause
     fragment,     // an IP fragment: the caller reassembles it (or drops it, counted)
 };
@@ -53,6 +54,8 @@ enum class drop_cause : std::uint8_t {
     // Policy.
     rule_blocked,
     source_rate_limited,
+    // Race pools.
+    race_ring_full,
 };
 
 struct drop_cause_info {
@@ -117,6 +120,9 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::source_rate_limited,
          "source_rate_limited",
          "requests over their source's rate limit ([limits] action drop)"},
+        {drop_cause::race_ring_full,
+         "race_ring_full",
+         "race pool requests the ring to the control core did not take"},
 });
 
 inline constexpr std::size_t drop_cause_count = drop_cause_table.size();
@@ -134,7 +140,7 @@ constexpr bool drop_cause_table_in_order() {
     return true;
 }
 static_assert(drop_cause_table_in_order());
-static_assert(static_cast<std::size_t>(drop_cause::source_rate_limited) + 1 == drop_cause_count);
+static_assert(static_cast<std::size_t>(drop_cause::race_ring_full) + 1 == drop_cause_count);
 
 // The frame defects map onto the causes in the same order.
 constexpr drop_cause cause_of(net::frame_defect d) {
@@ -188,6 +194,7 @@ struct handled {
     bool udp_checksum_pending = false;   // the caller must have the UDP checksum filled
     bool needs_fragmenting = false;      // larger than the MTU: send it as IP fragments
     bool source_limited = false;         // replied: a 503 because its source is over its rate
+    std::uint16_t pool = 0;              // to_race: the pool index the request is routed to
 };
 
 inline handled handled_as(disposition d) noexcept {

@@ -21,6 +21,7 @@ stats_totals sum(std::span<const worker_stats> workers) noexcept {
         t.replied += w.replied.get();
         t.absorbed += w.absorbed.get();
         t.to_exception += w.to_exception.get();
+        t.to_race += w.to_race.get();
         add_all(t.dropped_by_cause, w.dropped);
         add_all(t.replies_by_code, w.replies_by_code);
         add_all(t.bad_requests, w.bad_requests);

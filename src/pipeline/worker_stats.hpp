@@ -40,6 +40,7 @@ struct alignas(balance::cache_line) worker_stats {
     counter replied;      // responses sent
     counter absorbed;     // ACKs taken without a reply
     counter to_exception; // frames handed to the kernel
+    counter to_race;      // race pool requests handed to the control core
     std::array<counter, drop_cause_count> dropped;
     std::array<counter, reply_code_slots> replies_by_code;
     std::array<counter, sip::defect_table.size()> bad_requests; // 400s, by the defect named
@@ -75,6 +76,9 @@ struct alignas(balance::cache_line) worker_stats {
         case disposition::to_exception:
             to_exception.add(1);
             break;
+        case disposition::to_race:
+            to_race.add(1);
+            break;
         case disposition::dropped:
             drop(h.cause);
             break;
@@ -90,6 +94,7 @@ struct stats_totals {
     std::uint64_t replied = 0;
     std::uint64_t absorbed = 0;
     std::uint64_t to_exception = 0;
+    std::uint64_t to_race = 0;
     std::uint64_t dropped = 0;
     std::array<std::uint64_t, drop_cause_count> dropped_by_cause{};
     std::array<std::uint64_t, reply_code_slots> replies_by_code{};
@@ -105,7 +110,7 @@ struct stats_totals {
     // Every received frame is accounted for once (fragments merged into one datagram count
     // once, as that datagram).
     bool balanced() const noexcept {
-        return rx == replied + absorbed + to_exception + dropped + fragments_merged;
+        return rx == replied + absorbed + to_exception + to_race + dropped + fragments_merged;
     }
 };
 

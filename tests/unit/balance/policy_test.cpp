@@ -21,13 +21,18 @@ struct backend_spec {
     double rtt_ms = -1;      // smoothed probe round trip; < 0: none yet
 };
 
-pool_snapshot
-make_pool(policy_kind policy, const std::vector<backend_spec>& specs, std::uint8_t contacts = 1) {
+pool_snapshot make_pool(
+        policy_kind policy,
+        const std::vector<backend_spec>& specs,
+        std::uint8_t contacts = 1,
+        race_config race = {}
+) {
     std::vector<backend_config> configs;
     std::vector<backend_facts> facts;
     pool_config pool;
     pool.name = "p";
     pool.policy = policy;
+    pool.race = std::move(race);
     pool.contacts = contacts;
     for (std::size_t i = 0; i < specs.size(); ++i) {
         backend_config c;
@@ -137,6 +142,17 @@ const policy_case cases[] = {
 INSTANTIATE_TEST_SUITE_P(cases, policy_table, ::testing::ValuesIn(cases), [](const auto& info) {
     return std::string(info.param.name);
 });
+
+// In the workers' stead, a race pool chooses by its fallback, or refuses with a 503.
+TEST(policy, a_race_pool_chooses_by_its_fallback) {
+    race_config sequential;
+    sequential.fallback = policy_kind::sequence;
+    EXPECT_EQ(pick(make_pool(race, {{0.5}, {0.2}, {0.7}}, 1, sequential)), 0);
+    EXPECT_EQ(pick(make_pool(race, {{0.5}, {0.2}, {0.7}})), 1); // least-load by default
+    race_config refusing;
+    refusing.refuse_fallback = true;
+    EXPECT_EQ(pick(make_pool(race, {{0.5}, {0.2}, {0.7}}, 1, refusing)), -1);
+}
 
 TEST(policy, least_load_breaks_ties_at_random) {
     const pool_snapshot p = make_pool(least_load, {{0.5}, {0.2}, {0.7}, {0.2}});

@@ -240,12 +240,86 @@ TEST_F(pipeline_test, ipv6_and_vlan_replies_keep_their_shape) {
 
 TEST_F(pipeline_test, retransmission_gets_the_same_reply_under_a_random_policy) {
     auto& pool = const_cast<balance::pool_snapshot&>(tables->pools[0]);
-    pool.policy = balance::policy_kind::random;
+    pool.policy = pool.chooser = balance::policy_kind::random;
     const frame_spec spec;
     const auto frame = build_frame(spec, invite("again"));
     const std::string first = payload_of(run(frame), spec);
     const std::string second = payload_of(run(frame), spec);
     EXPECT_EQ(first, second);
+}
+
+// A race pool: the worker hands the request over untouched; the control core answers it as
+// the race decided (src/control/race).
+class race_pool_test : public pipeline_test {
+protected:
+    void SetUp() override {
+        pipeline_test::SetUp();
+        auto& pool = const_cast<balance::pool_snapshot&>(tables->pools[0]);
+        pool.policy = balance::policy_kind::race;
+        pool.chooser = balance::policy_kind::least_load;
+    }
+};
+
+TEST_F(race_pool_test, workers_hand_the_request_over_untouched) {
+    const frame_spec spec;
+    const auto frame = build_frame(spec, invite("r1"));
+    EXPECT_TRUE(run(frame).empty());
+    EXPECT_EQ(last.what, disposition::to_race);
+    EXPECT_EQ(last.pool, 0);
+    EXPECT_TRUE(std::equal(frame.begin(), frame.end(), buffer.begin()));
+    EXPECT_EQ(redirects.of(0).total[0].load() + redirects.of(0).total[1].load(), 0u);
+    const stats_totals t = sum(std::span(&stats, 1));
+    EXPECT_EQ(t.to_race, 1u);
+    EXPECT_TRUE(t.balanced());
+}
+
+TEST_F(race_pool_test, what_needs_no_backend_is_still_answered_by_the_worker) {
+    const frame_spec spec;
+    run(build_frame(spec, invite("r2", "OPTIONS")));
+    EXPECT_EQ(last.code, 200);
+    run(build_frame(spec, invite("r3", "ACK")));
+    EXPECT_EQ(last.what, disposition::absorbed);
+}
+
+TEST_F(race_pool_test, the_control_core_redirects_to_the_winner) {
+    const frame_spec spec;
+    for (const std::uint16_t winner : {std::uint16_t{1}, std::uint16_t{2}, std::uint16_t{0}}) {
+        const race_decision d{.pool = 0, .has_winner = true, .winner_slot = winner};
+        state.decided = &d;
+        const std::string text = payload_of(run(build_frame(spec, invite("w"))), spec);
+        EXPECT_EQ(last.code, 302);
+        EXPECT_EQ(contact_of(text), tables->pools[0].backends[winner].contact) << text;
+        EXPECT_EQ(redirects.of(0).total[winner].load(), 1u);
+    }
+}
+
+TEST_F(race_pool_test, no_winner_means_the_fallback_or_a_refusal) {
+    const frame_spec spec;
+    const race_decision fallback{.pool = 0};
+    state.decided = &fallback;
+    const std::string text = payload_of(run(build_frame(spec, invite("f1"))), spec);
+    EXPECT_EQ(last.code, 302);
+    EXPECT_FALSE(contact_of(text).empty());
+    const race_decision refuse{.pool = 0, .refuse = true};
+    state.decided = &refuse;
+    const std::string refused = payload_of(run(build_frame(spec, invite("f2"))), spec);
+    EXPECT_EQ(last.code, 503);
+    EXPECT_NE(refused.find("\r\nRetry-After: "), std::string::npos) << refused;
+}
+
+TEST_F(race_pool_test, a_winner_gone_down_since_is_replaced_by_the_fallback) {
+    auto& pool = const_cast<balance::pool_snapshot&>(tables->pools[0]);
+    pool.backends[1].state = balance::backend_state::down; // as the next snapshot has it
+    for (auto* list : {&pool.available, &pool.eligible, &pool.ranked}) {
+        std::erase(*list, std::uint16_t{1});
+    }
+    pool.least_ties = static_cast<std::uint16_t>(pool.ranked.size());
+    const frame_spec spec;
+    const race_decision d{.pool = 0, .has_winner = true, .winner_slot = 1};
+    state.decided = &d;
+    const std::string text = payload_of(run(build_frame(spec, invite("g1"))), spec);
+    EXPECT_EQ(last.code, 302);
+    EXPECT_NE(contact_of(text), pool.backends[1].contact);
 }
 
 TEST_F(pipeline_test, nothing_published_means_503) {
