@@ -637,6 +637,96 @@ void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
     }
 }
 
+void read_race(const toml::table& root, race_engine_config& r) {
+    const toml::table* t = table_at(root, "race");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(
+            *t,
+            "[race]",
+            {"table_size", "source_port", "leg_linger_ms", "when_full", "allow_forwarding_legs"}
+    );
+    read_key(*t, "table_size", r.table_size, ranged<std::uint32_t>(1, 1 << 20));
+    read_key(*t, "source_port", r.source_port, ranged<std::uint16_t>(1, 65535));
+    read_key(*t, "leg_linger_ms", r.leg_linger_ms, ranged<std::uint32_t>(100, 64000));
+    read_key(*t, "when_full", r.full_reply_fallback, [](const toml::node& n, std::string_view k) {
+        return one_of<bool>(n, k, {{"503", false}, {"fallback", true}});
+    });
+    read_key(*t, "allow_forwarding_legs", r.allow_forwarding_legs, bool_value);
+}
+
+// A pool's race_* keys (policy "race" only).
+void read_pool_race(const toml::table& t, balance::pool_config& p, const race_engine_config& e) {
+    balance::race_config& r = p.race;
+    const bool race = p.policy == balance::policy_kind::race;
+    for (auto&& [key, value] : t) {
+        if (!race && key.str().starts_with("race_")) {
+            refuse(value, std::string(key.str()) + " is for pools with policy \"race\"");
+        }
+    }
+    read_key(t, "race_method", r.method, [](const toml::node& n, std::string_view k) {
+        using balance::race_method;
+        return one_of<race_method>(
+                n, k, {{"options", race_method::options}, {"invite", race_method::invite}}
+        );
+    });
+    if (const toml::node* n = t.get("race_fallback")) {
+        using balance::policy_kind;
+        if (n->is_string() && n->as_string()->get() == "503") {
+            r.refuse_fallback = true;
+        } else {
+            r.fallback = one_of<policy_kind>(
+                    *n,
+                    "race_fallback",
+                    {{"least-load", policy_kind::least_load},
+                     {"proportional", policy_kind::proportional},
+                     {"p2c", policy_kind::p2c},
+                     {"sequence", policy_kind::sequence},
+                     {"wrr", policy_kind::wrr},
+                     {"random", policy_kind::random},
+                     {"least-latency", policy_kind::least_latency},
+                     {"503", policy_kind::race}} // listed for the message; taken above
+            );
+        }
+    }
+    read_key(t, "race_timeout_ms", r.timeout_ms, ranged<std::uint32_t>(1, 10000));
+    read_key(t, "race_coalesce_ms", r.coalesce_ms, ranged<std::uint32_t>(0, 10000));
+    read_key(
+            t, "race_max_legs_per_second", r.max_legs_per_second, ranged<std::uint32_t>(0, 1000000)
+    );
+    read_key(t, "race_leg", r.leg, [](const toml::node& n, std::string_view k) {
+        using balance::race_leg;
+        return one_of<race_leg>(
+                n,
+                k,
+                {{"max-forwards-0", race_leg::max_forwards_0},
+                 {"header", race_leg::header},
+                 {"forward", race_leg::forward}}
+        );
+    });
+    read_key(t, "race_leg_header", r.leg_header, [](const toml::node& n, std::string_view k) {
+        const std::string v = string_value(n, k);
+        const std::size_t colon = v.find(':');
+        const bool clean = std::none_of(v.begin(), v.end(), sip::is_control_octet);
+        if (colon == 0 || colon == std::string::npos || !clean
+            || !std::all_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(colon), [](char c) {
+                   return sip::is(c, sip::cc_token);
+               })) {
+            refuse(n, "race_leg_header must be one header line, \"Name: value\"");
+        }
+        return v;
+    });
+    if (r.leg == balance::race_leg::header && r.leg_header.empty()) {
+        refuse(t, "pool '" + p.name + "': race_leg \"header\" needs race_leg_header");
+    }
+    if (r.leg == balance::race_leg::forward && !e.allow_forwarding_legs) {
+        refuse(*t.get("race_leg"),
+               "race_leg \"forward\" lets a race leg ring a phone: it needs "
+               "[race] allow_forwarding_legs = true (docs/race.md)");
+    }
+}
+
 void read_load(const toml::table& root, load_age_config& l) {
     const toml::table* t = table_at(root, "load");
     if (t == nullptr) {
@@ -693,6 +783,26 @@ void check_control(const toml::table& root, const appliance_config& c) {
                     "source_port must not be one of listen.ports (the fast path answers those)"};
         }
     }
+    const auto race_pool = std::find_if(c.pools.begin(), c.pools.end(), [](const auto& p) {
+        return p.policy == balance::policy_kind::race;
+    });
+    if (race_pool != c.pools.end()) {
+        if (c.exception.tap.empty()) {
+            throw refusal{
+                    line_at("exception", ""),
+                    "pool '" + race_pool->name
+                            + "' races its backends, which needs the exception path ([exception] "
+                              "tap): race legs use a kernel socket on the appliance's address"};
+        }
+        if (listened(c.race.source_port)
+            || (c.probe.enabled && c.race.source_port == c.probe.source_port)
+            || c.race.source_port == c.reports.port) {
+            throw refusal{
+                    line_at("race", "source_port"),
+                    "race source_port must differ from listen.ports, probe.source_port and "
+                    "reports.port"};
+        }
+    }
     if (c.reports.port != 0) {
         if (c.exception.tap.empty()) {
             throw refusal{
@@ -738,7 +848,14 @@ void read_pools(const toml::table& root, appliance_config& c) {
                  "contacts",
                  "retry_after",
                  "hash_key",
-                 "latency_band_ms"}
+                 "latency_band_ms",
+                 "race_method",
+                 "race_fallback",
+                 "race_timeout_ms",
+                 "race_coalesce_ms",
+                 "race_max_legs_per_second",
+                 "race_leg",
+                 "race_leg_header"}
         );
         balance::pool_config p;
         const toml::node* name = t.get("name");
@@ -783,9 +900,11 @@ void read_pools(const toml::table& root, appliance_config& c) {
                      {"wrr", policy_kind::wrr},
                      {"hash", policy_kind::hash},
                      {"random", policy_kind::random},
-                     {"least-latency", policy_kind::least_latency}}
+                     {"least-latency", policy_kind::least_latency},
+                     {"race", policy_kind::race}}
             );
         });
+        read_pool_race(t, p, c.race);
         read_key(t, "hash_key", p.key, [](const toml::node& n, std::string_view k) {
             using balance::hash_key;
             return one_of<hash_key>(
@@ -967,7 +1086,8 @@ config_result parse_config(std::string_view text, const std::string& source) {
                  "pool",
                  "rule",
                  "rules",
-                 "limits"}
+                 "limits",
+                 "race"}
         );
         appliance_config c;
         c.source = source;
@@ -980,6 +1100,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
         read_sip(root, c.sip);
         read_probe(root, c.probe);
         read_reports(root, c.reports, source);
+        read_race(root, c.race);
         read_load(root, c.load);
         read_limits(root, c.limits);
         read_management(root, c.management);

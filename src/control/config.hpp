@@ -102,6 +102,16 @@ struct reports_config {
     report_settings settings;
 };
 
+// The control core's race engine (pools with policy "race"; docs/race.md). Restart-only.
+struct race_engine_config {
+    std::uint32_t table_size = 4096;    // races at once, and requests waiting on them
+    std::uint16_t source_port = 5064;   // legs leave from listen.addresses[0]:source_port
+    std::uint32_t leg_linger_ms = 4000; // how long a race's INVITE legs are followed (CANCEL, ACK)
+    bool full_reply_fallback = false;   // table full: the pool's fallback answers (else a 503)
+    bool allow_forwarding_legs = false; // permits race_leg = "forward" (legs may ring phones)
+    friend bool operator==(const race_engine_config&, const race_engine_config&) = default;
+};
+
 struct load_age_config {
     // A load figure (probe header or report) older than this is unknown: the backend's load is
     // then estimated from the redirects sent to it in the current window of this length.
@@ -131,6 +141,7 @@ struct appliance_config {
     sip_config sip;
     probe_config probe;
     reports_config reports;
+    race_engine_config race;
     load_age_config load;
     pipeline::source_limit_settings limits; // [limits]: per-source rate limits in the workers
     management_config management;

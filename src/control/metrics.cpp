@@ -82,6 +82,12 @@ std::string prometheus_text(const metrics_input& in) {
         w.sample("sipredir_absorbed_total", "", t.absorbed);
         w.family("sipredir_exception_frames_total", "counter", "Frames handed to the kernel.");
         w.sample("sipredir_exception_frames_total", "", t.to_exception);
+        w.family(
+                "sipredir_race_handoffs_total",
+                "counter",
+                "Race pool requests the workers handed to the control core."
+        );
+        w.sample("sipredir_race_handoffs_total", "", t.to_race);
         w.family("sipredir_dropped_total", "counter", "Frames dropped, by cause.");
         for (std::size_t i = 0; i < t.dropped_by_cause.size(); ++i) {
             w.sample(
@@ -180,6 +186,22 @@ std::string prometheus_text(const metrics_input& in) {
                     "sipredir_load_reports_total",
                     std::string("verdict=\"") + name_of(verdict) + "\"",
                     in.reports->count(verdict)
+            );
+        }
+    }
+    if (in.race != nullptr) {
+        w.family("sipredir_race_events_total", "counter", "Race pools: races, legs and outcomes.");
+        for (const race::named_counter& c : race::listed(*in.race)) {
+            w.sample(
+                    "sipredir_race_events_total", "event=\"" + std::string(c.name) + "\"", c.value
+            );
+        }
+        w.family("sipredir_race_wins_total", "counter", "Races each backend won.");
+        for (const backend_status& b : in.backends) {
+            w.sample(
+                    "sipredir_race_wins_total",
+                    "backend=\"" + label(b.name) + "\"",
+                    in.race->won_by_slot[b.slot]
             );
         }
     }

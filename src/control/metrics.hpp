@@ -4,6 +4,7 @@
 #pragma once
 
 #include "load_monitor.hpp"
+#include "race/race_engine.hpp"
 
 #include <pipeline/worker_stats.hpp>
 #include <span>
@@ -27,6 +28,7 @@ struct metrics_input {
     const probe_counters* probes = nullptr;
     const report_gate* reports = nullptr;
     control_counters control;
+    const race::engine_counters* race = nullptr; // null: no pool races
 };
 
 std::string prometheus_text(const metrics_input& in);

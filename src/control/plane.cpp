@@ -64,6 +64,8 @@ const char* policy_name(balance::policy_kind k) {
         return "random";
     case balance::policy_kind::least_latency:
         return "least-latency";
+    case balance::policy_kind::race:
+        return "race";
     }
     return "?";
 }
@@ -75,6 +77,12 @@ std::string error_json(std::string_view message) {
     o.field("error", message);
     o.close();
     return out + "\n";
+}
+
+bool any_race_pool(const appliance_config& c) {
+    return std::any_of(c.pools.begin(), c.pools.end(), [](const balance::pool_config& p) {
+        return p.policy == balance::policy_kind::race;
+    });
 }
 
 // What a reload cannot change while the workers run; the first such section, or "".
@@ -103,6 +111,9 @@ std::string restart_only_change(const appliance_config& a, const appliance_confi
     if (a.reports.port != b.reports.port) {
         return "reports";
     }
+    if (!(a.race == b.race) || any_race_pool(a) != any_race_pool(b)) {
+        return "race";
+    }
     return "";
 }
 
@@ -125,6 +136,21 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
     _origin.local = {_config->listen.addresses.front(), _config->probe.source_port};
     _origin.user_agent = _config->sip.server.empty() ? "sipredir" : _config->sip.server;
     _monitor.apply(*_config, now_ns());
+    if (any_race_pool(*_config)) {
+        race::leg_origin origin{
+                .local = {_config->listen.addresses.front(), _config->race.source_port},
+                .user_agent = _origin.user_agent,
+        };
+        randombytes_buf(&origin.nonce, sizeof origin.nonce);
+        _race = std::make_unique<race::engine>(
+                race::engine_settings{
+                        .table_size = _config->race.table_size,
+                        .leg_linger_ns = std::int64_t{_config->race.leg_linger_ms} * 1'000'000,
+                        .full_reply_fallback = _config->race.full_reply_fallback,
+                },
+                std::move(origin)
+        );
+    }
 }
 
 std::int64_t plane::now_ns() const noexcept {
@@ -142,6 +168,9 @@ void plane::open() {
     if (c.reports.port != 0) {
         _report_socket = open_udp({c.listen.addresses.front(), c.reports.port}, true);
     }
+    if (_race) {
+        _race_socket = open_udp(_race->origin().local, false);
+    }
     if (!c.management.socket.empty()) {
         _management = open_unix_listener(c.management.socket);
     }
@@ -152,6 +181,7 @@ void plane::open() {
         "control_plane_started",
         {{"probing", c.probe.enabled ? endpoint_text(_origin.local) : "off"},
          {"reports", c.reports.port != 0 ? std::to_string(c.reports.port) : "off"},
+         {"races", _race ? endpoint_text(_race->origin().local) : "off"},
          {"socket", c.management.socket},
          {"metrics", c.management.metrics ? endpoint_text(*c.management.metrics) : "off"}});
 }
@@ -165,13 +195,17 @@ void plane::run_once(std::chrono::microseconds max_wait) {
     };
     watch(_probe_socket.get());
     watch(_report_socket.get());
+    watch(_race_socket.get());
     watch(_management.get());
     watch(_metrics.get());
     for (const connection& c : _connections) {
         watch(c.fd.get());
     }
     std::int64_t now = now_ns();
-    const std::int64_t due = std::min(_monitor.probes().next_event_ns(), _next_publish_ns);
+    std::int64_t due = std::min(_monitor.probes().next_event_ns(), _next_publish_ns);
+    if (_race) {
+        due = std::min(due, _race->next_event_ns());
+    }
     std::int64_t wait_ns =
             std::min<std::int64_t>(max_wait.count() * 1000, std::max<std::int64_t>(0, due - now));
     if (_dirty) {
@@ -183,6 +217,7 @@ void plane::run_once(std::chrono::microseconds max_wait) {
     if (ready > 0) {
         read_probes(now);
         read_reports(now);
+        read_race_answers(now);
         if (_management && std::any_of(fds.begin(), fds.end(), [&](const pollfd& p) {
                 return p.fd == _management.get() && (p.revents & POLLIN) != 0;
             })) {
@@ -230,9 +265,97 @@ void plane::run_once(std::chrono::microseconds max_wait) {
                 }
         );
     }
+    if (_race) {
+        _race->expire(now, race_outputs());
+    }
     if (_dirty || now >= _next_publish_ns) {
         publish(now);
     }
+}
+
+race::engine_outputs plane::race_outputs() {
+    return {
+            .send =
+                    [this](const net::ip_endpoint& to, std::string_view request) {
+                        sockaddr_storage sa{};
+                        const socklen_t len = to_sockaddr(to, sa);
+                        return ::sendto(
+                                       _race_socket.get(),
+                                       request.data(),
+                                       request.size(),
+                                       MSG_DONTWAIT,
+                                       reinterpret_cast<const sockaddr*>(&sa),
+                                       len
+                               )
+                               == static_cast<ssize_t>(request.size());
+                    },
+            .answer = _hooks.answer_race,
+    };
+}
+
+void plane::race_request(std::span<const std::uint8_t> frame, std::uint16_t pool) {
+    if (_race) {
+        _race->submit(frame, pool, now_ns(), race_outputs());
+    } else if (_hooks.answer_race) {
+        // No pool raced at start: the pool's own policy answers.
+        _hooks.answer_race(frame, {.pool = pool});
+    }
+}
+
+void plane::finish_races() {
+    if (_race) {
+        _race->flush(race_outputs());
+    }
+}
+
+void plane::read_race_answers(std::int64_t now) {
+    if (!_race_socket) {
+        return;
+    }
+    char buf[65536];
+    const race::engine_outputs out = race_outputs();
+    for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const ssize_t got = ::recvfrom(
+                _race_socket.get(),
+                buf,
+                sizeof buf,
+                MSG_DONTWAIT,
+                reinterpret_cast<sockaddr*>(&from),
+                &len
+        );
+        if (got < 0) {
+            return;
+        }
+        _race->on_datagram(
+                std::string_view(buf, static_cast<std::size_t>(got)), from_sockaddr(from), now, out
+        );
+    }
+}
+
+// The race engine's view of the pools: for race pools, the backends neither down nor draining.
+void plane::update_race_pools(std::span<const balance::backend_facts> facts) {
+    if (!_race) {
+        return;
+    }
+    std::vector<race::pool_view> pools;
+    for (const balance::pool_config& p : _config->pools) {
+        race::pool_view v;
+        v.races = p.policy == balance::policy_kind::race;
+        v.config = p.race;
+        for (const std::uint16_t slot : p.backends) {
+            const static_backend* b = _config->backend_in(slot);
+            const balance::backend_state s =
+                    slot < facts.size() ? facts[slot].state : balance::backend_state::unknown;
+            if (v.races && b != nullptr && s != balance::backend_state::down
+                && s != balance::backend_state::draining) {
+                v.live.push_back({.slot = slot, .address = b->config.address});
+            }
+        }
+        pools.push_back(std::move(v));
+    }
+    _race->set_pools(std::move(pools));
 }
 
 void plane::read_probes(std::int64_t now) {
@@ -301,6 +424,7 @@ void plane::publish(std::int64_t now) {
     const std::vector<std::uint64_t> delta =
             _hooks.take_redirects ? _hooks.take_redirects() : std::vector<std::uint64_t>{};
     const std::span<const balance::backend_facts> facts = _monitor.update(now, delta);
+    update_race_pools(facts);
     if (_hooks.publish && _hooks.publish(*_config, facts)) {
         ++_counters.publications;
         ++_counters.generation;
@@ -664,6 +788,7 @@ std::string plane::metrics_text() {
     in.probes = &_monitor.probes().counters();
     in.reports = &_monitor.reports();
     in.control = _counters;
+    in.race = _race ? &_race->counters() : nullptr;
     return prometheus_text(in);
 }
 

@@ -8,6 +8,7 @@
 #include "config.hpp"
 #include "load_monitor.hpp"
 #include "metrics.hpp"
+#include "race/race_engine.hpp"
 #include "sockets.hpp"
 
 #include <atomic>
@@ -34,6 +35,8 @@ struct plane_hooks {
     std::function<pipeline::stats_totals()> totals;
     // The appliance's statistics as JSON (the same as --stats-json).
     std::function<std::string()> stats_json;
+    // Answers a raced request (its frame as received) as decided; false when it could not.
+    std::function<bool(std::span<const std::uint8_t>, const pipeline::race_decision&)> answer_race;
 };
 
 inline constexpr std::string_view version_text = "sipredir 0.6.0";
@@ -48,6 +51,13 @@ public:
     void open();
     // Waits up to `max_wait` for a socket or a timer, then does everything due.
     void run_once(std::chrono::microseconds max_wait);
+    // A request a worker handed over (disposition::to_race), routed to `pool`.
+    void race_request(std::span<const std::uint8_t> frame, std::uint16_t pool);
+    // At exit, after the workers stopped: every request still waiting on a race is answered.
+    void finish_races();
+    // Null when no pool races.
+    const race::engine* races() const noexcept { return _race.get(); }
+
     // From a signal handler: reload at the next round.
     void request_reload() noexcept { _reload_requested.store(true, std::memory_order_relaxed); }
 
@@ -79,6 +89,8 @@ private:
     probe_origin _origin;
     socket_fd _probe_socket;
     socket_fd _report_socket;
+    std::unique_ptr<race::engine> _race; // pools with policy race; null: none
+    socket_fd _race_socket;
     socket_fd _management;
     socket_fd _metrics;
     std::vector<connection> _connections;
@@ -89,6 +101,9 @@ private:
 
     void read_probes(std::int64_t now);
     void read_reports(std::int64_t now);
+    void read_race_answers(std::int64_t now);
+    race::engine_outputs race_outputs();
+    void update_race_pools(std::span<const balance::backend_facts> facts);
     void accept(int listener, bool http);
     bool serve(connection& c); // false: done, close it
     void publish(std::int64_t now);

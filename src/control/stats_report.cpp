@@ -17,6 +17,7 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     top.field("replied", t.replied);
     top.field("absorbed", t.absorbed);
     top.field("to_exception", t.to_exception);
+    top.field("to_race", t.to_race);
     top.field("dropped", t.dropped);
     top.field("fragments_merged", t.fragments_merged);
     top.field("source_limited_replies", t.limited_replies);
@@ -44,6 +45,21 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
         );
     }
     backends.close();
+
+    if (run.race != nullptr) {
+        top.key("race");
+        object_writer race(out, 2);
+        for (const race::named_counter& c : race::listed(*run.race)) {
+            race.field(c.name, c.value);
+        }
+        race.key("won_by_backend");
+        object_writer won(out, 4);
+        for (std::size_t i = 0; i < run.backend_names.size() && i < run.race_wins.size(); ++i) {
+            won.field(run.backend_names[i], run.race_wins[i]);
+        }
+        won.close();
+        race.close();
+    }
 
     top.key("dropped_by_cause");
     object_writer drops(out, 2);

@@ -3,6 +3,8 @@
 // with the same names the telemetry commands use.
 #pragma once
 
+#include "race/race_engine.hpp"
+
 #include <cstdint>
 #include <pipeline/worker_stats.hpp>
 #include <string>
@@ -31,6 +33,8 @@ struct run_summary {
     std::uint64_t exception_from_kernel = 0;       // frames the kernel sent out through the port
     std::uint64_t exception_dropped = 0;           // kernel frames the port did not take
     port_counters port;
+    const race::engine_counters* race = nullptr; // null: no pool races
+    std::vector<std::uint64_t> race_wins;        // races won, beside backend_names
 };
 
 std::string stats_json(const pipeline::stats_totals& t, const run_summary& run);

@@ -568,3 +568,100 @@ TEST(config, a_path_to_a_device_or_a_huge_file_is_an_error_not_a_hang) {
     );
     std::filesystem::remove(big);
 }
+
+namespace {
+
+const std::string race_base = R"(
+[listen]
+addresses = ["198.18.0.1"]
+
+[exception]
+tap = "sr0"
+addresses = ["198.18.0.1/24"]
+
+[[backend]]
+name = "b1"
+address = "198.18.1.1:5060"
+
+[[backend]]
+name = "b2"
+address = "198.18.1.2:5060"
+)";
+
+} // namespace
+
+TEST(config, race_pools_are_read_with_their_defaults) {
+    const config_result r = parse_config(
+            race_base
+                    + "[race]\ntable_size = 64\nsource_port = 5070\nleg_linger_ms = 2000\n"
+                      "when_full = \"fallback\"\n"
+                      "[[pool]]\nname = \"r\"\nbackends = [\"b1\", \"b2\"]\npolicy = \"race\"\n"
+                      "race_method = \"invite\"\nrace_fallback = \"503\"\nrace_timeout_ms = 150\n"
+                      "race_coalesce_ms = 20\nrace_max_legs_per_second = 500\n"
+                      "race_leg = \"header\"\nrace_leg_header = \"X-Race: 1\"\n"
+                      "[[pool]]\nname = \"d\"\nbackends = [\"b1\"]\npolicy = \"race\"\n",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config.has_value()) << r.error.message;
+    const appliance_config& c = *r.config;
+    EXPECT_EQ(c.race.table_size, 64u);
+    EXPECT_EQ(c.race.source_port, 5070);
+    EXPECT_EQ(c.race.leg_linger_ms, 2000u);
+    EXPECT_TRUE(c.race.full_reply_fallback);
+    const balance::race_config& x = c.pools[0].race;
+    EXPECT_EQ(c.pools[0].policy, balance::policy_kind::race);
+    EXPECT_EQ(x.method, balance::race_method::invite);
+    EXPECT_TRUE(x.refuse_fallback);
+    EXPECT_EQ(x.timeout_ms, 150u);
+    EXPECT_EQ(x.coalesce_ms, 20u);
+    EXPECT_EQ(x.max_legs_per_second, 500u);
+    EXPECT_EQ(x.leg, balance::race_leg::header);
+    EXPECT_EQ(x.leg_header, "X-Race: 1");
+    const balance::race_config& d = c.pools[1].race;
+    EXPECT_EQ(d.method, balance::race_method::options);
+    EXPECT_EQ(d.fallback, balance::policy_kind::least_load);
+    EXPECT_FALSE(d.refuse_fallback);
+    EXPECT_EQ(d.timeout_ms, 200u);
+    EXPECT_EQ(d.leg, balance::race_leg::max_forwards_0);
+}
+
+TEST(config, race_mistakes_are_refused_with_their_line) {
+    const std::string pool = "[[pool]]\nname = \"r\"\nbackends = [\"b1\"]\npolicy = \"race\"\n";
+    EXPECT_NE(
+            error_of(minimal + "race_timeout_ms = 100\n").find("for pools with policy"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(race_base + pool + "race_leg = \"forward\"\n")
+                    .find("t.toml:20: race_leg \"forward\" lets a race leg ring a phone"),
+            std::string::npos
+    ) << error_of(race_base + pool + "race_leg = \"forward\"\n");
+    EXPECT_TRUE(parse_config(
+                        race_base + "[race]\nallow_forwarding_legs = true\n" + pool
+                                + "race_leg = \"forward\"\n",
+                        "t.toml"
+    )
+                        .config.has_value());
+    EXPECT_NE(
+            error_of(race_base + pool + "race_leg = \"header\"\n").find("needs race_leg_header"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(race_base + pool + "race_leg_header = \"X-Race\\r\\nEvil: 1\"\n")
+                    .find("one header line"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(race_base + pool + "race_fallback = \"race\"\n").find("must be one of"),
+            std::string::npos
+    );
+    EXPECT_NE(
+            error_of(race_base + "[race]\nsource_port = 5060\n" + pool).find("race source_port"),
+            std::string::npos
+    );
+    const std::string no_tap = minimal.substr(0, minimal.find("[[pool]]")) + pool;
+    EXPECT_NE(
+            error_of(no_tap).find("races its backends, which needs the exception path"),
+            std::string::npos
+    );
+}
