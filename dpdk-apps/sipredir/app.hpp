@@ -38,6 +38,9 @@ struct worker_slot {
     // The kernel's frames, sent by this worker on its TX queue (worker 0 only): a PMD need not
     // offer a queue beyond the workers'. writer: control (SP); reader: this worker (SC).
     rte_ring* from_kernel = nullptr;
+    // Race pools' requests (src/control/race); null when no pool races. writer: this worker
+    // (SP); reader: control (SC).
+    rte_ring* to_race = nullptr;
 };
 
 struct appliance {

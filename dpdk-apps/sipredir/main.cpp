@@ -9,6 +9,7 @@
 #include "app.hpp"
 #include "exception_path.hpp"
 #include "port.hpp"
+#include "race_path.hpp"
 #include "telemetry.hpp"
 #include "worker.hpp"
 
@@ -185,15 +186,17 @@ rte_ring* make_ring(const std::string& name, const app::appliance& a) {
     return r;
 }
 
-// `config`: the running configuration (after reloads), whose backends name the slots.
-std::string
-final_report(const app::appliance& a, const control::appliance_config& config, double seconds) {
+// From the running configuration (after reloads), whose backends name the slots.
+std::string final_report(const app::appliance& a, const control::plane& plane, double seconds) {
+    const control::appliance_config& config = plane.config();
     control::run_summary run;
+    run.race = plane.races() != nullptr ? &plane.races()->counters() : nullptr;
     run.seconds = seconds;
     run.workers = static_cast<std::uint32_t>(a.workers.size());
     for (const control::static_backend& b : config.backends) {
         run.backend_names.push_back(b.config.name);
         run.redirects.push_back(a.redirects->total(b.slot));
+        run.race_wins.push_back(run.race != nullptr ? run.race->won_by_slot[b.slot] : 0);
     }
     run.exception_to_kernel = a.to_kernel.load();
     run.exception_to_kernel_dropped = a.to_kernel_dropped.load();
@@ -224,7 +227,8 @@ int serve(app::appliance& a, const options& o) {
         throw std::runtime_error("at most " + std::to_string(balance::max_readers) + " workers");
     }
     a.table = std::make_unique<balance::load_table>(workers);
-    a.redirects = std::make_unique<balance::redirect_counters>(workers);
+    // One more for the control lcore, which answers raced requests.
+    a.redirects = std::make_unique<balance::redirect_counters>(workers + 1);
     a.stats = std::make_unique<pipeline::worker_stats[]>(workers);
     unsigned lcore = 0;
     RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -258,6 +262,15 @@ int serve(app::appliance& a, const options& o) {
         }
         a.workers[0].from_kernel = make_ring("from_kernel", a);
     }
+    // Race pools need the exception path (the configuration says so) for their legs' socket
+    // and worker 0's from_kernel ring for their answers.
+    const bool races = std::any_of(a.config.pools.begin(), a.config.pools.end(), [](const auto& p) {
+        return p.policy == balance::policy_kind::race;
+    });
+    if (races) {
+        app::create_race_rings(a);
+    }
+    app::race_path race_path(a, workers);
 
     // The first table, before any worker runs; the control plane keeps it current from then on.
     publish(a, a.config, control::initial_facts(a.config));
@@ -276,8 +289,12 @@ int serve(app::appliance& a, const options& o) {
                     .stats_json =
                             [&a, &plane, start] {
                                 const std::chrono::duration<double> t = clock_type::now() - start;
-                                return final_report(a, plane.config(), t.count());
+                                return final_report(a, plane, t.count());
                             },
+                    .answer_race = [&race_path](
+                                           std::span<const std::uint8_t> frame,
+                                           const pipeline::race_decision& d
+                                   ) { return race_path.answer(frame, d); },
             }
     );
     g_plane = &plane;
@@ -325,7 +342,7 @@ int serve(app::appliance& a, const options& o) {
     auto last_rx_change = start;
     std::uint64_t last_rx = 0;
     while (!a.stop.load(std::memory_order_relaxed)) {
-        const unsigned moved = app::pump_exception_path(a);
+        const unsigned moved = app::pump_exception_path(a) + race_path.pump(plane);
         // Probes, reports, sipredirctl, metrics, reloads and publication; waits in ppoll for up
         // to 200 us when the exception path is idle.
         plane.run_once(std::chrono::microseconds(moved == 0 ? 200 : 0));
@@ -354,9 +371,13 @@ int serve(app::appliance& a, const options& o) {
             rc = 1;
         }
     }
+    // Raced requests still queued or waiting: handed over and answered, each counted by the race
+    // engine as an answer it could not send (the workers have stopped).
+    race_path.pump(plane);
+    plane.finish_races();
     app::drain_exception_rings(a);
     const std::chrono::duration<double> ran = clock_type::now() - start;
-    const std::string report = final_report(a, plane.config(), ran.count());
+    const std::string report = final_report(a, plane, ran.count());
     std::fputs(report.c_str(), stdout);
     std::fflush(stdout);
     if (!o.stats_json.empty()) {

@@ -19,6 +19,7 @@ int stats_command(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_u64(d, "replied", t.replied);
     rte_tel_data_add_dict_u64(d, "absorbed", t.absorbed);
     rte_tel_data_add_dict_u64(d, "to_exception", t.to_exception);
+    rte_tel_data_add_dict_u64(d, "to_race", t.to_race);
     rte_tel_data_add_dict_u64(d, "dropped", t.dropped);
     rte_tel_data_add_dict_u64(d, "fragments_merged", t.fragments_merged);
     rte_tel_data_add_dict_u64(d, "workers", g_app->workers.size());

@@ -122,6 +122,7 @@ private:
         const balance::table_snapshot* snapshot = _app.table->acquire();
         std::uint16_t ntx = 0;
         std::uint16_t nexc = 0;
+        std::uint16_t nrace = 0;
         std::uint16_t nfree = 0;
         for (std::uint16_t i = 0; i < std::min<std::uint16_t>(n, prefetch_ahead); ++i) {
             rte_prefetch0(rte_pktmbuf_mtod(_rx[i], void*));
@@ -154,6 +155,10 @@ private:
             case disposition::to_exception:
                 _exc[nexc++] = m;
                 break;
+            case disposition::to_race:
+                m->hash.usr = h.pool; // the control core needs the pool the rules chose
+                _race[nrace++] = m;
+                break;
             case disposition::absorbed:
             case disposition::dropped:
             case disposition::fragment:
@@ -178,6 +183,7 @@ private:
             _stats.latency[pipeline::latency_bucket(ns)].add(sent);
         }
         to_kernel(nexc, nfree);
+        to_race(nrace, nfree);
         if (nfree != 0) {
             rte_pktmbuf_free_bulk(_free.data(), nfree);
         }
@@ -359,6 +365,25 @@ private:
         }
     }
 
+    void to_race(std::uint16_t nrace, std::uint16_t& nfree) {
+        if (nrace == 0) {
+            return;
+        }
+        const unsigned queued = _slot.to_race == nullptr
+                                        ? 0
+                                        : rte_ring_sp_enqueue_burst(
+                                                _slot.to_race,
+                                                reinterpret_cast<void* const*>(_race.data()),
+                                                nrace,
+                                                nullptr
+                                        );
+        _stats.to_race.add(queued);
+        for (unsigned i = queued; i < nrace; ++i) {
+            _stats.drop(drop_cause::race_ring_full);
+            _free[nfree++] = _race[i];
+        }
+    }
+
     net::frame_checks checks_for(const rte_mbuf* m) const noexcept {
         if (!_app.data.rx_checksum_offload) {
             return _checks_unverified;
@@ -412,6 +437,7 @@ private:
     std::array<rte_mbuf*, max_burst> _tx{};
     std::array<handled, max_burst> _tx_code{};
     std::array<rte_mbuf*, max_burst> _exc{};
+    std::array<rte_mbuf*, max_burst> _race{};
     std::array<rte_mbuf*, max_burst> _free{};
 };
 
