@@ -70,6 +70,37 @@ const char* policy_name(balance::policy_kind k) {
     return "?";
 }
 
+// Sends one datagram without blocking; true when all of it went.
+bool send_datagram(const socket_fd& s, const net::ip_endpoint& to, std::string_view d) {
+    sockaddr_storage sa{};
+    const socklen_t len = to_sockaddr(to, sa);
+    return ::sendto(
+                   s.get(),
+                   d.data(),
+                   d.size(),
+                   MSG_DONTWAIT,
+                   reinterpret_cast<const sockaddr*>(&sa),
+                   len
+           )
+           == static_cast<ssize_t>(d.size());
+}
+
+// Hands take(datagram, source) what waits on `s`, at most max_datagrams_per_round of them.
+template <typename Take> void read_datagrams(const socket_fd& s, Take take) {
+    char buf[65536];
+    for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const ssize_t got = ::recvfrom(
+                s.get(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len
+        );
+        if (got < 0) {
+            return;
+        }
+        take(std::string_view(buf, static_cast<std::size_t>(got)), from_sockaddr(from));
+    }
+}
+
 std::string error_json(std::string_view message) {
     std::string out;
     object_writer o(out, 0);
@@ -251,17 +282,7 @@ void plane::run_once(std::chrono::microseconds max_wait) {
                 _origin,
                 now,
                 [&](std::uint16_t, const net::ip_endpoint& to, std::string_view request) {
-                    sockaddr_storage sa{};
-                    const socklen_t len = to_sockaddr(to, sa);
-                    return ::sendto(
-                                   _probe_socket.get(),
-                                   request.data(),
-                                   request.size(),
-                                   MSG_DONTWAIT,
-                                   reinterpret_cast<const sockaddr*>(&sa),
-                                   len
-                           )
-                           == static_cast<ssize_t>(request.size());
+                    return send_datagram(_probe_socket, to, request);
                 }
         );
     }
@@ -275,20 +296,8 @@ void plane::run_once(std::chrono::microseconds max_wait) {
 
 race::engine_outputs plane::race_outputs() {
     return {
-            .send =
-                    [this](const net::ip_endpoint& to, std::string_view request) {
-                        sockaddr_storage sa{};
-                        const socklen_t len = to_sockaddr(to, sa);
-                        return ::sendto(
-                                       _race_socket.get(),
-                                       request.data(),
-                                       request.size(),
-                                       MSG_DONTWAIT,
-                                       reinterpret_cast<const sockaddr*>(&sa),
-                                       len
-                               )
-                               == static_cast<ssize_t>(request.size());
-                    },
+            .send = [this](const net::ip_endpoint& to, std::string_view request
+                    ) { return send_datagram(_race_socket, to, request); },
             .answer = _hooks.answer_race,
     };
 }
@@ -312,26 +321,10 @@ void plane::read_race_answers(std::int64_t now) {
     if (!_race_socket) {
         return;
     }
-    char buf[65536];
     const race::engine_outputs out = race_outputs();
-    for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
-        sockaddr_storage from{};
-        socklen_t len = sizeof from;
-        const ssize_t got = ::recvfrom(
-                _race_socket.get(),
-                buf,
-                sizeof buf,
-                MSG_DONTWAIT,
-                reinterpret_cast<sockaddr*>(&from),
-                &len
-        );
-        if (got < 0) {
-            return;
-        }
-        _race->on_datagram(
-                std::string_view(buf, static_cast<std::size_t>(got)), from_sockaddr(from), now, out
-        );
-    }
+    read_datagrams(_race_socket, [&](std::string_view d, const net::ip_endpoint& from) {
+        _race->on_datagram(d, from, now, out);
+    });
 }
 
 // The race engine's view of the pools: for race pools, the backends neither down nor draining.
@@ -362,27 +355,8 @@ void plane::read_probes(std::int64_t now) {
     if (!_probe_socket) {
         return;
     }
-    char buf[65536];
-    for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
-        sockaddr_storage from{};
-        socklen_t len = sizeof from;
-        const ssize_t got = ::recvfrom(
-                _probe_socket.get(),
-                buf,
-                sizeof buf,
-                MSG_DONTWAIT,
-                reinterpret_cast<sockaddr*>(&from),
-                &len
-        );
-        if (got < 0) {
-            return;
-        }
-        const auto changed = _monitor.probes().on_datagram(
-                std::string_view(buf, static_cast<std::size_t>(got)),
-                from_sockaddr(from),
-                _origin.nonce,
-                now
-        );
+    read_datagrams(_probe_socket, [&](std::string_view d, const net::ip_endpoint& from) {
+        const auto changed = _monitor.probes().on_datagram(d, from, _origin.nonce, now);
         if (changed) {
             _dirty = true;
             const probe_record* r = _monitor.probes().record(*changed);
@@ -393,7 +367,7 @@ void plane::read_probes(std::int64_t now) {
                     {{"backend", b->config.name}, {"code", std::to_string(r->health.last_code)}});
             }
         }
-    }
+    });
 }
 
 void plane::read_reports(std::int64_t now) {

@@ -2,6 +2,7 @@
 #include "options_probe.hpp"
 
 #include "../address_text.hpp"
+#include "../branch_text.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -15,39 +16,10 @@ namespace {
 
 constexpr std::string_view branch_prefix = "z9hG4bK-sr";
 
-std::string hex16(std::uint64_t v) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
-    return text;
-}
-
-template <typename T> bool take_number(std::string_view& s, char stop, T& out) noexcept {
-    const std::size_t end = stop == '\0' ? s.size() : s.find(stop);
-    if (end == std::string_view::npos || end == 0) {
-        return false;
-    }
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + end, out);
-    if (ec != std::errc{} || p != s.data() + end) {
-        return false;
-    }
-    s.remove_prefix(stop == '\0' ? end : end + 1);
-    return true;
-}
-
 // "z9hG4bK-sr<nonce hex16>-<slot>-<seq>"
 bool read_branch(std::string_view branch, std::uint64_t nonce, probe_id& id) noexcept {
-    if (branch.size() < branch_prefix.size() + 17
-        || branch.substr(0, branch_prefix.size()) != branch_prefix) {
-        return false;
-    }
-    branch.remove_prefix(branch_prefix.size());
-    std::uint64_t got = 0;
-    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, got, 16);
-    if (ec != std::errc{} || p != branch.data() + 16 || got != nonce || branch[16] != '-') {
-        return false;
-    }
-    branch.remove_prefix(17);
-    return take_number(branch, '-', id.slot) && take_number(branch, '\0', id.seq);
+    return take_branch_nonce(branch, branch_prefix, nonce) && take_number(branch, '-', id.slot)
+           && take_number(branch, '\0', id.seq);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "leg_messages.hpp"
 
 #include "../address_text.hpp"
+#include "../branch_text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -16,12 +17,6 @@ namespace {
 
 constexpr std::string_view branch_prefix = "z9hG4bK-rc";
 
-std::string hex16(std::uint64_t v) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
-    return text;
-}
-
 // Appends pieces (GCC 12 warns falsely on "literal" + std::string chains).
 std::string& put(std::string& m, std::initializer_list<std::string_view> pieces) {
     for (const std::string_view p : pieces) {
@@ -33,19 +28,6 @@ std::string& put(std::string& m, std::initializer_list<std::string_view> pieces)
 std::string joined(std::initializer_list<std::string_view> pieces) {
     std::string m;
     return put(m, pieces);
-}
-
-template <typename T> bool take_number(std::string_view& s, char stop, T& out) noexcept {
-    const std::size_t end = stop == '\0' ? s.size() : s.find(stop);
-    if (end == std::string_view::npos || end == 0) {
-        return false;
-    }
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + end, out);
-    if (ec != std::errc{} || p != s.data() + end) {
-        return false;
-    }
-    s.remove_prefix(stop == '\0' ? end : end + 1);
-    return true;
 }
 
 std::string ids_text(const leg_id& id) {
@@ -139,17 +121,9 @@ std::string leg_branch(const leg_origin& o, const leg_id& id) {
 
 // "z9hG4bK-rc<nonce hex16>-<race>-<generation>-<leg>[-a|-b]"
 bool read_leg_branch(std::string_view branch, std::uint64_t nonce, leg_id& out) noexcept {
-    if (branch.size() < branch_prefix.size() + 17
-        || branch.substr(0, branch_prefix.size()) != branch_prefix) {
+    if (!take_branch_nonce(branch, branch_prefix, nonce)) {
         return false;
     }
-    branch.remove_prefix(branch_prefix.size());
-    std::uint64_t got = 0;
-    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, got, 16);
-    if (ec != std::errc{} || p != branch.data() + 16 || got != nonce || branch[16] != '-') {
-        return false;
-    }
-    branch.remove_prefix(17);
     out.request = leg_request::invite_or_options;
     if (branch.ends_with("-b")) {
         out.request = leg_request::bye;
