@@ -3,9 +3,14 @@
 // scenario gives the same result on every run and machine.
 #include "model.hpp"
 
+// The caller's request frames are built as the unit tests build theirs.
+#include "../../tests/unit/net/frame_builder.hpp"
+
 #include <algorithm>
 #include <balance/redirect_counters.hpp>
 #include <cmath>
+#include <control/race/race_engine.hpp>
+#include <memory>
 #include <numeric>
 #include <queue>
 #include <random>
@@ -26,6 +31,8 @@ enum class event_kind : std::uint8_t {
     burst_toggle,
     die,
     slow,
+    race_response, // a leg's answer reaches the appliance (value: its index in in_flight)
+    race_expire,   // a race's deadline (value: in ns, exactly)
 };
 
 struct event {
@@ -42,6 +49,71 @@ struct backend_model {
     bool alive = true;
     int probe_failures = 0;
 };
+
+std::int64_t to_ns(double t) {
+    return std::llround(t * 1e9);
+}
+
+// The first line of `name` in a leg request, CRLF included ("" when absent).
+std::string_view header_line(std::string_view message, std::string_view name) {
+    std::string key = "\r\n";
+    key += name;
+    key += ": ";
+    const std::size_t at = message.find(key);
+    if (at == std::string_view::npos) {
+        return {};
+    }
+    const std::size_t end = message.find("\r\n", at + key.size());
+    return message.substr(at + 2, end == std::string_view::npos ? 0 : end + 2 - (at + 2));
+}
+
+// A backend's final response to a leg: the leg's Via, From, Call-ID and CSeq echoed, a To tag
+// added (RFC 3261 §8.2.6.2).
+std::string leg_response(std::string_view leg, int code, std::string_view reason) {
+    std::string r = "SIP/2.0 ";
+    r += std::to_string(code);
+    r += ' ';
+    r += reason;
+    r += "\r\n";
+    for (const std::string_view name : {"Via", "From", "Call-ID", "CSeq"}) {
+        r += header_line(leg, name);
+    }
+    const std::string_view to = header_line(leg, "To");
+    r += to.substr(0, to.size() >= 2 ? to.size() - 2 : 0);
+    r += ";tag=sim\r\nContent-Length: 0\r\n\r\n";
+    return r;
+}
+
+// The caller's INVITE, numbered by its Call-ID so that an answer finds its arrival again.
+constexpr std::string_view call_id_prefix = "Call-ID: sim-";
+
+std::vector<std::uint8_t> caller_frame(std::uint64_t id) {
+    std::string m = "INVITE sip:alice@198.18.0.1 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKsim";
+    m += std::to_string(id);
+    m += "\r\nMax-Forwards: 70\r\n"
+         "From: <sip:bob@198.18.0.2>;tag=c\r\n"
+         "To: <sip:alice@198.18.0.1>\r\n";
+    m += call_id_prefix;
+    m += std::to_string(id);
+    m += "\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    return net::test::build_frame({}, m);
+}
+
+std::uint64_t caller_id(std::span<const std::uint8_t> frame) {
+    const std::string_view text(reinterpret_cast<const char*>(frame.data()), frame.size());
+    const std::size_t at = text.find(call_id_prefix);
+    if (at == std::string_view::npos) {
+        return UINT64_MAX;
+    }
+    std::uint64_t id = 0;
+    for (std::size_t i = at + call_id_prefix.size();
+         i < text.size() && text[i] >= '0' && text[i] <= '9';
+         ++i) {
+        id = id * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    }
+    return id;
+}
 
 double percentile(std::vector<double> v, double p) {
     if (v.empty()) {
@@ -66,6 +138,7 @@ result run(const scenario& s) {
     pool_config pool;
     pool.name = "sim";
     pool.policy = s.policy;
+    pool.race = s.race;
     double total_capacity = 0;
     for (std::size_t i = 0; i < n; ++i) {
         configs[i].address = {
@@ -87,13 +160,14 @@ result run(const scenario& s) {
     const double base_rate = s.bursty ? mean_rate / 1.5 : mean_rate;
     const double peak_rate = s.bursty ? 3 * base_rate : base_rate;
     bool in_burst = false;
+    const double reference_capacity = total_capacity / static_cast<double>(n);
 
     std::priority_queue<event, std::vector<event>, std::greater<>> events;
     events.push({exponential(1 / peak_rate), event_kind::arrival});
     events.push({0, event_kind::publish});
     events.push({0, event_kind::probe});
     events.push({0, event_kind::sample});
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < n && s.reports; ++i) {
         // Reports are not synchronised: each backend starts at its own phase.
         events.push(
                 {uniform(rng) * s.report_interval_s, event_kind::report_sample, static_cast<int>(i)}
@@ -117,6 +191,124 @@ result run(const scenario& s) {
     std::size_t counted_samples = 0;
     std::size_t unbalanced_samples = 0;
     double instant_ratio_sum = 0;
+    double now = 0;
+    std::vector<double> redirect_ms;
+
+    // The redirect for a call that arrived at `arrived` names backend `b` at `now` (-1: a 503).
+    const auto place_call = [&](double arrived, int b) {
+        const double waited_ms = (now - arrived) * 1000;
+        if (s.policy == policy_kind::race) {
+            redirect_ms.push_back(waited_ms);
+        }
+        if (b < 0) {
+            ++r.rejected_all_busy;
+            return;
+        }
+        ++pending[b];
+        backend_model& m = backends[b];
+        if (!m.alive) {
+            ++r.failed_dead;
+            return;
+        }
+        if (m.active >= m.capacity) {
+            ++r.rejected_by_backend;
+            return;
+        }
+        ++m.active;
+        ++r.accepted;
+        // M/M/1-like response time: the busier the proxy, the slower its call setup.
+        const double rho = std::min(m.active / m.capacity, 0.99);
+        r.setup_ms.push_back(waited_ms + s.base_setup_ms / (1 - rho));
+        events.push({now + exponential(s.mean_holding_s), event_kind::call_end, b});
+    };
+    const auto policy_pick = [&] {
+        const selection sel = choose(snapshot, {rng(), rng(), sequence++});
+        return sel.count == 0 ? -1 : static_cast<int>(snapshot.backends[sel.picks[0]].slot);
+    };
+
+    // Policy race: the production engine, its legs answered by the backend models.
+    std::unique_ptr<control::race::engine> race;
+    std::vector<double> arrived_at;     // by caller id
+    std::vector<std::string> in_flight; // leg responses on their way
+    std::vector<std::uint32_t> free_flight;
+    const control::race::engine_outputs race_out{
+            .send =
+                    [&](const net::ip_endpoint& to, std::string_view text) {
+                        const std::size_t b = to.address.bytes[3] - 1U;
+                        const bool invite = text.starts_with("INVITE ");
+                        if (!(invite || text.starts_with("OPTIONS ")) || b >= n
+                            || !backends[b].alive) {
+                            return true; // CANCEL, ACK, BYE; or a dead backend: silence
+                        }
+                        const backend_model& m = backends[b];
+                        const double rho = std::min(m.active / m.capacity, 0.99);
+                        const double service_ms =
+                                s.race_answer_ms
+                                * (s.race_answer_scales ? reference_capacity / m.capacity : 1.0);
+                        std::string answer =
+                                m.active >= m.capacity
+                                        ? leg_response(text, 503, "Service Unavailable")
+                                : invite ? leg_response(text, 483, "Too Many Hops")
+                                         : leg_response(text, 200, "OK");
+                        std::uint32_t slot = 0;
+                        if (free_flight.empty()) {
+                            slot = static_cast<std::uint32_t>(in_flight.size());
+                            in_flight.push_back(std::move(answer));
+                        } else {
+                            slot = free_flight.back();
+                            free_flight.pop_back();
+                            in_flight[slot] = std::move(answer);
+                        }
+                        events.push(
+                                {now + exponential(service_ms / (1 - rho) / 1000),
+                                 event_kind::race_response,
+                                 static_cast<int>(b),
+                                 static_cast<double>(slot)}
+                        );
+                        return true;
+                    },
+            .answer =
+                    [&](std::span<const std::uint8_t> frame, const pipeline::race_decision& d) {
+                        const std::uint64_t id = caller_id(frame);
+                        if (id >= arrived_at.size()) {
+                            return false;
+                        }
+                        int b = -1;
+                        if (d.has_winner && facts[d.winner_slot].state != backend_state::down) {
+                            b = d.winner_slot;
+                        } else if (!d.refuse) {
+                            b = policy_pick(); // the pool's race fallback
+                        }
+                        place_call(arrived_at[id], b);
+                        return true;
+                    },
+    };
+    const auto set_race_pools = [&] {
+        control::race::pool_view v;
+        v.races = true;
+        v.config = s.race;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (facts[i].state != backend_state::down) {
+                v.live.push_back(
+                        {.slot = static_cast<std::uint16_t>(i), .address = configs[i].address}
+                );
+            }
+        }
+        std::vector<control::race::pool_view> pools;
+        pools.push_back(std::move(v));
+        race->set_pools(std::move(pools));
+    };
+    if (s.policy == policy_kind::race) {
+        race = std::make_unique<control::race::engine>(
+                control::race::engine_settings{},
+                control::race::leg_origin{
+                        .local = {net::ip_address::v4(198, 18, 0, 1), 5064},
+                        .nonce = rng(),
+                        .user_agent = "sipredir-sim",
+                }
+        );
+        set_race_pools();
+    }
 
     while (!events.empty()) {
         const event e = events.top();
@@ -124,6 +316,7 @@ result run(const scenario& s) {
         if (e.at > s.duration_s) {
             break;
         }
+        now = e.at;
         switch (e.kind) {
         case event_kind::arrival: {
             events.push({e.at + exponential(1 / peak_rate), event_kind::arrival});
@@ -133,30 +326,37 @@ result run(const scenario& s) {
                 break;
             }
             ++r.arrivals;
-            const selection sel = choose(snapshot, {rng(), rng(), sequence++});
-            if (sel.count == 0) {
-                ++r.rejected_all_busy;
+            if (!race) {
+                place_call(e.at, policy_pick());
                 break;
             }
-            const std::uint16_t b = snapshot.backends[sel.picks[0]].slot;
-            ++pending[b];
-            backend_model& m = backends[b];
-            if (!m.alive) {
-                ++r.failed_dead;
-                break;
-            }
-            if (m.active >= m.capacity) {
-                ++r.rejected_by_backend;
-                break;
-            }
-            ++m.active;
-            ++r.accepted;
-            // M/M/1-like response time: the busier the proxy, the slower its call setup.
-            const double rho = std::min(m.active / m.capacity, 0.99);
-            r.setup_ms.push_back(s.base_setup_ms / (1 - rho));
-            events.push({e.at + exponential(s.mean_holding_s), event_kind::call_end, b});
+            // The engine answers at once (coalesced, fallback) or when its race is decided; the
+            // race's deadline is an event of its own.
+            const std::uint64_t id = arrived_at.size();
+            arrived_at.push_back(e.at);
+            const std::int64_t now_ns = to_ns(e.at);
+            race->submit(caller_frame(id), 0, now_ns, race_out);
+            const std::int64_t timeout_ns = std::int64_t{s.race.timeout_ms} * 1'000'000;
+            events.push(
+                    {e.at + static_cast<double>(timeout_ns) / 1e9,
+                     event_kind::race_expire,
+                     -1,
+                     static_cast<double>(now_ns + timeout_ns)}
+            );
             break;
         }
+        case event_kind::race_response: {
+            // Out of in_flight first: the engine's sends may add to it while it reads this.
+            const auto slot = static_cast<std::uint32_t>(e.value);
+            const std::string response = std::move(in_flight[slot]);
+            free_flight.push_back(slot);
+            race->on_datagram(response, configs[e.backend].address, to_ns(e.at), race_out);
+            break;
+        }
+        case event_kind::race_expire:
+            // Exactly at the deadline: the event's time in seconds may round a nanosecond short.
+            race->expire(std::max(to_ns(e.at), static_cast<std::int64_t>(e.value)), race_out);
+            break;
         case event_kind::call_end:
             if (backends[e.backend].active > 0) {
                 --backends[e.backend].active;
@@ -188,7 +388,17 @@ result run(const scenario& s) {
                 fold_redirects(facts, pending);
             }
             std::fill(pending.begin(), pending.end(), 0);
+            for (backend_facts& f : facts) {
+                // No report younger than max_age: the estimate restarts from this window's
+                // redirects, as src/control/load_monitor does.
+                if (e.at - static_cast<double>(f.reported_at_ns) / 1e9 > s.max_age_s) {
+                    take_report(f, 0, to_ns(e.at));
+                }
+            }
             snapshot = build_pool_snapshot(pool, configs, facts, &snapshot);
+            if (race) {
+                set_race_pools();
+            }
             events.push({e.at + s.publish_interval_s, event_kind::publish});
             break;
         case event_kind::probe:
@@ -250,6 +460,12 @@ result run(const scenario& s) {
         }
     }
 
+    if (race) {
+        // Races still open at the end: their callers are answered by the fallback.
+        now = s.duration_s;
+        race->flush(race_out);
+    }
+
     r.mean_utilisation.resize(n);
     double mean = 0;
     double most = 0;
@@ -265,6 +481,11 @@ result run(const scenario& s) {
             counted_samples ? static_cast<double>(unbalanced_samples) / counted_samples : 0;
     r.setup_p50_ms = percentile(r.setup_ms, 0.5);
     r.setup_p99_ms = percentile(r.setup_ms, 0.99);
+    r.redirect_p50_ms = percentile(redirect_ms, 0.5);
+    r.redirect_p99_ms = percentile(redirect_ms, 0.99);
+    if (race) {
+        r.race = race->counters();
+    }
     return r;
 }
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // A discrete-event model of callers, the redirect appliance and backend proxies, driving the real
-// lib/balance snapshot builder and policies (as Katran's simulator runs the production code).
+// lib/balance snapshot builder and policies and, for policy race, the real race engine of
+// src/control/race (as Katran's simulator runs the production code).
 #pragma once
 
 #include <balance/policy.hpp>
+#include <control/race/race_engine.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,9 +22,11 @@ struct scenario {
     double offered = 0.9;             // of the backends' total capacity
     bool bursty = false;              // on/off modulated Poisson: 3x rate 25 % of the time
     double mean_holding_s = 30;       // call duration
+    bool reports = true;              // false: backends report nothing (no agent)
     double report_interval_s = 1;     // backends report their load this often
     double report_delay_s = 0.05;     // and it arrives this late
     double publish_interval_s = 0.01; // control folds redirect counts and publishes
+    double max_age_s = 5; // without a report this young, the estimate restarts every window
     double probe_interval_s = 0.5;
     double probe_loss = 0.05;    // probability that a probe or its reply is lost
     int probe_failures_down = 2; // consecutive failures that take a backend down
@@ -34,6 +38,16 @@ struct scenario {
     int slows = 7; // this backend's capacity halves at slow_at_s
     double slow_at_s = 650;
     std::uint64_t seed = 1;
+
+    // Policy race: timeout, coalescing and leg cap as configured (the production defaults).
+    // A backend answers a leg after an M/M/1 sojourn time, exponential with mean
+    // race_answer_ms / (1 - utilisation) — and over its capacity it answers 503. With
+    // race_answer_scales, a backend's service time is inversely proportional to its capacity
+    // (capacity is speed: one queue, a faster CPU); without, it is the same everywhere
+    // (capacity is parallelism: more cores at the same speed).
+    balance::race_config race;
+    double race_answer_ms = 2;
+    bool race_answer_scales = true;
 };
 
 struct result {
@@ -51,11 +65,15 @@ struct result {
     double time_unbalanced = 0; // share of seconds after warm-up: one >= threshold, one < 50 %
     double setup_p50_ms = 0;
     double setup_p99_ms = 0;
+    // From arrival to the redirect: the race (0 for every other policy).
+    double redirect_p50_ms = 0;
+    double redirect_p99_ms = 0;
+    control::race::engine_counters race;  // policy race: what the engine counted
     std::vector<double> mean_utilisation; // per backend, steady window
     // Samples for the plots: one row per second, utilisation of each backend.
     std::vector<double> sample_times;
     std::vector<std::vector<double>> samples;
-    std::vector<double> setup_ms; // every accepted call's setup delay
+    std::vector<double> setup_ms; // every accepted call's setup delay, the redirect's included
 };
 
 result run(const scenario& s);

@@ -3,6 +3,7 @@
 # Draws the simulator's CSVs: utilisation of every backend over time per policy, the setup-delay
 # distribution, and rejected calls.   plot.py OUT_DIR IMAGE_PREFIX
 import csv
+import math
 import os
 import sys
 
@@ -12,8 +13,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 out_dir, prefix = sys.argv[1], sys.argv[2]
-policies = ["least-load-naive", "least-load", "proportional", "p2c",
-            "sequence", "wrr", "hash", "random"]
+# The policies in the order the simulator ran them (the first column of its summary).
+summary = {}
+with open(os.path.join(out_dir, "summary.csv")) as f:
+    for row in csv.reader(f):
+        summary[row[0]] = [float(x) for x in row[1:]]
+policies = list(summary)
 
 
 def utilisation(policy):
@@ -23,7 +28,10 @@ def utilisation(policy):
     return header[1:], [r[0] for r in data], [[r[i + 1] for r in data] for i in range(len(header) - 1)]
 
 
-fig, axes = plt.subplots(4, 2, figsize=(13, 12), sharex=True, sharey=True)
+rows = math.ceil(len(policies) / 2)
+fig, axes = plt.subplots(rows, 2, figsize=(13, 3 * rows), sharex=True, sharey=True)
+for ax in axes.flat[len(policies):]:
+    ax.set_visible(False)
 for ax, policy in zip(axes.flat, policies):
     names, t, series = utilisation(policy)
     for name, s in zip(names, series):
@@ -35,7 +43,7 @@ axes[0][0].set_ylabel("utilisation %")
 axes[-1][0].set_xlabel("time s")
 axes[0][1].legend(fontsize=6, ncol=2, loc="lower right")
 fig.suptitle("Backend utilisation over time (dotted: threshold); one backend dies at mid-run, one halves later")
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0, 1, 0.98))  # room for the title
 fig.savefig(f"{prefix}_utilisation.png", dpi=80)
 
 fig, ax = plt.subplots(figsize=(8, 5))
@@ -43,7 +51,8 @@ for policy in policies:
     with open(os.path.join(out_dir, f"setup_{policy}.csv")) as f:
         d = sorted(float(x) for x in f)
     if d:
-        ax.plot(d, [i / len(d) for i in range(len(d))], label=policy)
+        ax.plot(d, [i / len(d) for i in range(len(d))], label=policy,
+                linestyle="--" if policy.startswith("race") else "-")
 ax.set_xscale("log")
 ax.set_xlabel("call-setup delay ms (log)")
 ax.set_ylabel("fraction of calls")
@@ -52,11 +61,7 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(f"{prefix}_setup_delay.png", dpi=80)
 
-summary = {}
-with open(os.path.join(out_dir, "summary.csv")) as f:
-    for row in csv.reader(f):
-        summary[row[0]] = [float(x) for x in row[1:]]
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(9, 4))
 ax.bar(policies, [100 * summary[p][-1] for p in policies])
 ax.set_ylabel("rejected or failed calls %")
 ax.set_title("Calls not set up (503 from appliance or backend, or sent to a dead backend)")

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Reproduces docs/balancing.md's tables and plots: builds the simulator, runs three scenarios
-# (fresh estimate, stale estimate, bursty arrivals) at a carrier's call rate, and draws the PNGs
-# into docs/img/. Deterministic: the same seed gives the same numbers on every machine.
+# Reproduces docs/balancing.md's tables and plots: builds the simulator, runs four scenarios
+# (fresh estimate, stale estimate, bursty arrivals, backends that report nothing) at a carrier's
+# call rate, and draws the PNGs into docs/img/. Deterministic: the same seed gives the same
+# numbers on every machine. About two minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build perf/sim/sim >/dev/null
 mkdir -p docs/img
-for scenario in "fresh:--publish-ms 10" "stale:--publish-ms 250" "bursty:--publish-ms 10 --bursty"; do
+for scenario in "fresh:--publish-ms 10" "stale:--publish-ms 250" "bursty:--publish-ms 10 --bursty" \
+    "unreported:--publish-ms 10 --no-reports"; do
     name=${scenario%%:*}
     args=${scenario#*:}
     out=build/perf/sim/out/$name
@@ -22,4 +24,4 @@ for scenario in "fresh:--publish-ms 10" "stale:--publish-ms 250" "bursty:--publi
     # would not see it).
     /usr/bin/python3 perf/sim/plot.py "$out" "docs/img/sim_$name"
 done
-echo "plots: docs/img/sim_{fresh,stale,bursty}_{utilisation,setup_delay,rejected}.png"
+echo "plots: docs/img/sim_{fresh,stale,bursty,unreported}_{utilisation,setup_delay,rejected}.png"

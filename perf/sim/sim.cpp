@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Runs every policy through the same seeded scenario and prints how each balances.
-//   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--out DIR] [--check]
+//   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--no-reports] [--out DIR] [--check]
 // --out writes utilisation and setup-delay CSVs for perf/sim/plot.py; --check exits non-zero
-// when a scenario loses a call from its accounting (the smoke test in scripts/test.sh).
+// when a scenario loses a call from its accounting, or the race engine answers a caller other
+// than exactly once (the smoke test in scripts/test.sh).
 #include "model.hpp"
 
 #include <cstdio>
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
             base.publish_interval_s = std::atof(argv[++i]) / 1000;
         } else if (arg == "--bursty") {
             base.bursty = true;
+        } else if (arg == "--no-reports") {
+            base.reports = false;
         } else if (arg == "--out" && i + 1 < argc) {
             out_dir = argv[++i];
         } else if (arg == "--check") {
@@ -40,8 +43,8 @@ int main(int argc, char** argv) {
         } else {
             std::fprintf(
                     stderr,
-                    "usage: %s [--duration S] [--scale K] [--publish-ms M] [--bursty] [--out DIR] "
-                    "[--check]\n",
+                    "usage: %s [--duration S] [--scale K] [--publish-ms M] [--bursty] "
+                    "[--no-reports] [--out DIR] [--check]\n",
                     argv[0]
             );
             return 2;
@@ -54,17 +57,22 @@ int main(int argc, char** argv) {
     struct variant {
         const char* label;
         policy_kind policy;
-        bool fold;
+        bool fold = true;
+        std::uint32_t race_coalesce_ms = 0;
+        bool race_answer_scales = true;
     };
     const variant variants[] = {
             {"least-load-naive", policy_kind::least_load, false},
-            {"least-load", policy_kind::least_load, true},
-            {"proportional", policy_kind::proportional, true},
-            {"p2c", policy_kind::p2c, true},
-            {"sequence", policy_kind::sequence, true},
-            {"wrr", policy_kind::wrr, true},
-            {"hash", policy_kind::hash, true},
-            {"random", policy_kind::random, true},
+            {"least-load", policy_kind::least_load},
+            {"proportional", policy_kind::proportional},
+            {"p2c", policy_kind::p2c},
+            {"sequence", policy_kind::sequence},
+            {"wrr", policy_kind::wrr},
+            {"hash", policy_kind::hash},
+            {"random", policy_kind::random},
+            {"race", policy_kind::race},
+            {"race-coalesce-20ms", policy_kind::race, true, 20},
+            {"race-equal-answers", policy_kind::race, true, 0, false},
     };
 
     if (!out_dir.empty()) {
@@ -80,33 +88,45 @@ int main(int argc, char** argv) {
             base.publish_interval_s * 1000
     );
     std::printf(
-            "%s arrivals, %.0f %% offered load, %zu backends, reports every %.1f s "
-            "(+%.0f ms), backend %d dies at %.0f s, backend %d halves at %.0f s\n\n",
+            "%s arrivals, %.0f %% offered load, %zu backends, ",
             base.bursty ? "bursty" : "Poisson",
             base.offered * 100,
-            base.capacities.size(),
-            base.report_interval_s,
-            base.report_delay_s * 1000,
+            base.capacities.size()
+    );
+    if (base.reports) {
+        std::printf(
+                "reports every %.1f s (+%.0f ms), ",
+                base.report_interval_s,
+                base.report_delay_s * 1000
+        );
+    } else {
+        std::printf("no load reports, ");
+    }
+    std::printf(
+            "backend %d dies at %.0f s, backend %d halves at %.0f s\n\n",
             base.dies,
             base.die_at_s,
             base.slows,
             base.slow_at_s
     );
     std::printf("| policy | max/mean, averaged util | max/mean, per second | peak util | time "
-                "unbalanced | setup p50 / p99 ms | rejected: appliance / backend / dead |\n");
-    std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+                "unbalanced | setup p50 / p99 ms | rejected: appliance / backend / dead | "
+                "race: wait p50 / p99 ms, legs per call |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     int failures = 0;
+    std::string race_rows; // the race engine's counters, printed after the table
     for (const variant& v : variants) {
         sim::scenario s = base;
         s.label = v.label;
         s.policy = v.policy;
         s.fold_redirects = v.fold;
+        s.race.coalesce_ms = v.race_coalesce_ms;
+        s.race_answer_scales = v.race_answer_scales;
         const sim::result r = sim::run(s);
         const double a = static_cast<double>(r.arrivals);
         std::printf(
                 "| %s | %.3f | %.3f | %.0f %% | %.1f %% | %.0f / %.0f | %.2f %% / %.2f %% / %.2f "
-                "%% "
-                "|\n",
+                "%% ",
                 v.label,
                 r.max_over_mean,
                 r.instant_max_over_mean,
@@ -118,8 +138,49 @@ int main(int argc, char** argv) {
                 100 * r.rejected_by_backend / a,
                 100 * r.failed_dead / a
         );
+        if (v.policy == policy_kind::race) {
+            const auto& c = r.race;
+            const auto share = [&](std::uint64_t x) { return 100 * static_cast<double>(x) / a; };
+            char row[256];
+            std::snprintf(
+                    row,
+                    sizeof row,
+                    "| %s | %.1f %% | %.1f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% | "
+                    "%.1f |\n",
+                    v.label,
+                    share(c.races),
+                    share(c.coalesced),
+                    share(c.won),
+                    share(c.timed_out),
+                    share(c.all_refused),
+                    share(c.no_backend),
+                    share(c.table_full),
+                    static_cast<double>(c.legs_capped) / a
+            );
+            race_rows += row;
+            std::printf(
+                    "| %.1f / %.1f, %.1f |\n",
+                    r.redirect_p50_ms,
+                    r.redirect_p99_ms,
+                    static_cast<double>(r.race.legs) / a
+            );
+        } else {
+            std::printf("| – |\n");
+        }
         const std::uint64_t accounted =
                 r.accepted + r.rejected_all_busy + r.rejected_by_backend + r.failed_dead;
+        if (check && v.policy == policy_kind::race
+            && (r.race.requests != r.arrivals || r.race.answered != r.arrivals)) {
+            std::fprintf(
+                    stderr,
+                    "%s: %llu arrivals, %llu handed to the race engine, %llu answered by it\n",
+                    v.label,
+                    static_cast<unsigned long long>(r.arrivals),
+                    static_cast<unsigned long long>(r.race.requests),
+                    static_cast<unsigned long long>(r.race.answered)
+            );
+            ++failures;
+        }
         if (check && (r.arrivals == 0 || accounted != r.arrivals)) {
             std::fprintf(
                     stderr,
@@ -154,6 +215,15 @@ int main(int argc, char** argv) {
                 << r.setup_p99_ms << ","
                 << (r.rejected_all_busy + r.rejected_by_backend + r.failed_dead) / a << "\n";
         }
+    }
+    if (!race_rows.empty()) {
+        std::printf(
+                "\nThe race engine's counters, as shares of arrivals:\n\n| policy | raced | "
+                "coalesced | won | timed out "
+                "| all refused | no backend | table full | legs capped per arrival |\n"
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n%s",
+                race_rows.c_str()
+        );
     }
     return failures == 0 ? 0 : 1;
 }
