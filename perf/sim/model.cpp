@@ -28,6 +28,7 @@ enum class event_kind : std::uint8_t {
     publish,
     probe,
     sample,
+    exchange, // an appliance sends its new redirects to its peers
     burst_toggle,
     die,
     slow,
@@ -133,7 +134,17 @@ result run(const scenario& s) {
 
     const std::size_t n = s.capacities.size();
     std::vector<backend_config> configs(n);
-    std::vector<backend_facts> facts(n);
+    // What each appliance knows: its facts, its snapshot, and its own redirects not yet folded
+    // (pending) or not yet sent to the peers (unsent).
+    struct appliance_state {
+        std::vector<backend_facts> facts;
+        pool_snapshot snapshot;
+        std::vector<std::uint64_t> pending;
+        std::vector<std::uint64_t> unsent;
+    };
+    const auto appliances = static_cast<std::size_t>(std::max(1, s.appliances));
+    const bool exchanging = appliances > 1 && s.share_redirects && s.fold_redirects;
+    std::vector<backend_facts> initial_facts(n);
     std::vector<backend_model> backends(n);
     pool_config pool;
     pool.name = "sim";
@@ -146,13 +157,18 @@ result run(const scenario& s) {
         configs[i].capacity = s.capacities[i];
         configs[i].threshold = s.threshold;
         configs[i].weight = s.capacities[i]; // wrr weights follow capacity, as an operator would
-        facts[i].state = backend_state::up;
+        initial_facts[i].state = backend_state::up;
         backends[i].capacity = s.capacities[i];
         pool.backends.push_back(static_cast<std::uint16_t>(i));
         total_capacity += s.capacities[i];
     }
-    pool_snapshot snapshot = build_pool_snapshot(pool, configs, facts);
-    std::vector<std::uint64_t> pending(n, 0);
+    std::vector<appliance_state> fleet(appliances);
+    for (appliance_state& a : fleet) {
+        a.facts = initial_facts;
+        a.snapshot = build_pool_snapshot(pool, configs, a.facts);
+        a.pending.assign(n, 0);
+        a.unsent.assign(n, 0);
+    }
 
     // Little's law: rate x holding time = offered calls in progress.
     const double mean_rate = s.offered * total_capacity / s.mean_holding_s;
@@ -171,6 +187,11 @@ result run(const scenario& s) {
         // Reports are not synchronised: each backend starts at its own phase.
         events.push(
                 {uniform(rng) * s.report_interval_s, event_kind::report_sample, static_cast<int>(i)}
+        );
+    }
+    for (std::size_t a = 0; a < appliances && exchanging; ++a) {
+        events.push(
+                {uniform(rng) * s.exchange_interval_s, event_kind::exchange, static_cast<int>(a)}
         );
     }
     if (s.bursty) {
@@ -194,8 +215,9 @@ result run(const scenario& s) {
     double now = 0;
     std::vector<double> redirect_ms;
 
-    // The redirect for a call that arrived at `arrived` names backend `b` at `now` (-1: a 503).
-    const auto place_call = [&](double arrived, int b) {
+    // The redirect appliance `a` gave a call that arrived at `arrived` names backend `b` at
+    // `now` (-1: a 503).
+    const auto place_call = [&](double arrived, int b, std::size_t a) {
         const double waited_ms = (now - arrived) * 1000;
         if (s.policy == policy_kind::race) {
             redirect_ms.push_back(waited_ms);
@@ -204,7 +226,8 @@ result run(const scenario& s) {
             ++r.rejected_all_busy;
             return;
         }
-        ++pending[b];
+        ++fleet[a].pending[b];
+        ++fleet[a].unsent[b];
         backend_model& m = backends[b];
         if (!m.alive) {
             ++r.failed_dead;
@@ -221,10 +244,13 @@ result run(const scenario& s) {
         r.setup_ms.push_back(waited_ms + s.base_setup_ms / (1 - rho));
         events.push({now + exponential(s.mean_holding_s), event_kind::call_end, b});
     };
-    const auto policy_pick = [&] {
+    const auto policy_pick = [&](std::size_t a) {
+        const pool_snapshot& snapshot = fleet[a].snapshot;
         const selection sel = choose(snapshot, {rng(), rng(), sequence++});
         return sel.count == 0 ? -1 : static_cast<int>(snapshot.backends[sel.picks[0]].slot);
     };
+    // Policy race runs on one appliance (sim.cpp refuses a racing fleet).
+    std::vector<backend_facts>& facts = fleet[0].facts;
 
     // Policy race: the production engine, its legs answered by the backend models.
     std::unique_ptr<control::race::engine> race;
@@ -277,9 +303,9 @@ result run(const scenario& s) {
                         if (d.has_winner && facts[d.winner_slot].state != backend_state::down) {
                             b = d.winner_slot;
                         } else if (!d.refuse) {
-                            b = policy_pick(); // the pool's race fallback
+                            b = policy_pick(0); // the pool's race fallback
                         }
-                        place_call(arrived_at[id], b);
+                        place_call(arrived_at[id], b, 0);
                         return true;
                     },
     };
@@ -327,7 +353,9 @@ result run(const scenario& s) {
             }
             ++r.arrivals;
             if (!race) {
-                place_call(e.at, policy_pick());
+                // ECMP: an even spread (no draw for one appliance, so its runs stay as they were).
+                const std::size_t a = appliances > 1 ? rng() % appliances : 0;
+                place_call(e.at, policy_pick(a), a);
                 break;
             }
             // The engine answers at once (coalesced, fallback) or when its race is decided; the
@@ -377,25 +405,41 @@ result run(const scenario& s) {
         }
         case event_kind::report_deliver:
             // The backend reports utilisation; control keeps it as calls of configured capacity.
-            take_report(
-                    facts[e.backend],
-                    e.value * configs[e.backend].capacity,
-                    static_cast<std::int64_t>(e.at * 1e9)
-            );
-            break;
-        case event_kind::publish:
-            if (s.fold_redirects) {
-                fold_redirects(facts, pending);
+            for (appliance_state& a : fleet) {
+                take_report(
+                        a.facts[e.backend],
+                        e.value * configs[e.backend].capacity,
+                        static_cast<std::int64_t>(e.at * 1e9)
+                );
             }
-            std::fill(pending.begin(), pending.end(), 0);
-            for (backend_facts& f : facts) {
-                // No report younger than max_age: the estimate restarts from this window's
-                // redirects, as src/control/load_monitor does.
-                if (e.at - static_cast<double>(f.reported_at_ns) / 1e9 > s.max_age_s) {
-                    take_report(f, 0, to_ns(e.at));
+            break;
+        case event_kind::exchange: {
+            // Delivery on a LAN takes well under a millisecond: the peers fold the counts now.
+            appliance_state& sender = fleet[e.backend];
+            for (std::size_t p = 0; p < appliances; ++p) {
+                if (p != static_cast<std::size_t>(e.backend)) {
+                    fold_redirects(fleet[p].facts, sender.unsent);
                 }
             }
-            snapshot = build_pool_snapshot(pool, configs, facts, &snapshot);
+            std::fill(sender.unsent.begin(), sender.unsent.end(), 0);
+            events.push({e.at + s.exchange_interval_s, event_kind::exchange, e.backend});
+            break;
+        }
+        case event_kind::publish:
+            for (appliance_state& a : fleet) {
+                if (s.fold_redirects) {
+                    fold_redirects(a.facts, a.pending);
+                }
+                std::fill(a.pending.begin(), a.pending.end(), 0);
+                for (backend_facts& f : a.facts) {
+                    // No report younger than max_age: the estimate restarts from this window's
+                    // redirects, as src/control/load_monitor does.
+                    if (e.at - static_cast<double>(f.reported_at_ns) / 1e9 > s.max_age_s) {
+                        take_report(f, 0, to_ns(e.at));
+                    }
+                }
+                a.snapshot = build_pool_snapshot(pool, configs, a.facts, &a.snapshot);
+            }
             if (race) {
                 set_race_pools();
             }
@@ -404,11 +448,16 @@ result run(const scenario& s) {
         case event_kind::probe:
             for (std::size_t i = 0; i < n; ++i) {
                 const bool answered = backends[i].alive && uniform(rng) >= s.probe_loss;
+                // Every appliance probes; they see the same loss here.
                 if (answered) {
                     backends[i].probe_failures = 0;
-                    facts[i].state = backend_state::up;
+                    for (appliance_state& a : fleet) {
+                        a.facts[i].state = backend_state::up;
+                    }
                 } else if (++backends[i].probe_failures >= s.probe_failures_down) {
-                    facts[i].state = backend_state::down;
+                    for (appliance_state& a : fleet) {
+                        a.facts[i].state = backend_state::down;
+                    }
                 }
             }
             events.push({e.at + s.probe_interval_s, event_kind::probe});

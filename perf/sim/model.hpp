@@ -27,6 +27,12 @@ struct scenario {
     double report_delay_s = 0.05;     // and it arrives this late
     double publish_interval_s = 0.01; // control folds redirect counts and publishes
     double max_age_s = 5; // without a report this young, the estimate restarts every window
+    // A fleet (seed 001): arrivals spread evenly over the appliances (ECMP); every backend
+    // reports to every appliance; each appliance folds its own redirects at every publication
+    // and, with share_redirects, sends its new ones to every peer every exchange_interval_s.
+    int appliances = 1;
+    bool share_redirects = true;
+    double exchange_interval_s = 0.1;
     double probe_interval_s = 0.5;
     double probe_loss = 0.05;    // probability that a probe or its reply is lost
     int probe_failures_down = 2; // consecutive failures that take a backend down

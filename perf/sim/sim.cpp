@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Runs every policy through the same seeded scenario and prints how each balances.
-//   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--no-reports] [--out DIR] [--check]
+//   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--no-reports]
+//       [--fleet [--exchange-ms M]] [--out DIR] [--check]
+// --fleet runs least-load and proportional on 1, 3 and 50 appliances instead, without the
+// redirect fold, with each appliance folding only its own redirects, and with the redirects
+// shared between the appliances every --exchange-ms (100).
 // --out writes utilisation and setup-delay CSVs for perf/sim/plot.py; --check exits non-zero
 // when a scenario loses a call from its accounting, or the race engine answers a caller other
 // than exactly once (the smoke test in scripts/test.sh).
 #include "model.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 using namespace sipredir;
 using balance::policy_kind;
@@ -20,6 +26,7 @@ int main(int argc, char** argv) {
     sim::scenario base;
     std::string out_dir;
     bool check = false;
+    bool fleet = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--duration" && i + 1 < argc) {
@@ -36,6 +43,10 @@ int main(int argc, char** argv) {
             base.bursty = true;
         } else if (arg == "--no-reports") {
             base.reports = false;
+        } else if (arg == "--fleet") {
+            fleet = true;
+        } else if (arg == "--exchange-ms" && i + 1 < argc) {
+            base.exchange_interval_s = std::atof(argv[++i]) / 1000;
         } else if (arg == "--out" && i + 1 < argc) {
             out_dir = argv[++i];
         } else if (arg == "--check") {
@@ -44,7 +55,7 @@ int main(int argc, char** argv) {
             std::fprintf(
                     stderr,
                     "usage: %s [--duration S] [--scale K] [--publish-ms M] [--bursty] "
-                    "[--no-reports] [--out DIR] [--check]\n",
+                    "[--no-reports] [--fleet [--exchange-ms M]] [--out DIR] [--check]\n",
                     argv[0]
             );
             return 2;
@@ -74,6 +85,46 @@ int main(int argc, char** argv) {
             {"race-coalesce-20ms", policy_kind::race, true, 20},
             {"race-equal-answers", policy_kind::race, true, 0, false},
     };
+    std::vector<sim::scenario> runs;
+    if (!fleet) {
+        for (const variant& v : variants) {
+            sim::scenario s = base;
+            s.label = v.label;
+            s.policy = v.policy;
+            s.fold_redirects = v.fold;
+            s.race.coalesce_ms = v.race_coalesce_ms;
+            s.race_answer_scales = v.race_answer_scales;
+            runs.push_back(s);
+        }
+    } else {
+        struct fleet_variant {
+            const char* label;
+            policy_kind policy;
+            bool fold;
+            bool share;
+        };
+        const fleet_variant fleet_variants[] = {
+                {"least-load-naive", policy_kind::least_load, false, false},
+                {"least-load, own counts", policy_kind::least_load, true, false},
+                {"least-load, shared", policy_kind::least_load, true, true},
+                {"proportional, own counts", policy_kind::proportional, true, false},
+                {"proportional, shared", policy_kind::proportional, true, true},
+        };
+        for (const int appliances : {1, 3, 50}) {
+            for (const fleet_variant& v : fleet_variants) {
+                if (appliances == 1 && v.share) {
+                    continue; // nobody to share with: the same as own counts
+                }
+                sim::scenario s = base;
+                s.label = std::string(v.label) + " (" + std::to_string(appliances) + ")";
+                s.policy = v.policy;
+                s.fold_redirects = v.fold;
+                s.share_redirects = v.share;
+                s.appliances = appliances;
+                runs.push_back(s);
+            }
+        }
+    }
 
     if (!out_dir.empty()) {
         std::filesystem::create_directories(out_dir);
@@ -102,6 +153,12 @@ int main(int argc, char** argv) {
     } else {
         std::printf("no load reports, ");
     }
+    if (fleet) {
+        std::printf(
+                "appliances in brackets, redirects shared every %.0f ms, ",
+                base.exchange_interval_s * 1000
+        );
+    }
     std::printf(
             "backend %d dies at %.0f s, backend %d halves at %.0f s\n\n",
             base.dies,
@@ -115,19 +172,14 @@ int main(int argc, char** argv) {
     std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     int failures = 0;
     std::string race_rows; // the race engine's counters, printed after the table
-    for (const variant& v : variants) {
-        sim::scenario s = base;
-        s.label = v.label;
-        s.policy = v.policy;
-        s.fold_redirects = v.fold;
-        s.race.coalesce_ms = v.race_coalesce_ms;
-        s.race_answer_scales = v.race_answer_scales;
+    for (const sim::scenario& s : runs) {
+        const char* label = s.label.c_str();
         const sim::result r = sim::run(s);
         const double a = static_cast<double>(r.arrivals);
         std::printf(
                 "| %s | %.3f | %.3f | %.0f %% | %.1f %% | %.0f / %.0f | %.2f %% / %.2f %% / %.2f "
                 "%% ",
-                v.label,
+                label,
                 r.max_over_mean,
                 r.instant_max_over_mean,
                 100 * r.peak_utilisation,
@@ -138,7 +190,7 @@ int main(int argc, char** argv) {
                 100 * r.rejected_by_backend / a,
                 100 * r.failed_dead / a
         );
-        if (v.policy == policy_kind::race) {
+        if (s.policy == policy_kind::race) {
             const auto& c = r.race;
             const auto share = [&](std::uint64_t x) { return 100 * static_cast<double>(x) / a; };
             char row[256];
@@ -147,7 +199,7 @@ int main(int argc, char** argv) {
                     sizeof row,
                     "| %s | %.1f %% | %.1f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% | "
                     "%.1f |\n",
-                    v.label,
+                    label,
                     share(c.races),
                     share(c.coalesced),
                     share(c.won),
@@ -169,12 +221,12 @@ int main(int argc, char** argv) {
         }
         const std::uint64_t accounted =
                 r.accepted + r.rejected_all_busy + r.rejected_by_backend + r.failed_dead;
-        if (check && v.policy == policy_kind::race
+        if (check && s.policy == policy_kind::race
             && (r.race.requests != r.arrivals || r.race.answered != r.arrivals)) {
             std::fprintf(
                     stderr,
                     "%s: %llu arrivals, %llu handed to the race engine, %llu answered by it\n",
-                    v.label,
+                    label,
                     static_cast<unsigned long long>(r.arrivals),
                     static_cast<unsigned long long>(r.race.requests),
                     static_cast<unsigned long long>(r.race.answered)
@@ -185,14 +237,21 @@ int main(int argc, char** argv) {
             std::fprintf(
                     stderr,
                     "%s: %llu arrivals, %llu accounted for\n",
-                    v.label,
+                    label,
                     static_cast<unsigned long long>(r.arrivals),
                     static_cast<unsigned long long>(accounted)
             );
             ++failures;
         }
         if (!out_dir.empty()) {
-            std::ofstream u(out_dir + "/utilisation_" + v.label + ".csv");
+            // File names: the label with anything but letters, digits and '-' as '_'.
+            std::string name = s.label;
+            for (char& c : name) {
+                if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') {
+                    c = '_';
+                }
+            }
+            std::ofstream u(out_dir + "/utilisation_" + name + ".csv");
             u << "t";
             for (std::size_t b = 0; b < base.capacities.size(); ++b) {
                 u << ",b" << b << "_cap" << base.capacities[b];
@@ -205,12 +264,12 @@ int main(int argc, char** argv) {
                 }
                 u << "\n";
             }
-            std::ofstream d(out_dir + "/setup_" + v.label + ".csv");
+            std::ofstream d(out_dir + "/setup_" + name + ".csv");
             for (double ms : r.setup_ms) {
                 d << ms << "\n";
             }
             std::ofstream sum(out_dir + "/summary.csv", std::ios::app);
-            sum << v.label << "," << r.max_over_mean << "," << r.instant_max_over_mean << ","
+            sum << name << "," << r.max_over_mean << "," << r.instant_max_over_mean << ","
                 << r.peak_utilisation << "," << r.time_unbalanced << "," << r.setup_p50_ms << ","
                 << r.setup_p99_ms << ","
                 << (r.rejected_all_busy + r.rejected_by_backend + r.failed_dead) / a << "\n";
