@@ -9,6 +9,8 @@
 // hex digits. seq must grow from one report to the next; ts is the sender's wall clock in ms.
 #pragma once
 
+#include "signed_text.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -17,10 +19,10 @@
 
 namespace sipredir::control {
 
-inline constexpr std::size_t report_key_size = 32;  // crypto_auth_KEYBYTES
+inline constexpr std::size_t report_key_size = signing_key_size;
 inline constexpr std::size_t max_report_size = 512; // larger datagrams are malformed
 inline constexpr std::size_t max_backend_name = 64;
-using report_key = std::array<std::uint8_t, report_key_size>;
+using report_key = signing_key;
 
 struct load_report {
     std::string_view backend; // a view into the datagram
