@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The fleet's redirect exchange (seed 001: nodes share workload data periodically and
+// spontaneously): each appliance sends its peers its own running totals of redirects per backend,
+// one UDP datagram of signed text (docs/fleet.md):
+//
+//   SRFX/1 from=sr-a epoch=1732300000000 seq=42 ts=1732300000123 full=0 totals=p1:1200,p2:77
+//   mac=<hex>
+//
+// Totals, never deltas: a lost message costs nothing but time, because the next one carries
+// the newer totals. epoch is the sender's start (wall ms), so that a restarted sender's totals
+// starting again from 0 are told from a replay; seq grows within an epoch. full=1 marks a
+// message (or one of several) carrying every backend; the others carry the changed ones only.
+#pragma once
+
+#include "../report/signed_text.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sipredir::control::fleet {
+
+inline constexpr std::size_t max_exchange_size = 1400; // one datagram, no IP fragments
+
+struct exchange_message {
+    std::string_view from;
+    std::uint64_t epoch_ms = 0;
+    std::uint64_t seq = 0;
+    std::uint64_t ts_ms = 0;
+    bool full = false;
+    std::string_view totals; // "name:n,name:n" (possibly empty), checked
+    signed_line line;
+};
+
+// False when `datagram` is not a well-formed SRFX/1 message. Never allocates.
+bool parse_exchange(std::string_view datagram, exchange_message& out) noexcept;
+
+// Calls f(name, total) for each entry of a parsed message's totals.
+template <class F> void for_each_total(std::string_view totals, F&& f);
+
+struct exchange_header {
+    std::string from;
+    std::uint64_t epoch_ms = 0;
+    std::uint64_t first_seq = 0; // the messages take first_seq, first_seq + 1, ...
+    std::uint64_t ts_ms = 0;
+    bool full = false;
+};
+using backend_total = std::pair<std::string_view, std::uint64_t>;
+
+// The totals as signed messages of at most max_exchange_size bytes each (one when `totals` is
+// empty: a full message with no backend still says "alive").
+std::vector<std::string> write_exchange(
+        const exchange_header& h, const std::vector<backend_total>& totals, const signing_key& key
+);
+
+// ---
+
+bool read_total(std::string_view entry, std::string_view& name, std::uint64_t& total) noexcept;
+
+template <class F> void for_each_total(std::string_view totals, F&& f) {
+    while (!totals.empty()) {
+        const std::size_t comma = totals.find(',');
+        std::string_view name;
+        std::uint64_t total = 0;
+        if (read_total(totals.substr(0, comma), name, total)) {
+            f(name, total);
+        }
+        totals = comma == std::string_view::npos ? std::string_view{} : totals.substr(comma + 1);
+    }
+}
+
+} // namespace sipredir::control::fleet

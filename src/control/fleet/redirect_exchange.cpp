@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "redirect_exchange.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace sipredir::control::fleet {
+
+const char* name_of(exchange_verdict v) noexcept {
+    switch (v) {
+    case exchange_verdict::accepted:
+        return "accepted";
+    case exchange_verdict::malformed:
+        return "malformed";
+    case exchange_verdict::forged:
+        return "forged";
+    case exchange_verdict::stale:
+        return "stale";
+    case exchange_verdict::replayed:
+        return "replayed";
+    case exchange_verdict::own:
+        return "own";
+    case exchange_verdict::too_many_peers:
+        return "too_many_peers";
+    }
+    return "?";
+}
+
+void redirect_exchange::configure(
+        const exchange_settings& settings,
+        std::span<const std::string> backends,
+        std::uint64_t epoch_ms
+) {
+    _settings = settings;
+    // Our epoch is our start: a reconfiguration must not look like a restart to the peers.
+    if (_epoch_ms == 0) {
+        _epoch_ms = epoch_ms;
+    }
+    std::vector<own_total_state> own(backends.size());
+    std::map<std::string, std::uint16_t, std::less<>> slots;
+    bool same_slots = _own.size() == backends.size();
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+        own[i].name = backends[i];
+        if (i < _own.size() && _own[i].name != backends[i]) {
+            same_slots = false;
+        }
+        if (backends[i].empty()) {
+            continue;
+        }
+        slots.emplace(backends[i], static_cast<std::uint16_t>(i));
+        // A backend that keeps its name keeps its totals, wherever its slot is now.
+        if (const auto old = _slots.find(backends[i]); old != _slots.end()) {
+            own[i].total = _own[old->second].total;
+            own[i].sent = _own[old->second].sent;
+        }
+    }
+    _own = std::move(own);
+    _slots = std::move(slots);
+    for (auto& [name, p] : _peers) {
+        if (!same_slots) {
+            // Slots moved: every peer's next totals are a new baseline (one interval's counts
+            // from each are not folded).
+            p.seen.assign(_own.size(), false);
+        }
+        p.totals.resize(_own.size(), 0);
+        p.seen.resize(_own.size(), false);
+    }
+}
+
+void redirect_exchange::add_own(std::span<const std::uint64_t> delta) noexcept {
+    for (std::size_t i = 0; i < delta.size() && i < _own.size(); ++i) {
+        _own[i].total += delta[i];
+    }
+}
+
+bool redirect_exchange::triggered(std::span<const double> spare_calls) const noexcept {
+    for (std::size_t i = 0; i < _own.size(); ++i) {
+        const std::uint64_t unsent = _own[i].total - _own[i].sent;
+        if (unsent == 0) {
+            continue;
+        }
+        const double spare = i < spare_calls.size() ? std::max(spare_calls[i], 0.0) : 0.0;
+        if (static_cast<double>(unsent) >= _settings.send_fraction * spare) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool redirect_exchange::due(std::int64_t now_ns, std::span<const double> spare_calls)
+        const noexcept {
+    if (_sent_ns != 0 && now_ns - _sent_ns < _settings.min_gap_ns) {
+        return false;
+    }
+    if (_full_sent_ns == 0 || now_ns - _full_sent_ns >= _settings.full_interval_ns) {
+        return true;
+    }
+    const bool changed = std::any_of(_own.begin(), _own.end(), [](const own_total_state& o) {
+        return o.total != o.sent;
+    });
+    return changed && (now_ns - _sent_ns >= _settings.interval_ns || triggered(spare_calls));
+}
+
+std::vector<std::string>
+redirect_exchange::take_messages(std::int64_t now_ns, std::int64_t wall_ms) {
+    const bool full = _full_sent_ns == 0 || now_ns - _full_sent_ns >= _settings.full_interval_ns;
+    std::vector<backend_total> totals;
+    for (own_total_state& o : _own) {
+        if (!o.name.empty() && (full || o.total != o.sent)) {
+            totals.emplace_back(o.name, o.total);
+            o.sent = o.total;
+        }
+    }
+    if (!full && totals.empty()) {
+        return {};
+    }
+    if (!full && _sent_ns != 0 && now_ns - _sent_ns < _settings.interval_ns) {
+        ++_counters.triggered_sends;
+    }
+    std::vector<std::string> out = write_exchange(
+            {.from = _settings.self,
+             .epoch_ms = _epoch_ms,
+             .first_seq = _seq + 1,
+             .ts_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(wall_ms, 0)),
+             .full = full},
+            totals,
+            _settings.key
+    );
+    _seq += out.size();
+    _sent_ns = now_ns;
+    if (full) {
+        _full_sent_ns = now_ns;
+    }
+    ++_counters.sends;
+    _counters.sent_messages += out.size();
+    return out;
+}
+
+exchange_verdict redirect_exchange::admit(
+        std::string_view datagram,
+        std::int64_t wall_ms,
+        std::int64_t now_ns,
+        std::span<std::uint64_t> delta
+) {
+    const auto verdict = [&](exchange_verdict v) {
+        ++_counters.received[static_cast<std::size_t>(v)];
+        return v;
+    };
+    exchange_message m;
+    if (!parse_exchange(datagram, m)) {
+        return verdict(exchange_verdict::malformed);
+    }
+    if (!signature_valid(m.line, _settings.key)) {
+        return verdict(exchange_verdict::forged);
+    }
+    const auto ts = static_cast<std::int64_t>(std::min<std::uint64_t>(
+            m.ts_ms, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+    ));
+    if (ts > wall_ms + _settings.window_ms || ts < wall_ms - _settings.window_ms) {
+        return verdict(exchange_verdict::stale);
+    }
+    if (m.from == _settings.self) {
+        return verdict(exchange_verdict::own);
+    }
+    auto it = _peers.find(m.from);
+    if (it == _peers.end()) {
+        if (_peers.size() >= _settings.max_peers) {
+            return verdict(exchange_verdict::too_many_peers);
+        }
+        peer_state fresh;
+        fresh.status.name = std::string(m.from);
+        fresh.status.epoch_ms = m.epoch_ms;
+        fresh.totals.assign(_own.size(), 0);
+        fresh.seen.assign(_own.size(), false); // first sight: its totals are a baseline
+        it = _peers.emplace(fresh.status.name, std::move(fresh)).first;
+    } else {
+        peer_status& s = it->second.status;
+        if (m.epoch_ms < s.epoch_ms || (m.epoch_ms == s.epoch_ms && m.seq <= s.last_seq)) {
+            return verdict(exchange_verdict::replayed);
+        }
+        if (m.epoch_ms > s.epoch_ms) {
+            // It restarted: its totals count from 0 again, so all of them are new redirects.
+            ++_counters.restarts_seen;
+            s.epoch_ms = m.epoch_ms;
+            it->second.totals.assign(_own.size(), 0);
+            it->second.seen.assign(_own.size(), true);
+        }
+    }
+    peer_state& p = it->second;
+    for_each_total(m.totals, [&](std::string_view name, std::uint64_t total) {
+        const auto slot = _slots.find(name);
+        if (slot == _slots.end()) {
+            ++_counters.unknown_backends;
+            return;
+        }
+        const std::uint16_t i = slot->second;
+        if (!p.seen[i]) {
+            p.seen[i] = true;
+            p.totals[i] = total;
+        } else if (total < p.totals[i]) {
+            ++_counters.went_back;
+        } else {
+            const std::uint64_t n = total - p.totals[i];
+            if (i < delta.size()) {
+                delta[i] += n;
+            }
+            p.status.redirects += n;
+            p.totals[i] = total;
+        }
+    });
+    p.status.last_seq = m.seq;
+    p.status.heard_ns = now_ns;
+    ++p.status.messages;
+    return verdict(exchange_verdict::accepted);
+}
+
+void redirect_exchange::expire(std::int64_t now_ns) {
+    std::erase_if(_peers, [&](const auto& entry) {
+        const bool silent = now_ns - entry.second.status.heard_ns > _settings.peer_timeout_ns;
+        _counters.peers_expired += silent ? 1 : 0;
+        return silent;
+    });
+}
+
+std::int64_t redirect_exchange::next_event_ns() const noexcept {
+    std::int64_t next = _full_sent_ns + _settings.full_interval_ns;
+    next = std::min(next, _sent_ns + _settings.interval_ns);
+    for (const auto& [name, p] : _peers) {
+        next = std::min(next, p.status.heard_ns + _settings.peer_timeout_ns + 1);
+    }
+    return next;
+}
+
+std::vector<peer_status> redirect_exchange::peers() const {
+    std::vector<peer_status> out;
+    for (const auto& [name, p] : _peers) {
+        out.push_back(p.status);
+    }
+    return out;
+}
+
+} // namespace sipredir::control::fleet

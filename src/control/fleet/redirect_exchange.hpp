@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Redirect sharing between the appliances of a fleet (seed 001, docs/fleet.md). This appliance's
+// own redirects are kept as running totals per backend and sent to every peer: the changed ones
+// every interval, or at once when the unsent count to one backend passes a fraction of its spare
+// capacity, and all of them every full interval (which repairs any loss). A peer's message is
+// believed when it is well formed, signed with the fleet's key, sent within the clock window and
+// newer than the last one from that sender; its totals, against that peer's previous ones, give
+// the redirects the peer issued since — which the load estimate folds like our own. Peers are
+// kept per sender and forgotten when they go silent. No sockets and no clock: the caller passes
+// times and datagrams, so the tests run on a fake clock.
+#pragma once
+
+#include "exchange_message.hpp"
+
+#include <array>
+#include <balance/model.hpp>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sipredir::control::fleet {
+
+struct exchange_settings {
+    std::string self;                              // this appliance's name in the fleet
+    signing_key key{};                             // the fleet's key
+    std::int64_t window_ms = 5000;                 // |sender's ts - our wall clock| accepted
+    std::int64_t interval_ns = 50'000'000;         // changed totals at most this often
+    std::int64_t full_interval_ns = 1'000'000'000; // every total this often
+    std::int64_t peer_timeout_ns = 3'000'000'000;  // a peer silent this long is forgotten
+    double send_fraction = 0.05;                   // of a backend's spare calls: send at once
+    std::int64_t min_gap_ns = 5'000'000;           // between two sends, whatever triggered them
+    std::size_t max_peers = 256;
+};
+
+enum class exchange_verdict : std::uint8_t {
+    accepted,
+    malformed,
+    forged,   // wrong MAC
+    stale,    // timestamp outside the window
+    replayed, // an older epoch, or a sequence number not above the last one
+    own,      // our own name: a loop, or two appliances configured with one name
+    too_many_peers,
+};
+inline constexpr std::size_t exchange_verdict_count = 7;
+const char* name_of(exchange_verdict v) noexcept;
+
+struct peer_status {
+    std::string name;
+    std::uint64_t epoch_ms = 0;
+    std::uint64_t last_seq = 0;
+    std::int64_t heard_ns = 0;
+    std::uint64_t messages = 0;  // accepted
+    std::uint64_t redirects = 0; // folded from it since it was first heard
+};
+
+struct exchange_counters {
+    std::array<std::uint64_t, exchange_verdict_count> received{};
+    std::uint64_t sent_messages = 0;
+    std::uint64_t sends = 0;            // rounds of sending (each to every peer)
+    std::uint64_t triggered_sends = 0;  // of which by the spare-capacity trigger
+    std::uint64_t unknown_backends = 0; // totals for a name not configured here (a rollout)
+    std::uint64_t went_back = 0;        // a total below the last one within an epoch (ignored)
+    std::uint64_t peers_expired = 0;
+    std::uint64_t restarts_seen = 0; // a known peer came back with a newer epoch
+};
+
+class redirect_exchange {
+public:
+    // `backends`: the name of every slot ("" for a free slot). A backend that keeps its name
+    // keeps its totals across a reconfiguration; peers are kept.
+    void configure(
+            const exchange_settings& settings,
+            std::span<const std::string> backends,
+            std::uint64_t epoch_ms
+    );
+
+    // This appliance's new redirects per slot.
+    void add_own(std::span<const std::uint64_t> delta) noexcept;
+
+    // Whether to send now; `spare_calls` per slot (capacity × threshold − estimated calls).
+    bool due(std::int64_t now_ns, std::span<const double> spare_calls) const noexcept;
+    // The messages for every peer, now; marks the totals in them sent.
+    std::vector<std::string> take_messages(std::int64_t now_ns, std::int64_t wall_ms);
+
+    // A peer's datagram. Accepted: the redirects it issued since its last message are added
+    // to `delta` per slot.
+    exchange_verdict
+    admit(std::string_view datagram,
+          std::int64_t wall_ms,
+          std::int64_t now_ns,
+          std::span<std::uint64_t> delta);
+    // Forgets the peers silent past the timeout; their next message starts afresh.
+    void expire(std::int64_t now_ns);
+
+    std::int64_t next_event_ns() const noexcept;
+    std::vector<peer_status> peers() const;
+    const exchange_counters& counters() const noexcept { return _counters; }
+    const exchange_settings& settings() const noexcept { return _settings; }
+    std::uint64_t own_total(std::uint16_t slot) const noexcept {
+        return slot < _own.size() ? _own[slot].total : 0;
+    }
+
+private:
+    struct own_total_state {
+        std::string name;
+        std::uint64_t total = 0; // every redirect since our epoch
+        std::uint64_t sent = 0;  // the total in our last message
+    };
+    struct peer_state {
+        peer_status status;
+        std::vector<std::uint64_t> totals; // per slot
+        std::vector<bool> seen;            // per slot: a total is known
+    };
+
+    exchange_settings _settings;
+    std::uint64_t _epoch_ms = 0;
+    std::uint64_t _seq = 0;
+    std::vector<own_total_state> _own;                        // per slot
+    std::map<std::string, std::uint16_t, std::less<>> _slots; // backend name -> slot
+    std::map<std::string, peer_state, std::less<>> _peers;
+    std::int64_t _sent_ns = 0;      // last send (0: never)
+    std::int64_t _full_sent_ns = 0; // last full send
+    exchange_counters _counters;
+
+    bool triggered(std::span<const double> spare_calls) const noexcept;
+};
+
+} // namespace sipredir::control::fleet
