@@ -583,6 +583,71 @@ void read_reports(const toml::table& root, reports_config& r, const std::string&
     }
 }
 
+void read_fleet(const toml::table& root, fleet_config& f, const std::string& source) {
+    const toml::table* t = table_at(root, "fleet");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(
+            *t,
+            "[fleet]",
+            {"name",
+             "port",
+             "key_file",
+             "peers",
+             "interval_ms",
+             "full_interval_ms",
+             "peer_timeout_ms",
+             "window_ms",
+             "send_fraction"}
+    );
+    f.enabled = true;
+    const toml::node* name = t->get("name");
+    if (name == nullptr) {
+        refuse(*t, "[fleet] needs name: this appliance's name, unique in the fleet");
+    }
+    f.name = string_value(*name, "name");
+    if (!valid_name(f.name)) {
+        refuse(*name, "name must be 1-64 of letters, digits, '.', '_' and '-'");
+    }
+    read_key(*t, "port", f.port, ranged<std::uint16_t>(1, 65535));
+    const toml::node* key = t->get("key_file");
+    if (key == nullptr) {
+        refuse(*t, "[fleet] needs key_file: the fleet's shared key (64 hex digits)");
+    }
+    f.key = key_file_value(*key, "key_file", source);
+    if (const toml::node* n = t->get("peers")) {
+        // A peer without a port listens on the same port as this appliance.
+        f.peers = list_value<net::ip_endpoint>(*n, "peers", [&](const toml::node& item, auto k) {
+            net::ip_endpoint e = endpoint_value(item, k);
+            const std::string text = string_value(item, k);
+            const bool has_port = text.front() == '['
+                                          ? text.find("]:") != std::string::npos
+                                          : std::count(text.begin(), text.end(), ':') == 1;
+            if (!has_port) {
+                e.port = f.port;
+            }
+            return e;
+        });
+        if (f.peers.size() > 255) {
+            refuse(*n, "peers: at most 255 (docs/fleet.md: past ~64, use NATS)");
+        }
+    }
+    read_key(*t, "interval_ms", f.interval_ms, ranged<std::uint32_t>(5, 10000));
+    read_key(*t, "full_interval_ms", f.full_interval_ms, ranged<std::uint32_t>(100, 60000));
+    read_key(*t, "peer_timeout_ms", f.peer_timeout_ms, ranged<std::uint32_t>(100, 600000));
+    read_key(*t, "window_ms", f.window_ms, ranged<std::uint32_t>(100, 3'600'000));
+    read_key(*t, "send_fraction", f.send_fraction, [](const toml::node& n, std::string_view k) {
+        return number_value(n, k, 0.0, 1.0);
+    });
+    if (f.full_interval_ms < f.interval_ms) {
+        refuse(*t, "full_interval_ms must be at least interval_ms");
+    }
+    if (f.peer_timeout_ms <= f.full_interval_ms) {
+        refuse(*t, "peer_timeout_ms must exceed full_interval_ms (a live peer sends that often)");
+    }
+}
+
 void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
     const toml::table* t = table_at(root, "limits");
     if (t == nullptr) {
@@ -801,6 +866,22 @@ void check_control(const toml::table& root, const appliance_config& c) {
                     line_at("race", "source_port"),
                     "race source_port must differ from listen.ports, probe.source_port and "
                     "reports.port"};
+        }
+    }
+    if (c.fleet.enabled) {
+        if (c.exception.tap.empty()) {
+            throw refusal{
+                    line_at("fleet", "port"),
+                    "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
+                    "a kernel socket"};
+        }
+        if (listened(c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
+            || c.fleet.port == c.reports.port
+            || (race_pool != c.pools.end() && c.fleet.port == c.race.source_port)) {
+            throw refusal{
+                    line_at("fleet", "port"),
+                    "fleet port must differ from listen.ports, probe.source_port, reports.port "
+                    "and race.source_port"};
         }
     }
     if (c.reports.port != 0) {
@@ -1087,7 +1168,8 @@ config_result parse_config(std::string_view text, const std::string& source) {
                  "rule",
                  "rules",
                  "limits",
-                 "race"}
+                 "race",
+                 "fleet"}
         );
         appliance_config c;
         c.source = source;
@@ -1101,6 +1183,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
         read_probe(root, c.probe);
         read_reports(root, c.reports, source);
         read_race(root, c.race);
+        read_fleet(root, c.fleet, source);
         read_load(root, c.load);
         read_limits(root, c.limits);
         read_management(root, c.management);

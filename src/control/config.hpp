@@ -112,6 +112,21 @@ struct race_engine_config {
     friend bool operator==(const race_engine_config&, const race_engine_config&) = default;
 };
 
+// The fleet (docs/fleet.md): this appliance shares its redirect counts with the other
+// appliances. Off unless [fleet]. enabled, name and port only change with a restart.
+struct fleet_config {
+    bool enabled = false;
+    std::string name;                      // this appliance, unique in the fleet
+    std::uint16_t port = 5070;             // UDP, on listen.addresses[0]
+    std::optional<report_key> key;         // the fleet's shared key
+    std::vector<net::ip_endpoint> peers;   // the other appliances' [fleet] address and port
+    std::uint32_t interval_ms = 50;        // changed totals at most this often
+    std::uint32_t full_interval_ms = 1000; // every total this often (repairs loss)
+    std::uint32_t peer_timeout_ms = 3000;  // a silent peer's counts are forgotten
+    std::uint32_t window_ms = 5000;        // |sender's clock - ours| accepted
+    double send_fraction = 0.05; // unsent redirects past this share of a backend's spare: now
+};
+
 struct load_age_config {
     // A load figure (probe header or report) older than this is unknown: the backend's load is
     // then estimated from the redirects sent to it in the current window of this length.
@@ -142,6 +157,7 @@ struct appliance_config {
     probe_config probe;
     reports_config reports;
     race_engine_config race;
+    fleet_config fleet;
     load_age_config load;
     pipeline::source_limit_settings limits; // [limits]: per-source rate limits in the workers
     management_config management;

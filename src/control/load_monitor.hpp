@@ -69,6 +69,8 @@ public:
     update(std::int64_t now_ns, std::span<const std::uint64_t> new_redirects);
 
     std::vector<backend_status> status(std::int64_t now_ns) const;
+    // The facts as of the last update, by slot.
+    std::span<const balance::backend_facts> facts() const noexcept { return _facts; }
 
 private:
     struct live {

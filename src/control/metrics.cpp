@@ -205,6 +205,35 @@ std::string prometheus_text(const metrics_input& in) {
             );
         }
     }
+    if (in.fleet != nullptr) {
+        w.family("sipredir_fleet_messages_total", "counter", "Peers' count messages, by verdict.");
+        for (std::size_t v = 0; v < fleet::exchange_verdict_count; ++v) {
+            w.sample(
+                    "sipredir_fleet_messages_total",
+                    std::string("verdict=\"")
+                            + fleet::name_of(static_cast<fleet::exchange_verdict>(v)) + "\"",
+                    in.fleet->received[v]
+            );
+        }
+        w.family(
+                "sipredir_fleet_sent_messages_total", "counter", "Count messages sent to each peer."
+        );
+        w.sample("sipredir_fleet_sent_messages_total", "", in.fleet->sent_messages);
+        w.family("sipredir_fleet_peers", "gauge", "Peers heard within their timeout.");
+        w.sample("sipredir_fleet_peers", "", in.peers.size());
+        w.family(
+                "sipredir_fleet_peer_redirects_total",
+                "counter",
+                "Redirects each peer issued, as folded here since it was first heard."
+        );
+        for (const fleet::peer_status& p : in.peers) {
+            w.sample(
+                    "sipredir_fleet_peer_redirects_total",
+                    "peer=\"" + label(p.name) + "\"",
+                    p.redirects
+            );
+        }
+    }
     w.family("sipredir_reloads_total", "counter", "Configuration reloads, by result.");
     w.sample("sipredir_reloads_total", "result=\"applied\"", in.control.reloads);
     w.sample("sipredir_reloads_total", "result=\"refused\"", in.control.reloads_failed);

@@ -3,6 +3,7 @@
 // latency histogram, and per backend its redirects, state, load, RTT and reports.
 #pragma once
 
+#include "fleet/redirect_exchange.hpp"
 #include "load_monitor.hpp"
 #include "race/race_engine.hpp"
 
@@ -28,7 +29,9 @@ struct metrics_input {
     const probe_counters* probes = nullptr;
     const report_gate* reports = nullptr;
     control_counters control;
-    const race::engine_counters* race = nullptr; // null: no pool races
+    const race::engine_counters* race = nullptr;     // null: no pool races
+    const fleet::exchange_counters* fleet = nullptr; // null: no [fleet]
+    std::span<const fleet::peer_status> peers;
 };
 
 std::string prometheus_text(const metrics_input& in);

@@ -145,6 +145,10 @@ std::string restart_only_change(const appliance_config& a, const appliance_confi
     if (!(a.race == b.race) || any_race_pool(a) != any_race_pool(b)) {
         return "race";
     }
+    if (a.fleet.enabled != b.fleet.enabled || a.fleet.name != b.fleet.name
+        || a.fleet.port != b.fleet.port) {
+        return "fleet";
+    }
     return "";
 }
 
@@ -157,6 +161,8 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
     clock_gettime(CLOCK_MONOTONIC, &ts);
     _epoch_ns = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
     _used_slots.assign(balance::max_backends, false);
+    _own_redirects.assign(balance::max_backends, 0);
+    _peer_redirects.assign(balance::max_backends, 0);
     for (const static_backend& b : _config->backends) {
         _used_slots[b.slot] = true;
     }
@@ -167,6 +173,10 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
     _origin.local = {_config->listen.addresses.front(), _config->probe.source_port};
     _origin.user_agent = _config->sip.server.empty() ? "sipredir" : _config->sip.server;
     _monitor.apply(*_config, now_ns());
+    if (_config->fleet.enabled) {
+        _fleet = std::make_unique<fleet::redirect_exchange>();
+        configure_fleet();
+    }
     if (any_race_pool(*_config)) {
         race::leg_origin origin{
                 .local = {_config->listen.addresses.front(), _config->race.source_port},
@@ -202,6 +212,9 @@ void plane::open() {
     if (_race) {
         _race_socket = open_udp(_race->origin().local, false);
     }
+    if (_fleet) {
+        _fleet_socket = open_udp({c.listen.addresses.front(), c.fleet.port}, true);
+    }
     if (!c.management.socket.empty()) {
         _management = open_unix_listener(c.management.socket);
     }
@@ -213,6 +226,10 @@ void plane::open() {
         {{"probing", c.probe.enabled ? endpoint_text(_origin.local) : "off"},
          {"reports", c.reports.port != 0 ? std::to_string(c.reports.port) : "off"},
          {"races", _race ? endpoint_text(_race->origin().local) : "off"},
+         {"fleet",
+          _fleet ? c.fleet.name + " on " + std::to_string(c.fleet.port) + ", "
+                           + std::to_string(c.fleet.peers.size()) + " peers"
+                 : "off"},
          {"socket", c.management.socket},
          {"metrics", c.management.metrics ? endpoint_text(*c.management.metrics) : "off"}});
 }
@@ -227,6 +244,7 @@ void plane::run_once(std::chrono::microseconds max_wait) {
     watch(_probe_socket.get());
     watch(_report_socket.get());
     watch(_race_socket.get());
+    watch(_fleet_socket.get());
     watch(_management.get());
     watch(_metrics.get());
     for (const connection& c : _connections) {
@@ -236,6 +254,9 @@ void plane::run_once(std::chrono::microseconds max_wait) {
     std::int64_t due = std::min(_monitor.probes().next_event_ns(), _next_publish_ns);
     if (_race) {
         due = std::min(due, _race->next_event_ns());
+    }
+    if (_fleet) {
+        due = std::min({due, _fleet->next_event_ns(), _next_collect_ns});
     }
     std::int64_t wait_ns =
             std::min<std::int64_t>(max_wait.count() * 1000, std::max<std::int64_t>(0, due - now));
@@ -249,6 +270,7 @@ void plane::run_once(std::chrono::microseconds max_wait) {
         read_probes(now);
         read_reports(now);
         read_race_answers(now);
+        read_fleet(now);
         if (_management && std::any_of(fds.begin(), fds.end(), [&](const pollfd& p) {
                 return p.fd == _management.get() && (p.revents & POLLIN) != 0;
             })) {
@@ -289,6 +311,7 @@ void plane::run_once(std::chrono::microseconds max_wait) {
     if (_race) {
         _race->expire(now, race_outputs());
     }
+    share_redirects(now);
     if (_dirty || now >= _next_publish_ns) {
         publish(now);
     }
@@ -370,6 +393,82 @@ void plane::read_probes(std::int64_t now) {
     });
 }
 
+// The exchange's view of the configuration: names by slot, key, peers' timing.
+void plane::configure_fleet() {
+    const fleet_config& f = _config->fleet;
+    fleet::exchange_settings s;
+    s.self = f.name;
+    s.key = f.key.value_or(signing_key{});
+    s.window_ms = f.window_ms;
+    s.interval_ns = std::int64_t{f.interval_ms} * 1'000'000;
+    s.full_interval_ns = std::int64_t{f.full_interval_ms} * 1'000'000;
+    s.peer_timeout_ns = std::int64_t{f.peer_timeout_ms} * 1'000'000;
+    s.send_fraction = f.send_fraction;
+    std::vector<std::string> names(balance::max_backends);
+    for (const static_backend& b : _config->backends) {
+        names[b.slot] = b.config.name;
+    }
+    _fleet->configure(s, names, static_cast<std::uint64_t>(wall_ms()));
+}
+
+void plane::read_fleet(std::int64_t now) {
+    if (!_fleet_socket) {
+        return;
+    }
+    const std::int64_t wall = wall_ms();
+    read_datagrams(_fleet_socket, [&](std::string_view d, const net::ip_endpoint&) {
+        // Folded at the next publication, not at once: 50 peers every 50 ms would otherwise
+        // publish a table a thousand times a second.
+        _fleet->admit(d, wall, now, _peer_redirects);
+    });
+}
+
+void plane::collect_redirects() {
+    if (!_hooks.take_redirects) {
+        return;
+    }
+    const std::vector<std::uint64_t> delta = _hooks.take_redirects();
+    for (std::size_t i = 0; i < delta.size() && i < _own_redirects.size(); ++i) {
+        _own_redirects[i] += delta[i];
+    }
+    if (_fleet) {
+        _fleet->add_own(delta);
+    }
+}
+
+// Our new redirects to every peer when the exchange says so (its interval, a full round, or a
+// backend whose unsent count passed its share of the spare capacity).
+void plane::share_redirects(std::int64_t now) {
+    if (!_fleet) {
+        return;
+    }
+    _fleet->expire(now);
+    if (now < _next_collect_ns) {
+        return;
+    }
+    _next_collect_ns = now + 1'000'000;
+    collect_redirects();
+    std::vector<double> spare(balance::max_backends, 0.0);
+    const std::span<const balance::backend_facts> facts = _monitor.facts();
+    for (const static_backend& b : _config->backends) {
+        if (b.slot < facts.size()) {
+            const double load =
+                    balance::estimated_load(b.config, facts[b.slot])
+                    + static_cast<double>(_own_redirects[b.slot] + _peer_redirects[b.slot])
+                              / std::max<double>(b.config.capacity, 1);
+            spare[b.slot] = (b.config.threshold - load) * b.config.capacity;
+        }
+    }
+    if (!_fleet->due(now, spare)) {
+        return;
+    }
+    for (const std::string& m : _fleet->take_messages(now, wall_ms())) {
+        for (const net::ip_endpoint& peer : _config->fleet.peers) {
+            send_datagram(_fleet_socket, peer, m);
+        }
+    }
+}
+
 void plane::read_reports(std::int64_t now) {
     if (!_report_socket) {
         return;
@@ -395,8 +494,13 @@ void plane::read_reports(std::int64_t now) {
 }
 
 void plane::publish(std::int64_t now) {
-    const std::vector<std::uint64_t> delta =
-            _hooks.take_redirects ? _hooks.take_redirects() : std::vector<std::uint64_t>{};
+    collect_redirects();
+    std::vector<std::uint64_t> delta(balance::max_backends, 0);
+    for (std::size_t i = 0; i < delta.size(); ++i) {
+        delta[i] = _own_redirects[i] + _peer_redirects[i];
+    }
+    std::fill(_own_redirects.begin(), _own_redirects.end(), 0);
+    std::fill(_peer_redirects.begin(), _peer_redirects.end(), 0);
     const std::span<const balance::backend_facts> facts = _monitor.update(now, delta);
     update_race_pools(facts);
     if (_hooks.publish && _hooks.publish(*_config, facts)) {
@@ -430,6 +534,9 @@ std::string plane::reload() {
     // The monitor switches to the new configuration before the old one is freed.
     _monitor.apply(*fresh, now_ns());
     _config = std::move(fresh);
+    if (_fleet) {
+        configure_fleet();
+    }
     ++_counters.reloads;
     _dirty = true;
     publish(now_ns());
@@ -551,6 +658,9 @@ std::string plane::command(std::string_view line) {
     if (verb == "backends") {
         return backends_json();
     }
+    if (verb == "fleet") {
+        return fleet_json();
+    }
     if (verb == "pools") {
         return pools_json();
     }
@@ -622,6 +732,55 @@ std::string plane::stats_text() {
                 _monitor.reports().count(static_cast<report_verdict>(v)));
     }
     r.close();
+    o.close();
+    return out + "\n";
+}
+
+std::string plane::fleet_json() {
+    std::string out;
+    object_writer o(out, 0);
+    if (!_fleet) {
+        o.field("ok", false);
+        o.field("error", "this appliance has no [fleet]");
+        o.close();
+        return out + "\n";
+    }
+    const std::int64_t now = now_ns();
+    o.field("ok", true);
+    o.field("name", _config->fleet.name);
+    o.field("configured_peers", std::uint64_t{_config->fleet.peers.size()});
+    o.key("peers");
+    out += "[";
+    bool first = true;
+    for (const fleet::peer_status& p : _fleet->peers()) {
+        out += first ? "\n  " : ",\n  ";
+        first = false;
+        object_writer w(out, 2);
+        w.field("name", p.name);
+        w.field("epoch_ms", p.epoch_ms);
+        w.field("last_seq", p.last_seq);
+        w.field("heard_ms_ago",
+                static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - p.heard_ns) / 1'000'000)
+        );
+        w.field("messages", p.messages);
+        w.field("redirects", p.redirects);
+        w.close();
+    }
+    out += first ? "]" : "\n]";
+    const fleet::exchange_counters& c = _fleet->counters();
+    o.key("received");
+    object_writer r(out, 1);
+    for (std::size_t v = 0; v < fleet::exchange_verdict_count; ++v) {
+        r.field(fleet::name_of(static_cast<fleet::exchange_verdict>(v)), c.received[v]);
+    }
+    r.close();
+    o.field("sends", c.sends);
+    o.field("sent_messages", c.sent_messages);
+    o.field("triggered_sends", c.triggered_sends);
+    o.field("unknown_backends", c.unknown_backends);
+    o.field("went_back", c.went_back);
+    o.field("peers_expired", c.peers_expired);
+    o.field("restarts_seen", c.restarts_seen);
     o.close();
     return out + "\n";
 }
@@ -763,6 +922,10 @@ std::string plane::metrics_text() {
     in.reports = &_monitor.reports();
     in.control = _counters;
     in.race = _race ? &_race->counters() : nullptr;
+    const std::vector<fleet::peer_status> peers =
+            _fleet ? _fleet->peers() : std::vector<fleet::peer_status>{};
+    in.fleet = _fleet ? &_fleet->counters() : nullptr;
+    in.peers = peers;
     return prometheus_text(in);
 }
 

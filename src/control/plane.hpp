@@ -6,6 +6,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "fleet/redirect_exchange.hpp"
 #include "load_monitor.hpp"
 #include "metrics.hpp"
 #include "race/race_engine.hpp"
@@ -57,6 +58,8 @@ public:
     void finish_races();
     // Null when no pool races.
     const race::engine* races() const noexcept { return _race.get(); }
+    // Null without [fleet].
+    const fleet::redirect_exchange* fleet() const noexcept { return _fleet.get(); }
 
     // From a signal handler: reload at the next round.
     void request_reload() noexcept { _reload_requested.store(true, std::memory_order_relaxed); }
@@ -91,6 +94,13 @@ private:
     socket_fd _report_socket;
     std::unique_ptr<race::engine> _race; // pools with policy race; null: none
     socket_fd _race_socket;
+    std::unique_ptr<fleet::redirect_exchange> _fleet; // [fleet]; null: no peers to share with
+    socket_fd _fleet_socket;
+    // Redirects not yet folded into the facts, per slot: our workers' (taken from their
+    // counters at most every millisecond, and given to the exchange at once) and the peers'.
+    std::vector<std::uint64_t> _own_redirects;
+    std::vector<std::uint64_t> _peer_redirects;
+    std::int64_t _next_collect_ns = 0;
     socket_fd _management;
     socket_fd _metrics;
     std::vector<connection> _connections;
@@ -102,6 +112,10 @@ private:
     void read_probes(std::int64_t now);
     void read_reports(std::int64_t now);
     void read_race_answers(std::int64_t now);
+    void configure_fleet();
+    void read_fleet(std::int64_t now);
+    void collect_redirects();
+    void share_redirects(std::int64_t now);
     race::engine_outputs race_outputs();
     void update_race_pools(std::span<const balance::backend_facts> facts);
     void accept(int listener, bool http);
@@ -109,6 +123,7 @@ private:
     void publish(std::int64_t now);
     std::string metrics_text();
     std::string backends_json();
+    std::string fleet_json();
     std::unique_ptr<const balance::table_snapshot> current_tables();
     std::string pools_json();
     std::string query_json(std::string_view pool);

@@ -26,6 +26,7 @@ void usage() {
             "  stats            the appliance's counters\n"
             "  backends         every backend: state, load, age, RTT, redirects\n"
             "  pools            every pool: policy, available and eligible backends\n"
+            "  fleet            the peers this appliance shares redirect counts with\n"
             "  query [POOL]     which backend the pool would name now, and its table\n"
             "  drain NAME       no new redirects to NAME (its calls go on)\n"
             "  undrain NAME     back in rotation\n"

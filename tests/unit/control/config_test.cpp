@@ -389,6 +389,56 @@ TEST(config, control_plane_mistakes_are_refused_with_their_line) {
     );
 }
 
+TEST(config, fleet_is_read) {
+    const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
+    const config_result r = parse_config(
+            with_tap + "[fleet]\nname = \"sr-a\"\nport = 5071\nkey_file = \"" + key
+                    + "\"\npeers = [\"198.18.0.12:5070\", \"198.18.0.13\"]\n"
+                      "interval_ms = 20\nfull_interval_ms = 500\npeer_timeout_ms = 1500\n"
+                      "window_ms = 3000\nsend_fraction = 0.1\n",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config) << r.error.message;
+    const fleet_config& f = r.config->fleet;
+    EXPECT_TRUE(f.enabled);
+    EXPECT_EQ(f.name, "sr-a");
+    EXPECT_EQ(f.port, 5071);
+    ASSERT_TRUE(f.key);
+    EXPECT_EQ((*f.key)[0], 0xcc);
+    ASSERT_EQ(f.peers.size(), 2U);
+    EXPECT_EQ(f.peers[1].address, net::ip_address::v4(198, 18, 0, 13));
+    EXPECT_EQ(f.peers[0].port, 5070);
+    EXPECT_EQ(f.peers[1].port, 5071) << "no port: this appliance's own";
+    EXPECT_EQ(f.interval_ms, 20U);
+    EXPECT_EQ(f.full_interval_ms, 500U);
+    EXPECT_EQ(f.peer_timeout_ms, 1500U);
+    EXPECT_EQ(f.window_ms, 3000U);
+    EXPECT_DOUBLE_EQ(f.send_fraction, 0.1);
+    EXPECT_FALSE(parse_config(with_tap, "t.toml").config->fleet.enabled);
+}
+
+TEST(config, fleet_mistakes_are_refused_with_their_line) {
+    const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
+    const std::string fleet = "[fleet]\nname = \"sr-a\"\nkey_file = \"" + key + "\"\n";
+    const auto refused = [&](const std::string& text, std::string_view what) {
+        const std::string e = error_of(text);
+        EXPECT_EQ(e.substr(0, 7), "t.toml:") << e;
+        EXPECT_NE(e.find(what), std::string::npos) << e;
+    };
+    refused(minimal + fleet, "[fleet] needs the exception path");
+    refused(with_tap + "[fleet]\nkey_file = \"" + key + "\"\n", "[fleet] needs name");
+    refused(with_tap + "[fleet]\nname = \"sr-a\"\n", "[fleet] needs key_file");
+    refused(with_tap + "[fleet]\nname = \"sr a\"\nkey_file = \"" + key + "\"\n", "name must be");
+    refused(with_tap + fleet + "port = 5060\n", "fleet port must differ");
+    refused(with_tap + fleet + "peers = [\"sr-b:5070\"]\n", "peers");
+    refused(with_tap + fleet + "full_interval_ms = 1000\npeer_timeout_ms = 1000\n",
+            "peer_timeout_ms must exceed full_interval_ms");
+    refused(with_tap + fleet + "interval_ms = 500\nfull_interval_ms = 200\n",
+            "full_interval_ms must be at least interval_ms");
+    refused(with_tap + fleet + "send_fraction = 2\n", "send_fraction");
+    refused(with_tap + fleet + "bogus = 1\n", "unknown key 'bogus'");
+}
+
 TEST(config, rules_inline_and_from_a_rules_file_in_that_order) {
     const auto dir = std::filesystem::temp_directory_path() / "sipredir-config-rules";
     std::filesystem::create_directories(dir);

@@ -4,10 +4,16 @@
 // message, replays, forgeries, restarts, silent peers, the spare-capacity trigger).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <control/fleet/redirect_exchange.hpp>
+#include <control/plane.hpp>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
+using namespace sipredir;
 using namespace sipredir::control;
 using namespace sipredir::control::fleet;
 
@@ -332,6 +338,92 @@ TEST(redirect_exchange, the_peer_table_is_bounded) {
         );
     }
     EXPECT_EQ(b.x.peers().size(), 2U);
+}
+
+// Two control planes on loopback, each with a [fleet] naming the other: the redirects one
+// appliance's workers issue reach the other's load estimate, and each lists the other as a peer.
+TEST(fleet_planes, redirects_issued_by_one_appliance_reach_the_others_estimate) {
+    const auto dir =
+            std::filesystem::temp_directory_path() / ("sipredir-fleet-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "fleet.key") << std::string(64, 'e') << "\n";
+    // Ports from the pid, so that parallel runs of the suite do not collide.
+    const int base = 40000 + (getpid() % 5000) * 2;
+    const auto config_of = [&](const char* name, int port, int peer) {
+        const std::string text = std::string(R"(
+[listen]
+addresses = ["127.0.0.1"]
+[exception]
+tap = "unused"
+[management]
+socket = ")") + (dir / name).string()
+                                 + R"(.sock"
+[fleet]
+name = ")" + name + R"("
+port = )" + std::to_string(port) + R"(
+key_file = ")" + (dir / "fleet.key").string()
+                                 + R"("
+peers = ["127.0.0.1:)" + std::to_string(peer)
+                                 + R"("]
+interval_ms = 10
+[[backend]]
+name = "p1"
+address = "198.18.1.1:5060"
+capacity = 1000
+[[backend]]
+name = "p2"
+address = "198.18.1.2:5060"
+capacity = 1000
+[[pool]]
+name = "default"
+backends = ["p1", "p2"]
+)";
+        config_result r = parse_config(text, name);
+        EXPECT_TRUE(r.config) << r.error.message;
+        return std::move(*r.config);
+    };
+    std::vector<std::uint64_t> a_new(balance::max_backends, 0);
+    std::uint64_t b_sees_p2 = 0;
+    plane_hooks a_hooks;
+    a_hooks.take_redirects = [&] {
+        std::vector<std::uint64_t> out = a_new;
+        std::fill(a_new.begin(), a_new.end(), 0);
+        return out;
+    };
+    plane_hooks b_hooks;
+    b_hooks.publish = [&](const appliance_config&, std::span<const balance::backend_facts> f) {
+        b_sees_p2 = std::max<std::uint64_t>(b_sees_p2, f[1].redirects_since_report);
+        return true;
+    };
+    plane a("a.toml", config_of("sr-a", base, base + 1), a_hooks);
+    plane b("b.toml", config_of("sr-b", base + 1, base), b_hooks);
+    a.open();
+    b.open();
+    const auto until = [&](auto done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            a.run_once(std::chrono::microseconds(1000));
+            b.run_once(std::chrono::microseconds(1000));
+        }
+        return done();
+    };
+    // First contact: each hears the other's full round (a baseline, nothing folded).
+    ASSERT_TRUE(until([&] {
+        return a.fleet()->peers().size() == 1 && b.fleet()->peers().size() == 1;
+    }));
+    EXPECT_EQ(b_sees_p2, 0U);
+    a_new[1] = 25; // a's workers redirect 25 calls to p2
+    ASSERT_TRUE(until([&] { return b_sees_p2 >= 25; })) << b_sees_p2;
+    EXPECT_EQ(b_sees_p2, 25U);
+    EXPECT_EQ(b.fleet()->peers()[0].name, "sr-a");
+    EXPECT_EQ(b.fleet()->peers()[0].redirects, 25U);
+    const std::string status = b.command("fleet");
+    EXPECT_NE(status.find("\"name\": \"sr-a\""), std::string::npos) << status;
+    EXPECT_NE(
+            b.command("metrics").find("sipredir_fleet_peer_redirects_total{peer=\"sr-a\"} 25"),
+            std::string::npos
+    );
+    std::filesystem::remove_all(dir);
 }
 
 } // namespace
