@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // sipredir-agent: runs beside a SIP proxy and pushes its load to sipredir as signed reports
-// (docs/operations.md, "Pushed load reports").
+// (docs/operations.md, "Pushed load reports"), to every appliance of a fleet (docs/fleet.md).
 //
-//   sipredir-agent --backend NAME --key-file PATH --to ADDRESS:PORT
+//   sipredir-agent --backend NAME --key-file PATH --to ADDRESS:PORT [--to ADDRESS:PORT ...]
 //                  (--command CMD | --file PATH | --kamailio | --opensips)
-//                  [--capacity CALLS] [--interval-ms MS] [--count N]
+//                  [--capacity CALLS] [--interval-ms MS] [--sample-ms MS] [--change PERCENT]
+//                  [--count N]
+//
+// It reads the load every --sample-ms (default: the interval) and sends a report every
+// --interval-ms, or at once when the load moved by --change percentage points (default 10)
+// since the last report — but never two reports closer than half the interval, which keeps
+// it within the appliance's default rate of 20 reports per second at a 100 ms interval.
 //
 // The load comes from a command's output or a file's first line (a percentage, or
 // "calls=N;capacity=M"), or from the proxy's own statistics: Kamailio's active dialogs
@@ -15,6 +21,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <control/address_text.hpp>
 #include <control/log.hpp>
 #include <control/probe/load_figure.hpp>
@@ -28,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -42,20 +50,23 @@ extern "C" void on_signal(int) {
 struct options {
     std::string backend;
     std::string key_file;
-    net::ip_endpoint to;
+    std::vector<net::ip_endpoint> to;
     std::string command;
     std::string file;
     std::uint64_t capacity = 0;
     std::uint32_t interval_ms = 1000;
-    std::uint64_t count = 0; // 0: until SIGTERM
+    std::uint32_t sample_ms = 0; // 0: the interval
+    double change_points = 10;   // percentage points that send at once
+    std::uint64_t count = 0;     // reports; 0: until SIGTERM
 };
 
 int usage() {
     std::fprintf(
             stderr,
-            "usage: sipredir-agent --backend NAME --key-file PATH --to ADDRESS:PORT\n"
+            "usage: sipredir-agent --backend NAME --key-file PATH --to ADDRESS:PORT [--to ...]\n"
             "         (--command CMD | --file PATH | --kamailio | --opensips)\n"
-            "         [--capacity CALLS] [--interval-ms MS] [--count N]\n"
+            "         [--capacity CALLS] [--interval-ms MS] [--sample-ms MS] [--change PERCENT]\n"
+            "         [--count N]\n"
     );
     return 2;
 }
@@ -176,7 +187,7 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "sipredir-agent: --to needs ADDRESS:PORT\n");
                 return 2;
             }
-            o.to = *e;
+            o.to.push_back(*e);
         } else if (a == "--command") {
             o.command = value();
         } else if (a == "--file") {
@@ -189,14 +200,22 @@ int main(int argc, char** argv) {
             o.capacity = std::strtoull(value().c_str(), nullptr, 10);
         } else if (a == "--interval-ms") {
             o.interval_ms = static_cast<std::uint32_t>(std::strtoul(value().c_str(), nullptr, 10));
+        } else if (a == "--sample-ms") {
+            o.sample_ms = static_cast<std::uint32_t>(std::strtoul(value().c_str(), nullptr, 10));
+        } else if (a == "--change") {
+            o.change_points = std::strtod(value().c_str(), nullptr);
         } else if (a == "--count") {
             o.count = std::strtoull(value().c_str(), nullptr, 10);
         } else {
             return usage();
         }
     }
-    if (o.backend.empty() || o.key_file.empty() || o.to.port == 0
-        || (o.command.empty() == o.file.empty()) || o.interval_ms == 0) {
+    if (o.sample_ms == 0) {
+        o.sample_ms = o.interval_ms;
+    }
+    if (o.backend.empty() || o.key_file.empty() || o.to.empty()
+        || (o.command.empty() == o.file.empty()) || o.interval_ms == 0
+        || o.sample_ms > o.interval_ms || !(o.change_points > 0)) {
         return usage();
     }
     if (o.command.find("active_dialogs") != std::string::npos && o.capacity == 0) {
@@ -210,36 +229,75 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    net::ip_endpoint local{};
-    local.address.family = o.to.address.family;
-    socket_fd fd = open_udp(local, true);
-    sockaddr_storage sa{};
-    const socklen_t len = to_sockaddr(o.to, sa);
+    // One socket per address family among the appliances.
+    socket_fd v4;
+    socket_fd v6;
+    for (const net::ip_endpoint& to : o.to) {
+        socket_fd& fd = to.address.family == net::ip_family::v4 ? v4 : v6;
+        if (!fd) {
+            net::ip_endpoint local{};
+            local.address.family = to.address.family;
+            fd = open_udp(local, true);
+        }
+    }
+    std::string targets;
+    for (const net::ip_endpoint& to : o.to) {
+        targets += targets.empty() ? "" : ",";
+        targets += endpoint_text(to);
+    }
     log(log_level::info,
         "agent_started",
         {{"backend", o.backend},
-         {"to", endpoint_text(o.to)},
-         {"interval_ms", std::to_string(o.interval_ms)}});
+         {"to", targets},
+         {"interval_ms", std::to_string(o.interval_ms)},
+         {"sample_ms", std::to_string(o.sample_ms)}});
+    using clock = std::chrono::steady_clock;
+    const auto interval = std::chrono::milliseconds(o.interval_ms);
     std::uint64_t sent = 0;
-    auto next = std::chrono::steady_clock::now();
+    std::optional<double> last_percent;
+    clock::time_point last_sent{};
+    auto next_sample = clock::now();
     while (!g_stop.load() && (o.count == 0 || sent < o.count)) {
+        const auto now = clock::now();
         if (std::optional<report_fields> f = read_load(o)) {
-            f->backend = o.backend;
-            // Wall-clock microseconds: grows across restarts of the agent, so sipredir's replay
-            // check never mistakes a new agent's reports for old ones.
-            f->seq = wall_us();
-            f->ts_ms = f->seq / 1000;
-            const std::string d = write_report(*f, *key.key);
-            if (::sendto(
-                        fd.get(), d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&sa), len
-                )
-                < 0) {
-                log(log_level::warning, "send_failed", {{"error", std::strerror(errno)}});
+            const double percent = f->load_percent ? *f->load_percent
+                                                   : 100.0 * static_cast<double>(*f->calls)
+                                                             / static_cast<double>(*f->capacity);
+            const bool periodic = !last_percent || now - last_sent >= interval;
+            const bool moved = last_percent && std::abs(percent - *last_percent) >= o.change_points
+                               && now - last_sent >= interval / 2;
+            if (periodic || moved) {
+                f->backend = o.backend;
+                // Wall-clock microseconds: grows across restarts of the agent, so sipredir's
+                // replay check never mistakes a new agent's reports for old ones.
+                f->seq = wall_us();
+                f->ts_ms = f->seq / 1000;
+                const std::string d = write_report(*f, *key.key);
+                for (const net::ip_endpoint& to : o.to) {
+                    const socket_fd& fd = to.address.family == net::ip_family::v4 ? v4 : v6;
+                    sockaddr_storage sa{};
+                    const socklen_t len = to_sockaddr(to, sa);
+                    if (::sendto(
+                                fd.get(),
+                                d.data(),
+                                d.size(),
+                                0,
+                                reinterpret_cast<const sockaddr*>(&sa),
+                                len
+                        )
+                        < 0) {
+                        log(log_level::warning,
+                            "send_failed",
+                            {{"to", endpoint_text(to)}, {"error", std::strerror(errno)}});
+                    }
+                }
+                last_percent = percent;
+                last_sent = now;
+                ++sent;
             }
-            ++sent;
         }
-        next += std::chrono::milliseconds(o.interval_ms);
-        std::this_thread::sleep_until(next);
+        next_sample += std::chrono::milliseconds(o.sample_ms);
+        std::this_thread::sleep_until(next_sample);
     }
     return 0;
 }

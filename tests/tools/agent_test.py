@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # sipredir-agent against a UDP socket on loopback: it reads the load from a file or a command,
 # and sends signed version 1 reports (HMAC-SHA-512-256 checked here independently of libsodium)
-# with growing sequence numbers; a bad key file is refused. Usage: agent_test.py AGENT
+# with growing sequence numbers, to every --to, at once on a large change; a bad key file is
+# refused. Usage: agent_test.py AGENT
 import hashlib
 import hmac
 import os
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 agent = sys.argv[1]
 failures = 0
@@ -59,6 +61,34 @@ with tempfile.TemporaryDirectory() as d:
     proc, reports = receive(common + ["--command", "echo 'dialog:active_dialogs = 12'",
                                       "--capacity", "48"], 1, key)
     check("Kamailio-style dialog count over --capacity", "calls=12 capacity=48" in reports[0][0], reports)
+    # Every appliance of a fleet gets each report.
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for s in (a, b):
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(10)
+    proc = subprocess.run([agent, "--to", f"127.0.0.1:{a.getsockname()[1]}", "--to",
+                           f"127.0.0.1:{b.getsockname()[1]}", "--count", "1", "--file", loadfile]
+                          + common, capture_output=True, timeout=30)
+    got_a, got_b = a.recvfrom(2048)[0], b.recvfrom(2048)[0]
+    check("several --to: each appliance gets the same report", got_a == got_b and b"load=42.00" in got_a,
+          (got_a, got_b))
+    # A large change goes out before the interval is over (after half of it, not at its end).
+    with open(loadfile, "w") as f:
+        f.write("10\n")
+    a.settimeout(30)
+    agent_proc = subprocess.Popen([agent, "--to", f"127.0.0.1:{a.getsockname()[1]}", "--count", "2",
+                                   "--interval-ms", "4000", "--sample-ms", "20", "--file", loadfile]
+                                  + common, stderr=subprocess.PIPE)
+    first = a.recvfrom(2048)[0]
+    with open(loadfile, "w") as f:
+        f.write("60\n")
+    started = time.monotonic()
+    second = a.recvfrom(2048)[0]
+    waited = time.monotonic() - started
+    agent_proc.wait(timeout=30)
+    check("a change of 50 points is sent before the 4 s interval ends",
+          b"load=10.00" in first and b"load=60.00" in second and waited < 3.5, (first, second, waited))
     with open(keyfile, "w") as f:
         f.write("not a key\n")
     bad = subprocess.run([agent, "--to", "127.0.0.1:9", "--file", loadfile] + common,

@@ -16,8 +16,8 @@ namespace sipredir::control {
 
 struct report_settings {
     std::int64_t window_ms = 5000; // |sender's ts - our wall clock| accepted
-    double rate = 10;              // reports per second per backend, sustained
-    double burst = 20;             // and in a burst
+    double rate = 20;              // reports per second per backend, sustained
+    double burst = 40;             // and in a burst
 };
 
 struct report_source {
