@@ -1169,12 +1169,25 @@ config_result parse_config(std::string_view text, const std::string& source) {
                  "rules",
                  "limits",
                  "race",
-                 "fleet"}
+                 "fleet",
+                 "config_revision"}
         );
         appliance_config c;
         c.source = source;
         for (auto&& [key, value] : root) {
             c.section_lines.emplace(std::string(key.str()), line_of(value));
+        }
+        // Written by whatever distributes the file (sipredir-etcd-watch: the etcd revision), and
+        // reported back, so that an operator sees which revision each appliance runs.
+        if (const toml::node* n = root.get("config_revision")) {
+            if (const auto i = n->value<std::int64_t>()) {
+                c.revision = std::to_string(*i);
+            } else {
+                c.revision = string_value(*n, "config_revision");
+            }
+            if (c.revision.size() > 64 || !valid_name(c.revision)) {
+                refuse(*n, "config_revision must be a number or a name of 1-64 characters");
+            }
         }
         read_listen(root, c.listen);
         read_dataplane(root, c.dataplane);

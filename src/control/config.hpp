@@ -149,7 +149,8 @@ struct static_backend {
 };
 
 struct appliance_config {
-    std::string source; // the file it came from
+    std::string source;   // the file it came from
+    std::string revision; // its config_revision (e.g. an etcd revision); "" when not given
     listen_config listen;
     dataplane_config dataplane;
     exception_config exception;

@@ -237,6 +237,12 @@ std::string prometheus_text(const metrics_input& in) {
     w.family("sipredir_reloads_total", "counter", "Configuration reloads, by result.");
     w.sample("sipredir_reloads_total", "result=\"applied\"", in.control.reloads);
     w.sample("sipredir_reloads_total", "result=\"refused\"", in.control.reloads_failed);
+    w.family("sipredir_config_info", "gauge", "The running configuration's config_revision.");
+    w.sample(
+            "sipredir_config_info",
+            "revision=\"" + label(in.config_revision) + "\"",
+            std::uint64_t{1}
+    );
     w.family("sipredir_table_generation", "gauge", "Generation of the published load table.");
     w.sample("sipredir_table_generation", "", in.control.generation);
     return out;

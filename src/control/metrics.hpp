@@ -29,6 +29,7 @@ struct metrics_input {
     const probe_counters* probes = nullptr;
     const report_gate* reports = nullptr;
     control_counters control;
+    std::string config_revision;
     const race::engine_counters* race = nullptr;     // null: no pool races
     const fleet::exchange_counters* fleet = nullptr; // null: no [fleet]
     std::span<const fleet::peer_status> peers;

@@ -543,7 +543,8 @@ std::string plane::reload() {
     log(log_level::info,
         "reloaded",
         {{"backends", std::to_string(_config->backends.size())},
-         {"pools", std::to_string(_config->pools.size())}});
+         {"pools", std::to_string(_config->pools.size())},
+         {"config_revision", _config->revision}});
     return "";
 }
 
@@ -649,6 +650,7 @@ std::string plane::command(std::string_view line) {
         object_writer o(out, 0);
         o.field("ok", true);
         o.field("version", version_text);
+        o.field("config_revision", _config->revision);
         o.close();
         return out + "\n";
     }
@@ -921,6 +923,7 @@ std::string plane::metrics_text() {
     in.probes = &_monitor.probes().counters();
     in.reports = &_monitor.reports();
     in.control = _counters;
+    in.config_revision = _config->revision;
     in.race = _race ? &_race->counters() : nullptr;
     const std::vector<fleet::peer_status> peers =
             _fleet ? _fleet->peers() : std::vector<fleet::peer_status>{};

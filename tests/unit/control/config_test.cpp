@@ -417,6 +417,19 @@ TEST(config, fleet_is_read) {
     EXPECT_FALSE(parse_config(with_tap, "t.toml").config->fleet.enabled);
 }
 
+TEST(config, config_revision_is_kept_as_written) {
+    EXPECT_EQ(
+            parse_config("config_revision = 1234\n" + minimal, "t.toml").config->revision, "1234"
+    );
+    EXPECT_EQ(
+            parse_config("config_revision = \"r-7\"\n" + minimal, "t.toml").config->revision, "r-7"
+    );
+    EXPECT_EQ(parse_config(minimal, "t.toml").config->revision, "");
+    const std::string e = error_of("config_revision = \"a b\"\n" + minimal);
+    EXPECT_EQ(e.substr(0, 9), "t.toml:1:") << e;
+    EXPECT_NE(e.find("config_revision must be"), std::string::npos) << e;
+}
+
 TEST(config, fleet_mistakes_are_refused_with_their_line) {
     const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
     const std::string fleet = "[fleet]\nname = \"sr-a\"\nkey_file = \"" + key + "\"\n";
