@@ -13,6 +13,8 @@ packages=(
     googletest libgtest-dev libbenchmark-dev libclang-rt-14-dev libfuzzer-14-dev
     # lab: callers and backends, captures, namespaces
     sip-tester tshark iproute2 iputils-ping ethtool valgrind python3 python3-matplotlib
+    # the fleet: configuration from etcd (sipredir-etcd-watch and its tests)
+    etcd-server etcd-client
     # the data plane: DPDK tools (testpmd, telemetry, dumpcap), configuration
     dpdk-dev libtomlplusplus-dev
     # style
