@@ -14,9 +14,13 @@ lab_ns_callers=$lab_prefix-callers
 lab_ns_app=$lab_prefix-app
 lab_ns_backends=$lab_prefix-backends
 
+# Namespaces a test adds with lab_attach, removed by lab_down with the others.
+lab_extra_namespaces=()
+
 lab_down() {
     local ns
-    for ns in "$lab_ns_callers" "$lab_ns_app" "$lab_ns_backends" "$lab_ns_switch"; do
+    for ns in "${lab_extra_namespaces[@]}" "$lab_ns_callers" "$lab_ns_app" "$lab_ns_backends" \
+        "$lab_ns_switch"; do
         # Processes left in a namespace (a failed run) go with it.
         if ip netns pids "$ns" >/dev/null 2>&1; then
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
@@ -36,39 +40,55 @@ lab_up() {
     ip -n "$lab_ns_switch" link set br0 up
     # The bridge forwards at once (no STP learning delay) so the first packets pass.
     ip -n "$lab_ns_switch" link set br0 type bridge forward_delay 0 stp_state 0
-    local pair
-    for pair in "$lab_ns_callers:call0" "$lab_ns_app:app0" "$lab_ns_backends:be0"; do
-        ns=${pair%%:*}
-        local dev=${pair##*:}
-        ip -n "$lab_ns_switch" link add "sw-$dev" type veth peer name "$dev" netns "$ns"
-        ip -n "$lab_ns_switch" link set "sw-$dev" master br0 up
-        # No IPv6 chatter (router solicitations, DAD) on the lab segment.
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-        # A veth leaves UDP checksums to be filled later (CHECKSUM_PARTIAL), and af_packet
-        # hands DPDK the frame as it is: have the senders' kernels fill them in.
-        ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null
-        ip -n "$ns" link set "$dev" up
-    done
-    # sipredir owns app0 through af_packet, but the kernel still receives its frames too and,
-    # since the appliance's address is local (on the TAP), would accept them a second time:
-    # duplicate probe replies and reports, ICMP port unreachable for SIP, ARP answered twice.
-    # Strict reverse-path filtering drops them (the route back is via the TAP, not app0), and
-    # arp_ignore=1 keeps the kernel from answering ARP on an interface without the address.
-    ip netns exec "$lab_ns_app" sysctl -qw net.ipv4.conf.app0.rp_filter=1
-    ip netns exec "$lab_ns_app" sysctl -qw net.ipv4.conf.app0.arp_ignore=1
+    lab_plug "$lab_ns_callers" call0
+    lab_plug "$lab_ns_app" app0
+    lab_plug "$lab_ns_backends" be0
+    lab_appliance_sysctls "$lab_ns_app" app0
     ip -n "$lab_ns_callers" addr add 198.18.0.2/15 dev call0
     ip -n "$lab_ns_backends" addr add 198.18.1.1/15 dev be0
     ip -n "$lab_ns_backends" addr add 198.18.1.2/15 dev be0
     ip -n "$lab_ns_backends" addr add 198.18.1.3/15 dev be0
 }
 
+# Connects namespace $1 to the lab's bridge by a veth whose end in $1 is $2, up.
+lab_plug() {
+    local ns=$1 dev=$2
+    ip -n "$lab_ns_switch" link add "sw-$dev" type veth peer name "$dev" netns "$ns"
+    ip -n "$lab_ns_switch" link set "sw-$dev" master br0 up
+    # No IPv6 chatter (router solicitations, DAD) on the lab segment.
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+    # A veth leaves UDP checksums to be filled later (CHECKSUM_PARTIAL), and af_packet
+    # hands DPDK the frame as it is: have the senders' kernels fill them in.
+    ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null
+    ip -n "$ns" link set "$dev" up
+}
+
+# sipredir owns $2 (in namespace $1) through af_packet, but the kernel still receives its frames
+# too and, since the appliance's address is local (on the TAP), would accept them a second time:
+# duplicate probe replies and reports, ICMP port unreachable for SIP, ARP answered twice.
+# Strict reverse-path filtering drops them (the route back is via the TAP, not $2), and
+# arp_ignore=1 keeps the kernel from answering ARP on an interface without the address.
+lab_appliance_sysctls() {
+    ip netns exec "$1" sysctl -qw "net.ipv4.conf.$2.rp_filter=1"
+    ip netns exec "$1" sysctl -qw "net.ipv4.conf.$2.arp_ignore=1"
+}
+
+# A namespace $1 more on the bridge, device $2 (removed by lab_down).
+lab_attach() {
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+    lab_extra_namespaces+=("$1")
+    lab_plug "$1" "$2"
+}
+
 # Starts sipredir in sr-app on af_packet over app0; waits (bounded) for its "ready" line.
-# $1: config, $2: duration (s), $3: stats JSON path, $4: log path. Sets lab_sipredir_pid.
+# $1: config, $2: duration (s), $3: stats JSON path, $4: log path; for another appliance,
+# $5: its namespace and $6: its device (default sr-app, app0). Sets lab_sipredir_pid.
 lab_start_sipredir() {
-    local config=$1 duration=$2 stats=$3 log=$4
-    ip netns exec "$lab_ns_app" "$lab_sipredir" --no-huge -m 512 --no-pci -l 0,1 \
-        --file-prefix "$lab_prefix-sipredir" --log-level '*:warning' \
-        --vdev net_af_packet0,iface=app0,qdisc_bypass=1 -- \
+    local config=$1 duration=$2 stats=$3 log=$4 ns=${5:-$lab_ns_app} dev=${6:-app0}
+    ip netns exec "$ns" "$lab_sipredir" --no-huge -m 512 --no-pci -l 0,1 \
+        --file-prefix "$ns-sipredir" --log-level '*:warning' \
+        --vdev "net_af_packet0,iface=$dev,qdisc_bypass=1" -- \
         --config "$config" --duration "$duration" --stats-json "$stats" >"$log" 2>&1 &
     lab_sipredir_pid=$!
     local waited=0

@@ -123,6 +123,9 @@ with tempfile.TemporaryDirectory() as d:
     time_limit = until(lambda: len(reloads()) >= 2)
     check("another appliance's change reloads nothing; ours reloads once",
           bool(time_limit) and len(reloads()) == 2 and "another" not in open(config).read(), reloads())
+    mod = json.loads(etcdctl("get", "/sr/appliance/sr-1/10-limits", "-w", "json").stdout)["kvs"][0]["mod_revision"]
+    check("the revision is that of this appliance's newest key, not the store's (status writes move that)",
+          reloads()[-1] == str(mod), (reloads(), mod))
 
     before = open(config).read()
     etcdctl("put", "/sr/common/30-broken", "BROKEN = true\n")

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A fleet in network namespaces (docs/fleet.md): three appliances (idle-sleep lab mode), three
+# SIPp backends, SIPp callers spread over the appliances, one etcd, and beside each appliance
+# sipredir-etcd-watch writing its configuration from etcd.
+#   - each appliance runs the revision etcd holds and hears the other two;
+#   - shared counts: pool "sequence" with b1 (capacity 20) first: 60 calls over the three
+#     appliances give b1 its fleet-wide share (about 20), not three times it;
+#   - a configuration change in etcd (the peers removed) reaches all three while calls run, with
+#     no call lost; then, without sharing, the pool moved to b3: b3 takes 60, 3x its share;
+#   - killing one appliance leaves the others answering, and they forget it;
+#   - stopping etcd changes nothing: the appliances keep their revision and answer.
+# Usage: fleet_test.sh SIPREDIR SIPREDIRCTL ETCD_WATCH ROOT. TAP output; needs root.
+set -uo pipefail
+lab_sipredir=$1
+ctl_bin=$2
+watch_bin=$3
+root=$(cd "$4" && pwd) # absolute: the callers run from the work directory
+
+LAB_PREFIX=srf
+# shellcheck source=../../scripts/lib/lab.sh
+source "$root/scripts/lib/lab.sh"
+lab_skip_unless_able
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+    echo "1..0 # SKIP etcd-server and etcd-client are not installed (scripts/deps.sh)"
+    exit 0
+fi
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; lab_down; rm -rf "$work"' EXIT
+
+ns_etcd=$lab_prefix-etcd
+etcd_url=http://198.18.2.1:2379
+ctl() { "$ctl_bin" --socket "$work/sr-$1.sock" "${@:2}"; }
+# Debian's interpreter: a pyenv shim on PATH costs a second a call on a loaded 2-core machine.
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+json() { "$py" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+etcdctl_() { ip netns exec "$ns_etcd" etcdctl --endpoints "$etcd_url" "$@"; }
+app_ns() { [ "$1" = 1 ] && echo "$lab_ns_app" || echo "$lab_prefix-app$1"; }
+app_dev() { [ "$1" = 1 ] && echo app0 || echo "app$1"; }
+# The redirects to BACKEND summed over the appliances given (default: all three).
+fleet_redirects() {
+    local b=$1 i total=0 n
+    for i in "${@:2}"; do
+        n=$(ctl "$i" backends | json "next(x['redirects'] for x in d['backends'] if x['name']=='$b')")
+        total=$((total + n))
+    done
+    echo "$total"
+}
+# SIPp callers, one per appliance given, CALLS each at RATE/s; status 0 when every call
+# completed (INVITE, 302, ACK, then the call to the backend). call CALLS RATE APPLIANCE...
+call() {
+    local calls=$1 rate=$2 i status=0 callers=()
+    for i in "${@:3}"; do
+        (cd "$work" && timeout 60 ip netns exec "$lab_ns_callers" sipp "198.18.0.1$i:5060" \
+            -sf "$root/tests/lab/sipp/caller.xml" -i 198.18.0.2 -p "507$i" -t u1 -nostdin \
+            -m "$calls" -r "$rate" -l 50 -timeout 50s -trace_err -error_file "$work/caller$i.err" \
+            >"$work/caller$i.out" 2>&1) &
+        callers+=($!)
+    done
+    for i in "${callers[@]}"; do
+        wait "$i" || status=1
+    done
+    return "$status"
+}
+until_true() { # until_true SECONDS COMMAND...: polls COMMAND until it succeeds, at most SECONDS
+    local deadline=$((SECONDS + $1))
+    until "${@:2}"; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+peers_of() { ctl "$1" fleet | json "sorted(p['name'] for p in d['peers'])"; }
+revision_of() { ctl "$1" version | json "d['config_revision']"; }
+# The revision appliance I's file must carry: its newest key (common or its own) in etcd.
+etcd_revision() {
+    etcdctl_ get /sipredir/lab/ --prefix -w json | "$py" -c "
+import base64, json, sys
+d = json.load(sys.stdin)
+keys = ('/sipredir/lab/common/', '/sipredir/lab/appliance/sr-$1/')
+print(max(kv['mod_revision'] for kv in d['kvs'] if base64.b64decode(kv['key']).decode().startswith(keys)))"
+}
+all_run() { # all_run APPLIANCE...: each runs the revision etcd holds for it
+    local i
+    for i in "$@"; do
+        [ "$(revision_of "$i" 2>/dev/null)" = "$(etcd_revision "$i")" ] || return 1
+    done
+}
+revisions() { # what each runs, and what etcd holds for it
+    local i
+    for i in "$@"; do
+        echo "sr-$i runs $(revision_of "$i" 2>/dev/null), etcd holds $(etcd_revision "$i")"
+    done
+}
+
+lab_up
+for i in 2 3; do
+    lab_attach "$(app_ns "$i")" "$(app_dev "$i")"
+    lab_appliance_sysctls "$(app_ns "$i")" "$(app_dev "$i")"
+done
+lab_attach "$ns_etcd" etcd0
+ip -n "$ns_etcd" addr add 198.18.2.1/15 dev etcd0
+
+# --- etcd and the configuration ---------------------------------------------------------------
+ip netns exec "$ns_etcd" etcd --name lab --data-dir "$work/etcd" \
+    --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
+    --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+    --initial-cluster lab=http://127.0.0.1:2380 >"$work/etcd.log" 2>&1 &
+etcd_pid=$!
+pids+=("$etcd_pid")
+until_true 20 etcdctl_ endpoint health >/dev/null 2>&1
+check "etcd starts" $? "$(tail -5 "$work/etcd.log")"
+
+head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/fleet.key"
+etcdctl_ put /sipredir/lab/common/00-base "$(cat <<CONF
+[dataplane]
+idle = "sleep"
+idle_sleep_max_us = 1000
+[sip]
+to_tag_key = "73697072656469722d62656e63682d31"
+request_hash_key = "73697072656469722d62656e63682d32"
+[load]
+max_age_ms = 3600000
+[[backend]]
+name = "b1"
+address = "198.18.1.1:5060"
+capacity = 20
+threshold = 1.0
+[[backend]]
+name = "b2"
+address = "198.18.1.2:5060"
+capacity = 1000
+[[backend]]
+name = "b3"
+address = "198.18.1.3:5060"
+capacity = 20
+threshold = 1.0
+CONF
+)" >/dev/null
+etcdctl_ put /sipredir/lab/common/10-pool \
+    "$(printf '[[pool]]\nname = "default"\npolicy = "sequence"\nbackends = ["b1", "b2"]\n')" >/dev/null
+local_part() { # local_part I PEERS: appliance I's own part
+    cat <<CONF
+[listen]
+addresses = ["198.18.0.1$1"]
+promiscuous = true
+[exception]
+tap = "sipredir0"
+addresses = ["198.18.0.1$1/15"]
+[management]
+socket = "$work/sr-$1.sock"
+[fleet]
+name = "sr-$1"
+key_file = "$work/fleet.key"
+peers = [$2]
+CONF
+}
+peers_for() { # the other two, quoted
+    local i out=()
+    for i in 1 2 3; do
+        [ "$i" = "$1" ] || out+=("\"198.18.0.1$i:5070\"")
+    done
+    local IFS=,
+    echo "${out[*]}"
+}
+for i in 1 2 3; do
+    etcdctl_ put "/sipredir/lab/appliance/sr-$i/00-local" "$(local_part "$i" "$(peers_for "$i")")" >/dev/null
+done
+
+# The watchers run in etcd's namespace (the management network); the appliances' sipredirctl
+# sockets are files, reachable from there.
+watch() { # watch I [--once]
+    ip netns exec "$ns_etcd" "$watch_bin" --endpoints "$etcd_url" --prefix /sipredir/lab \
+        --name "sr-$1" --config "$work/sr-$1.toml" --ctl "$ctl_bin --socket $work/sr-$1.sock" \
+        --retry-ms 200 --watch-s 2 "${@:2}"
+}
+ok=0
+for i in 1 2 3; do
+    watch "$i" --once 2>>"$work/watch$i.log" || ok=1
+done
+check "the watchers write each appliance's file from etcd" "$ok" "$(cat "$work"/watch*.log)"
+
+lab_start_backends "$root/tests/lab/sipp/backend.xml" "$work"
+check "three SIPp backends" $?
+ok=0
+declare -A app_pid
+for i in 1 2 3; do
+    lab_start_sipredir "$work/sr-$i.toml" 300 "$work/sr-$i.json" "$work/sr-$i.log" \
+        "$(app_ns "$i")" "$(app_dev "$i")" || ok=1
+    app_pid[$i]=$lab_sipredir_pid
+    pids+=("$lab_sipredir_pid")
+done
+check "three appliances start" "$ok" "$(tail -n 5 "$work"/sr-*.log)"
+for i in 1 2 3; do
+    watch "$i" 2>>"$work/watch$i.log" &
+    pids+=($!)
+done
+until_true 15 all_run 1 2 3
+check "each appliance runs the revision etcd holds for it" $? "$(revisions 1 2 3)"
+until_true 15 eval '[ "$(peers_of 1)" = "['"'sr-2', 'sr-3'"']" ] && [ "$(peers_of 3)" = "['"'sr-1', 'sr-2'"']" ]'
+check "each appliance hears the other two" $? "$(peers_of 1) $(peers_of 2) $(peers_of 3)"
+
+# --- shared counts --------------------------------------------------------------------------
+call 20 10 1 2 3
+check "60 calls over three appliances complete" $? "$(tail -n 3 "$work"/caller*.out)"
+b1=$(fleet_redirects b1 1 2 3)
+b2=$(fleet_redirects b2 1 2 3)
+check "shared counts: b1 (capacity 20) gets its fleet-wide share, not 3x (b1 $b1, b2 $b2)" \
+    "$([ "$b1" -ge 18 ] && [ "$b1" -le 26 ] && [ $((b1 + b2)) -eq 60 ]; echo $?)" "b1 $b1, b2 $b2"
+
+# --- a change in etcd while calls run: the peers go (no more sharing) -----------------------
+put_local() { # put_local PEERS-OR-EMPTY: every appliance's own part
+    local i
+    for i in 1 2 3; do
+        etcdctl_ put "/sipredir/lab/appliance/sr-$i/00-local" \
+            "$(local_part "$i" "$([ "$1" = peers ] && peers_for "$i")")" >/dev/null
+    done
+}
+call 30 10 1 2 3 &
+background=$!
+put_local none
+until_true 15 all_run 1 2 3
+check "a change in etcd reaches all three while calls run" $? \
+    "$(revisions 1 2 3; tail -n 3 "$work"/watch*.log)"
+wait "$background"
+check "no call lost across the change (90 calls)" $? "$(tail -n 3 "$work"/caller*.out)"
+
+# --- own counts only: the pool moves to b3 ----------------------------------------------------
+etcdctl_ put /sipredir/lab/common/10-pool \
+    "$(printf '[[pool]]\nname = "default"\npolicy = "sequence"\nbackends = ["b3", "b2"]\n')" >/dev/null
+until_true 15 all_run 1 2 3
+check "the pool moves to b3 on all three" $? "$(revisions 1 2 3)"
+call 20 10 1 2 3
+b3=$(fleet_redirects b3 1 2 3)
+check "own counts only: b3 (capacity 20) takes 3x its share of 60 calls ($b3)" \
+    "$([ "$b3" -ge 50 ]; echo $?)" "b3 $b3"
+
+# --- the peers come back; then an appliance dies ----------------------------------------------
+put_local peers
+until_true 15 all_run 1 2 3
+until_true 15 eval '[ "$(peers_of 1)" = "['"'sr-2', 'sr-3'"']" ]'
+check "peers back: sr-1 hears sr-2 and sr-3 again" $? "$(peers_of 1)"
+kill -9 "${app_pid[3]}"
+call 10 10 1 2
+check "one appliance killed: the other two still answer" $? "$(tail -n 3 "$work"/caller*.out)"
+until_true 15 eval '[ "$(peers_of 1)" = "['"'sr-2'"']" ]'
+check "and forget it once it has been silent for peer_timeout_ms" $? "$(ctl 1 fleet)"
+
+# --- etcd stops: nothing changes -------------------------------------------------------------
+running="$(revision_of 1) $(revision_of 2)"
+kill "$etcd_pid"
+wait "$etcd_pid" 2>/dev/null
+until_true 15 grep -q etcd_unreachable "$work/watch1.log"
+check "etcd stopped: the watchers notice" $? "$(tail -n 3 "$work/watch1.log")"
+call 10 10 1 2
+called=$?
+check "and the appliances still answer, on the revisions they ran ($running)" \
+    "$([ "$called" -eq 0 ] && [ "$(revision_of 1) $(revision_of 2)" = "$running" ]; echo $?)" \
+    "$(tail -n 3 "$work"/caller*.out)"
+
+for i in 1 2; do
+    kill -INT "${app_pid[$i]}"
+    wait "${app_pid[$i]}"
+done
+verdict=$("$py" - "$work/sr-1.json" "$work/sr-2.json" <<'PY'
+import json, sys
+bad = []
+for path in sys.argv[1:]:
+    s = json.load(open(path))
+    if not s["accounting_balanced"] or s["dropped"]:
+        bad.append({k: s[k] for k in ("rx", "replied", "dropped", "dropped_by_cause")})
+print(0 if not bad else 1, json.dumps(bad))
+PY
+)
+check "the survivors stop cleanly, accounting balanced, nothing dropped" "${verdict%% *}" "${verdict#* }"
+tap_plan
