@@ -3,7 +3,8 @@
 # A fleet in network namespaces (docs/fleet.md): three appliances (idle-sleep lab mode), three
 # SIPp backends, SIPp callers spread over the appliances, one etcd, and beside each appliance
 # sipredir-etcd-watch writing its configuration from etcd.
-#   - each appliance runs the revision etcd holds and hears the other two;
+#   - each appliance runs the revision etcd holds and hears the other two; a retransmission
+#     reaching another appliance gets the same To-tag;
 #   - shared counts: pool "sequence" with b1 (capacity 20) first: 60 calls over the three
 #     appliances give b1 its fleet-wide share (about 20), not three times it;
 #   - a configuration change in etcd (the peers removed) reaches all three while calls run, with
@@ -201,13 +202,41 @@ check "each appliance runs the revision etcd holds for it" $? "$(revisions 1 2 3
 until_true 15 eval '[ "$(peers_of 1)" = "['"'sr-2', 'sr-3'"']" ] && [ "$(peers_of 3)" = "['"'sr-1', 'sr-2'"']" ]'
 check "each appliance hears the other two" $? "$(peers_of 1) $(peers_of 2) $(peers_of 3)"
 
+# A retransmission that the routers send to another appliance gets the same To-tag: the same
+# INVITE to sr-1 and sr-2, from one socket.
+tags=$(ip netns exec "$lab_ns_callers" "$py" - <<'PY'
+import re, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.0.2", 5079))
+s.settimeout(5)
+invite = ("INVITE sip:alice@198.18.0.10 SIP/2.0\r\n"
+          "Via: SIP/2.0/UDP 198.18.0.2:5079;branch=z9hG4bKfleet-retransmission\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:bob@198.18.0.2>;tag=f1\r\nTo: <sip:alice@198.18.0.10>\r\n"
+          "Call-ID: fleet-retransmission@198.18.0.2\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+tags = []
+for appliance in ("198.18.0.11", "198.18.0.12"):
+    s.sendto(invite.encode(), (appliance, 5060))
+    reply = s.recvfrom(4096)[0].decode()
+    m = re.search(r"^To:.*;tag=([^;\r]+)", reply, re.M)
+    tags.append(m.group(1) if m else "")
+print(" ".join(tags))
+PY
+)
+read -r tag1 tag2 <<<"$tags"
+check "a retransmission reaching another appliance gets the same To-tag ($tags)" \
+    "$([ -n "$tag1" ] && [ "$tag1" = "$tag2" ]; echo $?)" "$tags"
+
 # --- shared counts --------------------------------------------------------------------------
+b1_before=$(fleet_redirects b1 1 2 3)
+b2_before=$(fleet_redirects b2 1 2 3)
 call 20 10 1 2 3
 check "60 calls over three appliances complete" $? "$(tail -n 3 "$work"/caller*.out)"
 b1=$(fleet_redirects b1 1 2 3)
-b2=$(fleet_redirects b2 1 2 3)
+b2=$(($(fleet_redirects b2 1 2 3) - b2_before))
+# b1 counts the To-tag check's INVITEs too: its capacity is for every redirect to it.
 check "shared counts: b1 (capacity 20) gets its fleet-wide share, not 3x (b1 $b1, b2 $b2)" \
-    "$([ "$b1" -ge 18 ] && [ "$b1" -le 26 ] && [ $((b1 + b2)) -eq 60 ]; echo $?)" "b1 $b1, b2 $b2"
+    "$([ "$b1" -ge 18 ] && [ "$b1" -le 26 ] && [ $((b1 - b1_before + b2)) -eq 60 ]; echo $?)" \
+    "b1 $b1 (before the calls $b1_before), b2 $b2"
 
 # --- a change in etcd while calls run: the peers go (no more sharing) -----------------------
 put_local() { # put_local PEERS-OR-EMPTY: every appliance's own part
