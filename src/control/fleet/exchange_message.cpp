@@ -46,18 +46,9 @@ bool parse_exchange(std::string_view d, exchange_message& out) noexcept {
         } else if (key == "full" && !has_full && (value == "0" || value == "1")) {
             out.full = value == "1";
             has_full = true;
-        } else if (key == "totals" && !has_totals) {
+        } else if (key == "totals" && !has_totals && for_each_total(value, [](std::string_view, std::uint64_t) {
+                   })) {
             // Every entry must read: a message is taken whole or not at all.
-            for (std::string_view t = value; !t.empty();) {
-                const std::size_t comma = t.find(',');
-                std::string_view name;
-                std::uint64_t total = 0;
-                if (!read_total(t.substr(0, comma), name, total)
-                    || (comma != std::string_view::npos && comma + 1 == t.size())) {
-                    return false;
-                }
-                t = comma == std::string_view::npos ? std::string_view{} : t.substr(comma + 1);
-            }
             out.totals = value;
             has_totals = true;
         } else {

@@ -37,8 +37,9 @@ struct exchange_message {
 // False when `datagram` is not a well-formed SRFX/1 message. Never allocates.
 bool parse_exchange(std::string_view datagram, exchange_message& out) noexcept;
 
-// Calls f(name, total) for each entry of a parsed message's totals.
-template <class F> void for_each_total(std::string_view totals, F&& f);
+// Calls f(name, total) for each entry of "name:n,name:n" in order; false (at once) at an entry
+// that does not read, or a trailing comma. A parsed message's totals always read.
+template <class F> bool for_each_total(std::string_view totals, F&& f);
 
 struct exchange_header {
     std::string from;
@@ -59,16 +60,19 @@ std::vector<std::string> write_exchange(
 
 bool read_total(std::string_view entry, std::string_view& name, std::uint64_t& total) noexcept;
 
-template <class F> void for_each_total(std::string_view totals, F&& f) {
+template <class F> bool for_each_total(std::string_view totals, F&& f) {
     while (!totals.empty()) {
         const std::size_t comma = totals.find(',');
         std::string_view name;
         std::uint64_t total = 0;
-        if (read_total(totals.substr(0, comma), name, total)) {
-            f(name, total);
+        if (!read_total(totals.substr(0, comma), name, total)
+            || (comma != std::string_view::npos && comma + 1 == totals.size())) {
+            return false;
         }
+        f(name, total);
         totals = comma == std::string_view::npos ? std::string_view{} : totals.substr(comma + 1);
     }
+    return true;
 }
 
 } // namespace sipredir::control::fleet
