@@ -442,11 +442,11 @@ void plane::share_redirects(std::int64_t now) {
     if (!_fleet) {
         return;
     }
-    _fleet->expire(now);
     if (now < _next_collect_ns) {
         return;
     }
     _next_collect_ns = now + 1'000'000;
+    _fleet->expire(now);
     collect_redirects();
     std::vector<double> spare(balance::max_backends, 0.0);
     const std::span<const balance::backend_facts> facts = _monitor.facts();
@@ -739,14 +739,11 @@ std::string plane::stats_text() {
 }
 
 std::string plane::fleet_json() {
+    if (!_fleet) {
+        return error_json("this appliance has no [fleet]");
+    }
     std::string out;
     object_writer o(out, 0);
-    if (!_fleet) {
-        o.field("ok", false);
-        o.field("error", "this appliance has no [fleet]");
-        o.close();
-        return out + "\n";
-    }
     const std::int64_t now = now_ns();
     o.field("ok", true);
     o.field("name", _config->fleet.name);
