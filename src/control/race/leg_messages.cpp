@@ -222,13 +222,30 @@ std::string write_cancel(const leg_origin& o, const invite_template& t, const le
     return m;
 }
 
-std::string
-write_ack(const leg_origin& o, const invite_template& t, const leg_id& id, std::string_view to) {
-    std::string m = leg_request_head("ACK", t.request_uri, o, t, id, id, to);
+namespace {
+
+// An ACK to a leg's final response: in the INVITE's transaction (branch = the leg's) for a
+// non-2xx, or as a transaction of its own for a 2xx.
+std::string write_ack_as(
+        const leg_origin& o,
+        const invite_template& t,
+        const leg_id& branch,
+        const leg_id& id,
+        std::string_view to,
+        std::string_view target
+) {
+    std::string m = leg_request_head("ACK", target, o, t, branch, id, to);
     m += "Max-Forwards: 70\r\n";
     m += "CSeq: 1 ACK\r\n";
     m += "Content-Length: 0\r\n\r\n";
     return m;
+}
+
+} // namespace
+
+std::string
+write_ack(const leg_origin& o, const invite_template& t, const leg_id& id, std::string_view to) {
+    return write_ack_as(o, t, id, id, to, t.request_uri);
 }
 
 std::string write_2xx_ack(
@@ -240,13 +257,9 @@ std::string write_2xx_ack(
 ) {
     leg_id ack = id;
     ack.request = leg_request::ack_2xx; // its own transaction, which no response answers
-    std::string m = leg_request_head(
-            "ACK", target.empty() ? std::string_view(t.request_uri) : target, o, t, ack, id, to
+    return write_ack_as(
+            o, t, ack, id, to, target.empty() ? std::string_view(t.request_uri) : target
     );
-    m += "Max-Forwards: 70\r\n";
-    m += "CSeq: 1 ACK\r\n";
-    m += "Content-Length: 0\r\n\r\n";
-    return m;
 }
 
 std::string write_bye(
