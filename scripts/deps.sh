@@ -14,7 +14,7 @@ packages=(
     # lab: callers and backends, captures, namespaces
     sip-tester tshark iproute2 iputils-ping ethtool valgrind python3 python3-matplotlib
     # the fleet: configuration from etcd (sipredir-etcd-watch and its tests)
-    etcd-server etcd-client
+    etcd-server etcd-client openssl
     # the data plane: DPDK tools (testpmd, telemetry, dumpcap), configuration
     dpdk-dev libtomlplusplus-dev
     # style

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # A fleet in network namespaces (docs/fleet.md): three appliances (idle-sleep lab mode), three
-# SIPp backends, SIPp callers spread over the appliances, one etcd, and beside each appliance
-# sipredir-etcd-watch writing its configuration from etcd.
+# SIPp backends, SIPp callers spread over the appliances, one etcd (TLS with client certificates,
+# authentication on, a user and role per appliance: docs/fleet.md, "Securing etcd"), and beside
+# each appliance sipredir-etcd-watch writing its configuration from etcd.
+#   - etcd refuses a client without a certificate; an appliance's user cannot write common/; a
+#     watcher with a wrong password changes nothing and says why;
 #   - each appliance runs the revision etcd holds and hears the other two; a retransmission
 #     reaching another appliance gets the same To-tag;
 #   - shared counts: pool "sequence" with b1 (capacity 20) first: 60 calls over the three
@@ -18,12 +21,12 @@ ctl_bin=$2
 watch_bin=$3
 root=$(cd "$4" && pwd) # absolute: the callers run from the work directory
 
-LAB_PREFIX=srf
+LAB_PREFIX=${LAB_PREFIX:-srf}
 # shellcheck source=../../scripts/lib/lab.sh
 source "$root/scripts/lib/lab.sh"
 lab_skip_unless_able
-if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
-    echo "1..0 # SKIP etcd-server and etcd-client are not installed (scripts/deps.sh)"
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null || ! command -v openssl >/dev/null; then
+    echo "1..0 # SKIP etcd-server, etcd-client or openssl is not installed (scripts/deps.sh)"
     exit 0
 fi
 work=$(mktemp -d)
@@ -31,13 +34,17 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; lab_down; rm -rf "$work"' EXIT
 
 ns_etcd=$lab_prefix-etcd
-etcd_url=http://198.18.2.1:2379
+etcd_url=https://198.18.2.1:2379
+etcd_tls=(--cacert "$work/ca.pem" --cert "$work/operator.pem" --key "$work/operator.key")
+etcd_user=() # root's, once authentication is on
 ctl() { "$ctl_bin" --socket "$work/sr-$1.sock" "${@:2}"; }
 # Debian's interpreter: a pyenv shim on PATH costs a second a call on a loaded 2-core machine.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 json() { "$py" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-etcdctl_() { ip netns exec "$ns_etcd" etcdctl --endpoints "$etcd_url" "$@"; }
+etcdctl_() {
+    ip netns exec "$ns_etcd" etcdctl --endpoints "$etcd_url" "${etcd_tls[@]}" "${etcd_user[@]}" "$@"
+}
 app_ns() { [ "$1" = 1 ] && echo "$lab_ns_app" || echo "$lab_prefix-app$1"; }
 app_dev() { [ "$1" = 1 ] && echo app0 || echo "app$1"; }
 # The redirects to BACKEND summed over the appliances given (default: all three).
@@ -103,15 +110,61 @@ done
 lab_attach "$ns_etcd" etcd0
 ip -n "$ns_etcd" addr add 198.18.2.1/15 dev etcd0
 
-# --- etcd and the configuration ---------------------------------------------------------------
+# --- etcd, secured, and the configuration -----------------------------------------------------
+# docs/fleet.md, "Securing etcd": a CA, etcd's certificate for its address, client certificates
+# without a CN (etcd 3.4's gateway refuses one) for the operator and each appliance.
+certificates() {
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes) name
+    openssl req -x509 "${ec[@]}" -days 2 -keyout ca.key -out ca.pem -subj "/CN=sipredir lab etcd CA" &&
+        printf 'subjectAltName=IP:198.18.2.1\nextendedKeyUsage=serverAuth,clientAuth\n' >etcd.ext &&
+        openssl req "${ec[@]}" -keyout etcd.key -out etcd.csr -subj "/CN=etcd-lab" &&
+        openssl x509 -req -in etcd.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile etcd.ext -out etcd.pem &&
+        printf 'extendedKeyUsage=clientAuth\n' >client.ext || return 1
+    for name in operator sr-1 sr-2 sr-3; do
+        openssl req "${ec[@]}" -keyout "$name.key" -out "$name.csr" -subj "/O=sipredir/OU=$name" &&
+            openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+                -extfile client.ext -out "$name.pem" || return 1
+    done
+}
+(cd "$work" && certificates) >"$work/openssl.log" 2>&1
+check "a CA and certificates for etcd, the operator and each appliance" $? "$(tail -5 "$work/openssl.log")"
 ip netns exec "$ns_etcd" etcd --name lab --data-dir "$work/etcd" \
     --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
+    --cert-file "$work/etcd.pem" --key-file "$work/etcd.key" --client-cert-auth \
+    --trusted-ca-file "$work/ca.pem" \
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
     --initial-cluster lab=http://127.0.0.1:2380 >"$work/etcd.log" 2>&1 &
 etcd_pid=$!
 pids+=("$etcd_pid")
 until_true 20 etcdctl_ endpoint health >/dev/null 2>&1
-check "etcd starts" $? "$(tail -5 "$work/etcd.log")"
+check "etcd starts, TLS with client certificates" $? "$(tail -5 "$work/etcd.log")"
+# Passwords without blanks: etcdctl reads one word from standard input.
+for user in root sr-1 sr-2 sr-3; do
+    head -c18 /dev/urandom | base64 | tr -d '/+=' >"$work/$user.password"
+done
+chmod 600 "$work"/*.password
+ok=0
+etcdctl_ user add root --interactive=false <"$work/root.password" >/dev/null || ok=1
+etcdctl_ user grant-role root root >/dev/null || ok=1
+for i in 1 2 3; do
+    etcdctl_ user add "sr-$i" --interactive=false <"$work/sr-$i.password" >/dev/null || ok=1
+    etcdctl_ role add "sr-$i" >/dev/null || ok=1
+    etcdctl_ role grant-permission "sr-$i" read --prefix=true /sipredir/lab/common/ >/dev/null || ok=1
+    etcdctl_ role grant-permission "sr-$i" read --prefix=true "/sipredir/lab/appliance/sr-$i/" \
+        >/dev/null || ok=1
+    etcdctl_ role grant-permission "sr-$i" write "/sipredir/lab/status/sr-$i" >/dev/null || ok=1
+    etcdctl_ user grant-role "sr-$i" "sr-$i" >/dev/null || ok=1
+done
+etcdctl_ auth enable >/dev/null || ok=1
+etcd_user=(--user "root:$(cat "$work/root.password")")
+check "etcd users, a role per appliance, authentication on" "$ok"
+! ip netns exec "$ns_etcd" etcdctl --endpoints "$etcd_url" --cacert "$work/ca.pem" \
+    --dial-timeout 2s --command-timeout 3s get /sipredir/lab/common/ >/dev/null 2>&1
+check "etcd refuses a client without a certificate" $?
+! ip netns exec "$ns_etcd" etcdctl --endpoints "$etcd_url" "${etcd_tls[@]}" \
+    --user "sr-2:$(cat "$work/sr-2.password")" put /sipredir/lab/common/99-evil x >/dev/null 2>&1
+check "an appliance's etcd user cannot write common/" $?
 
 head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/fleet.key"
 etcdctl_ put /sipredir/lab/common/00-base "$(cat <<CONF
@@ -169,11 +222,23 @@ for i in 1 2 3; do
     etcdctl_ put "/sipredir/lab/appliance/sr-$i/00-local" "$(local_part "$i" "$(peers_for "$i")")" >/dev/null
 done
 
+# Each watcher's etcd settings, its password in a file (nothing secret on a command line).
+for i in 1 2 3; do
+    cat >"$work/etcd-sr-$i.toml" <<CONF
+endpoints = ["$etcd_url"]
+cacert = "ca.pem"
+cert = "sr-$i.pem"
+key = "sr-$i.key"
+user = "sr-$i"
+password_file = "sr-$i.password"
+CONF
+done
 # The watchers run in etcd's namespace (the management network); the appliances' sipredirctl
 # sockets are files, reachable from there.
-watch() { # watch I [--once]
-    ip netns exec "$ns_etcd" "$watch_bin" --endpoints "$etcd_url" --prefix /sipredir/lab \
-        --name "sr-$1" --config "$work/sr-$1.toml" --ctl "$ctl_bin --socket $work/sr-$1.sock" \
+watch() { # watch I [--once] [--password-file FILE]
+    ip netns exec "$ns_etcd" "$watch_bin" --etcd-config "$work/etcd-sr-$1.toml" \
+        --prefix /sipredir/lab --name "sr-$1" --config "$work/sr-$1.toml" \
+        --ctl "$ctl_bin --socket $work/sr-$1.sock" \
         --retry-ms 200 --watch-s 2 "${@:2}"
 }
 ok=0
@@ -199,6 +264,22 @@ for i in 1 2 3; do
 done
 until_true 15 all_run 1 2 3
 check "each appliance runs the revision etcd holds for it" $? "$(revisions 1 2 3)"
+
+# A watcher with a wrong password, a change waiting for it in etcd: it changes nothing. (It
+# writes a copy of sr-1's file: sr-1's own watcher takes the change.)
+echo not-the-password >"$work/wrong.password"
+cp -p "$work/sr-1.toml" "$work/sr-1-copy.toml"
+file_state() { stat -c '%y %s %a' "$1"; sha256sum <"$1"; }
+before=$(file_state "$work/sr-1-copy.toml")
+etcdctl_ put /sipredir/lab/appliance/sr-1/90-pending "# not for a watcher etcd refuses" >/dev/null
+watch 1 --once --password-file "$work/wrong.password" --config "$work/sr-1-copy.toml" 2>"$work/wrong.log"
+status=$?
+check "a watcher with a wrong password fails, says why, and leaves the file alone" \
+    "$([ "$status" -ne 0 ] && grep -q "etcd refused user 'sr-1'.*authentication failed" "$work/wrong.log" &&
+        [ "$(file_state "$work/sr-1-copy.toml")" = "$before" ]; echo $?)" \
+    "status $status: $(cat "$work/wrong.log")"
+etcdctl_ del /sipredir/lab/appliance/sr-1/90-pending >/dev/null
+until_true 15 all_run 1
 until_true 15 eval '[ "$(peers_of 1)" = "['"'sr-2', 'sr-3'"']" ] && [ "$(peers_of 3)" = "['"'sr-1', 'sr-2'"']" ]'
 check "each appliance hears the other two" $? "$(peers_of 1) $(peers_of 2) $(peers_of 3)"
 
