@@ -366,7 +366,8 @@ void read_sip(const toml::table& root, sip_config& s) {
              "server",
              "to_tag_key",
              "request_hash_key",
-             "pool"}
+             "pool",
+             "max_reply_growth"}
     );
     if (const toml::node* n = t->get("redirect_methods")) {
         s.redirect_methods = 0;
@@ -401,6 +402,7 @@ void read_sip(const toml::table& root, sip_config& s) {
         s.request_hash_key = key_value(*n, "request_hash_key");
     }
     read_key(*t, "pool", s.pool, string_value);
+    read_key(*t, "max_reply_growth", s.max_reply_growth, ranged<std::uint32_t>(0, 65535));
 }
 
 void read_backends(const toml::table& root, appliance_config& c) {

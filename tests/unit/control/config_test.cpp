@@ -576,6 +576,21 @@ TEST(config, limits_are_read_and_checked) {
     );
 }
 
+TEST(config, max_reply_growth_is_read_and_checked) {
+    EXPECT_EQ(parse_config(minimal, "t.toml").config->sip.max_reply_growth, 256u);
+    const config_result r = parse_config(minimal + "[sip]\nmax_reply_growth = 100\n", "t.toml");
+    ASSERT_TRUE(r.config) << r.error.message;
+    EXPECT_EQ(r.config->sip.max_reply_growth, 100u);
+    EXPECT_EQ(
+            error_of(minimal + "[sip]\nmax_reply_growth = -1\n"),
+            "t.toml:13: max_reply_growth must be between 0 and 65535, not -1"
+    );
+    // The workers' site holds it: a reload cannot change it.
+    appliance_config other = *r.config;
+    other.sip.max_reply_growth = 101;
+    EXPECT_FALSE(same_site_policy(r.config->sip, other.sip));
+}
+
 TEST(config, the_shipped_scanner_rules_drop_scanners_and_nothing_else) {
     const auto path = test::data_dir().parent_path().parent_path() / "config" / "example.toml";
     const config_result r = load_config(path.string());
