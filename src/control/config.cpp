@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "config.hpp"
 
+#include "address_text.hpp"
 #include "file_text.hpp"
 
 #include <toml++/toml.h>
@@ -911,6 +912,33 @@ void check_control(const toml::table& root, const appliance_config& c) {
     }
 }
 
+// A backend that is this appliance, or another appliance of its fleet, would have callers
+// redirected back to a redirect server: each 302 sends them round again (a loop per call).
+void check_backend_loops(const toml::table& root, const appliance_config& c) {
+    const toml::array* list = root["backend"].as_array();
+    for (std::size_t i = 0; list != nullptr && i < c.backends.size() && i < list->size(); ++i) {
+        const net::ip_address& ip = c.backends[i].config.address.address;
+        const toml::node* at = list->get(i)->as_table()->get("address");
+        const std::string name =
+                "backend '" + c.backends[i].config.name + "' (" + ip_text(ip) + ")";
+        if (std::find(c.listen.addresses.begin(), c.listen.addresses.end(), ip)
+            != c.listen.addresses.end()) {
+            refuse(*at,
+                   name
+                           + " is one of listen.addresses: callers redirected to it would come "
+                             "back to this appliance");
+        }
+        for (const net::ip_endpoint& peer : c.fleet.peers) {
+            if (peer.address == ip) {
+                refuse(*at,
+                       name + " is fleet peer " + endpoint_text(peer)
+                               + ": callers redirected to it would reach another redirect server, "
+                                 "not a proxy");
+            }
+        }
+    }
+}
+
 void read_pools(const toml::table& root, appliance_config& c) {
     const toml::node* list = root.get("pool");
     if (list == nullptr) {
@@ -1206,6 +1234,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
         read_pools(root, c);
         read_rules(root, c);
         check_control(root, c);
+        check_backend_loops(root, c);
         if (c.sip.pool.empty()) {
             c.sip.pool = c.pools.front().name;
         }
