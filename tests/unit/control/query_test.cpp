@@ -4,12 +4,18 @@
 // not send every call between two publications to the same backend; count=false only looks.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <balance/redirect_counters.hpp>
+#include <chrono>
 #include <control/config.hpp>
 #include <control/plane.hpp>
 #include <control/query_args.hpp>
+#include <netinet/in.h>
+#include <poll.h>
 #include <regex>
 #include <string>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace sipredir;
 using namespace sipredir::control;
@@ -116,6 +122,82 @@ TEST_F(query_test, bad_arguments_are_refused_and_count_nothing) {
         EXPECT_NE(answer.find("\"ok\": false"), std::string::npos) << line << ": " << answer;
     }
     EXPECT_EQ(total(0) + total(1), 0u);
+}
+
+// A loopback TCP port free a moment ago (the kernel's choice), for the metrics listener.
+std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof a;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
+                    && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) == 0;
+    ::close(fd);
+    return ok ? ntohs(a.sin_port) : 0;
+}
+
+// One HTTP request to the plane's metrics listener; the plane runs until the answer is whole
+// (it closes the connection after answering), or 10 s.
+std::string http_get(plane& p, std::uint16_t port, const std::string& target) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return "connect failed";
+    }
+    const std::string request = "GET " + target + " HTTP/1.0\r\n\r\n";
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    std::string answer;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        p.run_once(std::chrono::milliseconds(10));
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, 1, 0) <= 0) {
+            continue;
+        }
+        char buf[4096];
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            break;
+        }
+        answer.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return answer;
+}
+
+TEST(query_http, get_query_counts_unless_count_false) {
+    const std::uint16_t port = free_port();
+    ASSERT_NE(port, 0);
+    config_result r = parse_config(
+            two_backends + "[management]\nsocket = \"\"\nmetrics = \"127.0.0.1:"
+                    + std::to_string(port) + "\"\n",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config) << r.error.message;
+    balance::redirect_counters counters{1};
+    plane_hooks hooks;
+    hooks.take_redirects = [&] { return counters.take_new(); };
+    hooks.count_redirect = [&](std::uint16_t slot) { counters.of(0).add(slot, 1); };
+    plane p("t.toml", std::move(*r.config), std::move(hooks));
+    p.open();
+
+    const std::string look = http_get(p, port, "/query?pool=core&count=false");
+    EXPECT_NE(look.find("HTTP/1.0 200 OK"), std::string::npos) << look;
+    EXPECT_NE(look.find("\"counted\": false"), std::string::npos) << look;
+    EXPECT_EQ(counters.total(0) + counters.total(1), 0u);
+
+    const std::string taken = http_get(p, port, "/query?pool=core");
+    EXPECT_NE(taken.find("\"counted\": true"), std::string::npos) << taken;
+    EXPECT_EQ(counters.total(0) + counters.total(1), 1u);
+
+    const std::string refused = http_get(p, port, "/query?pool=core&count=yes");
+    EXPECT_NE(refused.find("\"ok\": false"), std::string::npos) << refused;
+    EXPECT_EQ(counters.total(0) + counters.total(1), 1u);
 }
 
 struct words_case {
