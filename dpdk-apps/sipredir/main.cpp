@@ -295,6 +295,9 @@ int serve(app::appliance& a, const options& o) {
                                            std::span<const std::uint8_t> frame,
                                            const pipeline::race_decision& d
                                    ) { return race_path.answer(frame, d); },
+                    // The control lcore's own counters, which its race answers count on too.
+                    .count_redirect = [&a, workers](std::uint16_t slot
+                                      ) { a.redirects->of(workers).add(slot, 1); },
             }
     );
     g_plane = &plane;

@@ -24,6 +24,7 @@ enum class defect : std::uint8_t {
     request_uri_bad,
     request_uri_has_headers,
     via_bad,
+    via_element_bad, // a Via value below the top one
     via_too_many,
     from_bad,
     to_bad,
@@ -70,6 +71,7 @@ inline constexpr std::array defect_table = std::to_array<defect_info>({
          "parse_request_uri_has_headers",
          "Headers Not Allowed In Request-URI"},
         {defect::via_bad, "parse_via_bad", "Malformed Via"},
+        {defect::via_element_bad, "parse_via_element_bad", "Malformed Via Element"},
         {defect::via_too_many, "parse_via_too_many", "Too Many Via Values"},
         {defect::from_bad, "parse_from_bad", "Malformed From"},
         {defect::to_bad, "parse_to_bad", "Malformed To"},

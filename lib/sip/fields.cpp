@@ -173,6 +173,11 @@ via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
     }
 }
 
+bool via_value_valid(std::string_view value) noexcept {
+    via_top scratch;
+    return parse_via_value(value, scratch).valid;
+}
+
 bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
     out = name_addr{};
     out.value = value;

@@ -24,6 +24,10 @@ struct via_parse {
 // Parses one Via value (via-parm) into `out`.
 via_parse parse_via_value(std::string_view value, via_top& out) noexcept;
 
+// True when `value` is one whole via-parm: sent-protocol LWS sent-by *( SEMI via-params )
+// (RFC 3261 §20.42, §25.1), as parse_via_value checks it, keeping nothing.
+bool via_value_valid(std::string_view value) noexcept;
+
 // From / To: ( name-addr / addr-spec ) *( SEMI generic-param ). False on a grammar error
 // (unclosed quote, non-token display name, LWS inside <>, bad parameter); `out.value` is set
 // either way so the field can still be copied into a 400.

@@ -121,6 +121,12 @@ void take_via(std::string_view v, message_view& m) noexcept {
         if (!r.valid) {
             note(m, defect::via_bad);
         }
+        return;
+    }
+    // RFC 3261 §20.42: every via-parm has the same grammar. The reply copies each Via value,
+    // so one that is not a via-parm ("x") would be echoed as a header line of its own.
+    if (!via_value_valid(v)) {
+        note(m, defect::via_element_bad);
     }
 }
 

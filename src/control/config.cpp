@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "config.hpp"
 
+#include "address_text.hpp"
 #include "file_text.hpp"
 
 #include <toml++/toml.h>
@@ -366,7 +367,8 @@ void read_sip(const toml::table& root, sip_config& s) {
              "server",
              "to_tag_key",
              "request_hash_key",
-             "pool"}
+             "pool",
+             "max_reply_growth"}
     );
     if (const toml::node* n = t->get("redirect_methods")) {
         s.redirect_methods = 0;
@@ -401,6 +403,7 @@ void read_sip(const toml::table& root, sip_config& s) {
         s.request_hash_key = key_value(*n, "request_hash_key");
     }
     read_key(*t, "pool", s.pool, string_value);
+    read_key(*t, "max_reply_growth", s.max_reply_growth, ranged<std::uint32_t>(0, 65535));
 }
 
 void read_backends(const toml::table& root, appliance_config& c) {
@@ -909,6 +912,33 @@ void check_control(const toml::table& root, const appliance_config& c) {
     }
 }
 
+// A backend that is this appliance, or another appliance of its fleet, would have callers
+// redirected back to a redirect server: each 302 sends them round again (a loop per call).
+void check_backend_loops(const toml::table& root, const appliance_config& c) {
+    const toml::array* list = root["backend"].as_array();
+    for (std::size_t i = 0; list != nullptr && i < c.backends.size() && i < list->size(); ++i) {
+        const net::ip_address& ip = c.backends[i].config.address.address;
+        const toml::node* at = list->get(i)->as_table()->get("address");
+        const std::string name =
+                "backend '" + c.backends[i].config.name + "' (" + ip_text(ip) + ")";
+        if (std::find(c.listen.addresses.begin(), c.listen.addresses.end(), ip)
+            != c.listen.addresses.end()) {
+            refuse(*at,
+                   name
+                           + " is one of listen.addresses: callers redirected to it would come "
+                             "back to this appliance");
+        }
+        for (const net::ip_endpoint& peer : c.fleet.peers) {
+            if (peer.address == ip) {
+                refuse(*at,
+                       name + " is fleet peer " + endpoint_text(peer)
+                               + ": callers redirected to it would reach another redirect server, "
+                                 "not a proxy");
+            }
+        }
+    }
+}
+
 void read_pools(const toml::table& root, appliance_config& c) {
     const toml::node* list = root.get("pool");
     if (list == nullptr) {
@@ -1204,6 +1234,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
         read_pools(root, c);
         read_rules(root, c);
         check_control(root, c);
+        check_backend_loops(root, c);
         if (c.sip.pool.empty()) {
             c.sip.pool = c.pools.front().name;
         }

@@ -78,13 +78,16 @@ struct sip_config {
     std::optional<siphash_key> to_tag_key;       // absent: random at start
     std::optional<siphash_key> request_hash_key; // absent: random at start
     std::string pool;                            // the pool requests are redirected to
+    // Octets a reply may exceed its request by, its Contact lines aside (else dropped).
+    std::uint32_t max_reply_growth = 256;
 };
 
 // The parts of [sip] the workers' site is built from: a reload cannot change them.
 inline bool same_site_policy(const sip_config& a, const sip_config& b) {
     return a.redirect_methods == b.redirect_methods
            && a.supported_option_tags == b.supported_option_tags && a.server == b.server
-           && a.to_tag_key == b.to_tag_key && a.request_hash_key == b.request_hash_key;
+           && a.to_tag_key == b.to_tag_key && a.request_hash_key == b.request_hash_key
+           && a.max_reply_growth == b.max_reply_growth;
 }
 
 // Probing the backends with SIP OPTIONS from the appliance's own address, through the

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <balance/policy.hpp>
+#include <balance/redirect_counters.hpp>
 #include <cerrno>
 #include <ctime>
 #include <poll.h>
@@ -595,17 +596,13 @@ bool plane::serve(connection& c) {
         } else if (request_line.starts_with("GET /backends ")) {
             body = backends_json();
             type = "application/json";
-        } else if (request_line.starts_with("GET /query")) {
-            const std::size_t q = request_line.find("pool=");
-            const std::string_view pool =
-                    q == std::string_view::npos
-                            ? std::string_view{}
-                            : request_line.substr(q + 5, request_line.find(' ', q) - q - 5);
-            body = query_json(pool);
+        } else if (request_line.starts_with("GET /query ") || request_line.starts_with("GET /query?")) {
+            const std::string_view target = request_line.substr(4, request_line.find(' ', 4) - 4);
+            body = query_json(query_args_from_target(target));
             type = "application/json";
         } else {
             status = "404 Not Found";
-            body = "GET /metrics, /backends or /query?pool=NAME\n";
+            body = "GET /metrics, /backends or /query?pool=NAME&count=false\n";
         }
         reply = "HTTP/1.0 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
                 + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
@@ -667,7 +664,7 @@ std::string plane::command(std::string_view line) {
         return pools_json();
     }
     if (verb == "query") {
-        return query_json(arg);
+        return query_json(query_args_from_words(arg));
     }
     if (verb == "metrics") {
         return metrics_text();
@@ -705,8 +702,8 @@ std::string plane::command(std::string_view line) {
     }
     return error_json(
             "unknown command '" + std::string(verb)
-            + "' (stats, backends, pools, query [POOL], drain NAME, undrain NAME, reload, metrics, "
-              "version)"
+            + "' (stats, backends, pools, query [POOL] [count=false], drain NAME, undrain NAME, "
+              "reload, metrics, version)"
     );
 }
 
@@ -821,9 +818,18 @@ std::string plane::backends_json() {
 }
 
 std::unique_ptr<const balance::table_snapshot> plane::current_tables() {
-    // The facts as of now (no redirects folded: that is publication's), built whole; off the
-    // fast path, for the operator's questions.
-    return build_tables(*_config, _monitor.update(now_ns(), {}), 0, nullptr);
+    // The facts as of now, built whole; off the fast path, for the operator's questions. The
+    // redirects publication has not folded yet are added to a copy, so that a query sees those
+    // counted since, the queries' own included.
+    collect_redirects();
+    const std::span<const balance::backend_facts> now = _monitor.update(now_ns(), {});
+    std::vector<balance::backend_facts> facts(now.begin(), now.end());
+    std::vector<std::uint64_t> pending(_own_redirects.size(), 0);
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+        pending[i] = _own_redirects[i] + _peer_redirects[i];
+    }
+    balance::fold_redirects(facts, pending);
+    return build_tables(*_config, facts, 0, nullptr);
 }
 
 std::string plane::pools_json() {
@@ -853,23 +859,34 @@ std::string plane::pools_json() {
     return out + "\n";
 }
 
-std::string plane::query_json(std::string_view pool_name) {
+std::string plane::query_json(const query_args& args) {
+    if (!args.error.empty()) {
+        return error_json(args.error);
+    }
     const auto tables = current_tables();
     const balance::pool_snapshot* pool =
-            pool_name.empty() ? &tables->pools[_config->pool_index] : tables->find(pool_name);
+            args.pool.empty() ? &tables->pools[_config->pool_index] : tables->find(args.pool);
     if (pool == nullptr) {
-        return error_json("no pool named '" + std::string(pool_name) + "'");
+        return error_json("no pool named '" + args.pool + "'");
     }
     balance::choice_inputs in;
     randombytes_buf(&in.random, sizeof in.random);
     randombytes_buf(&in.key_hash, sizeof in.key_hash);
     in.sequence = in.random;
     const balance::selection s = balance::choose(*pool, in);
+    // A proxy that routes by query sends its caller to the backends named, as a 302 would: they
+    // count as redirects, or every query between two publications names the same backend. The
+    // table below is the one the choice was made from.
+    const bool counted = args.count && _hooks.count_redirect;
+    for (std::uint8_t i = 0; counted && i < s.count; ++i) {
+        _hooks.count_redirect(pool->backends[s.picks[i]].slot);
+    }
     std::string out;
     object_writer o(out, 0);
     o.field("ok", true);
     o.field("pool", pool->name);
     o.field("policy", policy_name(pool->policy));
+    o.field("counted", counted && s.count > 0);
     o.key("choice");
     out += "[";
     for (std::uint8_t i = 0; i < s.count; ++i) {

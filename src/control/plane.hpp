@@ -9,6 +9,7 @@
 #include "fleet/redirect_exchange.hpp"
 #include "load_monitor.hpp"
 #include "metrics.hpp"
+#include "query_args.hpp"
 #include "race/race_engine.hpp"
 #include "sockets.hpp"
 
@@ -38,6 +39,9 @@ struct plane_hooks {
     std::function<std::string()> stats_json;
     // Answers a raced request (its frame as received) as decided; false when it could not.
     std::function<bool(std::span<const std::uint8_t>, const pipeline::race_decision&)> answer_race;
+    // Counts one redirect to a slot that the control plane itself named (a query), with the
+    // workers' redirects: the next take_redirects includes it.
+    std::function<void(std::uint16_t)> count_redirect;
 };
 
 inline constexpr std::string_view version_text = "sipredir 0.6.0";
@@ -126,7 +130,7 @@ private:
     std::string fleet_json();
     std::unique_ptr<const balance::table_snapshot> current_tables();
     std::string pools_json();
-    std::string query_json(std::string_view pool);
+    std::string query_json(const query_args& args);
     std::string stats_text();
 };
 

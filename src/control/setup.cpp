@@ -51,6 +51,7 @@ pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_
     s.to_tag_key = key_or_random(c.sip.to_tag_key);
     s.request_hash_key = key_or_random(c.sip.request_hash_key);
     s.max_reply_frame = c.listen.mtu + 14;
+    s.max_reply_growth = c.sip.max_reply_growth;
     s.limits = c.limits;
     s.limit_key = key_or_random(std::nullopt);
     return s;

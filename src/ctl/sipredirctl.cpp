@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // sipredirctl: the operator's command line to a running sipredir, over its UNIX socket.
 //
-//   sipredirctl [--socket PATH] stats | backends | pools | query [POOL] | drain NAME |
-//               undrain NAME | reload | metrics | version
+//   sipredirctl [--socket PATH] stats | backends | pools | query [POOL] [--count=false] |
+//               drain NAME | undrain NAME | reload | metrics | version
 //
 // Prints the appliance's JSON answer; exits 0 when it says "ok": true, 1 when it refused, 2 when
 // the appliance could not be reached.
@@ -27,7 +27,9 @@ void usage() {
             "  backends         every backend: state, load, age, RTT, redirects\n"
             "  pools            every pool: policy, available and eligible backends\n"
             "  fleet            the peers this appliance shares redirect counts with\n"
-            "  query [POOL]     which backend the pool would name now, and its table\n"
+            "  query [POOL] [--count=false]\n"
+            "                   which backend the pool would name now, and its table; the\n"
+            "                   answer counts as a redirect to it unless --count=false\n"
             "  drain NAME       no new redirects to NAME (its calls go on)\n"
             "  undrain NAME     back in rotation\n"
             "  reload           read the configuration file again\n"

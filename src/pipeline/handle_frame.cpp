@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "handle_frame.hpp"
 
+#include "reply_growth.hpp"
 #include "request_key.hpp"
 
 #include <algorithm>
@@ -192,7 +193,8 @@ bool prepare(
 }
 
 // Writes the frame headers in front of a payload already at room[offset + header size], fills
-// or leaves the UDP checksum, and counts the redirects that are now certain to be sent.
+// or leaves the UDP checksum, and counts the redirects that are now certain to be sent. A
+// payload past the site's growth bound is dropped instead.
 handled
 finish(const site& s,
        worker_state& state,
@@ -202,6 +204,13 @@ finish(const site& s,
        std::size_t offset,
        std::size_t payload_size) noexcept {
     const std::size_t header_size = reply_header_size(f);
+    // A spoofed source would get what the request asked for: never much more than it sent.
+    const std::string_view payload(
+            reinterpret_cast<const char*>(room.data()) + offset + header_size, payload_size
+    );
+    if (!within_growth(f.payload_size, payload, s.max_reply_growth)) {
+        return dropped_by(drop_cause::reply_amplification);
+    }
     const std::size_t frame_size = header_size + payload_size;
     // Larger than the MTU: sent as IP fragments (their UDP checksum cannot be offloaded).
     const bool oversize = frame_size > s.max_reply_frame + net::vlan_tag_size * f.vlan_count;

@@ -44,6 +44,7 @@ enum class drop_cause : std::uint8_t {
     sip_unroutable,
     // Ours, but the reply cannot be sent.
     reply_too_large,
+    reply_amplification,
     tx_full,
     // The exception path.
     no_exception_path,
@@ -103,6 +104,9 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::reply_too_large,
          "reply_too_large",
          "replies larger than the buffer or the port MTU"},
+        {drop_cause::reply_amplification,
+         "reply_amplification",
+         "replies larger than their request by more than [sip] max_reply_growth, Contact aside"},
         {drop_cause::tx_full, "tx_full", "replies the TX queue did not take"},
         {drop_cause::no_exception_path,
          "no_exception_path",

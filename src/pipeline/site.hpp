@@ -46,6 +46,9 @@ struct site {
     net::frame_checks checks;             // what the NIC has not verified already
     bool udp_checksum_in_software = true; // false: the caller sets TX offload flags
     std::uint32_t max_reply_frame = 1514; // MTU plus Ethernet header (tags added on top)
+    // Octets a reply's SIP payload may exceed its request's by, Contact lines aside; a larger
+    // reply is dropped (reply_amplification).
+    std::uint32_t max_reply_growth = 256;
 
     source_limit_settings limits; // each worker builds its own source_limiter from these
     siphash_key limit_key{};      // the limiters' table hash key (random at start)

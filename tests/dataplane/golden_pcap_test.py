@@ -55,6 +55,16 @@ def cases():
                                      body=SDP), 1480, sport=30010)),
         ("message-405", [pcap.udp_frame(request("MESSAGE", "msg1"), sport=30011)]),
         ("arp", [pcap.arp_request()]),
+        # Via elements that are not via-parms: a 400 while it stays small; with 63 of them the
+        # 400 would carry 63 more Via lines than the request, and is dropped instead.
+        ("junk-via-elements-400",
+         [pcap.udp_frame(request("INVITE", "junk3").replace(b";branch=z9hG4bKjunk3",
+                                                            b";branch=z9hG4bKjunk3,x,x,x"),
+                         sport=30013)]),
+        ("junk-via-elements-not-amplified",
+         [pcap.udp_frame(request("INVITE", "junk63").replace(b";branch=z9hG4bKjunk63",
+                                                             b";branch=z9hG4bKjunk63" + b",x" * 63),
+                         sport=30014)]),
     ]
 
 
@@ -104,6 +114,10 @@ def main(program, root):
     t.check(stats["dropped_by_cause"]["sip_start_line_bad"] == 1, "not-SIP dropped and counted")
     t.check(stats["dropped_by_cause"]["no_exception_path"] == 1,
             "ARP counted as having no exception path")
+    t.check(stats["dropped_by_cause"]["reply_amplification"] == 1,
+            "the 400 to 63 junk Via elements dropped and counted", stats["dropped_by_cause"])
+    t.check(stats["bad_requests_by_defect"].get("parse_via_element_bad") == 1,
+            "the 400 to 3 junk Via elements sent and counted", stats["bad_requests_by_defect"])
     fragments = len(dict(all_cases)["ipv4-fragments"])
     t.check(fragments > 1 and stats["fragments_merged"] == fragments - 1,
             f"{fragments} fragments merged into one datagram", stats["fragments_merged"])

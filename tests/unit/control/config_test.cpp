@@ -452,6 +452,39 @@ TEST(config, fleet_mistakes_are_refused_with_their_line) {
     refused(with_tap + fleet + "bogus = 1\n", "unknown key 'bogus'");
 }
 
+TEST(config, a_backend_at_our_own_or_a_fleet_peers_address_is_refused) {
+    const auto with_backend = [](std::string_view listen, std::string_view address) {
+        return "[listen]\naddresses = [" + std::string(listen)
+               + "]\n[exception]\ntap = \"sipredir0\"\n"
+                 "[[backend]]\nname = \"b1\"\naddress = \"198.18.1.1\"\n"
+                 "[[backend]]\nname = \"b2\"\naddress = \""
+               + std::string(address) + "\"\n[[pool]]\nname = \"p\"\nbackends = [\"b1\", \"b2\"]\n";
+    };
+    // Line 10 is b2's address.
+    EXPECT_EQ(
+            error_of(with_backend("\"198.18.0.1\"", "198.18.0.1:5060")),
+            "t.toml:10: backend 'b2' (198.18.0.1) is one of listen.addresses: callers redirected "
+            "to it would come back to this appliance"
+    );
+    EXPECT_EQ(
+            error_of(with_backend("\"198.18.0.1\", \"2001:db8::1\"", "[2001:db8::1]:5080"))
+                    .substr(0, 44),
+            "t.toml:10: backend 'b2' (2001:db8::1) is one"
+    );
+    EXPECT_TRUE(parse_config(with_backend("\"198.18.0.1\"", "198.18.0.2:5060"), "t.toml").config);
+
+    const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
+    const std::string fleet = "[fleet]\nname = \"sr-a\"\nkey_file = \"" + key
+                              + "\"\npeers = [\"198.18.0.12:5070\", \"198.18.0.13\"]\n";
+    EXPECT_EQ(
+            error_of(with_backend("\"198.18.0.1\"", "198.18.0.13:5060") + fleet),
+            "t.toml:10: backend 'b2' (198.18.0.13) is fleet peer 198.18.0.13:5070: callers "
+            "redirected to it would reach another redirect server, not a proxy"
+    );
+    EXPECT_TRUE(parse_config(with_backend("\"198.18.0.1\"", "198.18.0.14:5060") + fleet, "t.toml")
+                        .config);
+}
+
 TEST(config, rules_inline_and_from_a_rules_file_in_that_order) {
     const auto dir = std::filesystem::temp_directory_path() / "sipredir-config-rules";
     std::filesystem::create_directories(dir);
@@ -574,6 +607,21 @@ TEST(config, limits_are_read_and_checked) {
             error_of(minimal + "[limits]\nburst = 3\n"),
             "t.toml:12: [limits] needs rate (requests per second per source)"
     );
+}
+
+TEST(config, max_reply_growth_is_read_and_checked) {
+    EXPECT_EQ(parse_config(minimal, "t.toml").config->sip.max_reply_growth, 256u);
+    const config_result r = parse_config(minimal + "[sip]\nmax_reply_growth = 100\n", "t.toml");
+    ASSERT_TRUE(r.config) << r.error.message;
+    EXPECT_EQ(r.config->sip.max_reply_growth, 100u);
+    EXPECT_EQ(
+            error_of(minimal + "[sip]\nmax_reply_growth = -1\n"),
+            "t.toml:13: max_reply_growth must be between 0 and 65535, not -1"
+    );
+    // The workers' site holds it: a reload cannot change it.
+    appliance_config other = *r.config;
+    other.sip.max_reply_growth = 101;
+    EXPECT_FALSE(same_site_policy(r.config->sip, other.sip));
 }
 
 TEST(config, the_shipped_scanner_rules_drop_scanners_and_nothing_else) {

@@ -124,6 +124,94 @@ const field_case field_cases[] = {
          ok,
          defect::none},
         {"via_unclosed_quote", "Via", "Via: SIP/2.0/UDP a;x=\"open", invalid, defect::via_bad},
+        // RFC 3261 §20.42: every Via element below the top one has the top one's grammar.
+        {"via_second_element_junk",
+         "Via",
+         "Via: SIP/2.0/UDP a;branch=z9hG4bK1,x",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_no_transport",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0 b",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_no_sent_by",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_no_lws_before_host",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDPb",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_port_too_big",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP b:65536",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_port_not_a_number",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP b:x",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_bad_host",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP b@c",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_unclosed_ipv6",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP [2001:db8::1",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_empty_param",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP b;;branch=z9hG4bK2",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_param_without_name",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP b;=2",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_param_without_value",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP b;branch=",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_element_trailing_text",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UDP b junk",
+         invalid,
+         defect::via_element_bad},
+        {"via_second_line_junk", "Max-Forwards", "Via: x", invalid, defect::via_element_bad},
+        {"via_top_bad_wins_over_a_lower_one",
+         "Via",
+         "Via: SIP/2.0/UDP a:99999, x",
+         invalid,
+         defect::via_bad},
+        {"via_second_element_full",
+         "Via",
+         "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/TCP "
+         "b.example.com:5070;branch=z9hG4bK2;received=192.0.2.1;rport=5070;ttl=16;maddr=224.2.0.1",
+         ok,
+         defect::none},
+        {"via_second_element_lws_and_ipv6",
+         "Via",
+         "Via: SIP/2.0/UDP a ,\r\n SIP / 2.0 / SCTP [2001:db8::1]:5060 ; rport ; branch = z9hG4bK3",
+         ok,
+         defect::none},
+        {"via_second_element_unknown_transport_quoted",
+         "Via",
+         "Via: SIP/2.0/UDP a, SIP/2.0/UNKNOWN c;x=\"q,1\";received=[2001:db8::9:255]",
+         ok,
+         defect::none},
+        {"via_second_line",
+         "Max-Forwards",
+         "v: SIP/2.0/TLS d.example.com;branch=z9hG4bK4",
+         ok,
+         defect::none},
         {"from_unclosed_quote", "From", "From: \"Alice <sip:a@b>;tag=1", invalid, defect::from_bad},
         {"from_no_lws_before_laquot", "From", "From: Alice<sip:a@b>;tag=1", ok, defect::none},
         {"from_lws_inside_brackets", "From", "From: < sip:a@b>;tag=1", invalid, defect::from_bad},
@@ -401,6 +489,36 @@ TEST(parser, too_many_vias) {
     }
     message_view m;
     EXPECT_EQ(parse_guarded(with_header("Via", vias), m).reason, defect::via_too_many);
+    EXPECT_EQ(m.via_count, max_via_values);
+}
+
+TEST(parser, sixty_three_junk_via_elements_are_malformed) {
+    // One real Via element and 63 that are not: each would become a Via line of its own in the
+    // reply, 6 octets more than the request spent on it.
+    std::string via = "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds";
+    for (int i = 0; i < 63; ++i) {
+        via += ",x";
+    }
+    message_view m;
+    const parse_result r = parse_guarded(with_header("Via", via), m);
+    EXPECT_EQ(r.status, parse_status::invalid);
+    EXPECT_EQ(info(r.reason).name, info(defect::via_element_bad).name);
+    EXPECT_EQ(info(r.reason).phrase, "Malformed Via Element");
+    EXPECT_TRUE(m.top_via_readable) << "the 400 can be routed";
+    EXPECT_EQ(m.via_count, 64);
+}
+
+TEST(parser, many_good_via_elements_are_accepted) {
+    std::string via = "Via: SIP/2.0/UDP h0;branch=z9hG4bK0";
+    for (std::size_t i = 1; i < max_via_values; ++i) {
+        via += i % 2 == 0 ? ", " : ",\r\n ";
+        via += "SIP/2.0/" + std::string(i % 3 == 0 ? "TCP" : "UDP") + " h" + std::to_string(i) + ":"
+               + std::to_string(5060 + i) + ";branch=z9hG4bK" + std::to_string(i)
+               + ";received=192.0.2." + std::to_string(i);
+    }
+    message_view m;
+    const parse_result r = parse_guarded(with_header("Via", via), m);
+    EXPECT_EQ(r.status, parse_status::ok) << info(r.reason).name;
     EXPECT_EQ(m.via_count, max_via_values);
 }
 
