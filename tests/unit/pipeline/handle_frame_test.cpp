@@ -122,6 +122,34 @@ TEST_F(pipeline_test, invite_gets_a_302_over_its_own_frame) {
     EXPECT_EQ(redirects.of(0).total[0].load(), 1u);
 }
 
+TEST_F(pipeline_test, the_pools_contact_user_and_params_shape_the_contact) {
+    const auto path = test::data_dir().parent_path().parent_path() / "config" / "bench.toml";
+    const struct {
+        std::string pool_keys; // appended to bench.toml's [[pool]]
+        std::string contact;
+    } cases[] = {
+            {"", "<sip:alice@198.18.1.1:5060;transport=udp>"},
+            {"contact_user = \"to\"\n", "<sip:+4930123@198.18.1.1:5060;user=phone;transport=udp>"},
+            {"contact_user = \"none\"\ncontact_params = \";x-pool=d\"\n",
+             "<sip:198.18.1.1:5060;transport=udp;x-pool=d>"},
+            {"contact_params = \";lr\"\n", "<sip:alice@198.18.1.1:5060;transport=udp;lr>"},
+    };
+    std::string request = invite("k1");
+    const std::string to = "To: <sip:alice@198.18.0.1>";
+    request.replace(request.find(to), to.size(), "To: <sip:+4930123@example.com;user=phone>");
+    for (const auto& c : cases) {
+        auto parsed = control::parse_config(test::read_file(path) + c.pool_keys, path.string());
+        ASSERT_TRUE(parsed.config.has_value()) << parsed.error.message;
+        tables = control::build_tables(
+                *parsed.config, control::initial_facts(*parsed.config), 2, nullptr
+        );
+        state.sequence = {};
+        const frame_spec spec;
+        const std::string text = payload_of(run(build_frame(spec, request)), spec);
+        EXPECT_EQ(contact_of(text), c.contact) << c.pool_keys << text;
+    }
+}
+
 TEST_F(pipeline_test, wrr_pool_takes_the_backends_in_turn) {
     const frame_spec spec;
     std::vector<std::string> contacts;
