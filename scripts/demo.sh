@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The demo: installs what it needs, builds, then runs sipredir on net_af_packet in a lab of
 # network namespaces (SIPp callers and three SIPp backends, addressed from 198.18.0.0/15),
-# places calls that follow the 302 to their backend while sipredir probes the backends with
-# OPTIONS (one dies a third of the way in and comes back at two thirds), prints what happened,
+# places calls to a number that follow the 302's Contact to their backend (which checks the
+# number is still there) while sipredir probes the backends with OPTIONS (one dies a third of
+# the way in and comes back at two thirds), prints what happened (one 302's Contact too),
 # and removes everything it created. Bounded: at most DEMO_CALLS calls (default 3000) at DEMO_RATE calls/s
 # (default 300), and 120 s. Run as root.
 set -euo pipefail
@@ -28,7 +29,9 @@ fi
 ninja -C build dpdk-apps/sipredir src/sipredirctl >/dev/null
 
 lab_sipredir=$root/build/dpdk-apps/sipredir
-LAB_PREFIX=srdemo
+LAB_PREFIX=${LAB_PREFIX:-srdemo}
+# The number the callers dial; the backends answer only an INVITE for it (tests/lab/sipp).
+dialled=+15551234567
 # shellcheck source=lib/lab.sh
 source scripts/lib/lab.sh
 work=$(mktemp -d)
@@ -76,13 +79,14 @@ for b in b1 b2 b3; do
 done
 echo "probing: b1, b2 and b3 answer OPTIONS (rtt: $(ctl backends | python3 -c "import json,sys; print(', '.join(f\"{b['name']} {b['rtt_ms']:.2f} ms\" for b in json.load(sys.stdin)['backends']))"))"
 
-echo "== calling: $calls calls at $rate/s (INVITE -> 302 -> ACK, then INVITE/200/ACK/BYE at the backend)"
+echo "== calling $dialled: $calls calls at $rate/s (INVITE -> 302 -> ACK, then INVITE/200/ACK/BYE to the 302's Contact)"
 started=$(date +%s.%N)
 set +e
 (cd "$work" && timeout 120 ip netns exec "$lab_ns_callers" sipp 198.18.0.1:5060 \
-    -sf "$root/tests/lab/sipp/caller.xml" -i 198.18.0.2 -p 5070 -t u1 -nostdin \
+    -sf "$root/tests/lab/sipp/caller.xml" -i 198.18.0.2 -p 5070 -t u1 -nostdin -s "$dialled" \
     -m "$calls" -r "$rate" -l 500 -timeout 110s -trace_rtt -rtt_freq 1 \
-    -trace_err -error_file "$work/caller.err" >"$work/caller.out" 2>&1) &
+    -trace_err -error_file "$work/caller.err" -trace_logs -log_file "$work/caller.log" \
+    >"$work/caller.out" 2>&1) &
 sipp_pid=$!
 # A third of the way in, backend b2 dies (kill -9); at two thirds it comes back.
 third=$(python3 -c "print($calls / $rate / 3)")
@@ -105,9 +109,10 @@ kill -INT "$lab_sipredir_pid"
 wait "$lab_sipredir_pid" || true
 lab_stop_backends
 
-python3 - "$work" "$calls" "$sipp_rc" "$started" "$finished" <<'PY'
+python3 - "$work" "$calls" "$sipp_rc" "$started" "$finished" "$dialled" <<'PY'
 import glob, json, re, sys
 work, calls, sipp_rc, t0, t1 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+dialled = sys.argv[6]
 s = json.load(open(f"{work}/stats.json"))
 out = open(f"{work}/caller.out", errors="replace").read()
 def sipp_total(label):
@@ -150,6 +155,16 @@ for line in open(f"{work}/sipredir.log", errors="replace"):
         print(f"    {m.group(2)} {m.group(1).replace('backend_', '')}")
 print()
 print("== what the callers saw (SIPp)")
+contacts = [line.strip()[len("302 Contact: "):] for line in open(f"{work}/caller.log", errors="replace")
+            if line.startswith("302 Contact: ")] if glob.glob(f"{work}/caller.log") else []
+print(f"  number dialled            {dialled:>12}")
+print(f"  the first call's 302      Contact: {contacts[0] if contacts else '(none logged)'}")
+kept = sum(1 for c in contacts if c.startswith(f"<sip:{dialled}@"))
+print(f"  302 Contacts keeping it   {kept:>8} of {len(contacts)}")
+# The backends answer 404 to an INVITE whose Request-URI is not for the number (and log it).
+wrong = sum(open(p, errors="replace").read().count("Failed regexp match")
+            for p in glob.glob(f"{work}/backend*.err"))
+print(f"  INVITEs not for it (404)  {wrong:>8}  (the backends check each one)")
 print(f"  calls completed           {ok if ok is not None else '?':>8} of {calls}")
 print(f"  calls failed              {failed if failed is not None else '?':>8}")
 print(f"  call rate                 {(ok or 0) / seconds:8.1f} calls/s over {seconds:.1f} s")
@@ -163,5 +178,6 @@ print()
 print("The lab's namespaces are removed on exit; the numbers above are from this run only")
 print("(a shared 2-core VM with SIPp on the same cores: see perf/RESULTS.md for throughput).")
 # Calls redirected to b2 in the moment it died fail at b2; the demo fails on anything else.
-sys.exit(0 if s["accounting_balanced"] and (ok or 0) >= 0.9 * calls else 1)
+sys.exit(0 if s["accounting_balanced"] and (ok or 0) >= 0.9 * calls and wrong == 0
+         and contacts and kept == len(contacts) else 1)
 PY

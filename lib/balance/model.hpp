@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <net/ip_address.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sipredir::balance {
@@ -72,6 +73,13 @@ struct race_config {
 
 enum class hash_key : std::uint8_t { call_id, from_user, request_uri_user };
 
+// Whose user a pool's Contacts carry (sip::contact_user in the reply writer).
+enum class contact_user : std::uint8_t {
+    request_uri, // the Request-URI's user and URI parameters: whom the caller dialled
+    to,          // the To URI's
+    none,        // none: the backend's URI alone
+};
+
 struct backend_config {
     std::string name;
     net::ip_endpoint address;
@@ -90,6 +98,8 @@ struct pool_config {
     std::uint8_t contacts = 1;           // Contacts per 302, 1..max_contacts
     double latency_band_ms = 5;          // least-latency: how much slower than the fastest counts
     race_config race;                    // policy race only
+    contact_user contact_from = contact_user::request_uri;
+    std::string contact_params; // ";name[=value]..." appended to every Contact URI; valid
 };
 
 // The live facts of one backend, owned by the control thread.
@@ -104,7 +114,10 @@ struct backend_facts {
     double oc_reduction = 0;
 };
 
-// "<sip:198.18.1.1:5060;transport=udp>", "<sip:[2001:db8::1]:5060;transport=tcp>"
-std::string render_contact(const net::ip_endpoint& address, transport proto);
+// The backend's part of a Contact, with no user: "<sip:198.18.1.1:5060;transport=udp>",
+// "<sip:[2001:db8::1]:5060;transport=tcp>", "<sips:...;transport=tcp>" for TLS. `params`
+// (";name[=value]...", already valid) follow the transport.
+std::string
+render_contact(const net::ip_endpoint& address, transport proto, std::string_view params = {});
 
 } // namespace sipredir::balance

@@ -91,6 +91,7 @@ pool_snapshot build_pool_snapshot(
     s.key = pool.key;
     s.retry_after = pool.retry_after;
     s.contacts = pool.contacts;
+    s.contact_from = pool.contact_from;
     for (std::uint16_t slot : pool.backends) {
         const backend_config& c = configs[slot];
         const backend_facts& f = facts[slot];
@@ -103,7 +104,7 @@ pool_snapshot build_pool_snapshot(
         b.load = estimated_load(c, f);
         b.divert = divert_share(f.oc_reduction);
         b.rtt_ms = f.rtt_ms;
-        b.contact = render_contact(c.address, c.proto);
+        b.contact = render_contact(c.address, c.proto, pool.contact_params);
         s.backends.push_back(std::move(b));
     }
     std::vector<double> spare(s.backends.size(), 0.0);

@@ -30,8 +30,10 @@ struct backend_view {
     // RFC 7339 overload control: of 65536 requests that pick this backend first, how many go
     // to the next in failover order instead (65536: all of them).
     std::uint32_t divert = 0;
-    double rtt_ms = -1;  // smoothed probe round trip; < 0: none yet
-    std::string contact; // rendered Contact value, with brackets
+    double rtt_ms = -1; // smoothed probe round trip; < 0: none yet
+    // The backend's part of the Contact, with brackets and the pool's contact_params, no
+    // user: the reply writer puts the request's user in (sip::write_contact_uri).
+    std::string contact;
 };
 
 struct pool_snapshot {
@@ -44,6 +46,7 @@ struct pool_snapshot {
     hash_key key = hash_key::call_id;
     std::uint32_t retry_after = 0;
     std::uint8_t contacts = 1;
+    contact_user contact_from = contact_user::request_uri;
     std::vector<backend_view> backends; // configured order; every index below points here
 
     // Neither down nor draining: what load-agnostic policies (wrr, hash, random) choose from.

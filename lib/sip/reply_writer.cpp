@@ -67,6 +67,14 @@ public:
         put("\r\n");
     }
 
+    // Where a writer of its own puts the next bytes: the room left (empty once past the end).
+    // `advance` then counts the bytes it wrote or, when they did not fit, needs.
+    std::span<char> room() noexcept {
+        return _size <= _capacity ? std::span<char>(_p + _size, _capacity - _size)
+                                  : std::span<char>();
+    }
+    void advance(std::size_t n) noexcept { _size += n; }
+
     write_result result() const noexcept { return {_size, _size <= _capacity}; }
 
 private:
@@ -222,9 +230,12 @@ write_reply(const message_view& m, const reply_spec& spec, std::span<char> out) 
     if (m.has_cseq) {
         c.put_header("CSeq", m.cseq);
     }
+    // The caller sends its next request to a Contact, so each one keeps whom it dialled.
+    const uri_view dialled =
+            spec.contacts.empty() ? uri_view{} : contact_source(m, spec.contact_from);
     for (const contact_entry& contact : spec.contacts) {
         c.put("Contact: ");
-        c.put(contact.uri);
+        c.advance(write_contact_uri(contact.uri, dialled, c.room()));
         if (contact.q_milli != 0) {
             c.put(";q=");
             put_qvalue(c, contact.q_milli);

@@ -2,6 +2,7 @@
 // Writes the response to a parsed request into a caller-provided buffer (RFC 3261 §8.2.6).
 #pragma once
 
+#include "contact_uri.hpp"
 #include "message_view.hpp"
 
 #include <base/siphash.hpp>
@@ -13,8 +14,11 @@
 
 namespace sipredir::sip {
 
+// One Contact of a 3xx. `uri` is the backend's part, rendered with its brackets and no user:
+// "<sip:198.18.1.1:5060;transport=udp>"; write_reply puts the request's user and URI
+// parameters in it as reply_spec::contact_from says (write_contact_uri).
 struct contact_entry {
-    std::string_view uri;      // rendered with its brackets: "<sip:198.18.1.1:5060;transport=udp>"
+    std::string_view uri;
     std::uint16_t q_milli = 0; // q-value in thousandths, 1..1000; 0: no q parameter
     std::uint32_t expires = 0;
     bool has_expires = false;
@@ -24,7 +28,9 @@ struct reply_spec {
     std::uint16_t code = 0;
     std::string_view reason;                 // empty: the standard phrase of `code`
     std::span<const contact_entry> contacts; // 3xx
-    std::uint32_t retry_after = 0;           // 503 (and 3xx/4xx if wanted), seconds
+    // Whose user every Contact carries (the same for all of them).
+    contact_user contact_from = contact_user::request_uri;
+    std::uint32_t retry_after = 0; // 503 (and 3xx/4xx if wanted), seconds
     bool has_retry_after = false;
     std::string_view allow;                        // 405, and 200 to OPTIONS; a comma list
     std::span<const std::string_view> unsupported; // 420: the option tags refused

@@ -13,6 +13,7 @@
 #include <net/bytes.hpp>
 #include <set>
 #include <sip/chars.hpp>
+#include <sip/contact_uri.hpp>
 #include <sstream>
 
 namespace sipredir::control {
@@ -795,6 +796,47 @@ void read_pool_race(const toml::table& t, balance::pool_config& p, const race_en
     }
 }
 
+// contact_params: ";name[=value]" uri-parameters (RFC 3261 §19.1.1), each name once; not
+// transport, which the backend's transport key sets.
+std::string contact_params_value(const toml::node& n, std::string_view key) {
+    const std::string v = string_value(n, key);
+    if (v.size() > 256 || !sip::valid_uri_params(v)) {
+        refuse(n,
+               std::string(key)
+                       + " must be URI parameters, \";name[=value]\" repeated (RFC 3261 "
+                         "paramchars, %XX escapes, at most 256 octets), not '"
+                       + v + "'");
+    }
+    std::set<std::string> names;
+    for (std::size_t at = 0; at < v.size();) {
+        const std::size_t end = std::min(v.find(';', at + 1), v.size());
+        std::string name = v.substr(at + 1, std::min(v.find('=', at + 1), end) - at - 1);
+        std::transform(name.begin(), name.end(), name.begin(), sip::to_lower);
+        if (name == "transport") {
+            refuse(n, std::string(key) + ": transport comes from each backend's transport key");
+        }
+        if (!names.insert(name).second) {
+            refuse(n, std::string(key) + ": parameter '" + name + "' is given twice");
+        }
+        at = end;
+    }
+    return v;
+}
+
+void read_pool_contact(const toml::table& t, balance::pool_config& p) {
+    read_key(t, "contact_user", p.contact_from, [](const toml::node& n, std::string_view k) {
+        using balance::contact_user;
+        return one_of<contact_user>(
+                n,
+                k,
+                {{"request-uri", contact_user::request_uri},
+                 {"to", contact_user::to},
+                 {"none", contact_user::none}}
+        );
+    });
+    read_key(t, "contact_params", p.contact_params, contact_params_value);
+}
+
 void read_load(const toml::table& root, load_age_config& l) {
     const toml::table* t = table_at(root, "load");
     if (t == nullptr) {
@@ -957,6 +999,8 @@ void read_pools(const toml::table& root, appliance_config& c) {
                  "policy",
                  "backends",
                  "contacts",
+                 "contact_user",
+                 "contact_params",
                  "retry_after",
                  "hash_key",
                  "latency_band_ms",
@@ -1027,6 +1071,7 @@ void read_pools(const toml::table& root, appliance_config& c) {
             );
         });
         read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));
+        read_pool_contact(t, p);
         read_key(t, "retry_after", p.retry_after, ranged<std::uint32_t>(0, 3600));
         read_key(
                 t,

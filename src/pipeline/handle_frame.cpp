@@ -45,6 +45,19 @@ struct prepared {
     bool source_limited = false; // a 503 because the source is over its rate
 };
 
+// The pool's contact_user in the reply writer's terms (lib/balance does not depend on lib/sip).
+constexpr sip::contact_user contact_from(balance::contact_user u) noexcept {
+    switch (u) {
+    case balance::contact_user::request_uri:
+        return sip::contact_user::request_uri;
+    case balance::contact_user::to:
+        return sip::contact_user::to;
+    case balance::contact_user::none:
+        return sip::contact_user::none;
+    }
+    return sip::contact_user::request_uri;
+}
+
 // The race's winner first, then failover as the pool's fallback would order it; the fallback's
 // own choice when the winner has since gone down or left the pool.
 balance::selection
@@ -121,6 +134,7 @@ bool choose_backends(
         };
     }
     p.spec.contacts = {p.contacts.data(), p.chosen.count};
+    p.spec.contact_from = contact_from(p.pool->contact_from);
     return true;
 }
 

@@ -413,6 +413,25 @@ TEST(contact, rendered_for_ipv4_ipv6_and_tls) {
             render_contact({net::ip_address::v4(198, 18, 1, 2), 5061}, transport::tls),
             "<sips:198.18.1.2:5061;transport=tcp>"
     );
+    EXPECT_EQ(
+            render_contact(v6, transport::udp, ";x-pool=a;lr"),
+            "<sip:[2001:db8::1:3]:5062;transport=udp;x-pool=a;lr>"
+    );
+}
+
+TEST(contact, the_snapshot_carries_the_pools_contact_settings) {
+    pool_config pool;
+    pool.name = "p";
+    pool.backends = {0};
+    pool.contact_from = contact_user::to;
+    pool.contact_params = ";user=phone";
+    backend_config b;
+    b.address = {net::ip_address::v4(198, 18, 1, 1), 5060};
+    const backend_facts f;
+    const pool_snapshot s = build_pool_snapshot(pool, std::span(&b, 1), std::span(&f, 1));
+    EXPECT_EQ(s.contact_from, contact_user::to);
+    ASSERT_EQ(s.backends.size(), 1u);
+    EXPECT_EQ(s.backends[0].contact, "<sip:198.18.1.1:5060;transport=udp;user=phone>");
 }
 
 } // namespace

@@ -776,3 +776,61 @@ TEST(config, race_mistakes_are_refused_with_their_line) {
             std::string::npos
     );
 }
+
+TEST(config, pool_contact_user_and_params_are_read) {
+    const config_result defaults = parse_config(minimal, "t.toml");
+    ASSERT_TRUE(defaults.config.has_value()) << defaults.error.message;
+    EXPECT_EQ(defaults.config->pools[0].contact_from, balance::contact_user::request_uri);
+    EXPECT_EQ(defaults.config->pools[0].contact_params, "");
+    const struct {
+        std::string keys;
+        balance::contact_user from;
+        std::string params;
+    } cases[] = {
+            {"contact_user = \"request-uri\"\n", balance::contact_user::request_uri, ""},
+            {"contact_user = \"to\"\ncontact_params = \";user=phone;x-pool=a%20b;lr\"\n",
+             balance::contact_user::to,
+             ";user=phone;x-pool=a%20b;lr"},
+            {"contact_user = \"none\"\ncontact_params = \"\"\n", balance::contact_user::none, ""},
+            {"contact_params = \";maddr=[2001:db8::1]\"\n",
+             balance::contact_user::request_uri,
+             ";maddr=[2001:db8::1]"},
+    };
+    for (const auto& c : cases) {
+        const config_result r = parse_config(minimal + c.keys, "t.toml");
+        ASSERT_TRUE(r.config.has_value()) << c.keys << r.error.message;
+        EXPECT_EQ(r.config->pools[0].contact_from, c.from) << c.keys;
+        EXPECT_EQ(r.config->pools[0].contact_params, c.params) << c.keys;
+    }
+}
+
+TEST(config, pool_contact_mistakes_are_refused_with_their_line) {
+    const struct {
+        std::string keys; // appended to the pool of `minimal`, at line 12
+        std::string error;
+    } cases[] = {
+            {"contact_user = \"from\"\n",
+             "t.toml:12: contact_user must be one of request-uri, to, none, not 'from'"},
+            {"contact_user = true\n", "t.toml:12: contact_user must be a string"},
+            {"contact_params = 1\n", "t.toml:12: contact_params must be a string"},
+            {"contact_params = \"user=phone\"\n",
+             "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";\"\n", "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";a b\"\n", "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";a>\"\n", "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";a=%zz\"\n", "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";a=\"\n", "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";a\\r\\nX: 1\"\n",
+             "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";" + std::string(300, 'a') + "\"\n",
+             "t.toml:12: contact_params must be URI parameters"},
+            {"contact_params = \";Transport=tcp\"\n",
+             "t.toml:12: contact_params: transport comes from each backend's transport key"},
+            {"contact_params = \";lr;x=1;LR\"\n",
+             "t.toml:12: contact_params: parameter 'lr' is given twice"},
+    };
+    for (const auto& c : cases) {
+        const std::string error = error_of(minimal + c.keys);
+        EXPECT_EQ(error.rfind(c.error, 0), 0u) << c.keys << " gave: " << error;
+    }
+}

@@ -101,6 +101,12 @@ std::string contact_of(std::string_view reply) {
     return std::string(reply.substr(at + 11, end - at - 11));
 }
 
+// A backend's Contact as a reply to invite() carries it: with the dialled user.
+std::string dialled(std::string contact, std::string_view user = "alice") {
+    contact.insert(contact.find(':') + 1, std::string(user) + "@");
+    return contact;
+}
+
 } // namespace
 
 TEST_F(pipeline_test, invite_gets_a_302_over_its_own_frame) {
@@ -110,10 +116,38 @@ TEST_F(pipeline_test, invite_gets_a_302_over_its_own_frame) {
     EXPECT_EQ(last.code, 302);
     const std::string text = payload_of(reply, spec);
     EXPECT_EQ(text.rfind("SIP/2.0 302 Moved Temporarily\r\n", 0), 0u) << text;
-    EXPECT_EQ(contact_of(text), "<sip:198.18.1.1:5060;transport=udp>");
+    EXPECT_EQ(contact_of(text), "<sip:alice@198.18.1.1:5060;transport=udp>");
     sip::message_view m;
     EXPECT_EQ(sip::parse(text, m).status, sip::parse_status::ok);
     EXPECT_EQ(redirects.of(0).total[0].load(), 1u);
+}
+
+TEST_F(pipeline_test, the_pools_contact_user_and_params_shape_the_contact) {
+    const auto path = test::data_dir().parent_path().parent_path() / "config" / "bench.toml";
+    const struct {
+        std::string pool_keys; // appended to bench.toml's [[pool]]
+        std::string contact;
+    } cases[] = {
+            {"", "<sip:alice@198.18.1.1:5060;transport=udp>"},
+            {"contact_user = \"to\"\n", "<sip:+4930123@198.18.1.1:5060;user=phone;transport=udp>"},
+            {"contact_user = \"none\"\ncontact_params = \";x-pool=d\"\n",
+             "<sip:198.18.1.1:5060;transport=udp;x-pool=d>"},
+            {"contact_params = \";lr\"\n", "<sip:alice@198.18.1.1:5060;transport=udp;lr>"},
+    };
+    std::string request = invite("k1");
+    const std::string to = "To: <sip:alice@198.18.0.1>";
+    request.replace(request.find(to), to.size(), "To: <sip:+4930123@example.com;user=phone>");
+    for (const auto& c : cases) {
+        auto parsed = control::parse_config(test::read_file(path) + c.pool_keys, path.string());
+        ASSERT_TRUE(parsed.config.has_value()) << parsed.error.message;
+        tables = control::build_tables(
+                *parsed.config, control::initial_facts(*parsed.config), 2, nullptr
+        );
+        state.sequence = {};
+        const frame_spec spec;
+        const std::string text = payload_of(run(build_frame(spec, request)), spec);
+        EXPECT_EQ(contact_of(text), c.contact) << c.pool_keys << text;
+    }
 }
 
 TEST_F(pipeline_test, wrr_pool_takes_the_backends_in_turn) {
@@ -124,9 +158,9 @@ TEST_F(pipeline_test, wrr_pool_takes_the_backends_in_turn) {
                 run(build_frame(spec, invite(std::string("r").append(std::to_string(i))))), spec
         )));
     }
-    EXPECT_EQ(contacts[0], "<sip:198.18.1.1:5060;transport=udp>");
-    EXPECT_EQ(contacts[1], "<sip:198.18.1.2:5060;transport=udp>");
-    EXPECT_EQ(contacts[2], "<sip:198.18.1.3:5060;transport=udp>");
+    EXPECT_EQ(contacts[0], "<sip:alice@198.18.1.1:5060;transport=udp>");
+    EXPECT_EQ(contacts[1], "<sip:alice@198.18.1.2:5060;transport=udp>");
+    EXPECT_EQ(contacts[2], "<sip:alice@198.18.1.3:5060;transport=udp>");
     EXPECT_EQ(contacts[3], contacts[0]);
     for (std::uint16_t slot = 0; slot < 3; ++slot) {
         EXPECT_EQ(redirects.of(0).total[slot].load(), 2u);
@@ -288,7 +322,7 @@ TEST_F(race_pool_test, the_control_core_redirects_to_the_winner) {
         state.decided = &d;
         const std::string text = payload_of(run(build_frame(spec, invite("w"))), spec);
         EXPECT_EQ(last.code, 302);
-        EXPECT_EQ(contact_of(text), tables->pools[0].backends[winner].contact) << text;
+        EXPECT_EQ(contact_of(text), dialled(tables->pools[0].backends[winner].contact)) << text;
         EXPECT_EQ(redirects.of(0).total[winner].load(), 1u);
     }
 }
@@ -319,7 +353,7 @@ TEST_F(race_pool_test, a_winner_gone_down_since_is_replaced_by_the_fallback) {
     state.decided = &d;
     const std::string text = payload_of(run(build_frame(spec, invite("g1"))), spec);
     EXPECT_EQ(last.code, 302);
-    EXPECT_NE(contact_of(text), pool.backends[1].contact);
+    EXPECT_NE(contact_of(text), dialled(pool.backends[1].contact));
 }
 
 TEST_F(pipeline_test, nothing_published_means_503) {
@@ -449,7 +483,7 @@ TEST_F(rules_pipeline_test, a_route_rule_takes_its_pool_others_the_default) {
     for (int i = 0; i < 6; ++i) {
         const std::string text =
                 payload_of(run(build_frame(spec, request("sip:+4930123@198.18.0.1", "PBX"))), spec);
-        EXPECT_EQ(contact_of(text), "<sip:198.18.1.3:5060;transport=udp>") << text;
+        EXPECT_EQ(contact_of(text), "<sip:+4930123@198.18.1.3:5060;transport=udp>") << text;
     }
     std::set<std::string> others;
     for (int i = 0; i < 6; ++i) {

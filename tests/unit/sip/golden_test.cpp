@@ -137,6 +137,7 @@ const golden_case cases[] = {
         {"require_unsupported_420", caller_v4},
         {"all_busy_503", caller_v4, backends::all_busy},
         {"three_contacts_q", caller_v4, backends::three_with_q},
+        {"dialled_number_kept", caller_v4, backends::three_with_q},
 };
 
 INSTANTIATE_TEST_SUITE_P(cases, golden, ::testing::ValuesIn(cases), [](const auto& info) {

@@ -176,6 +176,7 @@ TEST(reply_writer, q_values_are_qvalue_grammar) {
         const contact_entry contact[] = {{"<sip:h>", c.milli}};
         reply_spec s = spec_for(302);
         s.contacts = contact;
+        s.contact_from = contact_user::none;
         const std::string r = write(m, s);
         EXPECT_NE(r.find(std::string("Contact: <sip:h>") + std::string(c.text)), std::string::npos)
                 << c.milli << "\n"
