@@ -51,6 +51,7 @@ enum class drop_cause : std::uint8_t {
     // IP fragments.
     fragment_unreassembled,
     fragment_too_large,
+    fragment_over_cap,
     fragment_rate_limited,
     // Policy.
     rule_blocked,
@@ -117,6 +118,10 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::fragment_too_large,
          "fragment_too_large",
          "reassembled datagrams larger than the reassembly buffer"},
+        {drop_cause::fragment_over_cap,
+         "fragment_over_cap",
+         "IP fragments refused because reassembly already held its share of the mbuf pool "
+         "(fragment_mbufs)"},
         {drop_cause::fragment_rate_limited,
          "fragment_rate_limited",
          "IP fragments over their source's rate limit ([limits]: each fragment takes a token)"},
