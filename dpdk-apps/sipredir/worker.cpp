@@ -16,6 +16,7 @@
 #include <rte_udp.h>
 
 #include <array>
+#include <cassert>
 #include <control/mbuf_budget.hpp>
 #include <cstring>
 #include <ctime>
@@ -115,6 +116,7 @@ public:
         }
         // Whatever still waits for its other fragments is given up, and counted.
         expire_fragments(UINT64_MAX);
+        assert(_fragments_held == 0); // every mbuf that went in came out, once
         domain.offline(_index);
     }
 
