@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <control/log.hpp>
+#include <control/mbuf_budget.hpp>
 #include <control/plane.hpp>
 #include <control/setup.hpp>
 #include <control/stats_report.hpp>
@@ -43,6 +44,11 @@ struct options {
     double duration = 0; // seconds; 0: until SIGINT / SIGTERM
     std::string stats_json;
     std::uint32_t exit_when_idle_ms = 0; // 0: never
+};
+
+// A configuration refused once the lcores are known: printed as it is (`file:line: ...`).
+struct config_refused : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 app::appliance* g_app = nullptr;   // for the signal handlers
@@ -225,6 +231,12 @@ int serve(app::appliance& a, const options& o) {
     }
     if (workers > balance::max_readers) {
         throw std::runtime_error("at most " + std::to_string(balance::max_readers) + " workers");
+    }
+    // The pool must cover every place an mbuf can wait at once, or RX runs dry under load.
+    if (const std::string refused =
+                control::check_mbuf_pool(a.config, static_cast<std::uint32_t>(workers));
+        !refused.empty()) {
+        throw config_refused(refused);
     }
     a.table = std::make_unique<balance::load_table>(workers);
     // One more for the control lcore, which answers raced requests.
@@ -427,6 +439,8 @@ int main(int argc, char** argv) {
         std::signal(SIGTERM, on_signal);
         try {
             rc = serve(*a, o);
+        } catch (const config_refused& e) {
+            std::fprintf(stderr, "%s\n", e.what());
         } catch (const std::exception& e) {
             std::fprintf(stderr, "sipredir: %s\n", e.what());
             a->stop.store(true);

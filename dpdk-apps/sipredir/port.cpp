@@ -5,6 +5,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <control/mbuf_budget.hpp>
 #include <stdexcept>
 
 namespace sipredir::app {
@@ -79,7 +80,7 @@ port_facts start_port(
         conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     }
 
-    const std::uint32_t cache = std::min<std::uint32_t>(256, c.dataplane.mbufs / 8);
+    const std::uint32_t cache = control::mempool_cache_size(c.dataplane.mbufs);
     p.pool = rte_pktmbuf_pool_create(
             pool_name.c_str(),
             c.dataplane.mbufs,

@@ -16,6 +16,8 @@
 #include <rte_udp.h>
 
 #include <array>
+#include <cassert>
+#include <control/mbuf_budget.hpp>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -47,7 +49,10 @@ public:
           _burst(static_cast<std::uint16_t>(
                   std::min<std::size_t>(app.config.dataplane.burst, max_burst)
           )),
-          _scratch(65536), _linear(linear_size) {
+          _scratch(65536), _linear(linear_size),
+          _fragment_cap(control::fragment_mbufs_per_worker(
+                  app.config.dataplane, static_cast<std::uint32_t>(app.workers.size())
+          )) {
         _state.redirects = &app.redirects->of(index);
         _state.scratch = _scratch;
         _state.ipv4_id = static_cast<std::uint16_t>(index << 12);
@@ -111,6 +116,7 @@ public:
         }
         // Whatever still waits for its other fragments is given up, and counted.
         expire_fragments(UINT64_MAX);
+        assert(_fragments_held == 0); // every mbuf that went in came out, once
         domain.offline(_index);
     }
 
@@ -137,9 +143,11 @@ private:
             if (h.what == disposition::fragment) {
                 m = reassemble(m, h);
                 if (m == nullptr) {
-                    continue; // held for its other fragments, or given up (counted at expiry)
+                    continue; // held for its other fragments, or given up (counted)
                 }
+                _state.source_charged = true;
                 h = handle_linear(m, snapshot, reassembled::yes);
+                _state.source_charged = false;
             }
             switch (h.what) {
             case disposition::replied:
@@ -287,13 +295,23 @@ private:
         _stats.drop(drop_cause::tx_full);
     }
 
+    // Null when the fragment is held for the others of its datagram or given up (counted).
     rte_mbuf* reassemble(rte_mbuf* m, const handled& h) {
+        // The table could hold more mbufs than the pool has: past this worker's share, a
+        // fragment is refused, so that a flood of datagrams that never complete cannot take
+        // the mbufs RX needs.
+        if (_fragments_held + m->nb_segs > _fragment_cap) {
+            _stats.drop(drop_cause::fragment_over_cap);
+            rte_pktmbuf_free(m);
+            return nullptr;
+        }
         m->l2_len = h.request_l3_offset;
         const std::uint64_t now = rte_rdtsc();
         rte_mbuf* whole = nullptr;
         if (!h.ipv6) {
             auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, m->l2_len);
             m->l3_len = static_cast<std::uint16_t>(rte_ipv4_hdr_len(ip));
+            _fragments_held += m->nb_segs;
             whole = rte_ipv4_frag_reassemble_packet(_fragments, &_death_row, m, now, ip);
         } else {
             auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, m->l2_len);
@@ -305,10 +323,12 @@ private:
                 return nullptr;
             }
             m->l3_len = sizeof(rte_ipv6_hdr) + sizeof(rte_ipv6_fragment_ext);
+            _fragments_held += m->nb_segs;
             whole = rte_ipv6_frag_reassemble_packet(_fragments, &_death_row, m, now, ip, fragment);
         }
         count_death_row();
         if (whole != nullptr) {
+            _fragments_held -= whole->nb_segs;
             _stats.fragments_merged.add(whole->nb_segs - 1u);
         }
         return whole;
@@ -333,15 +353,27 @@ private:
     }
 
     void expire_fragments(std::uint64_t now) {
-        rte_ip_frag_table_del_expired_entries(_fragments, &_death_row, now);
-        count_death_row();
+        // One call gives up only as many datagrams as the death row holds: repeat until no
+        // more have expired.
+        bool more = true;
+        while (more) {
+            rte_ip_frag_table_del_expired_entries(_fragments, &_death_row, now);
+            more = _death_row.cnt != 0;
+            count_death_row();
+        }
     }
 
+    // Fragments given up (timed out, table full, overlapping): each one counted, its mbufs
+    // no longer held.
     void count_death_row() {
-        if (_death_row.cnt != 0) {
-            _stats.drop(drop_cause::fragment_unreassembled, _death_row.cnt);
-            rte_ip_frag_free_death_row(&_death_row, 3);
+        if (_death_row.cnt == 0) {
+            return;
         }
+        for (std::uint32_t i = 0; i < _death_row.cnt; ++i) {
+            _fragments_held -= _death_row.row[i]->nb_segs;
+        }
+        _stats.drop(drop_cause::fragment_unreassembled, _death_row.cnt);
+        rte_ip_frag_free_death_row(&_death_row, 3);
     }
 
     void to_kernel(std::uint16_t nexc, std::uint16_t& nfree) {
@@ -429,6 +461,8 @@ private:
     std::unique_ptr<pipeline::source_limiter> _limiter; // [limits]; null: no per-source limit
     double _ns_per_tsc = 1;
     rte_ip_frag_tbl* _fragments = nullptr;
+    std::uint32_t _fragment_cap;             // mbufs this worker's reassembly may hold
+    std::uint32_t _fragments_held = 0;       // mbufs in _fragments now
     std::span<const std::uint8_t> _oversize; // the last reply that needs fragmenting
     std::uint32_t _fragment_id = 0;
     rte_ip_frag_death_row _death_row{};

@@ -288,7 +288,8 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
              "idle_sleep_max_us",
              "udp_checksum",
              "fragment_flows",
-             "fragment_timeout_ms"}
+             "fragment_timeout_ms",
+             "fragment_mbufs"}
     );
     read_key(*t, "burst", d.burst, ranged<std::uint32_t>(1, 256));
     read_key(*t, "rx_descriptors", d.rx_descriptors, ranged<std::uint32_t>(64, 16384));
@@ -298,6 +299,7 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
     read_key(*t, "idle_sleep_max_us", d.idle_sleep_max_us, ranged<std::uint32_t>(1, 100000));
     read_key(*t, "fragment_flows", d.fragment_flows, ranged<std::uint32_t>(16, 1 << 20));
     read_key(*t, "fragment_timeout_ms", d.fragment_timeout_ms, ranged<std::uint32_t>(10, 60000));
+    read_key(*t, "fragment_mbufs", d.fragment_mbufs, ranged<std::uint32_t>(0, 1 << 24));
     read_key(*t, "idle", d.idle, [](const toml::node& n, std::string_view k) {
         return one_of<idle_mode>(n, k, {{"poll", idle_mode::poll}, {"sleep", idle_mode::sleep}});
     });
@@ -1266,6 +1268,9 @@ config_result parse_config(std::string_view text, const std::string& source) {
         }
         read_listen(root, c.listen);
         read_dataplane(root, c.dataplane);
+        if (const toml::node* at = root["dataplane"]["mbufs"].node()) {
+            c.section_lines.emplace("dataplane.mbufs", line_of(*at));
+        }
         read_exception(root, c.exception);
         read_sip(root, c.sip);
         read_probe(root, c.probe);

@@ -52,7 +52,12 @@ struct dataplane_config {
     std::uint32_t idle_sleep_max_us = 100;
     checksum_mode udp_checksum = checksum_mode::automatic;
     std::uint32_t fragment_flows = 4096; // IP reassembly table entries per worker
-    std::uint32_t fragment_timeout_ms = 2000;
+    // Past this, a datagram's fragments are given up: the sender's own retransmission (T1 =
+    // 500 ms, RFC 3261 §17.1.1.2) brings them all again (docs/security.md).
+    std::uint32_t fragment_timeout_ms = 500;
+    // The most mbufs reassembly may hold, across workers (each holds its share); 0: a quarter
+    // of mbufs. A fragment past it is dropped (fragment_over_cap), so RX keeps its mbufs.
+    std::uint32_t fragment_mbufs = 0;
     friend bool operator==(const dataplane_config&, const dataplane_config&) = default;
 };
 
@@ -172,7 +177,8 @@ struct appliance_config {
     // control plane before a snapshot holding it is published; never null once parsed.
     std::shared_ptr<rules::ruleset> rules;
     // The line each top-level table starts on ("listen", "probe", ...), for errors found
-    // after parsing (a reload that would change what only a restart can).
+    // after parsing (a reload that would change what only a restart can); "dataplane.mbufs":
+    // that key's line, for the pool check made once the worker count is known.
     std::map<std::string, std::uint32_t, std::less<>> section_lines;
 
     const static_backend* backend_in(std::uint16_t slot) const noexcept {

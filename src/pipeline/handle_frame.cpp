@@ -315,12 +315,19 @@ handled handle_frame(
     if (r.kind != net::frame_class::malformed && !s.accepts_vlan(inner_vlan(f))) {
         return dropped_by(drop_cause::not_our_vlan);
     }
+    const bool charge = state.limiter != nullptr && !state.source_charged;
     if (const handled c = classify(s, r, f); c.what != disposition::replied) {
+        // Every fragment takes a token, so one source cannot fill the reassembly table either
+        // (no 503 can answer a fragment).
+        if (c.what == disposition::fragment && charge
+            && !state.limiter->admit(f.src_ip, state.now_ms)) {
+            return dropped_by(drop_cause::fragment_rate_limited);
+        }
         return c;
     }
 
     // Per-source rate limit, before any parsing: a flood costs one hash and one cache line.
-    const bool limited = state.limiter != nullptr && !state.limiter->admit(f.src_ip, state.now_ms);
+    const bool limited = charge && !state.limiter->admit(f.src_ip, state.now_ms);
     if (limited && !s.limits.reply_503) {
         return dropped_by(drop_cause::source_rate_limited);
     }

@@ -37,6 +37,9 @@ struct worker_state {
     std::uint16_t worker = 0;          // this worker's index: its Hyperscan scratch in the ruleset
     source_limiter* limiter = nullptr; // this worker's per-source buckets; null: no limit
     std::uint64_t now_ms = 0;          // monotonic, set by the caller per burst
+    // Set by the caller for a reassembled datagram: each of its fragments took a token from
+    // the source's bucket already, so the datagram takes none.
+    bool source_charged = false;
     // Null in the workers: a race pool's request is handed over (disposition::to_race). The
     // control core sets it to answer such a request (rules are then not matched again).
     const race_decision* decided = nullptr;

@@ -52,6 +52,8 @@ enum class drop_cause : std::uint8_t {
     // IP fragments.
     fragment_unreassembled,
     fragment_too_large,
+    fragment_over_cap,
+    fragment_rate_limited,
     // Policy.
     rule_blocked,
     source_rate_limited,
@@ -120,6 +122,13 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::fragment_too_large,
          "fragment_too_large",
          "reassembled datagrams larger than the reassembly buffer"},
+        {drop_cause::fragment_over_cap,
+         "fragment_over_cap",
+         "IP fragments refused because reassembly already held its share of the mbuf pool "
+         "(fragment_mbufs)"},
+        {drop_cause::fragment_rate_limited,
+         "fragment_rate_limited",
+         "IP fragments over their source's rate limit ([limits]: each fragment takes a token)"},
         {drop_cause::rule_blocked, "rule_blocked", "requests a rule with action drop matched"},
         {drop_cause::source_rate_limited,
          "source_rate_limited",

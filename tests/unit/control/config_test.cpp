@@ -44,6 +44,8 @@ TEST(config, minimal_file_takes_the_defaults) {
     EXPECT_EQ(c.listen.vlans, std::vector<std::uint16_t>{0});
     EXPECT_FALSE(c.listen.promiscuous);
     EXPECT_EQ(c.dataplane.idle, idle_mode::poll);
+    EXPECT_EQ(c.dataplane.fragment_timeout_ms, 500u);
+    EXPECT_EQ(c.dataplane.fragment_mbufs, 0u) << "0: a quarter of the pool";
     EXPECT_EQ(c.sip.redirect_methods, sip::bit(sip::method::invite));
     EXPECT_EQ(c.sip.pool, "default");
     EXPECT_FALSE(c.sip.to_tag_key.has_value());
@@ -104,7 +106,8 @@ idle = "sleep"
 idle_sleep_max_us = 50
 udp_checksum = "software"
 fragment_flows = 1024
-fragment_timeout_ms = 500
+fragment_timeout_ms = 250
+fragment_mbufs = 3000
 [exception]
 tap = "sr0"
 ring_size = 4096
@@ -149,7 +152,8 @@ backends = ["x"]
     EXPECT_EQ(c.dataplane.burst, 64u);
     EXPECT_EQ(c.dataplane.idle, idle_mode::sleep);
     EXPECT_EQ(c.dataplane.udp_checksum, checksum_mode::software);
-    EXPECT_EQ(c.dataplane.fragment_timeout_ms, 500u);
+    EXPECT_EQ(c.dataplane.fragment_timeout_ms, 250u);
+    EXPECT_EQ(c.dataplane.fragment_mbufs, 3000u);
     EXPECT_EQ(c.exception.tap, "sr0");
     EXPECT_EQ(c.exception.ring_size, 4096u);
     EXPECT_EQ(

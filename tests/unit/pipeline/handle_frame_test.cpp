@@ -516,6 +516,34 @@ TEST_F(pipeline_test, a_source_over_its_rate_is_dropped_and_counted) {
     EXPECT_TRUE(sum(std::span(&stats, 1)).balanced());
 }
 
+// A flood of fragments from one source must not fill the reassembly table either: each
+// fragment takes a token, and a fragment over the rate is dropped even with action 503 (no
+// reply can answer a fragment). The reassembled datagram takes none: its fragments paid.
+TEST_F(pipeline_test, fragments_take_their_sources_tokens) {
+    s.limits.rate = 1;
+    s.limits.burst = 2;
+    s.limits.reply_503 = true;
+    source_limiter limiter(s.limits, s.limit_key);
+    state.limiter = &limiter;
+    state.now_ms = 5000;
+    frame_spec fragment;
+    fragment.ipv4_fragment = 0x2000; // more fragments, offset 0
+    run(build_frame(fragment, invite("g1")));
+    EXPECT_EQ(last.what, disposition::fragment);
+    fragment.ipv4_fragment = 0x0010; // the last fragment, offset 128
+    run(build_frame(fragment, invite("g1")));
+    EXPECT_EQ(last.what, disposition::fragment);
+    run(build_frame(fragment, invite("g2")));
+    EXPECT_EQ(last.cause, drop_cause::fragment_rate_limited);
+
+    state.source_charged = true; // the datagram those two fragments made
+    run(build_frame(frame_spec{}, invite("g1")));
+    EXPECT_EQ(last.code, 302);
+    state.source_charged = false;
+    run(build_frame(frame_spec{}, invite("g3")));
+    EXPECT_EQ(last.code, 503) << "the bucket is still empty";
+}
+
 TEST_F(pipeline_test, with_action_503_the_excess_gets_a_short_503) {
     s.limits.rate = 1;
     s.limits.burst = 1;

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "../test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <control/config.hpp>
+#include <control/mbuf_budget.hpp>
+#include <string>
+
+using namespace sipredir;
+using namespace sipredir::control;
+
+namespace {
+
+const std::string minimal = R"([listen]
+addresses = ["198.18.0.1"]
+
+[[backend]]
+name = "b1"
+address = "198.18.1.1:5060"
+
+[[pool]]
+name = "default"
+backends = ["b1"]
+)";
+
+appliance_config parsed(const std::string& text) {
+    config_result r = parse_config(text, "t.toml");
+    EXPECT_TRUE(r.config.has_value()) << r.error.message;
+    return r.config ? std::move(*r.config) : appliance_config{};
+}
+
+struct pool_case {
+    const char* name;
+    std::string text;
+    std::uint32_t workers;
+    const char* expected; // the whole refusal; "" when the pool suffices
+};
+
+// Hand-checked: per worker rx + tx + ring slots (ring_size - 1 each) + its share of the
+// fragment cap (a quarter of the pool unless fragment_mbufs), plus (workers + 1) lcores × 1.5
+// × min(256, mbufs / 8) cache.
+const pool_case pool_cases[] = {
+        {"one_worker_fits_the_default_pool", minimal, 1, ""},
+        // 2 × (1024 + 1024 + 1023) + 3 × 384 = 7294
+        {"two_workers_without_exception_path_fit", minimal, 2, ""},
+        {"four_workers_need_a_larger_pool",
+         minimal,
+         4,
+         "t.toml:1: mbufs = 8191 is too small: 4 workers × (1024 rx + 1024 tx + 511 fragments) "
+         "+ 5 lcores × 384 cache = 12156 needed; give mbufs = 16383 or more "
+         "(docs/operations.md)"},
+        {"the_exception_ring_counts_and_the_error_names_the_mbufs_line",
+         minimal + "[exception]\ntap = \"sr0\"\n[dataplane]\nburst = 32\nmbufs = 8191\n",
+         2,
+         "t.toml:15: mbufs = 8191 is too small: 2 workers × (1024 rx + 1024 tx + 1023 ring + "
+         "1023 fragments) + 3 lcores × 384 cache = 9340 needed; give mbufs = 16383 or more "
+         "(docs/operations.md)"},
+        {"without_the_key_the_error_names_the_dataplane_table",
+         minimal + "[exception]\ntap = \"sr0\"\n[dataplane]\nrx_descriptors = 4096\n",
+         1,
+         "t.toml:13: mbufs = 8191 is too small: 1 worker × (4096 rx + 1024 tx + 1023 ring + "
+         "2047 fragments) + 2 lcores × 384 cache = 8958 needed; give mbufs = 16383 or more "
+         "(docs/operations.md)"},
+        {"fragment_mbufs_replaces_the_quarter",
+         minimal + "[dataplane]\nfragment_mbufs = 6000\n",
+         2,
+         "t.toml:11: mbufs = 8191 is too small: 2 workers × (1024 rx + 1024 tx + 3000 fragments) "
+         "+ 3 lcores × 384 cache = 11248 needed; give mbufs = 16383 or more "
+         "(docs/operations.md)"},
+        {"a_fragment_cap_past_any_pool_gets_no_suggestion",
+         minimal + "[dataplane]\nmbufs = 1023\nfragment_mbufs = 16777216\n",
+         1,
+         "t.toml:12: mbufs = 1023 is too small: 1 worker × (1024 rx + 1024 tx + 16777216 "
+         "fragments) + 2 lcores × 190 cache = 16779644 needed (docs/operations.md)"},
+};
+
+class pool_check : public testing::TestWithParam<pool_case> {};
+
+TEST_P(pool_check, refuses_a_pool_smaller_than_its_demand_with_the_arithmetic) {
+    const appliance_config c = parsed(GetParam().text);
+    EXPECT_EQ(check_mbuf_pool(c, GetParam().workers), GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+        mbuf_budget,
+        pool_check,
+        testing::ValuesIn(pool_cases),
+        [](const auto& info) { return std::string(info.param.name); }
+);
+
+TEST(mbuf_budget, race_pools_add_a_ring_per_worker_and_the_race_replies) {
+    appliance_config c = parsed(minimal);
+    c.exception.tap = "sr0";
+    c.pools[0].policy = balance::policy_kind::race;
+    const mbuf_demand d = mbuf_demand_of(c, 1);
+    EXPECT_EQ(d.rings, 2 * 1023u);
+    EXPECT_EQ(d.shared, 1023u);
+    EXPECT_EQ(d.total(), 1024 + 1024 + 2046 + 2047 + 2 * 384 + 1023u);
+    EXPECT_EQ(
+            d.arithmetic(),
+            "1 worker × (1024 rx + 1024 tx + 2046 ring + 2047 fragments) + 2 lcores × 384 cache "
+            "+ 1023 race replies = 7932"
+    );
+}
+
+TEST(mbuf_budget, the_fragment_cap_is_shared_by_the_workers) {
+    dataplane_config d;
+    EXPECT_EQ(fragment_mbuf_cap(d), 8191u / 4);
+    EXPECT_EQ(fragment_mbufs_per_worker(d, 1), 2047u);
+    EXPECT_EQ(fragment_mbufs_per_worker(d, 4), 511u);
+    EXPECT_EQ(fragment_mbufs_per_worker(d, 0), 0u);
+    d.fragment_mbufs = 100;
+    EXPECT_EQ(fragment_mbufs_per_worker(d, 3), 33u);
+}
+
+TEST(mbuf_budget, the_cache_is_an_eighth_of_the_pool_up_to_256) {
+    EXPECT_EQ(mempool_cache_size(1023), 127u);
+    EXPECT_EQ(mempool_cache_size(8191), 256u);
+    EXPECT_EQ(mempool_cache_size(1 << 20), 256u);
+}
+
+// The lab and the pcap tests run one worker, perf/bench_pcap.sh two on bench.toml.
+TEST(mbuf_budget, shipped_configurations_fit_the_workers_they_run_with) {
+    for (const auto& [name, workers] :
+         {std::pair{"bench.toml", 2u}, {"example.toml", 1u}, {"lab.toml", 1u}}) {
+        const auto path = test::data_dir().parent_path().parent_path() / "config" / name;
+        const config_result r = load_config(path.string());
+        ASSERT_TRUE(r.config.has_value()) << r.error.message;
+        EXPECT_EQ(check_mbuf_pool(*r.config, workers), "") << name;
+    }
+}
+
+} // namespace
