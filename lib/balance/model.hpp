@@ -70,7 +70,13 @@ struct race_config {
     friend bool operator==(const race_config&, const race_config&) = default;
 };
 
-enum class hash_key : std::uint8_t { call_id, from_user, request_uri_user };
+enum class hash_key : std::uint8_t {
+    call_id,
+    from_user,
+    request_uri_user,
+    to_user,
+    source_ip, // the request's source address (not its port)
+};
 
 struct backend_config {
     std::string name;

@@ -8,7 +8,7 @@ namespace sipredir::balance {
 
 namespace {
 
-// Same available backends, in the same order, with the same weights.
+// Same available backends, in the same order, with the same names and weights.
 bool same_membership(const pool_snapshot& a, const pool_snapshot& b) {
     if (a.available.size() != b.available.size() || !a.maglev || !a.wrr_cycle) {
         return false;
@@ -16,7 +16,8 @@ bool same_membership(const pool_snapshot& a, const pool_snapshot& b) {
     for (std::size_t k = 0; k < a.available.size(); ++k) {
         const backend_view& x = a.backends[a.available[k]];
         const backend_view& y = b.backends[b.available[k]];
-        if (a.available[k] != b.available[k] || x.slot != y.slot || x.weight != y.weight) {
+        if (a.available[k] != b.available[k] || x.slot != y.slot || x.weight != y.weight
+            || x.name_hash != y.name_hash) {
             return false;
         }
     }
@@ -80,7 +81,8 @@ pool_snapshot build_pool_snapshot(
         const pool_config& pool,
         std::span<const backend_config> configs,
         std::span<const backend_facts> facts,
-        const pool_snapshot* previous
+        const pool_snapshot* previous,
+        const siphash_key& name_key
 ) {
     assert(pool.contacts >= 1 && pool.contacts <= max_contacts);
     pool_snapshot s;
@@ -99,6 +101,9 @@ pool_snapshot build_pool_snapshot(
         b.state = f.state;
         b.capacity = c.capacity;
         b.weight = c.weight;
+        siphash24 h(name_key);
+        h.update(c.name);
+        b.name_hash = h.finish();
         b.threshold = c.threshold;
         b.load = estimated_load(c, f);
         b.divert = divert_share(f.oc_reduction);
@@ -143,18 +148,19 @@ pool_snapshot build_pool_snapshot(
     std::vector<std::uint64_t> ids;
     for (std::uint16_t i : s.available) {
         available_weights.push_back(weights[i]);
-        // Maglev over the backends' slots, a stable identity: the table then moves only the
-        // share of a backend that leaves.
-        ids.push_back(s.backends[i].slot);
+        // Maglev over the backends' names, an identity shared by every appliance and kept by a
+        // reload that reorders the file: the table then moves only the share of a backend that
+        // leaves or arrives.
+        ids.push_back(s.backends[i].name_hash);
     }
     auto cycle = std::make_shared<std::vector<std::uint16_t>>();
     for (std::uint16_t c : build_swrr_cycle(available_weights)) {
         cycle->push_back(s.available[c]);
     }
     s.wrr_cycle = std::move(cycle);
-    s.maglev =
-            std::make_shared<const std::vector<std::uint16_t>>(build_maglev_table(ids, maglev_size)
-            );
+    s.maglev = std::make_shared<const std::vector<std::uint16_t>>(
+            build_maglev_table(ids, available_weights, maglev_size)
+    );
     return s;
 }
 

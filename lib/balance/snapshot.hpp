@@ -7,6 +7,7 @@
 #include "model.hpp"
 #include "tables.hpp"
 
+#include <base/siphash.hpp>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -25,6 +26,9 @@ struct backend_view {
     backend_state state = backend_state::unknown;
     std::uint32_t capacity = 0;
     std::uint32_t weight = 0;
+    // SipHash of its name under the site's request_hash_key: its identity in the Maglev table,
+    // the same on every appliance that shares the key, whatever the slot or configured order.
+    std::uint64_t name_hash = 0;
     double threshold = 0;
     double load = 0; // estimated utilisation: (reported calls + redirects since) / capacity
     // RFC 7339 overload control: of 65536 requests that pick this backend first, how many go
@@ -62,7 +66,8 @@ struct pool_snapshot {
     // the previous snapshot when those did not change (the Maglev table is 32 KiB). Only the
     // control thread copies or frees these pointers; workers read through them.
     std::shared_ptr<const std::vector<std::uint16_t>> wrr_cycle; // available, by weight
-    std::shared_ptr<const std::vector<std::uint16_t>> maglev;    // entries index `available`
+    // Weighted, keyed by name_hash; entries index `available`.
+    std::shared_ptr<const std::vector<std::uint16_t>> maglev;
 };
 
 struct table_snapshot {
@@ -95,12 +100,14 @@ inline constexpr std::size_t maglev_size = 16381;
 
 // Builds one pool. `configs` and `facts` are indexed by slot; contacts are rendered here.
 // `previous`, the same pool in the last snapshot if any, lends its wrr and Maglev tables when
-// the available backends and their weights are unchanged.
+// the available backends and their weights are unchanged. `name_key` keys the backends' name
+// hashes (the site's request_hash_key: the same key gives every appliance the same hash table).
 pool_snapshot build_pool_snapshot(
         const pool_config& pool,
         std::span<const backend_config> configs,
         std::span<const backend_facts> facts,
-        const pool_snapshot* previous = nullptr
+        const pool_snapshot* previous = nullptr,
+        const siphash_key& name_key = {}
 );
 
 } // namespace sipredir::balance

@@ -993,7 +993,9 @@ void read_pools(const toml::table& root, appliance_config& c) {
                     k,
                     {{"call-id", hash_key::call_id},
                      {"from-user", hash_key::from_user},
-                     {"request-uri-user", hash_key::request_uri_user}}
+                     {"to-user", hash_key::to_user},
+                     {"request-uri-user", hash_key::request_uri_user},
+                     {"source-ip", hash_key::source_ip}}
             );
         });
         read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));

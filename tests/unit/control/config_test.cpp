@@ -250,6 +250,29 @@ INSTANTIATE_TEST_SUITE_P(
         )
 );
 
+TEST(config, every_hash_key_is_read) {
+    using balance::hash_key;
+    const std::pair<const char*, hash_key> cases[] = {
+            {"call-id", hash_key::call_id},
+            {"from-user", hash_key::from_user},
+            {"to-user", hash_key::to_user},
+            {"request-uri-user", hash_key::request_uri_user},
+            {"source-ip", hash_key::source_ip},
+    };
+    for (const auto& [text, expected] : cases) {
+        const config_result r = parse_config(
+                minimal + "policy = \"hash\"\nhash_key = \"" + text + "\"\n", "t.toml"
+        );
+        ASSERT_TRUE(r.config.has_value()) << text << ": " << r.error.message;
+        EXPECT_EQ(r.config->pools[0].key, expected) << text;
+    }
+    EXPECT_EQ(
+            error_of(minimal + "hash_key = \"via\"\n"),
+            "t.toml:12: hash_key must be one of call-id, from-user, to-user, request-uri-user, "
+            "source-ip, not 'via'"
+    );
+}
+
 TEST(config, unreadable_file_is_an_error_not_a_crash) {
     const config_result r = load_config("/nonexistent/sipredir.toml");
     EXPECT_FALSE(r.config.has_value());
