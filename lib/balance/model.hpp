@@ -85,6 +85,9 @@ struct backend_config {
     std::uint32_t weight = 1;
     std::uint32_t capacity = 100; // concurrent calls it is sized for
     double threshold = 0.9;       // utilisation at which it counts as too busy
+    // RFC 2782's priority: with a pool's tiers on, lower numbers are preferred and higher ones
+    // take requests only while every lower tier is busy or down.
+    std::uint32_t priority = 0;
 };
 
 struct pool_config {
@@ -96,6 +99,9 @@ struct pool_config {
     std::uint8_t contacts = 1;           // Contacts per 302, 1..max_contacts
     double latency_band_ms = 5;          // least-latency: how much slower than the fastest counts
     race_config race;                    // policy race only
+    // Tier by tier: the policy chooses among the backends of the lowest priority that has an
+    // eligible one, and the next tier takes over only while that whole tier is busy or down.
+    bool tiers = false;
 };
 
 // The live facts of one backend, owned by the control thread.

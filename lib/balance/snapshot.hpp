@@ -38,18 +38,8 @@ struct backend_view {
     std::string contact; // rendered Contact value, with brackets
 };
 
-struct pool_snapshot {
-    std::string name;
-    policy_kind policy = policy_kind::proportional;
-    // What chooses in the workers' stead: the policy itself, or for a race pool its fallback
-    // (never race). `refuses`: a race pool whose fallback is a 503.
-    policy_kind chooser = policy_kind::proportional;
-    bool refuses = false;
-    hash_key key = hash_key::call_id;
-    std::uint32_t retry_after = 0;
-    std::uint8_t contacts = 1;
-    std::vector<backend_view> backends; // configured order; every index below points here
-
+// What a policy chooses among — a whole pool, or one priority tier of it — and its tables.
+struct choice_set {
     // Neither down nor draining: what load-agnostic policies (wrr, hash, random) choose from.
     std::vector<std::uint16_t> available;
     // Available and under threshold: what load-aware policies choose from, configured order.
@@ -63,11 +53,41 @@ struct pool_snapshot {
     // backends within the latency band of the fastest (all eligible while none has a round trip).
     alias_table spare;
     // Tables that depend only on which backends are available and their weights, shared with
-    // the previous snapshot when those did not change (the Maglev table is 32 KiB). Only the
-    // control thread copies or frees these pointers; workers read through them.
+    // the previous snapshot when those did not change (the Maglev table is 32 KiB); built only
+    // for the policy that reads them (wrr, hash). Only the control thread copies or frees these
+    // pointers; workers read through them.
     std::shared_ptr<const std::vector<std::uint16_t>> wrr_cycle; // available, by weight
     // Weighted, keyed by name_hash; entries index `available`.
     std::shared_ptr<const std::vector<std::uint16_t>> maglev;
+};
+
+// The backends of one priority in a pool with tiers on.
+struct pool_tier : choice_set {
+    std::uint32_t priority = 0;
+};
+
+// The pool's own choice_set spans all its backends; without tiers the policy chooses from it.
+struct pool_snapshot : choice_set {
+    std::string name;
+    policy_kind policy = policy_kind::proportional;
+    // What chooses in the workers' stead: the policy itself, or for a race pool its fallback
+    // (never race). `refuses`: a race pool whose fallback is a 503.
+    policy_kind chooser = policy_kind::proportional;
+    bool refuses = false;
+    hash_key key = hash_key::call_id;
+    std::uint32_t retry_after = 0;
+    std::uint8_t contacts = 1;
+    std::vector<backend_view> backends; // configured order; every index below points here
+
+    // Tiers on: one per priority among the backends, ascending (RFC 2782: lowest first), and
+    // the pool's own spare and tables are left empty. `serving_tier` chooses: the first with an
+    // eligible backend; when none has one, for wrr, hash and random (which ignore thresholds)
+    // the first with an available one. `failover`: where further Contacts and RFC 7339
+    // diversions go — the serving tier's failover order, then each following tier's.
+    // Tiers off: `tiers` and `failover` are empty and the pool chooses from its own set.
+    std::vector<pool_tier> tiers;
+    std::uint16_t serving_tier = 0;
+    std::vector<std::uint16_t> failover;
 };
 
 struct table_snapshot {
