@@ -150,7 +150,9 @@ std::uint16_t serving_tier(const pool_snapshot& s) {
     return 0;
 }
 
-// RFC 2782 §"Usage rules": the lowest priority first, higher ones only when it cannot serve.
+// RFC 2782, the Priority field: a client tries the lowest-numbered priority it can reach first,
+// and Weight shares among targets of one priority. Here "can reach" is "has an eligible
+// backend", and the pool's policy does the sharing.
 void build_tiers(
         pool_snapshot& s,
         const pool_config& pool,
