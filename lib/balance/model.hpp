@@ -71,7 +71,13 @@ struct race_config {
     friend bool operator==(const race_config&, const race_config&) = default;
 };
 
-enum class hash_key : std::uint8_t { call_id, from_user, request_uri_user };
+enum class hash_key : std::uint8_t {
+    call_id,
+    from_user,
+    request_uri_user,
+    to_user,
+    source_ip, // the request's source address (not its port)
+};
 
 // Whose user a pool's Contacts carry (sip::contact_user in the reply writer).
 enum class contact_user : std::uint8_t {
@@ -87,6 +93,9 @@ struct backend_config {
     std::uint32_t weight = 1;
     std::uint32_t capacity = 100; // concurrent calls it is sized for
     double threshold = 0.9;       // utilisation at which it counts as too busy
+    // RFC 2782's priority: with a pool's tiers on, lower numbers are preferred and higher ones
+    // take requests only while every lower tier is busy or down.
+    std::uint32_t priority = 0;
 };
 
 struct pool_config {
@@ -100,6 +109,9 @@ struct pool_config {
     race_config race;                    // policy race only
     contact_user contact_from = contact_user::request_uri;
     std::string contact_params; // ";name[=value]..." appended to every Contact URI; valid
+    // Tier by tier: the policy chooses among the backends of the lowest priority that has an
+    // eligible one, and the next tier takes over only while that whole tier is busy or down.
+    bool tiers = false;
 };
 
 // The live facts of one backend, owned by the control thread.

@@ -9,53 +9,56 @@ std::size_t below(std::uint64_t random32, std::size_t n) noexcept {
     return static_cast<std::size_t>(((random32 & 0xffffffffULL) * n) >> 32);
 }
 
-std::uint16_t first_pick(const pool_snapshot& p, const choice_inputs& in, bool& found) noexcept {
+// The policy's pick from `c` (the pool's own set, or its serving tier); `p` for loads.
+std::uint16_t first_pick(
+        const pool_snapshot& p, const choice_set& c, const choice_inputs& in, bool& found
+) noexcept {
     found = true;
     switch (p.chooser) {
     case policy_kind::least_load:
-        if (p.least_ties > 0) {
-            return p.ranked[below(in.random, p.least_ties)];
+        if (c.least_ties > 0) {
+            return c.ranked[below(in.random, c.least_ties)];
         }
         break;
     case policy_kind::proportional:
     case policy_kind::least_latency: // its alias table holds only the backends in the band
-        if (!p.spare.empty()) {
-            return p.spare.draw(in.random);
+        if (!c.spare.empty()) {
+            return c.spare.draw(in.random);
         }
         break;
     case policy_kind::p2c: {
-        const std::size_t n = p.eligible.size();
+        const std::size_t n = c.eligible.size();
         if (n == 1) {
-            return p.eligible[0];
+            return c.eligible[0];
         }
         if (n > 1) {
             const std::size_t a = below(in.random, n);
             std::size_t b = below(in.random >> 32, n - 1);
             b += b >= a; // a second, different one
-            const std::uint16_t x = p.eligible[a];
-            const std::uint16_t y = p.eligible[b];
+            const std::uint16_t x = c.eligible[a];
+            const std::uint16_t y = c.eligible[b];
             return p.backends[y].load < p.backends[x].load ? y : x;
         }
         break;
     }
     case policy_kind::sequence:
-        if (!p.eligible.empty()) {
-            return p.eligible[0]; // eligible keeps the configured order
+        if (!c.eligible.empty()) {
+            return c.eligible[0]; // eligible keeps the configured order
         }
         break;
     case policy_kind::wrr:
-        if (p.wrr_cycle && !p.wrr_cycle->empty()) {
-            return (*p.wrr_cycle)[in.sequence % p.wrr_cycle->size()];
+        if (c.wrr_cycle && !c.wrr_cycle->empty()) {
+            return (*c.wrr_cycle)[in.sequence % c.wrr_cycle->size()];
         }
         break;
     case policy_kind::hash:
-        if (p.maglev && !p.maglev->empty()) {
-            return p.available[(*p.maglev)[in.key_hash % p.maglev->size()]];
+        if (c.maglev && !c.maglev->empty()) {
+            return c.available[(*c.maglev)[in.key_hash % c.maglev->size()]];
         }
         break;
     case policy_kind::random:
-        if (!p.available.empty()) {
-            return p.available[below(in.random, p.available.size())];
+        if (!c.available.empty()) {
+            return c.available[below(in.random, c.available.size())];
         }
         break;
     case policy_kind::race: // never a chooser: build_pool_snapshot puts the fallback there
@@ -80,7 +83,18 @@ std::uint32_t divert_draw(std::uint64_t random) noexcept {
 }
 
 const std::vector<std::uint16_t>& failover_order(const pool_snapshot& p) noexcept {
+    if (!p.tiers.empty()) {
+        return p.failover; // the serving tier's order, then the following tiers'
+    }
     return p.chooser == policy_kind::sequence ? p.eligible : p.ranked;
+}
+
+// What the policy chooses from: the pool, or with tiers on the serving tier.
+const choice_set& serving_set(const pool_snapshot& p) noexcept {
+    if (p.tiers.empty()) {
+        return p;
+    }
+    return p.tiers[p.serving_tier];
 }
 
 // RFC 7339 loss: the first in failover order that is not `diverted` and does not itself ask
@@ -104,7 +118,7 @@ selection choose(const pool_snapshot& p, const choice_inputs& in) noexcept {
         return s;
     }
     bool found = false;
-    std::uint16_t first = first_pick(p, in, found);
+    std::uint16_t first = first_pick(p, serving_set(p), in, found);
     if (!found) {
         return s;
     }

@@ -26,7 +26,8 @@ struct selection {
 // draining backends are never picked; load-aware policies (least-load, proportional, p2c,
 // sequence, least-latency) also skip backends at or over their threshold. A backend under RFC 7339
 // overload control gives its requested share of first picks to the next in failover order (a 503
-// when there is none: the loss algorithm then drops them).
+// when there is none: the loss algorithm then drops them). With tiers on, all of this happens in
+// the pool's serving tier, and failover continues into the following tiers in priority order.
 selection choose(const pool_snapshot& pool, const choice_inputs& in) noexcept;
 
 // The q-value (thousandths) of the i-th of k Contacts: 1000, then evenly down, never 0.

@@ -7,6 +7,7 @@
 #include "model.hpp"
 #include "tables.hpp"
 
+#include <base/siphash.hpp>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -25,6 +26,9 @@ struct backend_view {
     backend_state state = backend_state::unknown;
     std::uint32_t capacity = 0;
     std::uint32_t weight = 0;
+    // SipHash of its name under the site's request_hash_key: its identity in the Maglev table,
+    // the same on every appliance that shares the key, whatever the slot or configured order.
+    std::uint64_t name_hash = 0;
     double threshold = 0;
     double load = 0; // estimated utilisation: (reported calls + redirects since) / capacity
     // RFC 7339 overload control: of 65536 requests that pick this backend first, how many go
@@ -36,19 +40,8 @@ struct backend_view {
     std::string contact;
 };
 
-struct pool_snapshot {
-    std::string name;
-    policy_kind policy = policy_kind::proportional;
-    // What chooses in the workers' stead: the policy itself, or for a race pool its fallback
-    // (never race). `refuses`: a race pool whose fallback is a 503.
-    policy_kind chooser = policy_kind::proportional;
-    bool refuses = false;
-    hash_key key = hash_key::call_id;
-    std::uint32_t retry_after = 0;
-    std::uint8_t contacts = 1;
-    contact_user contact_from = contact_user::request_uri;
-    std::vector<backend_view> backends; // configured order; every index below points here
-
+// What a policy chooses among — a whole pool, or one priority tier of it — and its tables.
+struct choice_set {
     // Neither down nor draining: what load-agnostic policies (wrr, hash, random) choose from.
     std::vector<std::uint16_t> available;
     // Available and under threshold: what load-aware policies choose from, configured order.
@@ -62,10 +55,42 @@ struct pool_snapshot {
     // backends within the latency band of the fastest (all eligible while none has a round trip).
     alias_table spare;
     // Tables that depend only on which backends are available and their weights, shared with
-    // the previous snapshot when those did not change (the Maglev table is 32 KiB). Only the
-    // control thread copies or frees these pointers; workers read through them.
+    // the previous snapshot when those did not change (the Maglev table is 32 KiB); built only
+    // for the policy that reads them (wrr, hash). Only the control thread copies or frees these
+    // pointers; workers read through them.
     std::shared_ptr<const std::vector<std::uint16_t>> wrr_cycle; // available, by weight
-    std::shared_ptr<const std::vector<std::uint16_t>> maglev;    // entries index `available`
+    // Weighted, keyed by name_hash; entries index `available`.
+    std::shared_ptr<const std::vector<std::uint16_t>> maglev;
+};
+
+// The backends of one priority in a pool with tiers on.
+struct pool_tier : choice_set {
+    std::uint32_t priority = 0;
+};
+
+// The pool's own choice_set spans all its backends; without tiers the policy chooses from it.
+struct pool_snapshot : choice_set {
+    std::string name;
+    policy_kind policy = policy_kind::proportional;
+    // What chooses in the workers' stead: the policy itself, or for a race pool its fallback
+    // (never race). `refuses`: a race pool whose fallback is a 503.
+    policy_kind chooser = policy_kind::proportional;
+    bool refuses = false;
+    hash_key key = hash_key::call_id;
+    std::uint32_t retry_after = 0;
+    std::uint8_t contacts = 1;
+    contact_user contact_from = contact_user::request_uri;
+    std::vector<backend_view> backends; // configured order; every index below points here
+
+    // Tiers on: one per priority among the backends, ascending (RFC 2782: lowest first), and
+    // the pool's own spare and tables are left empty. `serving_tier` chooses: the first with an
+    // eligible backend; when none has one, for wrr, hash and random (which ignore thresholds)
+    // the first with an available one. `failover`: where further Contacts and RFC 7339
+    // diversions go — the serving tier's failover order, then each following tier's.
+    // Tiers off: `tiers` and `failover` are empty and the pool chooses from its own set.
+    std::vector<pool_tier> tiers;
+    std::uint16_t serving_tier = 0;
+    std::vector<std::uint16_t> failover;
 };
 
 struct table_snapshot {
@@ -98,12 +123,14 @@ inline constexpr std::size_t maglev_size = 16381;
 
 // Builds one pool. `configs` and `facts` are indexed by slot; contacts are rendered here.
 // `previous`, the same pool in the last snapshot if any, lends its wrr and Maglev tables when
-// the available backends and their weights are unchanged.
+// the available backends and their weights are unchanged. `name_key` keys the backends' name
+// hashes (the site's request_hash_key: the same key gives every appliance the same hash table).
 pool_snapshot build_pool_snapshot(
         const pool_config& pool,
         std::span<const backend_config> configs,
         std::span<const backend_facts> facts,
-        const pool_snapshot* previous = nullptr
+        const pool_snapshot* previous = nullptr,
+        const siphash_key& name_key = {}
 );
 
 } // namespace sipredir::balance

@@ -2,6 +2,7 @@
 #include "tables.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <numeric>
 
@@ -112,23 +113,48 @@ std::uint64_t mix64(std::uint64_t x) {
 
 std::vector<std::uint16_t>
 build_maglev_table(std::span<const std::uint64_t> ids, std::size_t size) {
+    const std::vector<std::uint32_t> equal(ids.size(), 1);
+    return build_maglev_table(ids, equal, size);
+}
+
+std::vector<std::uint16_t> build_maglev_table(
+        std::span<const std::uint64_t> ids, std::span<const std::uint32_t> weights, std::size_t size
+) {
     const std::size_t n = ids.size();
-    if (n == 0) {
+    assert(weights.size() == n);
+    const std::uint32_t heaviest = n == 0 ? 0 : *std::max_element(weights.begin(), weights.end());
+    if (heaviest == 0) {
         return {};
     }
+    // Contested entries go to whoever reaches them first, so the turns must not follow the
+    // caller's order (a configuration file's): ascending id gives every appliance, and every
+    // reload, the same table for the same backends.
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return ids[a] < ids[b];
+    });
     constexpr std::uint16_t empty = UINT16_MAX;
     std::vector<std::uint16_t> table(size, empty);
     std::vector<std::uint64_t> offset(n);
     std::vector<std::uint64_t> skip(n);
     std::vector<std::uint64_t> next(n, 0);
+    std::vector<std::uint64_t> credit(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
         offset[i] = mix64(ids[i]) % size;
         skip[i] = mix64(ids[i] ^ 0x5bd1e9955bd1e995ULL) % (size - 1) + 1;
     }
-    // Backends take turns claiming their next preferred free entry until the table is full.
+    // Each round every backend earns its weight; one with `heaviest` earned claims its next
+    // preferred free entry (Katran's MaglevHashV2). Equal weights: every backend every round,
+    // which is the paper's table.
     std::size_t filled = 0;
     while (true) {
-        for (std::size_t i = 0; i < n; ++i) {
+        for (const std::size_t i : order) {
+            credit[i] += weights[i];
+            if (credit[i] < heaviest) {
+                continue;
+            }
+            credit[i] -= heaviest;
             std::uint64_t c = (offset[i] + next[i] * skip[i]) % size;
             while (table[c] != empty) {
                 ++next[i];

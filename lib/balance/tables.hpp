@@ -41,4 +41,16 @@ build_swrr_cycle(std::span<const std::uint32_t> weights, std::size_t max_cycle =
 std::vector<std::uint16_t>
 build_maglev_table(std::span<const std::uint64_t> ids, std::size_t size = 65537);
 
+// Weighted Maglev: as above, but backend i takes a turn at filling in proportion to weights[i]
+// (the heaviest one every round), so it owns about weights[i] / sum of the entries; a zero
+// weight owns none, and all zero gives an empty table. Backends take their turns in ascending
+// id, so the table maps each id to the same entries whatever the order of `ids` (equal ids:
+// a caller's error; they take turns in the given order). Adding a backend takes about its share,
+// mostly from the others' last-claimed entries; removing one frees only its own.
+std::vector<std::uint16_t> build_maglev_table(
+        std::span<const std::uint64_t> ids,
+        std::span<const std::uint32_t> weights,
+        std::size_t size = 65537
+);
+
 } // namespace sipredir::balance

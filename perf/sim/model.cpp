@@ -150,6 +150,7 @@ result run(const scenario& s) {
     pool.name = "sim";
     pool.policy = s.policy;
     pool.race = s.race;
+    pool.tiers = s.tiers;
     double total_capacity = 0;
     for (std::size_t i = 0; i < n; ++i) {
         configs[i].address = {
@@ -157,6 +158,8 @@ result run(const scenario& s) {
         configs[i].capacity = s.capacities[i];
         configs[i].threshold = s.threshold;
         configs[i].weight = s.capacities[i]; // wrr weights follow capacity, as an operator would
+        configs[i].name = "b" + std::to_string(i);
+        configs[i].priority = s.priorities.empty() ? 0 : s.priorities[i];
         initial_facts[i].state = backend_state::up;
         backends[i].capacity = s.capacities[i];
         pool.backends.push_back(static_cast<std::uint16_t>(i));
@@ -176,10 +179,20 @@ result run(const scenario& s) {
     const double base_rate = s.bursty ? mean_rate / 1.5 : mean_rate;
     const double peak_rate = s.bursty ? 3 * base_rate : base_rate;
     bool in_burst = false;
+    // Candidates arrive at the highest rate there will be; thinning keeps the current one.
+    const bool surging = s.surge_from_s >= 0;
+    const double top_rate = peak_rate * std::max(1.0, s.surge_factor);
+    const auto phase_at = [&](double t) -> std::size_t {
+        return t < s.surge_from_s ? 0 : t < s.surge_to_s ? 1 : 2;
+    };
+    std::uint32_t top_priority = 0;
+    for (const backend_config& c : configs) {
+        top_priority = std::max(top_priority, c.priority);
+    }
     const double reference_capacity = total_capacity / static_cast<double>(n);
 
     std::priority_queue<event, std::vector<event>, std::greater<>> events;
-    events.push({exponential(1 / peak_rate), event_kind::arrival});
+    events.push({exponential(1 / top_rate), event_kind::arrival});
     events.push({0, event_kind::publish});
     events.push({0, event_kind::probe});
     events.push({0, event_kind::sample});
@@ -206,6 +219,13 @@ result run(const scenario& s) {
 
     result r;
     r.label = s.label;
+    if (surging) {
+        r.phases.resize(3);
+        for (result::phase& p : r.phases) {
+            p.to_priority.assign(top_priority + 1, 0);
+            p.utilisation_sum.assign(top_priority + 1, 0);
+        }
+    }
     std::uint64_t sequence = 0;
     std::vector<double> utilisation_sum(n, 0);
     std::size_t steady_samples = 0;
@@ -221,6 +241,10 @@ result run(const scenario& s) {
         const double waited_ms = (now - arrived) * 1000;
         if (s.policy == policy_kind::race) {
             redirect_ms.push_back(waited_ms);
+        }
+        if (surging) {
+            result::phase& p = r.phases[phase_at(now)];
+            ++(b < 0 ? p.rejected : p.to_priority[configs[b].priority]);
         }
         if (b < 0) {
             ++r.rejected_all_busy;
@@ -345,13 +369,17 @@ result run(const scenario& s) {
         now = e.at;
         switch (e.kind) {
         case event_kind::arrival: {
-            events.push({e.at + exponential(1 / peak_rate), event_kind::arrival});
-            // Thinning: a candidate at the peak rate is a call with probability rate / peak.
-            const double rate = in_burst ? peak_rate : base_rate;
-            if (uniform(rng) * peak_rate > rate) {
+            events.push({e.at + exponential(1 / top_rate), event_kind::arrival});
+            // Thinning: a candidate at the top rate is a call with probability rate / top.
+            const double rate = (in_burst ? peak_rate : base_rate)
+                                * (surging && phase_at(e.at) == 1 ? s.surge_factor : 1.0);
+            if (uniform(rng) * top_rate > rate) {
                 break;
             }
             ++r.arrivals;
+            if (surging) {
+                ++r.phases[phase_at(e.at)].arrivals;
+            }
             if (!race) {
                 // ECMP: an even spread (no draw for one appliance, so its runs stay as they were).
                 const std::size_t a = appliances > 1 ? rng() % appliances : 0;
@@ -480,6 +508,19 @@ result run(const scenario& s) {
             }
             r.sample_times.push_back(e.at);
             r.samples.push_back(u);
+            if (surging) {
+                result::phase& p = r.phases[phase_at(e.at)];
+                std::vector<double> active(top_priority + 1, 0);
+                std::vector<double> capacity(top_priority + 1, 0);
+                for (std::size_t i = 0; i < n; ++i) {
+                    active[configs[i].priority] += backends[i].active;
+                    capacity[configs[i].priority] += backends[i].capacity;
+                }
+                for (std::size_t t = 0; t <= top_priority; ++t) {
+                    p.utilisation_sum[t] += capacity[t] > 0 ? active[t] / capacity[t] : 0;
+                }
+                ++p.samples;
+            }
             if (e.at >= s.warmup_s) {
                 ++counted_samples;
                 unbalanced_samples += highest >= s.threshold && lowest < 0.5;

@@ -45,6 +45,15 @@ struct scenario {
     double slow_at_s = 650;
     std::uint64_t seed = 1;
 
+    // Priority tiers: each backend's priority (empty: all 0) and the pool's tiers option. A
+    // surge multiplies the arrival rate by surge_factor from surge_from_s to surge_to_s; the
+    // result then counts each phase (before, during, after) apart.
+    std::vector<std::uint32_t> priorities;
+    bool tiers = false;
+    double surge_from_s = -1;
+    double surge_to_s = -1;
+    double surge_factor = 1;
+
     // Policy race: timeout, coalescing and leg cap as configured (the production defaults).
     // A backend answers a leg after an M/M/1 sojourn time, exponential with mean
     // race_answer_ms / (1 - utilisation) — and over its capacity it answers 503. With
@@ -80,6 +89,17 @@ struct result {
     std::vector<double> sample_times;
     std::vector<std::vector<double>> samples;
     std::vector<double> setup_ms; // every accepted call's setup delay, the redirect's included
+    // With a surge: per phase (before, during, after), the arrivals, the 503s, the calls
+    // redirected to each priority (indexed by priority), and each priority's utilisation summed
+    // over the phase's one-second samples (active calls over the tier's capacity).
+    struct phase {
+        std::uint64_t arrivals = 0;
+        std::uint64_t rejected = 0;
+        std::vector<std::uint64_t> to_priority;
+        std::vector<double> utilisation_sum;
+        std::size_t samples = 0;
+    };
+    std::vector<phase> phases;
 };
 
 result run(const scenario& s);

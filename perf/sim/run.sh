@@ -3,8 +3,9 @@
 # Reproduces docs/balancing.md's tables and plots: builds the simulator, runs four scenarios
 # (fresh estimate, stale estimate, bursty arrivals, backends that report nothing) and two fleet
 # scenarios (1, 3 and 50 appliances; redirects shared every 100 ms or every second) at a
-# carrier's call rate, and draws the PNGs into docs/img/. Deterministic: the same seed gives the
-# same numbers on every machine. About four minutes.
+# carrier's call rate, and draws the PNGs into docs/img/; then the priority tiers scenario (a
+# primary and an overflow site through a surge; a table, no plots). Deterministic: the same seed
+# gives the same numbers on every machine. About four minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -f build/build.ninja ] || meson setup build >/dev/null
@@ -28,5 +29,9 @@ for scenario in "fresh:--publish-ms 10" "stale:--publish-ms 250" "bursty:--publi
     [[ $args == *--fleet* ]] && plot_args=(--fleet)
     /usr/bin/python3 perf/sim/plot.py "$out" "docs/img/sim_$name" "${plot_args[@]}"
 done
+echo "### tiers: sim --scale 10 --duration 600 --tiers"
+echo
+build/perf/sim/sim --scale 10 --duration 600 --tiers
+echo
 echo "plots: docs/img/sim_{fresh,stale,bursty,unreported,fleet,fleet_slow_exchange}_{utilisation,setup_delay,rejected}.png,"
 echo "       docs/img/sim_{fleet,fleet_slow_exchange}_balance.png"

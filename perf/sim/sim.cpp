@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Runs every policy through the same seeded scenario and prints how each balances.
 //   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--no-reports]
-//       [--fleet [--exchange-ms M]] [--out DIR] [--check]
+//       [--fleet [--exchange-ms M]] [--tiers] [--out DIR] [--check]
 // --fleet runs least-load and proportional on 1, 3 and 50 appliances instead, without the
 // redirect fold, with each appliance folding only its own redirects, and with the redirects
 // shared between the appliances every --exchange-ms (100).
+// --tiers runs a primary site and an overflow site (priority 0 and 1, five backends each) in
+// pools with tiers on, through a quiet phase, a surge past the primary's capacity and a quiet
+// phase again, and prints where each phase's calls went.
 // --out writes utilisation and setup-delay CSVs for perf/sim/plot.py; --check exits non-zero
 // when a scenario loses a call from its accounting, or the race engine answers a caller other
 // than exactly once (the smoke test in scripts/test.sh).
@@ -22,11 +25,88 @@
 using namespace sipredir;
 using balance::policy_kind;
 
+namespace {
+
+// Primary and overflow sites of five backends each, equal capacity; the offered load is 60 % of
+// the primary's capacity for the first and last third and 150 % of it in the middle third.
+int run_tiers(sim::scenario base, std::uint32_t scale) {
+    const std::uint32_t each = 100 * scale;
+    base.capacities.assign(10, each);
+    base.priorities = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1};
+    base.dies = -1;
+    base.slows = -1;
+    base.offered = 0.3; // of both sites: 60 % of the primary
+    base.surge_factor = 2.5;
+    base.surge_from_s = base.duration_s / 3;
+    base.surge_to_s = 2 * base.duration_s / 3;
+    struct variant {
+        const char* label;
+        policy_kind policy;
+        bool tiers;
+    };
+    const variant variants[] = {
+            {"proportional, tiers", policy_kind::proportional, true},
+            {"least-load, tiers", policy_kind::least_load, true},
+            {"wrr, tiers", policy_kind::wrr, true},
+            {"hash, tiers", policy_kind::hash, true},
+            {"proportional, no tiers", policy_kind::proportional, false},
+    };
+    std::printf(
+            "2 sites x 5 backends of %u calls, threshold %.1f, calls held %.0f s, "
+            "snapshot every %.0f ms, reports every %.1f s; offered %.0f %% of the primary's "
+            "capacity, %.0f %% from %.0f s to %.0f s\n\n",
+            each,
+            base.threshold,
+            base.mean_holding_s,
+            base.publish_interval_s * 1000,
+            base.report_interval_s,
+            base.offered * 2 * 100,
+            base.offered * 2 * base.surge_factor * 100,
+            base.surge_from_s,
+            base.surge_to_s
+    );
+    std::printf("| pool | phase | calls/s | to primary | to overflow | 503 | primary util | "
+                "overflow util |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    const char* names[] = {"before", "surge", "after"};
+    const double lengths[] = {
+            base.surge_from_s,
+            base.surge_to_s - base.surge_from_s,
+            base.duration_s - base.surge_to_s};
+    for (const variant& v : variants) {
+        sim::scenario s = base;
+        s.label = v.label;
+        s.policy = v.policy;
+        s.tiers = v.tiers;
+        const sim::result r = sim::run(s);
+        for (std::size_t k = 0; k < r.phases.size(); ++k) {
+            const auto& p = r.phases[k];
+            const double a = std::max<double>(1, static_cast<double>(p.arrivals));
+            const double samples = std::max<double>(1, static_cast<double>(p.samples));
+            std::printf(
+                    "| %s | %s | %.0f | %.1f %% | %.1f %% | %.1f %% | %.0f %% | %.0f %% |\n",
+                    v.label,
+                    names[k],
+                    static_cast<double>(p.arrivals) / lengths[k],
+                    100 * static_cast<double>(p.to_priority[0]) / a,
+                    100 * static_cast<double>(p.to_priority[1]) / a,
+                    100 * static_cast<double>(p.rejected) / a,
+                    100 * p.utilisation_sum[0] / samples,
+                    100 * p.utilisation_sum[1] / samples
+            );
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
     sim::scenario base;
     std::string out_dir;
     bool check = false;
     bool fleet = false;
+    bool tiers = false;
+    std::uint32_t scale = 1;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--duration" && i + 1 < argc) {
@@ -37,6 +117,7 @@ int main(int argc, char** argv) {
             for (auto& c : base.capacities) {
                 c *= k;
             }
+            scale *= k;
         } else if (arg == "--publish-ms" && i + 1 < argc) {
             base.publish_interval_s = std::atof(argv[++i]) / 1000;
         } else if (arg == "--bursty") {
@@ -45,6 +126,8 @@ int main(int argc, char** argv) {
             base.reports = false;
         } else if (arg == "--fleet") {
             fleet = true;
+        } else if (arg == "--tiers") {
+            tiers = true;
         } else if (arg == "--exchange-ms" && i + 1 < argc) {
             base.exchange_interval_s = std::atof(argv[++i]) / 1000;
         } else if (arg == "--out" && i + 1 < argc) {
@@ -55,7 +138,8 @@ int main(int argc, char** argv) {
             std::fprintf(
                     stderr,
                     "usage: %s [--duration S] [--scale K] [--publish-ms M] [--bursty] "
-                    "[--no-reports] [--fleet [--exchange-ms M]] [--out DIR] [--check]\n",
+                    "[--no-reports] [--fleet [--exchange-ms M]] [--tiers] [--out DIR] "
+                    "[--check]\n",
                     argv[0]
             );
             return 2;
@@ -64,6 +148,9 @@ int main(int argc, char** argv) {
     // Events scale with the run: a shorter run keeps the death and the slow-down inside it.
     base.die_at_s = base.duration_s * 0.5;
     base.slow_at_s = base.duration_s * 0.72;
+    if (tiers) {
+        return run_tiers(base, scale);
+    }
 
     struct variant {
         const char* label;

@@ -429,6 +429,7 @@ void read_backends(const toml::table& root, appliance_config& c) {
                  "weight",
                  "capacity",
                  "threshold",
+                 "priority",
                  "state",
                  "report_key_file"}
         );
@@ -458,6 +459,7 @@ void read_backends(const toml::table& root, appliance_config& c) {
         });
         read_key(t, "weight", b.config.weight, ranged<std::uint32_t>(1, 1000));
         read_key(t, "capacity", b.config.capacity, ranged<std::uint32_t>(1, 100000000));
+        read_key(t, "priority", b.config.priority, ranged<std::uint32_t>(0, 65535));
         read_key(t, "threshold", b.config.threshold, [](const toml::node& n, std::string_view k) {
             return number_value(n, k, 0.0, 1.0);
         });
@@ -1005,6 +1007,7 @@ void read_pools(const toml::table& root, appliance_config& c) {
                  "contact_params",
                  "retry_after",
                  "hash_key",
+                 "tiers",
                  "latency_band_ms",
                  "race_method",
                  "race_fallback",
@@ -1062,6 +1065,15 @@ void read_pools(const toml::table& root, appliance_config& c) {
             );
         });
         read_pool_race(t, p, c.race);
+        if (const toml::node* n = t.get("tiers")) {
+            p.tiers = bool_value(*n, "tiers");
+            if (p.tiers && p.policy == balance::policy_kind::race) {
+                refuse(*n,
+                       "pool '" + p.name
+                               + "': tiers do not apply to policy race (a race asks every "
+                                 "backend at once)");
+            }
+        }
         read_key(t, "hash_key", p.key, [](const toml::node& n, std::string_view k) {
             using balance::hash_key;
             return one_of<hash_key>(
@@ -1069,7 +1081,9 @@ void read_pools(const toml::table& root, appliance_config& c) {
                     k,
                     {{"call-id", hash_key::call_id},
                      {"from-user", hash_key::from_user},
-                     {"request-uri-user", hash_key::request_uri_user}}
+                     {"to-user", hash_key::to_user},
+                     {"request-uri-user", hash_key::request_uri_user},
+                     {"source-ip", hash_key::source_ip}}
             );
         });
         read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));

@@ -134,10 +134,14 @@ std::unique_ptr<const balance::table_snapshot> build_tables(
     t->generation = generation;
     t->default_pool = c.pool_index;
     t->rules = c.rules;
+    // The request hashes' key, when configured, keys the names in the hash tables too: the
+    // fleet's appliances then agree on the table as on the hashes. Without one the request
+    // hashes are random per start anyway; a fixed key keeps the table steady across reloads.
+    const siphash_key name_key = c.sip.request_hash_key.value_or(siphash_key{});
     for (const balance::pool_config& p : c.pools) {
         const balance::pool_snapshot* before =
                 previous != nullptr ? previous->find(p.name) : nullptr;
-        t->pools.push_back(balance::build_pool_snapshot(p, configs, facts, before));
+        t->pools.push_back(balance::build_pool_snapshot(p, configs, facts, before, name_key));
     }
     return t;
 }

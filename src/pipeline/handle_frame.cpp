@@ -111,9 +111,10 @@ bool choose_backends(
         p.pool = &snapshot->pools[pool];
         const balance::choice_inputs in{
                 .random = *p.spec.to_tag_digest,
-                .key_hash = p.pool->chooser == balance::policy_kind::hash
-                                    ? request_key_hash(p.m, p.pool->key, s.request_hash_key)
-                                    : 0,
+                .key_hash = p.pool->chooser == balance::policy_kind::hash ? request_key_hash(
+                                    p.m, p.pool->key, p.spec.source.address, s.request_hash_key
+                            )
+                                                                          : 0,
                 .sequence = state.sequence[pool % max_pools]++,
         };
         p.chosen = state.decided != nullptr ? raced(*p.pool, *state.decided, in)

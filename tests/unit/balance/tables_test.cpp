@@ -133,5 +133,39 @@ TEST(maglev, removing_one_of_n_moves_little_more_than_its_share) {
     }
 }
 
+TEST(maglev, weighted_shares_follow_the_weights) {
+    struct weighted_case {
+        std::vector<std::uint32_t> weights;
+    };
+    const weighted_case cases[] = {{{2, 1, 1}}, {{1, 10}}, {{5, 3, 2, 1, 1}}, {{0, 1, 1}}};
+    for (const weighted_case& c : cases) {
+        const auto names = ids(c.weights.size(), 1000);
+        const auto t = build_maglev_table(names, c.weights, 16381);
+        ASSERT_EQ(t.size(), 16381u);
+        std::vector<double> share(c.weights.size(), 0);
+        for (auto e : t) {
+            share[e] += 1.0 / t.size();
+        }
+        const double total = std::accumulate(c.weights.begin(), c.weights.end(), 0.0);
+        for (std::size_t i = 0; i < c.weights.size(); ++i) {
+            EXPECT_NEAR(share[i], c.weights[i] / total, 0.005) << "backend " << i;
+        }
+    }
+    EXPECT_TRUE(build_maglev_table(ids(2), std::vector<std::uint32_t>{0, 0}, 7).empty());
+}
+
+TEST(maglev, the_table_does_not_depend_on_the_order_of_ids) {
+    const std::vector<std::uint64_t> a = {0x9e37, 0x1234, 0xfeed, 0x42};
+    const std::vector<std::uint32_t> wa = {1, 2, 3, 1};
+    const std::vector<std::uint64_t> b = {0x42, 0xfeed, 0x9e37, 0x1234};
+    const std::vector<std::uint32_t> wb = {1, 3, 1, 2};
+    const auto ta = build_maglev_table(a, wa, 16381);
+    const auto tb = build_maglev_table(b, wb, 16381);
+    ASSERT_EQ(ta.size(), tb.size());
+    for (std::size_t e = 0; e < ta.size(); ++e) {
+        ASSERT_EQ(a[ta[e]], b[tb[e]]) << "entry " << e;
+    }
+}
+
 } // namespace
 } // namespace sipredir::balance

@@ -254,6 +254,86 @@ INSTANTIATE_TEST_SUITE_P(
         )
 );
 
+TEST(config, every_hash_key_is_read) {
+    using balance::hash_key;
+    const std::pair<const char*, hash_key> cases[] = {
+            {"call-id", hash_key::call_id},
+            {"from-user", hash_key::from_user},
+            {"to-user", hash_key::to_user},
+            {"request-uri-user", hash_key::request_uri_user},
+            {"source-ip", hash_key::source_ip},
+    };
+    for (const auto& [text, expected] : cases) {
+        const config_result r = parse_config(
+                minimal + "policy = \"hash\"\nhash_key = \"" + text + "\"\n", "t.toml"
+        );
+        ASSERT_TRUE(r.config.has_value()) << text << ": " << r.error.message;
+        EXPECT_EQ(r.config->pools[0].key, expected) << text;
+    }
+    EXPECT_EQ(
+            error_of(minimal + "hash_key = \"via\"\n"),
+            "t.toml:12: hash_key must be one of call-id, from-user, to-user, request-uri-user, "
+            "source-ip, not 'via'"
+    );
+}
+
+TEST(config, priorities_and_tiers_are_read) {
+    const config_result r = parse_config(
+            R"(
+[listen]
+addresses = ["198.18.0.1"]
+[[backend]]
+name = "near"
+address = "198.18.1.1"
+[[backend]]
+name = "far"
+address = "198.18.2.1"
+priority = 65535
+[[pool]]
+name = "tiered"
+backends = ["near", "far"]
+policy = "hash"
+tiers = true
+[[pool]]
+name = "flat"
+backends = ["near", "far"]
+)",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config.has_value()) << r.error.message;
+    const appliance_config& c = *r.config;
+    EXPECT_EQ(c.backends[0].config.priority, 0u) << "the default";
+    EXPECT_EQ(c.backends[1].config.priority, 65535u);
+    EXPECT_TRUE(c.pools[0].tiers);
+    EXPECT_FALSE(c.pools[1].tiers) << "off by default";
+}
+
+TEST(config, priority_and_tier_mistakes_are_refused_with_their_line) {
+    const std::string backend = "[listen]\naddresses = [\"198.18.0.1\"]\n[[backend]]\nname = "
+                                "\"b\"\naddress = \"198.18.1.1\"\n";
+    const std::string pool = "[[pool]]\nname = \"p\"\nbackends = [\"b\"]\n";
+    const bad_case cases[] = {
+            {"priority = -1\n", "t.toml:6: priority must be between 0 and 65535, not -1"},
+            {"priority = 65536\n", "t.toml:6: priority must be between 0 and 65535, not 65536"},
+            {"priority = \"high\"\n", "t.toml:6: priority must be an integer"},
+            {"priority = 1.5\n", "t.toml:6: priority must be an integer"},
+    };
+    for (const bad_case& c : cases) {
+        EXPECT_EQ(error_of(backend + c.text + pool), c.expected) << c.text;
+    }
+    const bad_case pool_cases[] = {
+            {"tiers = \"yes\"\n", "t.toml:11: tiers must be true or false"},
+            {"tiers = 1\n", "t.toml:11: tiers must be true or false"},
+            {"policy = \"race\"\ntiers = true\n",
+             "t.toml:12: pool 'p': tiers do not apply to policy race"},
+    };
+    for (const bad_case& c : pool_cases) {
+        const std::string message =
+                error_of(backend + "[exception]\ntap = \"sr0\"\n" + pool + c.text);
+        EXPECT_EQ(message.rfind(c.expected, 0), 0u) << message;
+    }
+}
+
 TEST(config, unreadable_file_is_an_error_not_a_crash) {
     const config_result r = load_config("/nonexistent/sipredir.toml");
     EXPECT_FALSE(r.config.has_value());

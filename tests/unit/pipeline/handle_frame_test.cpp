@@ -284,6 +284,30 @@ TEST_F(pipeline_test, retransmission_gets_the_same_reply_under_a_random_policy) 
 
 // A race pool: the worker hands the request over untouched; the control core answers it as
 // the race decided (src/control/race).
+// hash_key source-ip: the frame's source address is the key, so every call from one source
+// goes to one backend, and sources spread over the backends.
+TEST_F(pipeline_test, a_source_ip_hash_pool_keeps_each_source_on_one_backend) {
+    config.pools[0].policy = balance::policy_kind::hash;
+    config.pools[0].key = balance::hash_key::source_ip;
+    tables = control::build_tables(config, control::initial_facts(config), 2, nullptr);
+    std::set<std::string> across;
+    for (std::uint8_t host = 1; host <= 16; ++host) {
+        frame_spec spec;
+        spec.src = net::ip_address::v4(198, 18, 7, host);
+        std::set<std::string> seen;
+        for (int call = 0; call < 4; ++call) {
+            std::string id = "s";
+            id += std::to_string(host);
+            id += 'c';
+            id += std::to_string(call);
+            seen.insert(contact_of(payload_of(run(build_frame(spec, invite(id))), spec)));
+        }
+        EXPECT_EQ(seen.size(), 1u) << "source " << int{host};
+        across.insert(seen.begin(), seen.end());
+    }
+    EXPECT_GT(across.size(), 1u);
+}
+
 class race_pool_test : public pipeline_test {
 protected:
     void SetUp() override {
