@@ -50,7 +50,9 @@ balance::selection
 raced(const balance::pool_snapshot& pool, const race_decision& d, const balance::choice_inputs& in
 ) noexcept {
     if (d.refuse) {
-        return {};
+        balance::selection none;
+        none.why = balance::refusal::unavailable;
+        return none;
     }
     balance::selection s;
     for (std::uint16_t i = 0; d.has_winner && i < pool.backends.size(); ++i) {
@@ -108,7 +110,9 @@ bool choose_backends(
     if (p.chosen.count == 0) {
         p.spec.code = 503;
         p.spec.retry_after = p.pool != nullptr ? p.pool->retry_after : 5;
-        p.spec.has_retry_after = p.spec.retry_after > 0;
+        // RFC 7339 §5.10: a request refused because overload control shed it gets no
+        // Retry-After; the busy or down pool's 503 keeps the pool's.
+        p.spec.has_retry_after = p.spec.retry_after > 0 && p.chosen.why != balance::refusal::shed;
         return true;
     }
     for (std::uint8_t i = 0; i < p.chosen.count; ++i) {

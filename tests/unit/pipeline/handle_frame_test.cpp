@@ -330,6 +330,28 @@ TEST_F(pipeline_test, nothing_published_means_503) {
     EXPECT_NE(text.find("\r\nRetry-After: 5\r\n"), std::string::npos) << text;
 }
 
+// RFC 7339 §5.10: every backend asks overload control to shed all it would get, so the request
+// is refused, and that 503 carries no Retry-After; a pool that is merely all busy keeps its own.
+TEST_F(pipeline_test, overload_control_503_has_no_retry_after) {
+    auto facts = control::initial_facts(config);
+    for (balance::backend_facts& f : facts) {
+        f.oc_reduction = 100;
+    }
+    tables = control::build_tables(config, facts, 2, nullptr);
+    const frame_spec spec;
+    const std::string shed = payload_of(run(build_frame(spec, invite("s1"))), spec);
+    EXPECT_EQ(last.code, 503);
+    EXPECT_EQ(shed.find("Retry-After"), std::string::npos) << shed;
+    facts = control::initial_facts(config);
+    for (balance::backend_facts& f : facts) {
+        f.state = balance::backend_state::down;
+    }
+    tables = control::build_tables(config, facts, 2, nullptr);
+    const std::string down = payload_of(run(build_frame(spec, invite("s2"))), spec);
+    EXPECT_EQ(last.code, 503);
+    EXPECT_NE(down.find("\r\nRetry-After: 5\r\n"), std::string::npos) << down;
+}
+
 TEST_F(pipeline_test, every_frame_is_counted_once) {
     const frame_spec spec;
     run(build_frame(spec, invite("i1")));
