@@ -503,7 +503,18 @@ void plane::publish(std::int64_t now) {
     std::fill(_peer_redirects.begin(), _peer_redirects.end(), 0);
     const std::span<const balance::backend_facts> facts = _monitor.update(now, delta);
     update_race_pools(facts);
-    if (_hooks.publish && _hooks.publish(*_config, facts)) {
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    _overload_signal = _overload.update(
+            _config->overload,
+            now,
+            static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()
+            ),
+            _hooks.busy_ns ? _hooks.busy_ns() : std::vector<std::uint64_t>{},
+            _hooks.imissed ? _hooks.imissed() : 0,
+            any_pool_saturated(*_config, facts)
+    );
+    if (_hooks.publish && _hooks.publish(*_config, facts, _overload_signal)) {
         ++_counters.publications;
         ++_counters.generation;
         _dirty = false;

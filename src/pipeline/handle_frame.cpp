@@ -42,6 +42,7 @@ struct prepared {
     const balance::pool_snapshot* pool = nullptr;
     balance::selection chosen;
     bool source_limited = false; // a 503 because the source is over its rate
+    sip::via_overload overload;  // what spec.overload points at, when set
 };
 
 // The race's winner first, then failover as the pool's fallback would order it; the fallback's
@@ -77,6 +78,20 @@ raced(const balance::pool_snapshot& pool, const race_decision& d, const balance:
     return s;
 }
 
+// RFC 7339 §5.1, §5.2: a client that offered overload control (`oc` in its top Via) learns from
+// the 302 or 503 how much to shed while the appliance, or this pool, is overloaded. The control
+// plane decided it (balance::overload_signal); the reply only carries it.
+void indicate_overload(
+        const balance::table_snapshot& snapshot, const balance::pool_snapshot& pool, prepared& p
+) noexcept {
+    const balance::overload_signal& o = snapshot.overload;
+    if (!p.m.top_via.has_oc || o.reduction == 0 || !(o.everywhere || pool.saturated)) {
+        return;
+    }
+    p.overload = {.reduction = o.reduction, .validity_ms = o.validity_ms, .seq_ms = o.seq_ms};
+    p.spec.overload = &p.overload;
+}
+
 // `pool`: the snapshot's default pool, or the one a route rule named. False: a race pool's
 // request, to be handed to the control core (`out` says so).
 bool choose_backends(
@@ -106,6 +121,7 @@ bool choose_backends(
         };
         p.chosen = state.decided != nullptr ? raced(*p.pool, *state.decided, in)
                                             : balance::choose(*p.pool, in);
+        indicate_overload(*snapshot, *p.pool, p);
     }
     if (p.chosen.count == 0) {
         p.spec.code = 503;
