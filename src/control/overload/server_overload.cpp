@@ -46,7 +46,7 @@ balance::overload_signal server_overload::update(
         std::uint64_t imissed,
         bool pool_saturated
 ) {
-    if (!_sampled || now_ns - _sampled_ns >= overload_interval_ns) {
+    if (reading_due(now_ns)) {
         if (_sampled && _busy.size() == busy_ns.size()) {
             _readings = readings_between(_busy, busy_ns, _imissed, imissed, now_ns - _sampled_ns);
             _self = appliance_overloaded(s, _readings);

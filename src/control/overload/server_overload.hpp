@@ -48,8 +48,14 @@ overload_readings readings_between(
 // changes (RFC 7339 §5.2).
 class server_overload {
 public:
-    // One sample at `now_ns` (monotonic) of the cumulative counters; the appliance's trigger is
-    // re-evaluated once overload_interval_ns has passed since the last evaluation.
+    // Whether update at `now_ns` takes a sample (the counters are read only then).
+    bool reading_due(std::int64_t now_ns) const noexcept {
+        return !_sampled || now_ns - _sampled_ns >= overload_interval_ns;
+    }
+
+    // At `now_ns` (monotonic): when reading_due, a sample of the cumulative counters, from which
+    // the appliance's trigger is re-evaluated over the time since the last one; otherwise the
+    // counters are ignored and the last evaluation stands.
     // `pool_saturated`: some pool has every available backend over its threshold. `wall_ms`:
     // the wall clock, the base of oc-seq, so that it still grows across a restart. Returns the
     // signal for the snapshot (reduction 0: none).

@@ -218,4 +218,11 @@ reduction = 25
     EXPECT_EQ(seen.validity_ms, 500u);
     EXPECT_GT(seen.seq_ms, 0u);
     EXPECT_EQ(p.overload().seq_ms, seen.seq_ms);
+    const std::string metrics = p.command("metrics");
+    EXPECT_NE(metrics.find("\nsipredir_overload_reduction_percent 25\n"), std::string::npos)
+            << metrics;
+    const std::string ratio = "\nsipredir_overload_busiest_worker_ratio ";
+    const std::size_t at = metrics.find(ratio);
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_GT(std::stod(metrics.substr(at + ratio.size())), 0.9) << metrics;
 }
