@@ -164,7 +164,8 @@ void warn_about_numa(const app::appliance& a) {
 bool publish(
         app::appliance& a,
         const control::appliance_config& config,
-        std::span<const balance::backend_facts> facts
+        std::span<const balance::backend_facts> facts,
+        const balance::overload_signal& overload = {}
 ) {
     // Each worker matches rules with its own Hyperscan scratch, made here before the ruleset is
     // published (once per ruleset: it keeps them).
@@ -173,7 +174,7 @@ bool publish(
         return false;
     }
     const std::uint64_t generation = a.generation.load(std::memory_order_relaxed) + 1;
-    auto next = control::build_tables(config, facts, generation, a.table->acquire());
+    auto next = control::build_tables(config, facts, generation, a.table->acquire(), overload);
     const bool published = a.table->publish(next);
     if (published) {
         a.generation.store(generation, std::memory_order_relaxed);
@@ -294,9 +295,23 @@ int serve(app::appliance& a, const options& o) {
                     .take_redirects = [&a] { return a.redirects->take_new(); },
                     .redirect_total = [&a](std::uint16_t slot) { return a.redirects->total(slot); },
                     .publish = [&a](const control::appliance_config& c,
-                                    std::span<const balance::backend_facts> f
-                               ) { return publish(a, c, f); },
+                                    std::span<const balance::backend_facts> f,
+                                    const balance::overload_signal& o
+                               ) { return publish(a, c, f, o); },
                     .totals = [&a] { return pipeline::sum(a.all_stats()); },
+                    .busy_ns =
+                            [&a] {
+                                std::vector<std::uint64_t> busy;
+                                for (const pipeline::worker_stats& w : a.all_stats()) {
+                                    busy.push_back(w.busy_ns.get());
+                                }
+                                return busy;
+                            },
+                    .imissed =
+                            [&a] {
+                                rte_eth_stats port{};
+                                return rte_eth_stats_get(a.data.id, &port) == 0 ? port.imissed : 0;
+                            },
                     // Called by the plane itself, once constructed.
                     .stats_json =
                             [&a, &plane, start] {

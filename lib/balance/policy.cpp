@@ -114,6 +114,7 @@ std::uint16_t divert_from(const pool_snapshot& p, std::uint16_t diverted, bool& 
 
 selection choose(const pool_snapshot& p, const choice_inputs& in) noexcept {
     selection s;
+    s.why = refusal::unavailable;
     if (p.refuses) {
         return s;
     }
@@ -126,9 +127,11 @@ selection choose(const pool_snapshot& p, const choice_inputs& in) noexcept {
         divert != 0 && divert_draw(in.random) < divert) {
         first = divert_from(p, first, found);
         if (!found) {
+            s.why = refusal::shed;
             return s;
         }
     }
+    s.why = refusal::none;
     s.picks[s.count++] = first;
     if (p.contacts <= 1) {
         return s;

@@ -16,8 +16,16 @@ struct choice_inputs {
     std::uint64_t sequence = 0; // per-worker, per-pool count of requests (wrr)
 };
 
+// Why a selection is empty.
+enum class refusal : std::uint8_t {
+    none,        // somebody was chosen
+    unavailable, // every backend down, draining or busy (503 with the pool's Retry-After)
+    shed,        // RFC 7339 loss: overload control diverted it and nobody could take it
+};
+
 struct selection {
-    std::uint8_t count = 0; // 0: nobody can take it (503 with the pool's Retry-After)
+    std::uint8_t count = 0; // 0: nobody can take it; `why` says which 503 it gets
+    refusal why = refusal::none;
     std::array<std::uint16_t, max_contacts> picks{}; // indices into pool_snapshot::backends
 };
 
@@ -26,8 +34,9 @@ struct selection {
 // draining backends are never picked; load-aware policies (least-load, proportional, p2c,
 // sequence, least-latency) also skip backends at or over their threshold. A backend under RFC 7339
 // overload control gives its requested share of first picks to the next in failover order (a 503
-// when there is none: the loss algorithm then drops them). With tiers on, all of this happens in
-// the pool's serving tier, and failover continues into the following tiers in priority order.
+// when there is none: the loss algorithm then drops them, and `why` says refusal::shed). With
+// tiers on, all of this happens in the pool's serving tier, and failover continues into the
+// following tiers in priority order.
 selection choose(const pool_snapshot& pool, const choice_inputs& in) noexcept;
 
 // The q-value (thousandths) of the i-th of k Contacts: 1000, then evenly down, never 0.

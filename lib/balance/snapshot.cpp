@@ -211,6 +211,25 @@ std::uint32_t divert_share(double oc_reduction) noexcept {
     return static_cast<std::uint32_t>(oc_reduction / 100.0 * 65536.0 + 0.5);
 }
 
+bool pool_saturated(
+        const pool_config& pool,
+        std::span<const backend_config> configs,
+        std::span<const backend_facts> facts
+) noexcept {
+    bool any = false;
+    for (std::uint16_t slot : pool.backends) {
+        const backend_facts& f = facts[slot];
+        if (f.state == backend_state::down || f.state == backend_state::draining) {
+            continue;
+        }
+        if (estimated_load(configs[slot], f) < configs[slot].threshold) {
+            return false;
+        }
+        any = true;
+    }
+    return any;
+}
+
 pool_snapshot build_pool_snapshot(
         const pool_config& pool,
         std::span<const backend_config> configs,
@@ -228,6 +247,7 @@ pool_snapshot build_pool_snapshot(
     s.retry_after = pool.retry_after;
     s.contacts = pool.contacts;
     s.contact_from = pool.contact_from;
+    s.saturated = pool_saturated(pool, configs, facts);
     for (std::uint16_t slot : pool.backends) {
         const backend_config& c = configs[slot];
         const backend_facts& f = facts[slot];

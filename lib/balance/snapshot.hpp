@@ -80,6 +80,9 @@ struct pool_snapshot : choice_set {
     std::uint32_t retry_after = 0;
     std::uint8_t contacts = 1;
     contact_user contact_from = contact_user::request_uri;
+    // Every available backend at or over its threshold (pool_saturated): replies for this pool
+    // carry the appliance's RFC 7339 overload signal.
+    bool saturated = false;
     std::vector<backend_view> backends; // configured order; every index below points here
 
     // Tiers on: one per priority among the backends, ascending (RFC 2782: lowest first), and
@@ -93,8 +96,18 @@ struct pool_snapshot : choice_set {
     std::vector<std::uint16_t> failover;
 };
 
+// RFC 7339 as a server: what the control plane asks of clients that offered overload control,
+// decided from the workers' busy share, the NIC's missed frames and the pools' saturation.
+struct overload_signal {
+    std::uint8_t reduction = 0; // loss percent asked of clients, 1..100; 0: no indication
+    bool everywhere = false;    // the appliance itself is overloaded: every pool's replies
+    std::uint32_t validity_ms = 0;
+    std::uint64_t seq_ms = 0; // oc-seq as milliseconds; it grows whenever the indication changes
+};
+
 struct table_snapshot {
     std::uint64_t generation = 0;
+    overload_signal overload;
     std::vector<pool_snapshot> pools;
     std::size_t default_pool = 0; // where requests go (sip.pool); a reload may move it
     // Routing and blocking rules (route rules name pools by index here); null: none. The same
@@ -117,6 +130,15 @@ double estimated_load(const backend_config& config, const backend_facts& facts) 
 
 // The backend's RFC 7339 reduction (percent) as a share of 65536.
 std::uint32_t divert_share(double oc_reduction) noexcept;
+
+// Every backend of the pool that is neither down nor draining is at or over its threshold, and
+// there is at least one such backend (a pool all down is not overloaded: nobody is there to shed
+// for).
+bool pool_saturated(
+        const pool_config& pool,
+        std::span<const backend_config> configs,
+        std::span<const backend_facts> facts
+) noexcept;
 
 // Maglev table size: a prime about 160 entries per backend at 100 backends.
 inline constexpr std::size_t maglev_size = 16381;

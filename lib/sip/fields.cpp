@@ -163,12 +163,16 @@ via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
         } else if (iequals(prm.name, "oc")) {
             out.has_oc = true;
             out.oc = prm.value;
+            out.oc_param = prm.whole;
         } else if (iequals(prm.name, "oc-validity")) {
             out.oc_validity = prm.value;
+            out.oc_validity_param = prm.whole;
         } else if (iequals(prm.name, "oc-seq")) {
             out.oc_seq = prm.value;
+            out.oc_seq_param = prm.whole;
         } else if (iequals(prm.name, "oc-algo")) {
             out.oc_algo = prm.value;
+            out.oc_algo_param = prm.whole;
         }
     }
 }

@@ -41,6 +41,11 @@ struct via_top {
     std::string_view oc_validity;
     std::string_view oc_seq;
     std::string_view oc_algo;
+    // Where each sits, `;name[=value]` from its ';', so a reply can replace them.
+    std::string_view oc_param;
+    std::string_view oc_validity_param;
+    std::string_view oc_seq_param;
+    std::string_view oc_algo_param;
 };
 
 // From or To (RFC 3261 §20.20, §20.39).

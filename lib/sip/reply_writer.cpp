@@ -108,15 +108,29 @@ bool sent_by_is_source(const via_top& via, const net::ip_address& source) noexce
     return net::parse_ip(via.host, sent_by) && sent_by == source;
 }
 
-// The top Via with its received parameter dropped and rport filled in, then a fresh received.
+// oc-seq = 1*12DIGIT "." 1*5DIGIT (RFC 7339's grammar): seconds, then milliseconds in three digits.
+void put_oc_seq(cursor& c, std::uint64_t ms) noexcept {
+    c.put_uint(ms / 1000);
+    const auto frac = static_cast<unsigned>(ms % 1000);
+    const char text[4] = {
+            '.',
+            static_cast<char>('0' + frac / 100),
+            static_cast<char>('0' + frac / 10 % 10),
+            static_cast<char>('0' + frac % 10)};
+    c.put({text, 4});
+}
+
+// The top Via with its received parameter dropped and rport filled in, then a fresh received;
+// with an overload indication, the client's oc parameters dropped and ours appended.
 void put_top_via(cursor& c, const message_view& m, const reply_spec& spec) noexcept {
     const std::string_view v = m.vias[0];
     const via_top& t = m.top_via;
+    const bool overload = spec.overload != nullptr && t.has_oc;
     struct edit {
         std::string_view span;
         bool is_rport;
     };
-    edit edits[2];
+    edit edits[6];
     std::size_t n_edits = 0;
     if (!t.received_param.empty()) {
         edits[n_edits++] = {t.received_param, false};
@@ -124,8 +138,19 @@ void put_top_via(cursor& c, const message_view& m, const reply_spec& spec) noexc
     if (t.has_rport) {
         edits[n_edits++] = {t.rport_param, true};
     }
-    if (n_edits == 2 && edits[1].span.data() < edits[0].span.data()) {
-        std::swap(edits[0], edits[1]);
+    if (overload) {
+        for (const std::string_view oc :
+             {t.oc_param, t.oc_validity_param, t.oc_seq_param, t.oc_algo_param}) {
+            if (!oc.empty()) {
+                edits[n_edits++] = {oc, false};
+            }
+        }
+    }
+    // In the order they appear (at most six: an insertion sort).
+    for (std::size_t i = 1; i < n_edits; ++i) {
+        for (std::size_t k = i; k > 0 && edits[k].span.data() < edits[k - 1].span.data(); --k) {
+            std::swap(edits[k], edits[k - 1]);
+        }
     }
     c.put("Via: ");
     const char* p = v.data();
@@ -145,6 +170,16 @@ void put_top_via(cursor& c, const message_view& m, const reply_spec& spec) noexc
         const std::size_t len = net::format_ip(spec.source.address, text);
         c.put(";received=");
         c.put({text, len});
+    }
+    // RFC 7339 §5.2, §5.3: to a client that offered overload control, the reduction asked
+    // for, the one algorithm in force, how long it holds, and its sequence number.
+    if (overload) {
+        c.put(";oc=");
+        c.put_uint(spec.overload->reduction);
+        c.put(";oc-algo=\"loss\";oc-validity=");
+        c.put_uint(spec.overload->validity_ms);
+        c.put(";oc-seq=");
+        put_oc_seq(c, spec.overload->seq_ms);
     }
     c.put("\r\n");
 }

@@ -24,6 +24,13 @@ struct contact_entry {
     bool has_expires = false;
 };
 
+// RFC 7339 §5.2, §5.3: the overload control parameters a server puts in the top Via of a reply.
+struct via_overload {
+    std::uint8_t reduction = 0;    // oc: percent of requests the client should shed, 0..100
+    std::uint32_t validity_ms = 0; // oc-validity
+    std::uint64_t seq_ms = 0;      // oc-seq, written as seconds.milliseconds
+};
+
 struct reply_spec {
     std::uint16_t code = 0;
     std::string_view reason;                 // empty: the standard phrase of `code`
@@ -39,6 +46,9 @@ struct reply_spec {
     const siphash_key* to_tag_key = nullptr;       // required
     // to_tag_digest(*to_tag_key, request), when the caller has it already; else computed here.
     std::optional<std::uint64_t> to_tag_digest;
+    // Written into the top Via when it offered overload control (`oc`); null: the Via's own
+    // oc parameters are copied as they are.
+    const via_overload* overload = nullptr;
 };
 
 struct write_result {
@@ -51,9 +61,10 @@ std::string_view standard_reason(std::uint16_t code) noexcept;
 
 // Writes the reply. Copies every Via value in order, one per line; the top one gets
 // `received=<source>` when the source differs from its sent-by or it has rport or received, and
-// `rport=<source port>` when it asked (RFC 3581). From, Call-ID and CSeq are copied byte-exact
-// (folds removed); To too, with a deterministic tag added when it has none. Headers the request
-// lacks are left out (a 400 to RFC 4475's insuf has no To). Never writes past `out`.
+// `rport=<source port>` when it asked (RFC 3581); with spec.overload, when it has `oc`, the
+// overload parameters in place of its own (RFC 7339 §5.2). From, Call-ID and CSeq are copied
+// byte-exact (folds removed); To too, with a deterministic tag added when it has none. Headers
+// the request lacks are left out (a 400 to RFC 4475's insuf has no To). Never writes past `out`.
 write_result
 write_reply(const message_view& request, const reply_spec& spec, std::span<char> out) noexcept;
 

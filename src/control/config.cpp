@@ -850,6 +850,36 @@ void read_load(const toml::table& root, load_age_config& l) {
     read_key(*t, "max_age_ms", l.max_age_ms, ranged<std::uint32_t>(100, 3'600'000));
 }
 
+void read_overload(const toml::table& root, overload_settings& o) {
+    const toml::table* t = table_at(root, "overload");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(
+            *t,
+            "[overload]",
+            {"enabled", "busy_share", "imissed_per_second", "reduction", "validity_ms"}
+    );
+    read_key(*t, "enabled", o.enabled, bool_value);
+    read_key(*t, "busy_share", o.busy_share, [](const toml::node& n, std::string_view k) {
+        return number_value(n, k, 0.0, 1.0);
+    });
+    read_key(
+            *t,
+            "imissed_per_second",
+            o.imissed_per_second,
+            [](const toml::node& n, std::string_view k) {
+                const bool zero = (n.is_integer() && n.as_integer()->get() == 0)
+                                  || (n.is_floating_point() && n.as_floating_point()->get() == 0.0);
+                return zero ? 0.0 : number_value(n, k, 0.0, 1e9); // 0: not a trigger
+            }
+    );
+    // RFC 7339 loss algorithm: oc is the percentage to shed; 0 would ask for nothing.
+    read_key(*t, "reduction", o.reduction, ranged<std::uint8_t>(1, 100));
+    // oc-validity 0 would end overload control at once (§5.2): a live indication needs more.
+    read_key(*t, "validity_ms", o.validity_ms, ranged<std::uint32_t>(1, 86'400'000));
+}
+
 void read_management(const toml::table& root, management_config& m) {
     const toml::table* t = table_at(root, "management");
     if (t == nullptr) {
@@ -1261,6 +1291,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
                  "limits",
                  "race",
                  "fleet",
+                 "overload",
                  "config_revision"}
         );
         appliance_config c;
@@ -1293,6 +1324,7 @@ config_result parse_config(std::string_view text, const std::string& source) {
         read_fleet(root, c.fleet, source);
         read_load(root, c.load);
         read_limits(root, c.limits);
+        read_overload(root, c.overload);
         read_management(root, c.management);
         read_backends(root, c);
         read_pools(root, c);

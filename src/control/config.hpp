@@ -4,6 +4,7 @@
 // docs/configuration.md describes every key.
 #pragma once
 
+#include "overload/server_overload.hpp"
 #include "probe/prober.hpp"
 #include "report/report_gate.hpp"
 
@@ -169,6 +170,7 @@ struct appliance_config {
     fleet_config fleet;
     load_age_config load;
     pipeline::source_limit_settings limits; // [limits]: per-source rate limits in the workers
+    overload_settings overload; // [overload]: RFC 7339 indications to clients that offer it
     management_config management;
     std::vector<static_backend> backends;    // in file order; each carries its slot
     std::vector<balance::pool_config> pools; // backends named by slot

@@ -245,6 +245,16 @@ std::string prometheus_text(const metrics_input& in) {
     );
     w.family("sipredir_table_generation", "gauge", "Generation of the published load table.");
     w.sample("sipredir_table_generation", "", in.control.generation);
+    w.family(
+            "sipredir_overload_reduction_percent",
+            "gauge",
+            "RFC 7339 reduction asked of clients that offer oc (0: none)."
+    );
+    w.sample("sipredir_overload_reduction_percent", "", std::uint64_t{in.overload.reduction});
+    w.family("sipredir_overload_busiest_worker_ratio", "gauge", "Busiest worker's busy share.");
+    w.sample("sipredir_overload_busiest_worker_ratio", "", in.overload_read.busiest_share);
+    w.family("sipredir_overload_imissed_per_second", "gauge", "Frames the NIC missed per second.");
+    w.sample("sipredir_overload_imissed_per_second", "", in.overload_read.imissed_per_second);
     return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "fleet/redirect_exchange.hpp"
 #include "load_monitor.hpp"
+#include "overload/server_overload.hpp"
 #include "race/race_engine.hpp"
 
 #include <pipeline/worker_stats.hpp>
@@ -33,6 +34,8 @@ struct metrics_input {
     const race::engine_counters* race = nullptr;     // null: no pool races
     const fleet::exchange_counters* fleet = nullptr; // null: no [fleet]
     std::span<const fleet::peer_status> peers;
+    balance::overload_signal overload; // the RFC 7339 indication last published
+    overload_readings overload_read;   // the last interval's busiest worker and missed frames
 };
 
 std::string prometheus_text(const metrics_input& in);

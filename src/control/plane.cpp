@@ -504,7 +504,26 @@ void plane::publish(std::int64_t now) {
     std::fill(_peer_redirects.begin(), _peer_redirects.end(), 0);
     const std::span<const balance::backend_facts> facts = _monitor.update(now, delta);
     update_race_pools(facts);
-    if (_hooks.publish && _hooks.publish(*_config, facts)) {
+    // The workers' and the port's counters only when a reading is due (the port's cost a
+    // driver call).
+    std::vector<std::uint64_t> busy;
+    std::uint64_t imissed = 0;
+    if (_overload.reading_due(now)) {
+        busy = _hooks.busy_ns ? _hooks.busy_ns() : std::vector<std::uint64_t>{};
+        imissed = _hooks.imissed ? _hooks.imissed() : 0;
+    }
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    _overload_signal = _overload.update(
+            _config->overload,
+            now,
+            static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()
+            ),
+            busy,
+            imissed,
+            any_pool_saturated(*_config, facts)
+    );
+    if (_hooks.publish && _hooks.publish(*_config, facts, _overload_signal)) {
         ++_counters.publications;
         ++_counters.generation;
         _dirty = false;
@@ -943,6 +962,8 @@ std::string plane::metrics_text() {
             _fleet ? _fleet->peers() : std::vector<fleet::peer_status>{};
     in.fleet = _fleet ? &_fleet->counters() : nullptr;
     in.peers = peers;
+    in.overload = _overload_signal;
+    in.overload_read = _overload.readings();
     return prometheus_text(in);
 }
 

@@ -30,11 +30,19 @@ struct plane_hooks {
     std::function<std::vector<std::uint64_t>()> take_redirects;
     // Every redirect issued to a slot so far.
     std::function<std::uint64_t(std::uint16_t)> redirect_total;
-    // Publishes a table built from `config` and `facts`; false when it had to decline (it is
-    // tried again at the next round).
-    std::function<bool(const appliance_config&, std::span<const balance::backend_facts>)> publish;
+    // Publishes a table built from `config` and `facts`, carrying `overload`; false when it had
+    // to decline (it is tried again at the next round).
+    std::function<
+            bool(const appliance_config&,
+                 std::span<const balance::backend_facts>,
+                 const balance::overload_signal& overload)>
+            publish;
     // The workers' counters, summed.
     std::function<pipeline::stats_totals()> totals;
+    // Each worker's busy time so far (ns), and the frames the NIC missed so far: what the
+    // appliance's own RFC 7339 overload is decided from. Absent: never overloaded by them.
+    std::function<std::vector<std::uint64_t>()> busy_ns;
+    std::function<std::uint64_t()> imissed;
     // The appliance's statistics as JSON (the same as --stats-json).
     std::function<std::string()> stats_json;
     // Answers a raced request (its frame as received) as decided; false when it could not.
@@ -77,6 +85,8 @@ public:
     const appliance_config& config() const noexcept { return *_config; }
     const load_monitor& monitor() const noexcept { return _monitor; }
     const control_counters& counters() const noexcept { return _counters; }
+    // The last RFC 7339 indication published (reduction 0: none).
+    const balance::overload_signal& overload() const noexcept { return _overload_signal; }
     std::int64_t now_ns() const noexcept;
 
 private:
@@ -110,6 +120,8 @@ private:
     std::vector<connection> _connections;
     std::atomic<bool> _reload_requested{false}; // writer: signal handler; reader: control
     bool _dirty = true;                         // facts changed: publish without waiting
+    server_overload _overload;
+    balance::overload_signal _overload_signal;
     std::int64_t _next_publish_ns = 0;
     std::int64_t _epoch_ns = 0;
 

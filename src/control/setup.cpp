@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 namespace sipredir::control {
 
 namespace {
@@ -124,7 +126,8 @@ std::unique_ptr<const balance::table_snapshot> build_tables(
         const appliance_config& c,
         std::span<const balance::backend_facts> facts,
         std::uint64_t generation,
-        const balance::table_snapshot* previous
+        const balance::table_snapshot* previous,
+        const balance::overload_signal& overload
 ) {
     std::vector<balance::backend_config> configs(balance::max_backends);
     for (const static_backend& b : c.backends) {
@@ -132,6 +135,7 @@ std::unique_ptr<const balance::table_snapshot> build_tables(
     }
     auto t = std::make_unique<balance::table_snapshot>();
     t->generation = generation;
+    t->overload = overload;
     t->default_pool = c.pool_index;
     t->rules = c.rules;
     // The request hashes' key, when configured, keys the names in the hash tables too: the
@@ -144,6 +148,16 @@ std::unique_ptr<const balance::table_snapshot> build_tables(
         t->pools.push_back(balance::build_pool_snapshot(p, configs, facts, before, name_key));
     }
     return t;
+}
+
+bool any_pool_saturated(const appliance_config& c, std::span<const balance::backend_facts> facts) {
+    std::vector<balance::backend_config> configs(balance::max_backends);
+    for (const static_backend& b : c.backends) {
+        configs[b.slot] = b.config;
+    }
+    return std::any_of(c.pools.begin(), c.pools.end(), [&](const balance::pool_config& p) {
+        return balance::pool_saturated(p, configs, facts);
+    });
 }
 
 } // namespace sipredir::control

@@ -27,12 +27,17 @@ std::vector<balance::backend_facts> initial_facts(const appliance_config& c);
 // are renumbered to match. `used` (max_backends flags) is updated.
 void assign_slots(const appliance_config& running, appliance_config& next, std::vector<bool>& used);
 
-// Every pool, built from the backends' configuration and facts (indexed by slot).
+// Every pool, built from the backends' configuration and facts (indexed by slot), with the
+// control plane's RFC 7339 indication.
 std::unique_ptr<const balance::table_snapshot> build_tables(
         const appliance_config& c,
         std::span<const balance::backend_facts> facts,
         std::uint64_t generation,
-        const balance::table_snapshot* previous
+        const balance::table_snapshot* previous,
+        const balance::overload_signal& overload = {}
 );
+
+// Some pool has every available backend at or over its threshold (balance::pool_saturated).
+bool any_pool_saturated(const appliance_config& c, std::span<const balance::backend_facts> facts);
 
 } // namespace sipredir::control

@@ -43,6 +43,7 @@ struct prepared {
     const balance::pool_snapshot* pool = nullptr;
     balance::selection chosen;
     bool source_limited = false; // a 503 because the source is over its rate
+    sip::via_overload overload;  // what spec.overload points at, when set
 };
 
 // The pool's contact_user in the reply writer's terms (lib/balance does not depend on lib/sip).
@@ -64,7 +65,9 @@ balance::selection
 raced(const balance::pool_snapshot& pool, const race_decision& d, const balance::choice_inputs& in
 ) noexcept {
     if (d.refuse) {
-        return {};
+        balance::selection none;
+        none.why = balance::refusal::unavailable;
+        return none;
     }
     balance::selection s;
     for (std::uint16_t i = 0; d.has_winner && i < pool.backends.size(); ++i) {
@@ -87,6 +90,20 @@ raced(const balance::pool_snapshot& pool, const race_decision& d, const balance:
         }
     }
     return s;
+}
+
+// RFC 7339 §5.1, §5.2: a client that offered overload control (`oc` in its top Via) learns from
+// the 302 or 503 how much to shed while the appliance, or this pool, is overloaded. The control
+// plane decided it (balance::overload_signal); the reply only carries it.
+void indicate_overload(
+        const balance::table_snapshot& snapshot, const balance::pool_snapshot& pool, prepared& p
+) noexcept {
+    const balance::overload_signal& o = snapshot.overload;
+    if (!p.m.top_via.has_oc || o.reduction == 0 || !(o.everywhere || pool.saturated)) {
+        return;
+    }
+    p.overload = {.reduction = o.reduction, .validity_ms = o.validity_ms, .seq_ms = o.seq_ms};
+    p.spec.overload = &p.overload;
 }
 
 // `pool`: the snapshot's default pool, or the one a route rule named. False: a race pool's
@@ -119,11 +136,14 @@ bool choose_backends(
         };
         p.chosen = state.decided != nullptr ? raced(*p.pool, *state.decided, in)
                                             : balance::choose(*p.pool, in);
+        indicate_overload(*snapshot, *p.pool, p);
     }
     if (p.chosen.count == 0) {
         p.spec.code = 503;
         p.spec.retry_after = p.pool != nullptr ? p.pool->retry_after : 5;
-        p.spec.has_retry_after = p.spec.retry_after > 0;
+        // RFC 7339 §5.10: a request refused because overload control shed it gets no
+        // Retry-After; the busy or down pool's 503 keeps the pool's.
+        p.spec.has_retry_after = p.spec.retry_after > 0 && p.chosen.why != balance::refusal::shed;
         return true;
     }
     for (std::uint8_t i = 0; i < p.chosen.count; ++i) {

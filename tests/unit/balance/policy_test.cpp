@@ -400,6 +400,61 @@ TEST(policy, overload_control_diverts_the_requested_share) {
     EXPECT_EQ(divert_share(250), 65536u);
 }
 
+// An empty selection says why: every backend down or busy (the pool's Retry-After), or shed by
+// RFC 7339 overload control with nobody to take it (a 503 without Retry-After, §5.10).
+struct refusal_case {
+    const char* name;
+    policy_kind policy;
+    std::vector<backend_spec> backends;
+    std::uint8_t count;
+    refusal why;
+};
+
+class refusal_table : public ::testing::TestWithParam<refusal_case> {};
+
+TEST_P(refusal_table, says_why) {
+    const refusal_case& c = GetParam();
+    const selection s = choose(make_pool(c.policy, c.backends), {0, 0, 0});
+    EXPECT_EQ(s.count, c.count);
+    EXPECT_EQ(s.why, c.why);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+        policy,
+        refusal_table,
+        ::testing::Values(
+                refusal_case{"chosen", least_load, {{.load = 0.1}}, 1, refusal::none},
+                refusal_case{
+                        "diverted_to_the_next",
+                        least_load,
+                        {{.load = 0.1, .oc_reduction = 100}, {.load = 0.5}},
+                        1,
+                        refusal::none},
+                refusal_case{"all_busy", least_load, {{.load = 0.95}}, 0, refusal::unavailable},
+                refusal_case{"all_down", wrr, {{.state = down}}, 0, refusal::unavailable},
+                refusal_case{"no_backends", least_load, {}, 0, refusal::unavailable},
+                refusal_case{
+                        "shed_alone",
+                        least_load,
+                        {{.load = 0.1, .oc_reduction = 100}},
+                        0,
+                        refusal::shed},
+                refusal_case{
+                        "shed_and_the_next_sheds_all",
+                        sequence,
+                        {{.load = 0.1, .oc_reduction = 100}, {.load = 0.2, .oc_reduction = 100}},
+                        0,
+                        refusal::shed},
+                refusal_case{
+                        "shed_and_the_next_busy",
+                        wrr,
+                        {{.load = 0.1, .oc_reduction = 100}, {.load = 0.95}},
+                        0,
+                        refusal::shed}
+        ),
+        [](const ::testing::TestParamInfo<refusal_case>& i) { return std::string(i.param.name); }
+);
+
 TEST(contact, rendered_for_ipv4_ipv6_and_tls) {
     EXPECT_EQ(
             render_contact({net::ip_address::v4(198, 18, 1, 1), 5060}, transport::udp),

@@ -708,6 +708,46 @@ TEST(config, max_reply_growth_is_read_and_checked) {
     EXPECT_FALSE(same_site_policy(r.config->sip, other.sip));
 }
 
+TEST(config, overload_is_read_and_checked) {
+    const overload_settings defaults = parse_config(minimal, "t.toml").config->overload;
+    EXPECT_TRUE(defaults.enabled) << "on by default: only clients that offer oc are told";
+    EXPECT_DOUBLE_EQ(defaults.busy_share, 0.9);
+    EXPECT_DOUBLE_EQ(defaults.imissed_per_second, 1000);
+    EXPECT_EQ(defaults.reduction, 20);
+    EXPECT_EQ(defaults.validity_ms, 500u);
+    const config_result r = parse_config(
+            minimal
+                    + "[overload]\nenabled = false\nbusy_share = 0.75\nimissed_per_second = 0\n"
+                      "reduction = 35\nvalidity_ms = 2000\n",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config) << r.error.message;
+    const overload_settings& o = r.config->overload;
+    EXPECT_FALSE(o.enabled);
+    EXPECT_DOUBLE_EQ(o.busy_share, 0.75);
+    EXPECT_DOUBLE_EQ(o.imissed_per_second, 0) << "0: not a trigger";
+    EXPECT_EQ(o.reduction, 35);
+    EXPECT_EQ(o.validity_ms, 2000u);
+    const struct {
+        const char* text;
+        const char* expected;
+    } bad[] = {
+            {"reduction = 0", "t.toml:13: reduction must be between 1 and 100, not 0"},
+            {"reduction = 101", "t.toml:13: reduction must be between 1 and 100, not 101"},
+            {"validity_ms = 0", "t.toml:13: validity_ms must be between 1 and 86400000, not 0"},
+            {"busy_share = 1.5", "t.toml:13: busy_share must be above 0 and at most 1, not 1.5"},
+            {"busy_share = 0", "t.toml:13: busy_share must be above 0 and at most 1, not 0"},
+            {"imissed_per_second = -3",
+             "t.toml:13: imissed_per_second must be above 0 and at most 1e+09, not -3"},
+            {"enabled = 1", "t.toml:13: enabled must be true or false"},
+            {"oc = 20", "t.toml:13: unknown key 'oc' in [overload]"},
+    };
+    for (const auto& c : bad) {
+        const std::string message = error_of(minimal + "[overload]\n" + c.text + "\n");
+        EXPECT_EQ(message.rfind(c.expected, 0), 0u) << message;
+    }
+}
+
 TEST(config, the_shipped_scanner_rules_drop_scanners_and_nothing_else) {
     const auto path = test::data_dir().parent_path().parent_path() / "config" / "example.toml";
     const config_result r = load_config(path.string());

@@ -391,7 +391,9 @@ backends = ["p1", "p2"]
         return out;
     };
     plane_hooks b_hooks;
-    b_hooks.publish = [&](const appliance_config&, std::span<const balance::backend_facts> f) {
+    b_hooks.publish = [&](const appliance_config&,
+                          std::span<const balance::backend_facts> f,
+                          const balance::overload_signal&) {
         b_sees_p2 = std::max<std::uint64_t>(b_sees_p2, f[1].redirects_since_report);
         return true;
     };

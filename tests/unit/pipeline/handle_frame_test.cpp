@@ -388,6 +388,74 @@ TEST_F(pipeline_test, nothing_published_means_503) {
     EXPECT_NE(text.find("\r\nRetry-After: 5\r\n"), std::string::npos) << text;
 }
 
+// RFC 7339 §5.10: every backend asks overload control to shed all it would get, so the request
+// is refused, and that 503 carries no Retry-After; a pool that is merely all busy keeps its own.
+TEST_F(pipeline_test, overload_control_503_has_no_retry_after) {
+    auto facts = control::initial_facts(config);
+    for (balance::backend_facts& f : facts) {
+        f.oc_reduction = 100;
+    }
+    tables = control::build_tables(config, facts, 2, nullptr);
+    const frame_spec spec;
+    const std::string shed = payload_of(run(build_frame(spec, invite("s1"))), spec);
+    EXPECT_EQ(last.code, 503);
+    EXPECT_EQ(shed.find("Retry-After"), std::string::npos) << shed;
+    facts = control::initial_facts(config);
+    for (balance::backend_facts& f : facts) {
+        f.state = balance::backend_state::down;
+    }
+    tables = control::build_tables(config, facts, 2, nullptr);
+    const std::string down = payload_of(run(build_frame(spec, invite("s2"))), spec);
+    EXPECT_EQ(last.code, 503);
+    EXPECT_NE(down.find("\r\nRetry-After: 5\r\n"), std::string::npos) << down;
+}
+
+// RFC 7339 §5.2: while the control plane says the appliance is overloaded, a client that offered
+// overload control (`oc` in its top Via) is told how much to shed; one that did not is not.
+TEST_F(pipeline_test, overload_is_indicated_to_clients_that_offer_oc) {
+    const balance::overload_signal signal{
+            .reduction = 30, .everywhere = true, .validity_ms = 800, .seq_ms = 1700000000123};
+    tables = control::build_tables(config, control::initial_facts(config), 2, nullptr, signal);
+    const frame_spec spec;
+    std::string offered = invite("o1");
+    offered.insert(offered.find("\r\nMax-Forwards"), ";oc");
+    const std::string told = payload_of(run(build_frame(spec, offered)), spec);
+    EXPECT_EQ(last.code, 302);
+    EXPECT_NE(
+            told.find("\r\nVia: SIP/2.0/UDP 198.18.0.2:5061;branch=z9hG4bKo1;oc=30;oc-algo=\"loss\""
+                      ";oc-validity=800;oc-seq=1700000000.123\r\n"),
+            std::string::npos
+    ) << told;
+    const std::string plain = payload_of(run(build_frame(spec, invite("o2"))), spec);
+    EXPECT_EQ(last.code, 302);
+    EXPECT_EQ(plain.find("oc"), std::string::npos) << plain;
+}
+
+// The pool-level trigger: only the replies for a pool whose every backend is over its threshold
+// carry the indication when the appliance itself is not overloaded.
+TEST_F(pipeline_test, overload_of_a_saturated_pool_is_indicated_for_that_pool_only) {
+    const balance::overload_signal signal{
+            .reduction = 20, .everywhere = false, .validity_ms = 500, .seq_ms = 5000};
+    auto facts = control::initial_facts(config);
+    tables = control::build_tables(config, facts, 2, nullptr, signal);
+    ASSERT_FALSE(tables->pools[tables->default_pool].saturated);
+    const frame_spec spec;
+    std::string offered = invite("p1");
+    offered.insert(offered.find("\r\nMax-Forwards"), ";oc");
+    const std::string calm = payload_of(run(build_frame(spec, offered)), spec);
+    EXPECT_EQ(calm.find("oc="), std::string::npos) << calm;
+    for (const control::static_backend& b : config.backends) {
+        facts[b.slot].reported_calls = b.config.capacity; // at 100 %, over any threshold
+    }
+    tables = control::build_tables(config, facts, 3, nullptr, signal);
+    ASSERT_TRUE(tables->pools[tables->default_pool].saturated);
+    EXPECT_TRUE(control::any_pool_saturated(config, facts));
+    const std::string busy = payload_of(run(build_frame(spec, offered)), spec);
+    EXPECT_NE(
+            busy.find(";oc=20;oc-algo=\"loss\";oc-validity=500;oc-seq=5.000\r\n"), std::string::npos
+    ) << busy;
+}
+
 TEST_F(pipeline_test, every_frame_is_counted_once) {
     const frame_spec spec;
     run(build_frame(spec, invite("i1")));

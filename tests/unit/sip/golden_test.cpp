@@ -23,6 +23,7 @@ struct golden_case {
     net::ip_endpoint source;
     backends pool = backends::one;
     std::string_view server = {};
+    bool overloaded = false; // the appliance asks clients that offer it to shed (RFC 7339)
 };
 
 std::filesystem::path golden_dir() {
@@ -60,8 +61,11 @@ std::string respond(std::string_view request, const golden_case& c) {
             {"<sip:198.18.1.1:5060;transport=udp>", 700, 0, false},
             {"<sip:[2001:db8::1:3]:5062;transport=udp>", 45, 3600, true},
     };
+    static constexpr via_overload overload{
+            .reduction = 20, .validity_ms = 500, .seq_ms = 1282321615781};
     reply_spec spec;
     spec.code = v.code;
+    spec.overload = c.overloaded ? &overload : nullptr;
     spec.source = c.source;
     spec.to_tag_key = &key;
     spec.server = c.server;
@@ -138,6 +142,13 @@ const golden_case cases[] = {
         {"all_busy_503", caller_v4, backends::all_busy},
         {"three_contacts_q", caller_v4, backends::three_with_q},
         {"dialled_number_kept", caller_v4, backends::three_with_q},
+        {"overload_oc_302", caller_v4, backends::one, {}, true},
+        {"overload_oc_replaced_503",
+         {net::ip_address::v4(203, 0, 113, 9), 40123},
+         backends::all_busy,
+         {},
+         true},
+        {"overload_not_offered_302", caller_v4, backends::one, {}, true},
 };
 
 INSTANTIATE_TEST_SUITE_P(cases, golden, ::testing::ValuesIn(cases), [](const auto& info) {

@@ -385,6 +385,11 @@ TEST(parser, top_via_parameters) {
     EXPECT_EQ(m.top_via.oc_validity, "500");
     EXPECT_EQ(m.top_via.oc_seq, "1282321615.782");
     EXPECT_EQ(m.top_via.oc_algo, "\"loss\"");
+    // Where each sits, from its ';', for a reply to replace them.
+    EXPECT_EQ(m.top_via.oc_param, ";oc=20");
+    EXPECT_EQ(m.top_via.oc_validity_param, ";oc-validity=500");
+    EXPECT_EQ(m.top_via.oc_seq_param, ";oc-seq=1282321615.782");
+    EXPECT_EQ(m.top_via.oc_algo_param, ";oc-algo=\"loss\"");
     EXPECT_EQ(m.top_via.branch, "z9hG4bKoc");
 }
 

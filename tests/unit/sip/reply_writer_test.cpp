@@ -59,6 +59,37 @@ TEST(reply_writer, reports_needed_size_and_writes_nothing_past_the_buffer) {
     EXPECT_EQ(std::string(exact.data(), w.size), whole);
 }
 
+// RFC 7339 §5.2, §5.3: the client's oc parameters in the top Via are replaced by the
+// indication, wherever they sit and however written; a Via without oc is left as it is.
+TEST(reply_writer, overload_parameters_replace_the_clients) {
+    const via_overload o{.reduction = 100, .validity_ms = 0xffffffff, .seq_ms = 7};
+    const struct {
+        std::string_view via;
+        std::string_view expected;
+    } cases[] = {
+            {"branch=z9hG4bKw;oc",
+             "branch=z9hG4bKw;oc=100;oc-algo=\"loss\";oc-validity=4294967295;oc-seq=0.007\r\n"},
+            {"OC;branch=z9hG4bKw",
+             "branch=z9hG4bKw;oc=100;oc-algo=\"loss\";oc-validity=4294967295;oc-seq=0.007\r\n"},
+            // The whitespace before each ';' stays, as LWS the grammar allows there.
+            {"branch=z9hG4bKw ; oc = 5 ;oc-validity=9;oc-seq=99.5;oc-algo=\"rate,loss\"",
+             "branch=z9hG4bKw  ;oc=100;oc-algo=\"loss\";oc-validity=4294967295;oc-seq=0.007\r\n"},
+            {"branch=z9hG4bKw;oc-seq=1.1", "branch=z9hG4bKw;oc-seq=1.1\r\n"},
+            {"branch=z9hG4bKw", "branch=z9hG4bKw\r\n"},
+    };
+    for (const auto& c : cases) {
+        const std::string text = replaced("branch=z9hG4bKw", c.via);
+        message_view m;
+        ASSERT_EQ(parse(text, m).status, parse_status::ok) << c.via;
+        reply_spec s = spec_for(302);
+        s.overload = &o;
+        const std::string reply = write(m, s);
+        const std::string via = "Via: SIP/2.0/UDP 198.18.0.2:5061;" + std::string(c.expected);
+        EXPECT_NE(reply.find(via), std::string::npos) << c.via << "\n" << reply;
+        EXPECT_EQ(parse(reply, m).status, parse_status::ok) << reply;
+    }
+}
+
 TEST(reply_writer, status_lines_of_every_code) {
     message_view m;
     parse(request, m);
