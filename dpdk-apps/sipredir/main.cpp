@@ -233,7 +233,26 @@ int serve(app::appliance& a, const options& o) {
     if (workers > balance::max_readers) {
         throw std::runtime_error("at most " + std::to_string(balance::max_readers) + " workers");
     }
-    // The pool must cover every place an mbuf can wait at once, or RX runs dry under load.
+    // The pool must cover every place an mbuf can wait at once, or RX runs dry under load. Left
+    // to us (mbufs = 0), it is sized for the workers there are.
+    if (a.config.dataplane.mbufs == 0) {
+        a.config.dataplane.mbufs =
+                control::sized_mbuf_pool(a.config, static_cast<std::uint32_t>(workers));
+        a.config.dataplane.mbufs_sized = true;
+        if (a.config.dataplane.mbufs == 0) {
+            throw config_refused(
+                    a.config.source + ": no pool below 2^24 mbufs covers " + std::to_string(workers)
+                    + " workers (docs/operations.md)"
+            );
+        }
+        std::fprintf(
+                stderr,
+                "sipredir: mbufs = %u, sized for %zu worker%s (docs/operations.md)\n",
+                a.config.dataplane.mbufs,
+                workers,
+                workers == 1 ? "" : "s"
+        );
+    }
     if (const std::string refused =
                 control::check_mbuf_pool(a.config, static_cast<std::uint32_t>(workers));
         !refused.empty()) {

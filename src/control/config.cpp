@@ -98,6 +98,25 @@ template <typename T> auto ranged(std::int64_t lo, std::int64_t hi) {
     };
 }
 
+// As ranged, but 0 too: "let the appliance choose".
+template <typename T> auto zero_or_ranged(std::int64_t lo, std::int64_t hi) {
+    return [lo, hi](const toml::node& n, std::string_view k) {
+        if (n.is_integer() && n.as_integer()->get() == 0) {
+            return T{0};
+        }
+        if (!n.is_integer()) {
+            refuse(n, std::string(k) + " must be an integer");
+        }
+        const std::int64_t v = n.as_integer()->get();
+        if (v < lo || v > hi) {
+            refuse(n,
+                   std::string(k) + " must be 0 (sized at start) or between " + std::to_string(lo)
+                           + " and " + std::to_string(hi) + ", not " + std::to_string(v));
+        }
+        return static_cast<T>(v);
+    };
+}
+
 double number_value(const toml::node& n, std::string_view key, double lo, double hi) {
     if (!n.is_number()) {
         refuse(n, std::string(key) + " must be a number");
@@ -294,7 +313,7 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
     read_key(*t, "burst", d.burst, ranged<std::uint32_t>(1, 256));
     read_key(*t, "rx_descriptors", d.rx_descriptors, ranged<std::uint32_t>(64, 16384));
     read_key(*t, "tx_descriptors", d.tx_descriptors, ranged<std::uint32_t>(64, 16384));
-    read_key(*t, "mbufs", d.mbufs, ranged<std::uint32_t>(1023, 1 << 24));
+    read_key(*t, "mbufs", d.mbufs, zero_or_ranged<std::uint32_t>(1023, 1 << 24));
     read_key(*t, "mbuf_data_room", d.mbuf_data_room, ranged<std::uint32_t>(1024, 65000));
     read_key(*t, "idle_sleep_max_us", d.idle_sleep_max_us, ranged<std::uint32_t>(1, 100000));
     read_key(*t, "fragment_flows", d.fragment_flows, ranged<std::uint32_t>(16, 1 << 20));

@@ -43,11 +43,19 @@ struct listen_config {
     friend bool operator==(const listen_config&, const listen_config&) = default;
 };
 
+// The smallest pool an unsized configuration gets (the pool of one worker with room to spare).
+inline constexpr std::uint32_t default_mbufs = 8191;
+
 struct dataplane_config {
     std::uint32_t burst = 32;
     std::uint32_t rx_descriptors = 1024;
     std::uint32_t tx_descriptors = 1024;
-    std::uint32_t mbufs = 8191;          // per port; 2^n - 1 suits the mempool
+    // Per port; 2^n - 1 suits the mempool. 0 (the default): sized at start for the workers
+    // there are (sized_mbuf_pool), never below default_mbufs.
+    std::uint32_t mbufs = 0;
+    // Set at start when `mbufs` was 0 and has been sized: a reload whose file still leaves it
+    // to the appliance changes nothing (restart_only_change).
+    bool mbufs_sized = false;
     std::uint32_t mbuf_data_room = 2176; // bytes after headroom: a full frame plus the reply
     idle_mode idle = idle_mode::poll;
     std::uint32_t idle_sleep_max_us = 100;

@@ -21,6 +21,19 @@ std::uint32_t line_of_mbufs(const appliance_config& c) {
     return 1;
 }
 
+// The smallest 2^n - 1 pool of at least `floor` mbufs that covers its own demand (the cache
+// and the default fragment share grow with the pool); 0: none below 2^24.
+std::uint32_t smallest_pool(const appliance_config& c, std::uint32_t workers, std::uint32_t floor) {
+    appliance_config bigger = c;
+    for (std::uint32_t n = 1023; n < (1u << 24); n = n * 2 + 1) {
+        bigger.dataplane.mbufs = n;
+        if (n >= floor && mbuf_demand_of(bigger, workers).total() <= n) {
+            return n;
+        }
+    }
+    return 0;
+}
+
 } // namespace
 
 std::uint64_t mbuf_demand::total() const noexcept {
@@ -81,6 +94,10 @@ mbuf_demand mbuf_demand_of(const appliance_config& c, std::uint32_t workers) noe
     };
 }
 
+std::uint32_t sized_mbuf_pool(const appliance_config& c, std::uint32_t workers) {
+    return smallest_pool(c, workers, default_mbufs);
+}
+
 std::string check_mbuf_pool(const appliance_config& c, std::uint32_t workers) {
     const mbuf_demand need = mbuf_demand_of(c, workers);
     if (need.total() <= c.dataplane.mbufs) {
@@ -91,12 +108,9 @@ std::string check_mbuf_pool(const appliance_config& c, std::uint32_t workers) {
                       + " is too small: " + need.arithmetic() + " needed";
     // The smallest 2^n - 1 pool that would do (the cache and the default fragment cap grow
     // with the pool).
-    appliance_config bigger = c;
-    for (std::uint32_t n = 1023; n < (1u << 24); n = n * 2 + 1) {
-        bigger.dataplane.mbufs = n;
-        if (n > c.dataplane.mbufs && mbuf_demand_of(bigger, workers).total() <= n) {
-            return out + "; give mbufs = " + std::to_string(n) + " or more (docs/operations.md)";
-        }
+    if (const std::uint32_t n = smallest_pool(c, workers, c.dataplane.mbufs + 1); n != 0) {
+        return out + "; give mbufs = " + std::to_string(n)
+               + " or more, or 0 to size it at start (docs/operations.md)";
     }
     return out + " (docs/operations.md)";
 }

@@ -41,6 +41,11 @@ std::uint32_t fragment_mbufs_per_worker(const dataplane_config& d, std::uint32_t
 // What the data port's pool must hold with `workers` worker lcores under configuration `c`.
 mbuf_demand mbuf_demand_of(const appliance_config& c, std::uint32_t workers) noexcept;
 
+// The smallest 2^n - 1 pool, at least default_mbufs, that covers mbuf_demand_of(c, workers) with
+// c.dataplane.mbufs set to it (the cache and the default fragment share grow with the pool);
+// 0 when none up to 2^24 - 1 does.
+std::uint32_t sized_mbuf_pool(const appliance_config& c, std::uint32_t workers);
+
 // Empty when dataplane.mbufs covers mbuf_demand_of(c, workers); else the refusal,
 // "file:line: mbufs = 8191 is too small: <arithmetic> needed; ...", naming the line of
 // `mbufs` (or of [dataplane], or 1).

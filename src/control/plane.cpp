@@ -122,7 +122,15 @@ std::string restart_only_change(const appliance_config& a, const appliance_confi
     if (!(a.listen == b.listen)) {
         return "listen";
     }
-    if (!(a.dataplane == b.dataplane)) {
+    // A pool the appliance sized at start (mbufs = 0) is still "0" in a file that leaves it so.
+    const auto as_written = [](dataplane_config d) {
+        if (d.mbufs_sized) {
+            d.mbufs = 0;
+            d.mbufs_sized = false;
+        }
+        return d;
+    };
+    if (!(as_written(a.dataplane) == as_written(b.dataplane))) {
         return "dataplane";
     }
     if (!(a.exception == b.exception)) {

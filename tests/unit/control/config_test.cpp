@@ -46,6 +46,11 @@ TEST(config, minimal_file_takes_the_defaults) {
     EXPECT_EQ(c.dataplane.idle, idle_mode::poll);
     EXPECT_EQ(c.dataplane.fragment_timeout_ms, 500u);
     EXPECT_EQ(c.dataplane.fragment_mbufs, 0u) << "0: a quarter of the pool";
+    EXPECT_EQ(c.dataplane.mbufs, 0u) << "0: sized at start for the workers";
+    EXPECT_EQ(
+            error_of(minimal + "[dataplane]\nmbufs = 1000\n"),
+            "t.toml:13: mbufs must be 0 (sized at start) or between 1023 and 16777216, not 1000"
+    );
     EXPECT_EQ(c.sip.redirect_methods, sip::bit(sip::method::invite));
     EXPECT_EQ(c.sip.pool, "default");
     EXPECT_FALSE(c.sip.to_tag_key.has_value());
