@@ -8,6 +8,7 @@
 #include <balance/policy.hpp>
 #include <cstring>
 #include <rules/ruleset.hpp>
+#include <sip/contact_uri.hpp>
 #include <sip/parser.hpp>
 #include <sip/reply_writer.hpp>
 #include <sip/to_tag.hpp>
@@ -227,6 +228,21 @@ bool prepare(
     return true;
 }
 
+// The request's octets that every Contact after the first copies again: the user and URI
+// parameters write_contact_uri puts around the backend's part. Only asked when a reply outgrows
+// its request (one more pass over the Contact source).
+std::size_t repeated_request_octets(const prepared& p) noexcept {
+    if (p.spec.contacts.size() < 2) {
+        return 0;
+    }
+    const std::string_view backend = p.spec.contacts[0].uri;
+    const std::size_t whole = sip::write_contact_uri(
+            backend, sip::contact_source(p.m, p.spec.contact_from), std::span<char>{}
+    );
+    const std::size_t copied = whole > backend.size() ? whole - backend.size() : 0;
+    return (p.spec.contacts.size() - 1) * copied;
+}
+
 // Writes the frame headers in front of a payload already at room[offset + header size], fills
 // or leaves the UDP checksum, and counts the redirects that are now certain to be sent. A
 // payload past the site's growth bound is dropped instead.
@@ -243,7 +259,10 @@ finish(const site& s,
     const std::string_view payload(
             reinterpret_cast<const char*>(room.data()) + offset + header_size, payload_size
     );
-    if (!within_growth(f.payload_size, payload, s.max_reply_growth)) {
+    if (payload_size > f.payload_size + s.max_reply_growth
+        && !within_growth(
+                f.payload_size, payload, s.max_reply_growth, repeated_request_octets(p)
+        )) {
         return dropped_by(drop_cause::reply_amplification);
     }
     const std::size_t frame_size = header_size + payload_size;

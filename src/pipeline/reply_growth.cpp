@@ -27,13 +27,16 @@ std::size_t contact_octets(std::string_view reply) noexcept {
 }
 
 bool within_growth(
-        std::size_t request_size, std::string_view reply, std::size_t max_growth
+        std::size_t request_size,
+        std::string_view reply,
+        std::size_t max_growth,
+        std::size_t repeated
 ) noexcept {
     // Most replies are smaller than their request: one comparison, no walk over the headers.
     if (reply.size() <= request_size + max_growth) {
         return true;
     }
-    return reply.size() - contact_octets(reply) <= request_size + max_growth;
+    return reply.size() - contact_octets(reply) + repeated <= request_size + max_growth;
 }
 
 } // namespace sipredir::pipeline

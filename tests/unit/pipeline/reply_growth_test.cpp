@@ -170,20 +170,45 @@ TEST_F(reply_growth_pipeline, a_reply_past_the_bound_is_dropped_and_counted) {
     }
 }
 
-TEST_F(reply_growth_pipeline, the_contact_lines_do_not_count) {
-    // Three Contacts of a failover pool: the 302 is larger than its INVITE mostly by them.
+TEST_F(reply_growth_pipeline, the_contact_lines_do_not_count_but_a_repeated_user_does) {
+    // Three Contacts of a failover pool: the 302 is larger than its INVITE mostly by them. Each
+    // carries the dialled user ("alice@", 6 octets): the second and third copies count.
     control::appliance_config three = config;
     three.pools[0].contacts = 3;
     tables = control::build_tables(three, control::initial_facts(three), 2, nullptr);
     const std::string request = invite();
     const std::string reply = run(request);
     ASSERT_EQ(last.code, 302);
+    ASSERT_NE(reply.find("Contact: <sip:alice@"), std::string::npos) << reply;
     const std::size_t contacts = contact_octets(reply);
     ASSERT_GT(reply.size() - contacts, request.size());
-    s.max_reply_growth = static_cast<std::uint32_t>(reply.size() - contacts - request.size());
+    const std::size_t repeated = 2 * std::string_view("alice@").size();
+    s.max_reply_growth =
+            static_cast<std::uint32_t>(reply.size() - contacts + repeated - request.size());
     ASSERT_GT(reply.size() - request.size(), s.max_reply_growth + 100);
     EXPECT_EQ(run(request).size(), reply.size());
     EXPECT_EQ(last.what, disposition::replied) << info(last.cause).name;
+    s.max_reply_growth -= 1;
+    EXPECT_EQ(run(request), "");
+    EXPECT_EQ(last.cause, drop_cause::reply_amplification);
+}
+
+TEST_F(reply_growth_pipeline, a_long_dialled_user_times_the_contacts_is_dropped) {
+    // A spoofed INVITE whose Request-URI user is 400 octets: one Contact carries it once (the
+    // request paid for it); three would send it three times to the victim.
+    control::appliance_config three = config;
+    three.pools[0].contacts = 3;
+    tables = control::build_tables(three, control::initial_facts(three), 2, nullptr);
+    std::string request = invite();
+    request.replace(request.find("alice@"), 5, std::string(400, '1'));
+    EXPECT_EQ(run(request), "");
+    EXPECT_EQ(last.what, disposition::dropped);
+    EXPECT_EQ(last.cause, drop_cause::reply_amplification);
+    // With one Contact the same request is answered: its user is in the reply once.
+    tables = control::build_tables(config, control::initial_facts(config), 3, nullptr);
+    const std::string reply = run(request);
+    EXPECT_EQ(last.code, 302);
+    EXPECT_NE(reply.find("Contact: <sip:" + std::string(400, '1') + "@"), std::string::npos);
 }
 
 TEST_F(reply_growth_pipeline, the_bound_is_configured_in_sip_max_reply_growth) {
