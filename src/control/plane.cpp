@@ -859,6 +859,22 @@ std::unique_ptr<const balance::table_snapshot> plane::current_tables() {
     return build_tables(*_config, facts, 0, nullptr);
 }
 
+namespace {
+
+std::string_view contact_user_name(balance::contact_user u) noexcept {
+    switch (u) {
+    case balance::contact_user::request_uri:
+        return "request-uri";
+    case balance::contact_user::to:
+        return "to";
+    case balance::contact_user::none:
+        return "none";
+    }
+    return "?";
+}
+
+} // namespace
+
 std::string plane::pools_json() {
     const auto tables = current_tables();
     std::string out;
@@ -875,7 +891,13 @@ std::string plane::pools_json() {
         w.field("name", p.name);
         w.field("policy", policy_name(p.policy));
         w.field("contacts", std::uint64_t{p.contacts});
+        w.field("contact_user", contact_user_name(p.contact_from));
         w.field("retry_after", std::uint64_t{p.retry_after});
+        // Tiers on: how many, and the priority that takes requests now.
+        w.field("tiers", std::uint64_t{p.tiers.size()});
+        if (!p.tiers.empty()) {
+            w.field("serving_priority", std::uint64_t{p.tiers[p.serving_tier].priority});
+        }
         w.field("backends", std::uint64_t{p.backends.size()});
         w.field("available", std::uint64_t{p.available.size()});
         w.field("eligible", std::uint64_t{p.eligible.size()});

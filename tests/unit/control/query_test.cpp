@@ -248,3 +248,32 @@ TEST(query_args, from_the_http_target) {
         }
     }
 }
+
+TEST(pools_command, shows_the_contact_user_and_the_serving_tier) {
+    config_result r = parse_config(
+            R"(
+[listen]
+addresses = ["198.18.0.1"]
+[[backend]]
+name = "primary"
+address = "198.18.1.1"
+priority = 5
+[[backend]]
+name = "overflow"
+address = "198.18.1.2"
+priority = 7
+[[pool]]
+name = "tiered"
+tiers = true
+contact_user = "to"
+backends = ["primary", "overflow"]
+)",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config) << r.error.message;
+    plane p("t.toml", std::move(*r.config), plane_hooks{});
+    const std::string pools = p.command("pools");
+    EXPECT_NE(pools.find(R"("contact_user": "to")"), std::string::npos) << pools;
+    EXPECT_NE(pools.find(R"("tiers": 2)"), std::string::npos) << pools;
+    EXPECT_NE(pools.find(R"("serving_priority": 5)"), std::string::npos) << pools;
+}
