@@ -4,7 +4,7 @@
 namespace sipredir::sip {
 
 std::uint64_t to_tag_digest(const siphash_key& key, const message_view& m) noexcept {
-    siphash24 h(key);
+    siphash13 h(key);
     constexpr char separator = 0;
     h.update(m.call_id);
     h.update(&separator, 1);
