@@ -40,28 +40,29 @@ std::uint32_t ones_sum(std::span<const std::uint8_t> b, std::uint32_t initial) n
     std::size_t n = b.size();
     std::uint64_t a = 0;
 #if defined(__SSE2__)
-    // 32 octets a step: each 32-bit lane adds the low and the high 16-bit word of its four
-    // octets into two accumulators, so no lane can carry out before 2^16 steps; a run of at most
-    // 2^20 octets is summed, then the lanes are added up in 64 bits.
-    const __m128i low_words = _mm_set1_epi32(0xffff);
+    // 32 octets a step. pmaddwd adds each pair of adjacent 16-bit words into a 32-bit lane, but
+    // signed: the words are biased by -2^15 first (xor 0x8000) and 2^16 per pair is added back
+    // at the end. A lane moves by at most 2^16 per step, so a run of 2^18 octets (2^13 steps)
+    // cannot overflow it; the lanes are then added up in 64 bits.
+    const __m128i bias = _mm_set1_epi16(static_cast<short>(0x8000));
+    const __m128i ones = _mm_set1_epi16(1);
     while (n >= 32) {
-        std::size_t run = std::min<std::size_t>(n, std::size_t{1} << 20) & ~std::size_t{31};
+        std::size_t run = std::min<std::size_t>(n, std::size_t{1} << 18) & ~std::size_t{31};
         n -= run;
-        __m128i lo = _mm_setzero_si128();
-        __m128i hi = _mm_setzero_si128();
+        a += std::uint64_t{run / 4} << 16; // the bias taken back: 2^16 for each pair of words
+        __m128i s0 = _mm_setzero_si128();
+        __m128i s1 = _mm_setzero_si128();
         for (; run != 0; run -= 32, p += 32) {
             const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
             const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-            lo = _mm_add_epi32(lo, _mm_and_si128(x, low_words));
-            hi = _mm_add_epi32(hi, _mm_srli_epi32(x, 16));
-            lo = _mm_add_epi32(lo, _mm_and_si128(y, low_words));
-            hi = _mm_add_epi32(hi, _mm_srli_epi32(y, 16));
+            s0 = _mm_add_epi32(s0, _mm_madd_epi16(_mm_xor_si128(x, bias), ones));
+            s1 = _mm_add_epi32(s1, _mm_madd_epi16(_mm_xor_si128(y, bias), ones));
         }
-        alignas(16) std::uint32_t lanes[8];
-        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), lo);
-        _mm_store_si128(reinterpret_cast<__m128i*>(lanes + 4), hi);
-        for (const std::uint32_t lane : lanes) {
-            a += lane;
+        alignas(16) std::int32_t lanes[8];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), s0);
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes + 4), s1);
+        for (const std::int32_t lane : lanes) {
+            a += static_cast<std::uint64_t>(std::int64_t{lane}); // modulo 2^64: exact at the end
         }
     }
 #endif
