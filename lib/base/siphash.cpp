@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// SipHash-2-4 (Aumasson and Bernstein, 2012), written from the paper's description.
+// SipHash-c-d (Aumasson and Bernstein, 2012), written from the paper's description.
 #include "siphash.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -17,9 +18,30 @@ std::uint64_t load_le64(const std::uint8_t* p) noexcept {
     return v;
 }
 
+static_assert(std::endian::native == std::endian::little, "load_partial assumes it");
+
+// The first n < 8 octets at p as a little-endian word, zero above them.
+std::uint64_t load_partial(const std::uint8_t* p, std::size_t n) noexcept {
+    std::uint64_t v = 0;
+    if (n & 4) {
+        std::uint32_t w;
+        std::memcpy(&w, p + (n & 3), sizeof w);
+        v = std::uint64_t{w} << (8 * (n & 3));
+    }
+    if (n & 2) {
+        std::uint16_t w;
+        std::memcpy(&w, p + (n & 1), sizeof w);
+        v |= std::uint64_t{w} << (8 * (n & 1));
+    }
+    if (n & 1) {
+        v |= p[0];
+    }
+    return v;
+}
+
 } // namespace
 
-siphash24::siphash24(const siphash_key& key) noexcept {
+template <int C, int D> basic_siphash<C, D>::basic_siphash(const siphash_key& key) noexcept {
     const std::uint64_t k0 = load_le64(key.data());
     const std::uint64_t k1 = load_le64(key.data() + 8);
     _v0 = k0 ^ 0x736f6d6570736575ULL;
@@ -29,7 +51,7 @@ siphash24::siphash24(const siphash_key& key) noexcept {
 }
 
 // Forced inline: out of line, the call per round was a tenth of the worker's time.
-[[gnu::always_inline]] inline void siphash24::round() noexcept {
+template <int C, int D> [[gnu::always_inline]] inline void basic_siphash<C, D>::round() noexcept {
     _v0 += _v1;
     _v1 = std::rotl(_v1, 13);
     _v1 ^= _v0;
@@ -46,41 +68,51 @@ siphash24::siphash24(const siphash_key& key) noexcept {
     _v2 = std::rotl(_v2, 32);
 }
 
-[[gnu::always_inline]] inline void siphash24::compress(std::uint64_t m) noexcept {
+template <int C, int D>
+[[gnu::always_inline]] inline void basic_siphash<C, D>::compress(std::uint64_t m) noexcept {
     _v3 ^= m;
-    round();
-    round();
+    for (int i = 0; i < C; ++i) {
+        round();
+    }
     _v0 ^= m;
 }
 
-void siphash24::update(const void* data, std::size_t size) noexcept {
+template <int C, int D>
+void basic_siphash<C, D>::update(const void* data, std::size_t size) noexcept {
     const auto* p = static_cast<const std::uint8_t*>(data);
     _total += size;
-    while (size > 0 && _tail_size != 0) {
-        _tail |= std::uint64_t{*p++} << (8 * _tail_size);
-        --size;
-        if (++_tail_size == 8) {
-            compress(_tail);
-            _tail = 0;
-            _tail_size = 0;
+    if (_tail_size != 0) {
+        // Top up the pending block: the To-tag's inputs are short fields split by one-octet
+        // separators, so most calls start and end inside a block.
+        const std::size_t take = std::min(size, 8 - _tail_size);
+        _tail |= load_partial(p, take) << (8 * _tail_size);
+        _tail_size += take;
+        p += take;
+        size -= take;
+        if (_tail_size < 8) {
+            return;
         }
+        compress(_tail);
+        _tail = 0;
+        _tail_size = 0;
     }
     for (; size >= 8; size -= 8, p += 8) {
         compress(load_le64(p));
     }
-    for (; size > 0; --size) {
-        _tail |= std::uint64_t{*p++} << (8 * _tail_size++);
-    }
+    _tail = load_partial(p, size);
+    _tail_size = size;
 }
 
-std::uint64_t siphash24::finish() noexcept {
+template <int C, int D> std::uint64_t basic_siphash<C, D>::finish() noexcept {
     compress(_tail | (_total << 56));
     _v2 ^= 0xff;
-    round();
-    round();
-    round();
-    round();
+    for (int i = 0; i < D; ++i) {
+        round();
+    }
     return _v0 ^ _v1 ^ _v2 ^ _v3;
 }
+
+template class basic_siphash<2, 4>;
+template class basic_siphash<1, 3>;
 
 } // namespace sipredir

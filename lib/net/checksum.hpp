@@ -20,6 +20,18 @@ std::uint16_t fold(std::uint32_t sum) noexcept;
 // with its checksum in place, zero when that checksum is right.
 std::uint16_t ipv4_header_checksum(std::span<const std::uint8_t> header) noexcept;
 
+// The one's-complement sum of two addresses of the same family (network-order words), folded:
+// the part of a UDP pseudo-header, and of an IPv4 header, that a reply shares with its request
+// (the same two addresses, swapped).
+std::uint32_t address_sum(const ip_address& a, const ip_address& b) noexcept;
+
+// The checksum field of the IPv4 header write_reply_headers writes (version 4, IHL 5, TOS 0,
+// no flags or offset, TTL 64, UDP) from its addresses' address_sum, total length and ID: what
+// ipv4_header_checksum gives over the whole header, without reading it back.
+std::uint16_t ipv4_reply_header_checksum(
+        std::uint32_t addresses, std::uint16_t total_length, std::uint16_t id
+) noexcept;
+
 // Sum of the UDP pseudo-header (RFC 768 / RFC 8200 §8.1), folded, not complemented: what a NIC
 // with UDP checksum offload expects in the checksum field.
 std::uint16_t udp_pseudo_header_sum(

@@ -239,10 +239,18 @@ reply_layout write_reply_headers(
         put_be16(ip + 6, 0); // no DF: a reply larger than the path MTU may be fragmented
         ip[8] = 64;
         ip[9] = ip_proto_udp;
-        put_be16(ip + 10, 0);
         std::copy_n(req.dst_ip.bytes.data(), 4, ip + 12);
         std::copy_n(req.src_ip.bytes.data(), 4, ip + 16);
-        put_be16(ip + 10, ipv4_header_checksum({ip, ipv4_header_size}));
+        // RFC 1071: from the fields just set, without reading the header back; the addresses'
+        // sum is the request's (the same two, swapped).
+        put_be16(
+                ip + 10,
+                ipv4_reply_header_checksum(
+                        address_sum(req.src_ip, req.dst_ip),
+                        static_cast<std::uint16_t>(ipv4_header_size + ip_payload),
+                        ipv4_id
+                )
+        );
     } else {
         ip[0] = 0x60;
         ip[1] = 0;

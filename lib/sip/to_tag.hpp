@@ -12,7 +12,7 @@ namespace sipredir::sip {
 
 inline constexpr std::size_t to_tag_size = 16;
 
-// SipHash-2-4(key, Call-ID 0x00 From-tag 0x00 branch). Missing fields hash as empty (RFC 2543
+// SipHash-1-3(key, Call-ID 0x00 From-tag 0x00 branch). Missing fields hash as empty (RFC 2543
 // requests have no branch or From-tag), still deterministic. The pipeline also draws its backend
 // choice from this digest: one hash per request instead of two, and a retransmission (same
 // three fields) gets the same backends.

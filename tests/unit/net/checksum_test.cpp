@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <net/checksum.hpp>
 #include <random>
 #include <vector>
@@ -42,8 +43,17 @@ std::uint16_t reference_sum(const std::vector<std::uint8_t>& b, std::uint32_t in
 TEST(checksum, word_wise_sum_matches_rfc1071_for_every_length_and_alignment) {
     std::mt19937 rng(7);
     std::vector<std::uint8_t> buffer(1600);
-    for (std::size_t length = 0; length <= 200; ++length) {
-        for (std::size_t offset = 0; offset < 8; ++offset) {
+    // Every length through the vector loop's 32-octet steps and the 16- and 8-octet tails, then
+    // datagram sizes; every offset within a vector.
+    std::vector<std::size_t> lengths;
+    for (std::size_t length = 0; length <= 300; ++length) {
+        lengths.push_back(length);
+    }
+    for (std::size_t length = 301; length <= 1500; length += 37) {
+        lengths.push_back(length);
+    }
+    for (const std::size_t length : lengths) {
+        for (std::size_t offset = 0; offset < 16; ++offset) {
             for (auto& b : buffer) {
                 b = static_cast<std::uint8_t>(rng());
             }
@@ -82,6 +92,51 @@ TEST(checksum, incremental_update_matches_full_recompute) {
         // One's complement has two zeros (0x0000 and 0xffff); RFC 1624 §3 says both are the sum.
         EXPECT_TRUE(updated == after || (updated ^ after) == 0xffff)
                 << std::hex << before << " " << old_word << "->" << new_word;
+    }
+}
+
+ip_address random_address(std::mt19937& rng, ip_family family) {
+    ip_address a;
+    a.family = family;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        a.bytes[i] = static_cast<std::uint8_t>(rng());
+    }
+    return a;
+}
+
+TEST(checksum, address_sum_is_the_sum_of_both_addresses) {
+    std::mt19937 rng(11);
+    for (int round = 0; round < 2000; ++round) {
+        const ip_family family = round % 2 == 0 ? ip_family::v4 : ip_family::v6;
+        const ip_address a = random_address(rng, family);
+        const ip_address b = random_address(rng, family);
+        std::vector<std::uint8_t> both(a.bytes.begin(), a.bytes.begin() + a.size());
+        both.insert(both.end(), b.bytes.begin(), b.bytes.begin() + b.size());
+        EXPECT_EQ(fold(address_sum(a, b)), reference_sum(both, 0));
+        EXPECT_EQ(address_sum(a, b), address_sum(b, a));
+    }
+}
+
+// The reply's IPv4 header checksum from its parts, against the full computation over it.
+TEST(checksum, ipv4_reply_header_checksum_matches_the_full_header) {
+    std::mt19937 rng(5);
+    for (int round = 0; round < 5000; ++round) {
+        const ip_address src = random_address(rng, ip_family::v4);
+        const ip_address dst = random_address(rng, ip_family::v4);
+        const auto length = static_cast<std::uint16_t>(round < 4 ? 0xffff * (round % 2) : rng());
+        const auto id = static_cast<std::uint16_t>(round < 4 ? 0xffff * (round / 2) : rng());
+        std::uint8_t h[20] = {0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17};
+        h[2] = static_cast<std::uint8_t>(length >> 8);
+        h[3] = static_cast<std::uint8_t>(length);
+        h[4] = static_cast<std::uint8_t>(id >> 8);
+        h[5] = static_cast<std::uint8_t>(id);
+        std::copy_n(src.bytes.data(), 4, h + 12);
+        std::copy_n(dst.bytes.data(), 4, h + 16);
+        const std::uint16_t c = ipv4_reply_header_checksum(address_sum(src, dst), length, id);
+        EXPECT_EQ(c, ipv4_header_checksum(h));
+        h[10] = static_cast<std::uint8_t>(c >> 8);
+        h[11] = static_cast<std::uint8_t>(c);
+        EXPECT_EQ(ipv4_header_checksum(h), 0);
     }
 }
 

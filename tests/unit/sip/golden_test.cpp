@@ -48,7 +48,13 @@ const siphash_key key = {
         0x6e,
         0x21};
 
-std::string respond(std::string_view request, const golden_case& c) {
+// The reply written into `capacity` octets (with a guard after them that must stay untouched);
+// `result`, when given, gets the writer's answer instead of it being expected to fit.
+std::string
+respond(std::string_view request,
+        const golden_case& c,
+        std::size_t capacity = 4096,
+        write_result* result = nullptr) {
     message_view m;
     parse(request, m);
     const verdict v = decide(m, {.supported_option_tags = default_supported_option_tags});
@@ -91,10 +97,21 @@ std::string respond(std::string_view request, const golden_case& c) {
             break;
         }
     }
-    std::vector<char> out(4096);
-    const write_result w = write_reply(m, spec, out);
-    EXPECT_TRUE(w.ok);
-    return {out.data(), w.size};
+    constexpr std::size_t guard = 64;
+    std::vector<char> out(capacity + guard, '#');
+    const write_result w = write_reply(m, spec, {out.data(), capacity});
+    for (std::size_t i = capacity; i < out.size(); ++i) {
+        if (out[i] != '#') {
+            ADD_FAILURE() << c.name << ": wrote past a " << capacity << "-octet buffer";
+            break;
+        }
+    }
+    if (result != nullptr) {
+        *result = w;
+    } else {
+        EXPECT_TRUE(w.ok);
+    }
+    return {out.data(), w.ok ? w.size : 0};
 }
 
 class golden : public ::testing::TestWithParam<golden_case> {};
@@ -115,6 +132,24 @@ TEST_P(golden, reply_bytes_exact) {
     EXPECT_EQ(actual, expected) << c.name << ": wrote " << c.name << ".actual";
     // A retransmission gets the same bytes.
     EXPECT_EQ(respond(request, c), actual);
+}
+
+// The writer checks capacity once, up front: every shorter buffer must learn the exact size and
+// get nothing written past it, and the exact size must be enough.
+TEST_P(golden, short_buffers_learn_the_exact_size) {
+    const golden_case& c = GetParam();
+    const std::string request = test::read_file(golden_dir() / (std::string(c.name) + ".request"));
+    const std::string whole = respond(request, c);
+    for (std::size_t n = 0; n < whole.size(); ++n) {
+        write_result w;
+        respond(request, c, n, &w);
+        EXPECT_FALSE(w.ok) << n;
+        ASSERT_EQ(w.size, whole.size()) << c.name << " in " << n << " octets";
+    }
+    write_result w;
+    EXPECT_EQ(respond(request, c, whole.size(), &w), whole);
+    EXPECT_TRUE(w.ok);
+    EXPECT_EQ(w.size, whole.size());
 }
 
 const net::ip_endpoint caller_v4 = {net::ip_address::v4(198, 18, 0, 2), 5061};

@@ -225,6 +225,77 @@ TEST(reply_writer, received_only_when_source_differs_or_rport) {
     EXPECT_NE(write(m, other).find(";branch=z9hG4bKw;received=198.18.0.3\r\n"), std::string::npos);
 }
 
+// Sent-by is compared with the source as text, and must answer as comparing addresses would.
+TEST(reply_writer, sent_by_names_the_source_in_any_spelling) {
+    net::ip_endpoint v6;
+    ASSERT_TRUE(net::parse_ip("2001:db8::9:1", v6.address));
+    v6.port = 5061;
+    const net::ip_endpoint v4 = {net::ip_address::v4(198, 18, 0, 2), 5061};
+    const struct {
+        std::string_view sent_by;
+        net::ip_endpoint source;
+        bool received;
+    } cases[] = {
+            {"198.18.0.2", v4, false},
+            {"198.018.000.002", v4, false}, // leading zeros: longer, the same address
+            {"198.18.0.20", v4, true},
+            {"198.18.0.3", v4, true},
+            {"98.18.0.2", v4, true},
+            {"sbc.example.net", v4, true},
+            {"[2001:db8::9:1]", v6, false},
+            {"[2001:DB8:0:0:0:0:9:1]", v6, false},
+            {"[2001:db8::9:2]", v6, true},
+            {"198.18.0.2", v6, true},
+            {"[::ffff:198.18.0.2]", v4, true}, // a mapped address is another family
+    };
+    for (const auto& c : cases) {
+        const std::string text =
+                replaced("198.18.0.2:5061;branch", std::string(c.sent_by) + ":5061;branch");
+        message_view m;
+        ASSERT_EQ(parse(text, m).status, parse_status::ok) << c.sent_by;
+        reply_spec s = spec_for(200);
+        s.source = c.source;
+        EXPECT_EQ(write(m, s).find(";received=") != std::string::npos, c.received) << c.sent_by;
+    }
+}
+
+// Numbers are written with two digits per step: every length, and the edges between them.
+TEST(reply_writer, numbers_of_every_length) {
+    message_view m;
+    parse(request, m);
+    for (std::uint64_t v :
+         {0ULL,
+          7ULL,
+          9ULL,
+          10ULL,
+          99ULL,
+          100ULL,
+          101ULL,
+          999ULL,
+          1000ULL,
+          65535ULL,
+          4294967295ULL,
+          18446744073709551615ULL}) {
+        reply_spec s = spec_for(503);
+        s.retry_after = static_cast<std::uint32_t>(v);
+        s.has_retry_after = v <= 0xffffffff;
+        const std::string reply = write(m, s);
+        if (s.has_retry_after) {
+            EXPECT_NE(reply.find("Retry-After: " + std::to_string(v) + "\r\n"), std::string::npos)
+                    << v;
+        }
+    }
+    // Via the rport, which every port exercises in 1 to 5 digits.
+    const std::string with_rport = replaced(";branch=z9hG4bKw", ";rport;branch=z9hG4bKw");
+    parse(with_rport, m);
+    for (std::uint16_t port : {0, 1, 9, 10, 99, 100, 5060, 9999, 10000, 65535}) {
+        reply_spec s = spec_for(200);
+        s.source.port = port;
+        EXPECT_NE(write(m, s).find(";rport=" + std::to_string(port) + ";"), std::string::npos)
+                << port;
+    }
+}
+
 TEST(reply_writer, to_tag_depends_on_call_id_from_tag_and_branch) {
     const std::string variants[] = {
             std::string(request),
