@@ -16,7 +16,8 @@
 //   sipredir-loadgen EAL... -- --rate PPS --seconds S [--count N] [--warmup S] [--json FILE]
 //
 // Prints one JSON object (also to --json): offered, refused, replies, replies_302, the window's
-// length, the rates, and the latency of the window's frames: timed (stamped and taken by the
+// length, the rates, the most the sender fell behind its schedule (sender_lag_us_max: the host
+// stalled it), and the latency of the window's frames: timed (stamped and taken by the
 // target), answered (matched replies), unmatched (replies naming no frame awaiting an answer),
 // and latency_us percentiles. The window starts after --warmup seconds of the same load
 // (default 1) and ends after --seconds or once --count frames were offered, whichever is first.
@@ -141,6 +142,9 @@ struct counts {
     std::uint64_t refused = 0; // no room in the target's ring
     std::uint64_t replies = 0;
     std::uint64_t replies_302 = 0;
+    // The most frames the sender was behind its schedule in the window: a sender that the host
+    // stalled sends the backlog in bursts, which a steady source would not.
+    std::uint64_t behind_max = 0;
 };
 
 // Stamps and reply matching. Sequence numbers count every frame stamped; the window's frames are
@@ -259,6 +263,9 @@ run(double rate,
         const bool counting = now >= from;
         const auto due = static_cast<std::uint64_t>(static_cast<double>(now - start) / hz * rate);
         if (due > offered_total) {
+            if (counting) {
+                c.behind_max = std::max(c.behind_max, due - offered_total);
+            }
             std::uint64_t want = std::min<std::uint64_t>(burst, due - offered_total);
             if (counting && count != 0) {
                 want = std::min(want, count - c.offered);
@@ -287,6 +294,7 @@ std::string report(double rate, double s, std::uint64_t hz, const counts& c, con
             "\"replies\": %lu, \"replies_302\": %lu, \"offered_pps\": %.0f, "
             "\"accepted_pps\": %.0f, \"goodput_pps\": %.0f, \"timed\": %lu, "
             "\"answered\": %lu, \"unmatched\": %lu, \"unstamped\": %lu, \"tsc_hz\": %lu, "
+            "\"sender_lag_us_max\": %.1f, "
             "\"latency_us\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"p999\": %.2f, "
             "\"max\": %.2f, \"mean\": %.2f}}\n",
             rate,
@@ -303,6 +311,7 @@ std::string report(double rate, double s, std::uint64_t hz, const counts& c, con
             lat.unmatched,
             lat.unstamped,
             hz,
+            static_cast<double>(c.behind_max) * 1e6 / rate,
             us(h.value_at(0.5)),
             us(h.value_at(0.9)),
             us(h.value_at(0.99)),
