@@ -30,10 +30,9 @@ seconds=${1:-5}
 reps=${2:-3}
 loads=${3:-0.5 0.8 0.95}
 
-MEMIF_NAME=latency
-# shellcheck source=lib/memif_run.sh
+# shellcheck source=perf/lib/memif_run.sh
 source perf/lib/memif_run.sh
-memif_setup
+memif_setup latency
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 
 capacity_json=$(memif_run cap 50000000 "$seconds")
@@ -50,7 +49,9 @@ for ((r = 0; r < reps; r++)); do
     done
 done
 
-machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; load average $load_before at start, $(cut -d' ' -f1 /proc/loadavg) at end"
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+machine="$cpu, $(nproc) cores; load average $load_before at start, $load_after at end"
 report=$(python3 - "$work/runs" "$work/points.json" "$machine" <<'PY'
 import json, statistics, sys
 runs = {}
@@ -115,7 +116,7 @@ if [ "$plot" = 1 ]; then
 fi
 
 if [ "$record" = 1 ]; then
-    # shellcheck source=lib/results.sh
+    # shellcheck source=perf/lib/results.sh
     source perf/lib/results.sh
     results_record "perf/latency.sh --record $seconds $reps \"$loads\"" "$report"
     {

@@ -18,10 +18,9 @@ if [ "${1:-}" = "--record" ]; then
 fi
 seconds=${1:-5}
 reps=${2:-3}
-MEMIF_NAME=overload
-# shellcheck source=lib/memif_run.sh
+# shellcheck source=perf/lib/memif_run.sh
 source perf/lib/memif_run.sh
-memif_setup
+memif_setup overload
 
 # run_at NAME RATE: one appliance, one load; prints the loadgen's JSON. NAME is the run's own
 # (each run its own memif socket and EAL file prefix).

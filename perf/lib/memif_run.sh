@@ -1,12 +1,13 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # One appliance and one load over net_memif, for perf/overload.sh and perf/latency.sh: sipredir
 # (1 worker, core 1; its control lcore on core 0) takes frames from sipredir-loadgen (core 0),
 # which replays the bench pcap (10,000 distinct INVITEs, net_pcap infinite_rx). Source it from
-# the repository root after setting MEMIF_NAME (a word naming the caller), then call
-# memif_setup once and memif_run per load.
+# the repository root, then call memif_setup once and memif_run per load.
 
-# memif_setup: checks the build, makes the work directory and the pcap, and arranges that the
-# processes this invocation started are stopped on exit (by their ids).
+# memif_setup NAME: checks the build, makes the work directory and the pcap, and arranges that
+# the processes this invocation started are stopped on exit (by their ids). NAME (a word)
+# names the caller in the EAL file prefixes.
 memif_setup() {
     sipredir=$PWD/build/dpdk-apps/sipredir
     loadgen=$PWD/build/dpdk-apps/sipredir-loadgen
@@ -18,7 +19,7 @@ memif_setup() {
     python3 perf/tools/make_invites.py "$work/invites.pcap" 10000 >/dev/null
     memif_eal=(--no-huge -m 1024 --no-pci --log-level '*:warning')
     # Unique per invocation: two runs at once (two checkouts) do not share EAL files.
-    memif_prefix="$MEMIF_NAME$$"
+    memif_prefix="$1$$"
 }
 
 memif_stop() {
