@@ -57,6 +57,10 @@ memif_run() {
     kill -INT "$appliance" 2>/dev/null || true
     wait "$appliance" || true
     rm -f "$work/appliance-$run.pid"
-    python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['accounting_balanced']" \
-        "$work/stats-$run.json"
+    if ! python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['accounting_balanced']" \
+        "$work/stats-$run.json"; then
+        echo "run $run: the appliance's accounting is missing or does not balance" >&2
+        tail -n 20 "$log" "$work/loadgen-$run.log" >&2
+        return 1
+    fi
 }
