@@ -7,11 +7,10 @@
 # a NIC counts imissed.
 #   1. capacity: offered far above what one worker can take; its goodput is C.
 #   2. 1x: offered at C; 2x: offered at 2C, each REPS times (median).
-# Goal (issue 8): goodput at 2x >= 95 % of goodput at 1x: no livelock, no collapse.
+# Goal: goodput at 2x >= 95 % of goodput at 1x: no livelock, no collapse.
 # Usage: perf/overload.sh [--record] [SECONDS per run (default 5)] [REPS (default 3)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 record=0
 if [ "${1:-}" = "--record" ]; then
     record=1
@@ -19,51 +18,25 @@ if [ "${1:-}" = "--record" ]; then
 fi
 seconds=${1:-5}
 reps=${2:-3}
-sipredir=$root/build/dpdk-apps/sipredir
-loadgen=$root/build/dpdk-apps/sipredir-loadgen
-for exe in "$sipredir" "$loadgen"; do
-    [ -x "$exe" ] || { echo "build first: meson setup build && ninja -C build" >&2; exit 1; }
-done
-work=$(mktemp -d)
-trap 'pkill -INT -f "file-prefix overload-" 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=perf/lib/memif_run.sh
+source perf/lib/memif_run.sh
+memif_setup overload
 
-python3 perf/tools/make_invites.py "$work/invites.pcap" 10000 >/dev/null
-eal=(--no-huge -m 1024 --no-pci --log-level '*:warning')
-run=0
-
-# run_at RATE: one appliance, one load; prints the loadgen's JSON.
+# run_at NAME RATE: one appliance, one load; prints the loadgen's JSON. NAME is the run's own
+# (each run its own memif socket and EAL file prefix).
 run_at() {
-    local rate=$1 sock="$work/memif-$run.sock" log="$work/sipredir-$run.log" i
-    run=$((run + 1))
-    "$sipredir" "${eal[@]}" --lcores '0@0,1@1' --file-prefix "overload-s$run" \
-        --vdev "net_memif0,role=server,socket=$sock" -- --config config/bench.toml \
-        --duration "$((seconds + 10))" --stats-json "$work/stats-$run.json" >"$log" 2>&1 &
-    local appliance=$!
-    # The appliance listens on the memif socket once it says ready (bounded: 20 s).
-    for ((i = 0; i < 200; i++)); do
-        grep -q '^sipredir: ready' "$log" && break
-        kill -0 "$appliance" 2>/dev/null || { cat "$log" >&2; return 1; }
-        sleep 0.1
-    done
-    "$loadgen" "${eal[@]}" -m 512 -l 0 --file-prefix "overload-g$run" \
-        --vdev "net_pcap0,rx_pcap=$work/invites.pcap,infinite_rx=1" \
-        --vdev "net_memif0,role=client,socket=$sock" -- \
-        --rate "$rate" --seconds "$seconds" --warmup 1 2>"$work/loadgen-$run.log" | tail -1
-    kill -INT "$appliance" 2>/dev/null || true
-    wait "$appliance" || true
-    python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['accounting_balanced']" \
-        "$work/stats-$run.json"
+    memif_run "$1" "$2" "$seconds"
 }
 
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$2'])" "$1"; }
 
-capacity_json=$(run_at 50000000)
+capacity_json=$(run_at cap 50000000)
 capacity=$(field "$capacity_json" goodput_pps)
 : >"$work/runs"
 for ((r = 0; r < reps; r++)); do
     # Assigned first, so that a failed run (set -e) stops the script.
-    one=$(run_at "$capacity")
-    two=$(run_at "$((capacity * 2))")
+    one=$(run_at "1x-$r" "$capacity")
+    two=$(run_at "2x-$r" "$((capacity * 2))")
     printf '1x %s\n2x %s\n' "$one" "$two" >>"$work/runs"
 done
 

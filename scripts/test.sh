@@ -121,6 +121,13 @@ if [ -x build/dpdk-apps/sipredir-loadgen ]; then
         echo "$out" | tail -20
         fail "perf/overload.sh"
     fi
+    # One load (80 %) for a second: the stamps go out and every 302 is matched back.
+    if out=$(perf/latency.sh 1 1 0.8 2>&1) && grep -q '^p99 at 80 % of capacity' <<<"$out"; then
+        pass "perf/latency.sh runs ($(grep '^p99 at 80 %' <<<"$out"))"
+    else
+        echo "$out" | tail -20
+        fail "perf/latency.sh"
+    fi
 else
     fail "perf/overload.sh: no sipredir-loadgen (release build)"
 fi

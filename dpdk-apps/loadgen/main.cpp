@@ -1,15 +1,29 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // sipredir-loadgen: offers frames to another DPDK process at a fixed rate and counts what comes
-// back, to measure goodput under overload (perf/overload.sh). Port 0 is the source of frames
-// (net_pcap with rx_pcap=...,infinite_rx=1), port 1 the target link (net_memif, client role;
-// sipredir holds the server end). One lcore, paced by the TSC: every loop offers what the rate
-// allows since the start, in bursts. A frame the target's ring has no room for is "refused":
-// what a NIC would count as imissed. Replies are counted by the SIP status they carry.
+// back, to measure goodput under overload (perf/overload.sh) and latency (perf/latency.sh).
+// Port 0 is the source of frames (net_pcap with rx_pcap=...,infinite_rx=1), port 1 the target
+// link (net_memif, client role; sipredir holds the server end). One lcore, paced by the TSC:
+// every loop offers what the rate allows since the start, in bursts. A frame the target's ring
+// has no room for is "refused": what a NIC would count as imissed. Replies are counted by the
+// SIP status they carry.
 //
-//   sipredir-loadgen EAL... -- --rate PPS --seconds S [--warmup S] [--json FILE]
+// Latency: each frame is stamped with a sequence number and its send time (TSC) over the start
+// of its Call-ID (src/loadgen/stamp.hpp), which the reply copies; each reply is matched to the
+// frame it answers (same sequence number and TSC, answered once) and its round trip recorded in
+// a fixed-size histogram. After the window, replies to the window's frames are awaited for up to
+// 200 ms, so the last ones are timed too.
+//
+//   sipredir-loadgen EAL... -- --rate PPS --seconds S [--count N] [--warmup S] [--json FILE]
 //
 // Prints one JSON object (also to --json): offered, refused, replies, replies_302, the window's
-// length, and the rates. The window starts after --warmup seconds of the same load (default 1).
+// length, the rates, the most the sender fell behind its schedule (sender_lag_us_max: the host
+// stalled it), and the latency of the window's frames: timed (stamped and taken by the
+// target), answered (matched replies), unmatched (replies naming no frame awaiting an answer),
+// and latency_us percentiles. The window starts after --warmup seconds of the same load
+// (default 1) and ends after --seconds or once --count frames were offered, whichever is first.
+#include "loadgen/histogram.hpp"
+#include "loadgen/stamp.hpp"
+
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -22,11 +36,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
+
+namespace lg = sipredir::loadgen;
 
 constexpr std::uint16_t burst = 32;
 constexpr std::uint16_t ring_size = 1024;
@@ -37,6 +55,7 @@ struct options {
     double rate = 0;
     double seconds = 0;
     double warmup = 1;
+    std::uint64_t count = 0; // frames offered in the window; 0: no limit
     std::string json;
 };
 
@@ -62,6 +81,8 @@ options parse_options(int argc, char** argv) {
             o.rate = number(a, v);
         } else if (a == "--seconds") {
             o.seconds = number(a, v);
+        } else if (a == "--count") {
+            o.count = static_cast<std::uint64_t>(number(a, v));
         } else if (a == "--warmup") {
             o.warmup = number(a, v);
         } else if (a == "--json") {
@@ -100,6 +121,10 @@ void await_link(std::uint16_t port, std::uint64_t hz) {
     throw std::runtime_error("target link not up after 30 s: is the other end running?");
 }
 
+std::span<std::uint8_t> bytes(rte_mbuf* m) {
+    return {rte_pktmbuf_mtod(m, std::uint8_t*), m->data_len};
+}
+
 // The SIP status code of a reply frame (Ethernet, IPv4 without options, UDP), or 0.
 unsigned status_of(const rte_mbuf* m) {
     constexpr std::size_t payload = 14 + 20 + 8;
@@ -117,40 +142,184 @@ struct counts {
     std::uint64_t refused = 0; // no room in the target's ring
     std::uint64_t replies = 0;
     std::uint64_t replies_302 = 0;
+    // The most frames the sender was behind its schedule in the window: a sender that the host
+    // stalled sends the backlog in bursts, which a steady source would not.
+    std::uint64_t behind_max = 0;
 };
 
-// Offers `rate` frames per second until `until` (TSC); `c` counts only from `from` on.
-void run(double rate, std::uint64_t from, std::uint64_t until, std::uint64_t hz, counts& c) {
+// Stamps and reply matching. Sequence numbers count every frame stamped; the window's frames are
+// those stamped while it was open, [window_first, window_end).
+struct latency {
+    // The TSC each sequence number was sent with, at seq % table_size; 0 once answered or when
+    // the target refused the frame. A reply later than table_size frames counts as unmatched.
+    static constexpr std::uint32_t table_size = 1U << 20;
+    std::vector<std::uint64_t> sent = std::vector<std::uint64_t>(table_size);
+    lg::latency_histogram histogram; // round trips of the window's frames, in TSC ticks
+    std::uint32_t next_seq = 0;
+    std::uint32_t window_first = 0;
+    std::uint32_t window_end = 0;
+    bool window_open = false;
+    std::uint64_t timed = 0;     // the window's frames stamped and taken by the target
+    std::uint64_t answered = 0;  // replies matched to one of them
+    std::uint64_t unmatched = 0; // replies naming no frame awaiting an answer
+    std::uint64_t unstamped = 0; // the window's frames with no Call-ID to stamp (not timed)
+
+    bool in_window(std::uint32_t seq) const {
+        return seq - window_first < window_end - window_first;
+    }
+
+    void match(const rte_mbuf* m, std::uint64_t now) {
+        const auto s = lg::read_stamp({rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len});
+        std::uint64_t* slot = s ? &sent[s->seq % table_size] : nullptr;
+        if (slot == nullptr || *slot == 0 || *slot != s->tsc) {
+            ++unmatched;
+            return;
+        }
+        *slot = 0;
+        if (in_window(s->seq)) {
+            histogram.record(now - s->tsc);
+            ++answered;
+        }
+    }
+};
+
+// Takes up to `want` frames from the source, stamps them and offers them to the target.
+// Returns how many it took.
+std::uint16_t offer(std::uint16_t want, bool counting, counts& c, latency& lat) {
     std::array<rte_mbuf*, burst> out{};
+    std::array<std::size_t, burst> at{};
+    const std::uint16_t n = rte_eth_rx_burst(source_port, 0, out.data(), want);
+    for (std::uint16_t i = 0; i < n; ++i) {
+        at[i] = lg::stamp_offset(bytes(out[i]));
+    }
+    if (counting && !lat.window_open) {
+        lat.window_open = true;
+        lat.window_first = lat.next_seq;
+    }
+    // One send time for the burst, read after the searches, just before the digits and the send.
+    const std::uint64_t tsc = rte_rdtsc();
+    const std::uint32_t first = lat.next_seq;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        if (at[i] != 0) {
+            lg::write_stamp(bytes(out[i]), at[i], {lat.next_seq++, tsc});
+        }
+    }
+    if (counting) {
+        lat.window_end = lat.next_seq;
+    }
+    const std::uint16_t sent = rte_eth_tx_burst(target_port, 0, out.data(), n);
+    std::uint32_t seq = first;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        if (at[i] == 0) {
+            lat.unstamped += counting;
+            continue;
+        }
+        lat.sent[seq++ % latency::table_size] = i < sent ? tsc : 0;
+        lat.timed += counting && i < sent;
+    }
+    for (std::uint16_t i = sent; i < n; ++i) {
+        rte_pktmbuf_free(out[i]);
+    }
+    if (counting) {
+        c.offered += n;
+        c.refused += n - sent;
+    }
+    return n;
+}
+
+// Takes the target's replies: counted when `counting`, matched to their frames always.
+void collect(bool counting, counts& c, latency& lat) {
     std::array<rte_mbuf*, burst> in{};
+    const std::uint16_t got = rte_eth_rx_burst(target_port, 0, in.data(), burst);
+    if (got == 0) {
+        return;
+    }
+    const std::uint64_t now = rte_rdtsc();
+    for (std::uint16_t i = 0; i < got; ++i) {
+        if (counting) {
+            ++c.replies;
+            c.replies_302 += status_of(in[i]) == 302;
+        }
+        lat.match(in[i], now);
+        rte_pktmbuf_free(in[i]);
+    }
+}
+
+// Offers `rate` frames per second until `until` (TSC) or until `count` frames (0: any number)
+// were offered from `from` on; `c` counts only from `from` on. Then awaits the window's
+// remaining replies for at most 200 ms. Returns when the window ended.
+std::uint64_t
+run(double rate,
+    std::uint64_t count,
+    std::uint64_t from,
+    std::uint64_t until,
+    std::uint64_t hz,
+    counts& c,
+    latency& lat) {
     const std::uint64_t start = rte_rdtsc();
     std::uint64_t offered_total = 0;
-    for (std::uint64_t now = start; now < until; now = rte_rdtsc()) {
+    std::uint64_t now = start;
+    for (; now < until && (count == 0 || c.offered < count); now = rte_rdtsc()) {
         const bool counting = now >= from;
         const auto due = static_cast<std::uint64_t>(static_cast<double>(now - start) / hz * rate);
         if (due > offered_total) {
-            const auto want =
-                    static_cast<std::uint16_t>(std::min<std::uint64_t>(burst, due - offered_total));
-            const std::uint16_t n = rte_eth_rx_burst(source_port, 0, out.data(), want);
-            const std::uint16_t sent = rte_eth_tx_burst(target_port, 0, out.data(), n);
-            for (std::uint16_t i = sent; i < n; ++i) {
-                rte_pktmbuf_free(out[i]);
-            }
-            offered_total += n;
             if (counting) {
-                c.offered += n;
-                c.refused += n - sent;
+                c.behind_max = std::max(c.behind_max, due - offered_total);
             }
-        }
-        const std::uint16_t got = rte_eth_rx_burst(target_port, 0, in.data(), burst);
-        for (std::uint16_t i = 0; i < got; ++i) {
-            if (counting) {
-                ++c.replies;
-                c.replies_302 += status_of(in[i]) == 302;
+            std::uint64_t want = std::min<std::uint64_t>(burst, due - offered_total);
+            if (counting && count != 0) {
+                want = std::min(want, count - c.offered);
             }
-            rte_pktmbuf_free(in[i]);
+            offered_total += offer(static_cast<std::uint16_t>(want), counting, c, lat);
         }
+        collect(now >= from, c, lat);
     }
+    const std::uint64_t end = now;
+    const std::uint64_t drain_until = end + hz / 5;
+    while (lat.answered < lat.timed && rte_rdtsc() < drain_until) {
+        collect(false, c, lat);
+    }
+    return end;
+}
+
+// The run as one line of JSON.
+std::string report(double rate, double s, std::uint64_t hz, const counts& c, const latency& lat) {
+    const auto us = [&](std::uint64_t ticks) { return static_cast<double>(ticks) * 1e6 / hz; };
+    const auto& h = lat.histogram;
+    char text[1024];
+    std::snprintf(
+            text,
+            sizeof text,
+            "{\"rate\": %.0f, \"seconds\": %.3f, \"offered\": %lu, \"refused\": %lu, "
+            "\"replies\": %lu, \"replies_302\": %lu, \"offered_pps\": %.0f, "
+            "\"accepted_pps\": %.0f, \"goodput_pps\": %.0f, \"timed\": %lu, "
+            "\"answered\": %lu, \"unmatched\": %lu, \"unstamped\": %lu, \"tsc_hz\": %lu, "
+            "\"sender_lag_us_max\": %.1f, "
+            "\"latency_us\": {\"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"p999\": %.2f, "
+            "\"max\": %.2f, \"mean\": %.2f}}\n",
+            rate,
+            s,
+            c.offered,
+            c.refused,
+            c.replies,
+            c.replies_302,
+            c.offered / s,
+            (c.offered - c.refused) / s,
+            c.replies_302 / s,
+            lat.timed,
+            lat.answered,
+            lat.unmatched,
+            lat.unstamped,
+            hz,
+            static_cast<double>(c.behind_max) * 1e6 / rate,
+            us(h.value_at(0.5)),
+            us(h.value_at(0.9)),
+            us(h.value_at(0.99)),
+            us(h.value_at(0.999)),
+            us(h.max()),
+            h.mean() * 1e6 / hz
+    );
+    return text;
 }
 
 } // namespace
@@ -179,29 +348,13 @@ int main(int argc, char** argv) {
         const std::uint64_t hz = rte_get_tsc_hz();
         await_link(target_port, hz);
         counts c;
+        auto lat = std::make_unique<latency>(); // 8 MiB table and the histogram: not the stack
         const std::uint64_t now = rte_rdtsc();
         const auto from = now + static_cast<std::uint64_t>(o.warmup * hz);
         const auto until = from + static_cast<std::uint64_t>(o.seconds * hz);
-        run(o.rate, from, until, hz, c);
-        const double s = static_cast<double>(until - from) / hz;
-        char text[512];
-        std::snprintf(
-                text,
-                sizeof text,
-                "{\"rate\": %.0f, \"seconds\": %.3f, \"offered\": %lu, \"refused\": %lu, "
-                "\"replies\": %lu, \"replies_302\": %lu, \"offered_pps\": %.0f, "
-                "\"accepted_pps\": %.0f, \"goodput_pps\": %.0f}\n",
-                o.rate,
-                s,
-                c.offered,
-                c.refused,
-                c.replies,
-                c.replies_302,
-                c.offered / s,
-                (c.offered - c.refused) / s,
-                c.replies_302 / s
-        );
-        std::fputs(text, stdout);
+        const std::uint64_t end = run(o.rate, o.count, from, until, hz, c, *lat);
+        const std::string text = report(o.rate, static_cast<double>(end - from) / hz, hz, c, *lat);
+        std::fputs(text.c_str(), stdout);
         if (!o.json.empty()) {
             std::ofstream(o.json) << text;
         }
