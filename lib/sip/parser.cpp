@@ -415,24 +415,22 @@ private:
 };
 
 // Whether [from, to) (inside the classified octets) holds an octet the plain-line path leaves
-// to the scalar reader: a control octet, a backslash or a CR.
+// to the scalar reader: a control octet, a backslash or a CR (all in the special mask).
 bool irregular(const stage1::index& idx, std::size_t from, std::size_t to) noexcept {
     if (from >= to) {
         return false;
     }
+    constexpr std::uint64_t ones = ~std::uint64_t{0};
     const std::size_t first = from / stage1::block_size;
     const std::size_t last = (to - 1) / stage1::block_size;
-    std::uint64_t any = 0;
-    for (std::size_t b = first; b <= last; ++b) {
-        const stage1::block_masks& k = idx.block[b];
-        std::uint64_t bits = k.special | k.cr;
-        if (b == first) {
-            bits &= ~std::uint64_t{0} << (from % stage1::block_size);
-        }
-        if (b == last) {
-            bits &= ~std::uint64_t{0} >> (stage1::block_size - 1 - (to - 1) % stage1::block_size);
-        }
-        any |= bits;
+    const std::uint64_t head = ones << (from % stage1::block_size);
+    const std::uint64_t tail = ones >> (stage1::block_size - 1 - (to - 1) % stage1::block_size);
+    if (first == last) { // most lines
+        return (idx.block[first].special & head & tail) != 0;
+    }
+    std::uint64_t any = (idx.block[first].special & head) | (idx.block[last].special & tail);
+    for (std::size_t b = first + 1; b < last; ++b) {
+        any |= idx.block[b].special;
     }
     return any != 0;
 }
@@ -473,9 +471,16 @@ void plain_line(
         out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
         return;
     }
-    out.value = scan::trim_lws(
-            std::string_view(colon + 1, static_cast<std::size_t>(line_end - (colon + 1)))
-    );
+    // The line holds no CR or LF: trimming LWS is trimming SP and HT.
+    const char* v = colon + 1;
+    const char* v_end = line_end;
+    while (v < v_end && (*v == ' ' || *v == '\t')) {
+        ++v;
+    }
+    while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t')) {
+        --v_end;
+    }
+    out.value = std::string_view(v, static_cast<std::size_t>(v_end - v));
     out.kind = classify_header(out.name);
 }
 

@@ -65,11 +65,11 @@ static_assert(tables_exact(), "the nibble tables must define exactly cc_token an
 
 // Whether the block (after `c`'s block) holds the empty line, and `c` moved on to it.
 inline bool ends_head(const block_masks& b, carry& c) noexcept {
-    const std::uint64_t inside = b.lf & ((b.lf >> 1) | ((b.cr >> 1) & (b.lf >> 2)));
-    const std::uint64_t across =
-            ((c.lf >> 63) & (b.lf | (b.cr & (b.lf >> 1)))) | ((c.lf >> 62) & (c.cr >> 63) & b.lf);
+    const std::uint64_t inside = b.lf & ((b.lf >> 1) | ((b.special >> 1) & (b.lf >> 2)));
+    const std::uint64_t across = ((c.lf >> 63) & (b.lf | (b.special & (b.lf >> 1))))
+                                 | ((c.lf >> 62) & (c.special >> 63) & b.lf);
     c.lf = b.lf;
-    c.cr = b.cr;
+    c.special = b.special;
     return (inside | (across & 1)) != 0;
 }
 
@@ -83,7 +83,6 @@ inline void classify16(const char* p, unsigned shift, block_masks& o) noexcept {
     };
     const auto is = [&x](char c) noexcept { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
     o.lf |= bits(is('\n'));
-    o.cr |= bits(is('\r'));
     const __m128i nibble = _mm_set1_epi8(0x0f);
     const __m128i low = _mm_shuffle_epi8(
             _mm_loadu_si128(reinterpret_cast<const __m128i*>(low_table.data())),
@@ -97,7 +96,7 @@ inline void classify16(const char* p, unsigned shift, block_masks& o) noexcept {
     const __m128i zero = _mm_setzero_si128();
     o.token |= bits(_mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(token_bits)), zero));
     o.special |= bits(_mm_andnot_si128(
-            _mm_or_si128(is(0x7f), is('\\')),
+            _mm_or_si128(_mm_or_si128(is(0x7f), is('\\')), is('\r')),
             _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(static_cast<char>(control_bits))), zero)
     ));
 }
@@ -162,15 +161,24 @@ classify_avx2(const char* p, std::size_t n, block_masks* out, carry& c, bool& fo
         );
         block_masks& o = out[i];
         o.lf = bits64(_mm256_cmpeq_epi8(a, lf), _mm256_cmpeq_epi8(b, lf));
-        o.cr = bits64(_mm256_cmpeq_epi8(a, cr), _mm256_cmpeq_epi8(b, cr));
         o.token = ~bits64(not_member(va, token), not_member(vb, token));
         o.special = ~bits64(
                 _mm256_andnot_si256(
-                        _mm256_or_si256(_mm256_cmpeq_epi8(a, del), _mm256_cmpeq_epi8(a, backslash)),
+                        _mm256_or_si256(
+                                _mm256_or_si256(
+                                        _mm256_cmpeq_epi8(a, del), _mm256_cmpeq_epi8(a, backslash)
+                                ),
+                                _mm256_cmpeq_epi8(a, cr)
+                        ),
                         not_member(va, control)
                 ),
                 _mm256_andnot_si256(
-                        _mm256_or_si256(_mm256_cmpeq_epi8(b, del), _mm256_cmpeq_epi8(b, backslash)),
+                        _mm256_or_si256(
+                                _mm256_or_si256(
+                                        _mm256_cmpeq_epi8(b, del), _mm256_cmpeq_epi8(b, backslash)
+                                ),
+                                _mm256_cmpeq_epi8(b, cr)
+                        ),
                         not_member(vb, control)
                 )
         );
@@ -225,8 +233,7 @@ void classify_reference(const char* p, block_masks& o) noexcept {
         const char c = p[i];
         const std::uint64_t bit = std::uint64_t{1} << i;
         o.lf |= c == '\n' ? bit : 0;
-        o.cr |= c == '\r' ? bit : 0;
-        o.special |= is_control_octet(c) || c == '\\' ? bit : 0;
+        o.special |= is_control_octet(c) || c == '\\' || c == '\r' ? bit : 0;
         o.token |= is(c, cc_token) ? bit : 0;
     }
 }
@@ -251,7 +258,6 @@ void index::build(const char* data, std::size_t size) noexcept {
     k(tail, 1, &b, c, found);
     const std::uint64_t valid = (std::uint64_t{1} << left) - 1;
     b.lf &= valid;
-    b.cr &= valid;
     b.special &= valid;
     b.token &= valid;
     ++blocks;

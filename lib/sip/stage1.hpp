@@ -21,9 +21,9 @@ inline constexpr std::size_t max_blocks = 64;
 // extraction per 32 octets, which is most of stage 1's instructions.
 struct block_masks {
     std::uint64_t lf;
-    std::uint64_t cr;
-    // Octets a plain line never holds: controls (below 0x20 but HT, CR, LF; and DEL, as
-    // chars.hpp's is_control_octet) and the backslash (a quoted-pair).
+    // Octets a plain line never holds: CR (one before the LF is outside the line), controls
+    // (below 0x20 but HT and LF; and DEL, as chars.hpp's is_control_octet) and the backslash
+    // (a quoted-pair).
     std::uint64_t special;
     std::uint64_t token; // RFC 3261 §25.1 token characters
 };
@@ -31,11 +31,13 @@ struct block_masks {
 // Where the end of the header section may straddle two blocks.
 struct carry {
     std::uint64_t lf = 0;
-    std::uint64_t cr = 0;
+    std::uint64_t special = 0;
 };
 
 // Classifies up to n blocks of 64 readable octets at p into out[0..), and returns how many it
-// did: it stops after the block that holds the empty line (`found` set), LF LF or LF CR LF.
+// did: it stops after the block that may hold the empty line (`found` set): LF LF, or LF, a
+// special octet (CR), LF. Stopping early is never wrong: stage 2 reads past the classified
+// octets with the scalar reader.
 using classify_fn = std::size_t (*)(
         const char* p, std::size_t n, block_masks* out, carry& c, bool& found
 ) noexcept;

@@ -38,7 +38,6 @@ private:
 
 void expect_same_masks(const stage1::block_masks& a, const stage1::block_masks& b) {
     EXPECT_EQ(a.lf, b.lf);
-    EXPECT_EQ(a.cr, b.cr);
     EXPECT_EQ(a.special, b.special);
     EXPECT_EQ(a.token, b.token);
 }
