@@ -191,6 +191,13 @@ TEST(ParserDifferentialTest, FallbackLinesAndBlockEdgesParseAlike) {
             "\rSubject: a\r\n",                            // line opening with CR
             "To: <sip:bob@example.com>\r\n",               // repeated
             "Content-Length: 4\r\n",
+            // Fields the view keeps, with LWS to trim on both ends.
+            "User-Agent: \t ua 1 \t \r\n",
+            "Expires:60\t\r\n",
+            "Contact : <sip:c@d> \r\n",
+            "Route:\t<sip:r@s>;lr\t\r\n",
+            "Require: 100rel ,timer \r\n",
+            "v: SIP/2.0/UDP h2 , SIP/2.0/UDP h3\t\r\n",
     };
     variant_guard restore;
     differential check;
