@@ -163,6 +163,8 @@ void take_vias(std::string_view value, message_view& m) noexcept {
 constexpr std::uint64_t content_length_limit = 1 << 24;
 
 // `clean`: stage 1 saw no control octet in the line, so the checks for one are skipped.
+// parse() calls it for well-formed lines only of the kinds in kept_kinds (below): a new case
+// here needs its kind added there.
 void take_header(
         const header_line& h, std::uint32_t& seen, message_view& m, bool clean = false
 ) noexcept {
@@ -435,6 +437,46 @@ bool irregular(const stage1::index& idx, std::size_t from, std::size_t to) noexc
     return any != 0;
 }
 
+// Whether the head holds special octets only right before an LF (the CR of a CRLF, or a
+// control or backslash ending a line): then a line needs no range test, only a look at its
+// last octet. One pass over the blocks instead of one range test per line.
+bool specials_only_before_lf(const stage1::index& idx) noexcept {
+    std::uint64_t stray = 0;
+    for (std::size_t b = 0; b < idx.blocks; ++b) {
+        const std::uint64_t next_lf = b + 1 < idx.blocks ? idx.block[b + 1].lf : 0;
+        stray |= idx.block[b].special & ~((idx.block[b].lf >> 1) | (next_lf << 63));
+    }
+    return stray == 0;
+}
+
+// The kinds take_header reads or counts; for any other, a well-formed line only sets its bit in
+// `seen`, which nothing reads.
+constexpr std::uint32_t kept_kinds = [] {
+    using enum header_kind;
+    std::uint32_t k = 0;
+    for (const header_kind h :
+         {via,
+          from,
+          to,
+          call_id,
+          cseq,
+          max_forwards,
+          content_length,
+          require,
+          route,
+          contact,
+          expires,
+          user_agent}) {
+        k |= std::uint32_t{1} << static_cast<unsigned>(h);
+    }
+    return k;
+}();
+
+// A control octet or a backslash (chars.hpp's is_control_octet, CR aside).
+inline bool special_octet(char c) noexcept {
+    return c == '\\' || is_control_octet(c);
+}
+
 // The first octet at or after `from` that is no token character (an LF ends every line, so
 // one is found before the classified octets end).
 std::size_t token_end(const stage1::index& idx, std::size_t from) noexcept {
@@ -454,7 +496,9 @@ std::size_t token_end(const stage1::index& idx, std::size_t from) noexcept {
 void plain_line(
         const stage1::index& idx, const char* line, const char* line_end, header_line& out
 ) noexcept {
-    out = header_line{};
+    out.folded = false;
+    out.well_formed = true;
+    out.kind = header_kind::other;
     const std::size_t at = static_cast<std::size_t>(line - idx.base);
     const char* name_end = idx.base + token_end(idx, at);
     if (name_end > line_end) {
@@ -498,6 +542,7 @@ parse_result parse(std::string_view d, message_view& m) noexcept {
     idx.build(begin, d.size());
     lf_cursor lfs(idx);
     const std::size_t first_lf = lfs.next();
+    const bool head_plain = specials_only_before_lf(idx);
     if (first_lf == npos) {
         return parse_scalar(d, m); // no LF, or a start line longer than stage 1's reach
     }
@@ -534,9 +579,16 @@ parse_result parse(std::string_view d, message_view& m) noexcept {
                 const char* const e = begin + eol;
                 const bool folded = e + 1 < end && (e[1] == ' ' || e[1] == '\t');
                 const char* const le = e[-1] == '\r' ? e - 1 : e;
-                if (!folded && !irregular(idx, pos, static_cast<std::size_t>(le - begin))) {
+                const bool plain =
+                        head_plain ? le != e || !special_octet(e[-1])
+                                   : !irregular(idx, pos, static_cast<std::size_t>(le - begin));
+                if (!folded && plain) {
                     plain_line(idx, p, le, line);
-                    take_header(line, seen, m, true);
+                    // A well-formed line of a kind the view does not keep changes nothing.
+                    if (!line.well_formed
+                        || (kept_kinds >> static_cast<unsigned>(line.kind) & 1) != 0) {
+                        take_header(line, seen, m, true);
+                    }
                     pos = eol + 1;
                     continue;
                 }
