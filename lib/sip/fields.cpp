@@ -182,7 +182,7 @@ bool via_value_valid(std::string_view value) noexcept {
     return parse_via_value(value, scratch).valid;
 }
 
-bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
+bool parse_name_addr(std::string_view value, name_addr& out, bool may_hold_controls) noexcept {
     out = name_addr{};
     out.value = value;
     const char* p = value.data();
@@ -198,7 +198,7 @@ bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
             return false; // RFC 4475 §3.1.2.6: an unclosed quote is not inferred
         }
         out.display_name = between(p, q);
-        if (has_bare_control_octet_quoted(out.display_name)) {
+        if (may_hold_controls && has_bare_control_octet_quoted(out.display_name)) {
             return false;
         }
         unquoted = q;
@@ -223,7 +223,7 @@ bool parse_name_addr(std::string_view value, name_addr& out) noexcept {
             p = q;
         }
     }
-    if (has_control_octet(between(unquoted, end))) {
+    if (may_hold_controls && has_control_octet(between(unquoted, end))) {
         return false;
     }
 

@@ -30,8 +30,12 @@ bool via_value_valid(std::string_view value) noexcept;
 
 // From / To: ( name-addr / addr-spec ) *( SEMI generic-param ). False on a grammar error
 // (unclosed quote, non-token display name, LWS inside <>, bad parameter); `out.value` is set
-// either way so the field can still be copied into a 400.
-bool parse_name_addr(std::string_view value, name_addr& out) noexcept;
+// either way so the field can still be copied into a 400. `may_hold_controls` false: the caller
+// knows the value holds no control octet (the parser's stage 1 masks say so), and the check is
+// skipped.
+bool parse_name_addr(
+        std::string_view value, name_addr& out, bool may_hold_controls = true
+) noexcept;
 
 // Call-ID = word [ "@" word ]
 bool call_id_valid(std::string_view value) noexcept;

@@ -6,6 +6,7 @@
 #include "fields.hpp"
 #include "header.hpp"
 #include "scan.hpp"
+#include "stage1.hpp"
 
 #include <cstring>
 
@@ -161,7 +162,12 @@ void take_vias(std::string_view value, message_view& m) noexcept {
 // Content-Length above this is past any datagram; it saturates here and cannot wrap.
 constexpr std::uint64_t content_length_limit = 1 << 24;
 
-void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noexcept {
+// `clean`: stage 1 saw no control octet in the line, so the checks for one are skipped.
+// parse() calls it for well-formed lines only of the kinds in kept_kinds (below): a new case
+// here needs its kind added there.
+void take_header(
+        const header_line& h, std::uint32_t& seen, message_view& m, bool clean = false
+) noexcept {
     if (!h.well_formed) {
         note(m, defect::header_line_bad);
         return;
@@ -171,7 +177,7 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
     seen |= bit;
     switch (h.kind) {
     case header_kind::via:
-        if (has_control_octet(h.value)) {
+        if (!clean && has_control_octet(h.value)) {
             note(m, defect::via_bad);
         }
         take_vias(h.value, m);
@@ -184,7 +190,7 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
             break;
         }
         (is_from ? m.has_from : m.has_to) = true;
-        if (!parse_name_addr(h.value, is_from ? m.from : m.to)) {
+        if (!parse_name_addr(h.value, is_from ? m.from : m.to, !clean)) {
             note(m, is_from ? defect::from_bad : defect::to_bad);
         }
         break;
@@ -206,7 +212,7 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
         }
         m.cseq = h.value;
         m.has_cseq = true;
-        if (has_control_octet(h.value)) {
+        if (!clean && has_control_octet(h.value)) {
             note(m, defect::cseq_bad);
             break;
         }
@@ -254,7 +260,7 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
             note(m, defect::require_too_many);
             break;
         }
-        if (has_control_octet(h.value)) {
+        if (!clean && has_control_octet(h.value)) {
             note(m, defect::require_bad); // its tags would be echoed in a 420's Unsupported
             break;
         }
@@ -285,9 +291,51 @@ void take_header(const header_line& h, std::uint32_t& seen, message_view& m) noe
     }
 }
 
+// Framing after the header section, shared by both parsers.
+parse_result
+finish(std::string_view d,
+       const char* lf,
+       const char* section_end,
+       const char* body_begin,
+       bool terminated,
+       message_view& m) noexcept {
+    const char* const begin = d.data();
+    const char* const end = begin + d.size();
+    m.headers = {lf + 1, static_cast<std::size_t>(section_end - (lf + 1))};
+
+    const char* body_end = end;
+    if (!terminated) {
+        note(m, defect::header_section_unterminated);
+    } else if (m.content_length >= 0) {
+        const auto available = static_cast<std::uint64_t>(end - body_begin);
+        if (static_cast<std::uint64_t>(m.content_length) > available) {
+            note(m, defect::content_length_exceeds_datagram); // RFC 3261 §18.3
+        } else {
+            body_end = body_begin + m.content_length;
+        }
+    }
+    // Sub-structures the message did not carry are reset here rather than before parsing, so
+    // the common packet, which has them all, writes each once.
+    if (m.kind != message_kind::request || m.request_uri.empty()) {
+        m.request_uri_parts = uri_view{};
+    }
+    if (m.via_count == 0) {
+        m.top_via = via_top{};
+    }
+    if (!m.has_from) {
+        m.from = name_addr{};
+    }
+    if (!m.has_to) {
+        m.to = name_addr{};
+    }
+    m.body = {body_begin, static_cast<std::size_t>(body_end - body_begin)};
+    m.message_size = static_cast<std::size_t>(body_end - begin);
+    return {status_of(m.first_defect), m.first_defect};
+}
+
 } // namespace
 
-parse_result parse(std::string_view d, message_view& m) noexcept {
+parse_result parse_scalar(std::string_view d, message_view& m) noexcept {
     static_cast<message_fields&>(m) = message_fields{};
     const char* const begin = d.data();
     const char* const end = begin + d.size();
@@ -323,36 +371,247 @@ parse_result parse(std::string_view d, message_view& m) noexcept {
         }
         break;
     }
-    m.headers = {lf + 1, static_cast<std::size_t>(section_end - (lf + 1))};
+    return finish(d, lf, section_end, body_begin, terminated, m);
+}
 
-    const char* body_end = end;
-    if (!terminated) {
-        note(m, defect::header_section_unterminated);
-    } else if (m.content_length >= 0) {
-        const auto available = static_cast<std::uint64_t>(end - body_begin);
-        if (static_cast<std::uint64_t>(m.content_length) > available) {
-            note(m, defect::content_length_exceeds_datagram); // RFC 3261 §18.3
-        } else {
-            body_end = body_begin + m.content_length;
+namespace {
+
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+// The LF positions of a stage 1 index in order: a count of trailing zeros per line, and the
+// lowest bit cleared (blsr) to step to the next.
+class lf_cursor {
+public:
+    explicit lf_cursor(const stage1::index& idx) noexcept
+        : _idx(idx), _bits(idx.blocks != 0 ? idx.block[0].lf : 0) {}
+
+    // The next LF at or after the last seek, or npos past the classified octets.
+    std::size_t next() noexcept {
+        while (_bits == 0) {
+            if (++_block >= _idx.blocks) {
+                _block = _idx.blocks;
+                return npos;
+            }
+            _bits = _idx.block[_block].lf;
         }
+        const std::size_t pos =
+                _block * stage1::block_size + static_cast<std::size_t>(__builtin_ctzll(_bits));
+        _bits &= _bits - 1;
+        return pos;
     }
-    // Sub-structures the message did not carry are reset here rather than before parsing, so
-    // the common packet, which has them all, writes each once.
-    if (m.kind != message_kind::request || m.request_uri.empty()) {
-        m.request_uri_parts = uri_view{};
+
+    void seek(std::size_t pos) noexcept {
+        _block = pos / stage1::block_size;
+        if (_block >= _idx.blocks) {
+            _block = _idx.blocks;
+            _bits = 0;
+            return;
+        }
+        _bits = _idx.block[_block].lf & (~std::uint64_t{0} << (pos % stage1::block_size));
     }
-    if (m.via_count == 0) {
-        m.top_via = via_top{};
+
+private:
+    const stage1::index& _idx;
+    std::size_t _block = 0;
+    std::uint64_t _bits;
+};
+
+// Whether [from, to) (inside the classified octets) holds an octet the plain-line path leaves
+// to the scalar reader: a control octet, a backslash or a CR (all in the special mask).
+bool irregular(const stage1::index& idx, std::size_t from, std::size_t to) noexcept {
+    if (from >= to) {
+        return false;
     }
-    if (!m.has_from) {
-        m.from = name_addr{};
+    constexpr std::uint64_t ones = ~std::uint64_t{0};
+    const std::size_t first = from / stage1::block_size;
+    const std::size_t last = (to - 1) / stage1::block_size;
+    const std::uint64_t head = ones << (from % stage1::block_size);
+    const std::uint64_t tail = ones >> (stage1::block_size - 1 - (to - 1) % stage1::block_size);
+    if (first == last) { // most lines
+        return (idx.block[first].special & head & tail) != 0;
     }
-    if (!m.has_to) {
-        m.to = name_addr{};
+    std::uint64_t any = (idx.block[first].special & head) | (idx.block[last].special & tail);
+    for (std::size_t b = first + 1; b < last; ++b) {
+        any |= idx.block[b].special;
     }
-    m.body = {body_begin, static_cast<std::size_t>(body_end - body_begin)};
-    m.message_size = static_cast<std::size_t>(body_end - begin);
-    return {status_of(m.first_defect), m.first_defect};
+    return any != 0;
+}
+
+// Whether the head holds special octets only right before an LF (the CR of a CRLF, or a
+// control or backslash ending a line): then a line needs no range test, only a look at its
+// last octet. One pass over the blocks instead of one range test per line.
+bool specials_only_before_lf(const stage1::index& idx) noexcept {
+    std::uint64_t stray = 0;
+    for (std::size_t b = 0; b < idx.blocks; ++b) {
+        const std::uint64_t next_lf = b + 1 < idx.blocks ? idx.block[b + 1].lf : 0;
+        stray |= idx.block[b].special & ~((idx.block[b].lf >> 1) | (next_lf << 63));
+    }
+    return stray == 0;
+}
+
+// The kinds take_header reads or counts; for any other, a well-formed line only sets its bit in
+// `seen`, which nothing reads.
+constexpr std::uint32_t kept_kinds = [] {
+    using enum header_kind;
+    std::uint32_t k = 0;
+    for (const header_kind h :
+         {via,
+          from,
+          to,
+          call_id,
+          cseq,
+          max_forwards,
+          content_length,
+          require,
+          route,
+          contact,
+          expires,
+          user_agent}) {
+        k |= std::uint32_t{1} << static_cast<unsigned>(h);
+    }
+    return k;
+}();
+
+// A control octet or a backslash (chars.hpp's is_control_octet, CR aside).
+inline bool special_octet(char c) noexcept {
+    return c == '\\' || is_control_octet(c);
+}
+
+// The first octet at or after `from` that is no token character (an LF ends every line, so
+// one is found before the classified octets end).
+std::size_t token_end(const stage1::index& idx, std::size_t from) noexcept {
+    std::size_t b = from / stage1::block_size;
+    std::uint64_t bits = ~idx.block[b].token & (~std::uint64_t{0} << (from % stage1::block_size));
+    while (bits == 0) {
+        if (++b >= idx.blocks) {
+            return idx.covered;
+        }
+        bits = ~idx.block[b].token;
+    }
+    return b * stage1::block_size + static_cast<std::size_t>(__builtin_ctzll(bits));
+}
+
+// One plain header line [line, line_end), no CR, LF, control octet or backslash inside: the
+// header_line that header_reader::next gives for it.
+void plain_line(
+        const stage1::index& idx, const char* line, const char* line_end, header_line& out
+) noexcept {
+    out.folded = false;
+    out.well_formed = true;
+    out.kind = header_kind::other;
+    const std::size_t at = static_cast<std::size_t>(line - idx.base);
+    const char* name_end = idx.base + token_end(idx, at);
+    if (name_end > line_end) {
+        name_end = line_end;
+    }
+    out.name = std::string_view(line, static_cast<std::size_t>(name_end - line));
+    // HCOLON = *( SP / HTAB ) ":" SWS
+    const char* colon = name_end;
+    while (colon < line_end && (*colon == ' ' || *colon == '\t')) {
+        ++colon;
+    }
+    if (out.name.empty() || colon >= line_end || *colon != ':') {
+        out.well_formed = false;
+        out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
+        return;
+    }
+    // The line holds no CR or LF: trimming LWS is trimming SP and HT.
+    const char* v = colon + 1;
+    const char* v_end = line_end;
+    while (v < v_end && (*v == ' ' || *v == '\t')) {
+        ++v;
+    }
+    while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t')) {
+        --v_end;
+    }
+    out.value = std::string_view(v, static_cast<std::size_t>(v_end - v));
+    out.kind = classify_header(out.name);
+}
+
+} // namespace
+
+parse_result parse(std::string_view d, message_view& m) noexcept {
+    if (d.empty()) {
+        return parse_scalar(d, m);
+    }
+    const char* const begin = d.data();
+    const char* const end = begin + d.size();
+
+    // Stage 1: the masks of the head. Its blocks are not zeroed: build writes each it counts.
+    stage1::index idx;
+    idx.build(begin, d.size());
+    lf_cursor lfs(idx);
+    const std::size_t first_lf = lfs.next();
+    const bool head_plain = specials_only_before_lf(idx);
+    if (first_lf == npos) {
+        return parse_scalar(d, m); // no LF, or a start line longer than stage 1's reach
+    }
+
+    // Stage 2.
+    static_cast<message_fields&>(m) = message_fields{};
+    const char* const lf = begin + first_lf;
+    const char* line_end = (lf > begin && lf[-1] == '\r') ? lf - 1 : lf;
+    parse_start_line({begin, static_cast<std::size_t>(line_end - begin)}, m);
+
+    std::uint32_t seen = 0;
+    const char* section_end = end;
+    const char* body_begin = end;
+    bool terminated = false;
+    std::size_t pos = first_lf + 1;
+    header_line line;
+    for (;;) {
+        const char* const p = begin + pos;
+        if (p < end && *p == '\n') {
+            section_end = p;
+            body_begin = p + 1;
+            terminated = true;
+            break;
+        }
+        if (p + 1 < end && p[0] == '\r' && p[1] == '\n') {
+            section_end = p;
+            body_begin = p + 2;
+            terminated = true;
+            break;
+        }
+        if (p < end && *p != '\r') {
+            const std::size_t eol = lfs.next();
+            if (eol != npos) {
+                const char* const e = begin + eol;
+                const bool folded = e + 1 < end && (e[1] == ' ' || e[1] == '\t');
+                const char* const le = e[-1] == '\r' ? e - 1 : e;
+                const bool plain =
+                        head_plain ? le != e || !special_octet(e[-1])
+                                   : !irregular(idx, pos, static_cast<std::size_t>(le - begin));
+                if (!folded && plain) {
+                    plain_line(idx, p, le, line);
+                    // A well-formed line of a kind the view does not keep changes nothing.
+                    if (!line.well_formed
+                        || (kept_kinds >> static_cast<unsigned>(line.kind) & 1) != 0) {
+                        take_header(line, seen, m, true);
+                    }
+                    pos = eol + 1;
+                    continue;
+                }
+            }
+        }
+        // Anything else, one line through the scalar reader (the reference).
+        header_reader reader(p, end);
+        const auto step = reader.next(line);
+        if (step == header_reader::step::header) {
+            m.has_folded_lines |= line.folded;
+            take_header(line, seen, m);
+            pos = static_cast<std::size_t>(reader.position() - begin);
+            lfs.seek(pos);
+            continue;
+        }
+        if (step == header_reader::step::end_of_headers) {
+            section_end = p;
+            body_begin = reader.position();
+            terminated = true;
+        }
+        break;
+    }
+    return finish(d, lf, section_end, body_begin, terminated, m);
 }
 
 } // namespace sipredir::sip

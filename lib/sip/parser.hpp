@@ -26,7 +26,15 @@ struct parse_result {
 // To, Call-ID and CSeq when they were readable. Octets past Content-Length are ignored
 // (RFC 3261 §18.3); without Content-Length the body is the rest of the datagram. Fields the
 // server does not read are not checked (RFC 3261 §8.2: no rejection over an unused header).
+//
+// Two stages: stage1.hpp's SIMD pass classifies the head into bit masks, and the header lines
+// are walked over them; a line with a fold, a control octet, a backslash or a stray CR, and any
+// part of a head past stage 1's reach, goes through the scalar reader. Both give exactly what
+// parse_scalar gives (the differential fuzz target and parser_differential_test hold them to it).
 parse_result parse(std::string_view datagram, message_view& out) noexcept;
+
+// The scalar reference parser: the same answers octet by octet, one line at a time.
+parse_result parse_scalar(std::string_view datagram, message_view& out) noexcept;
 
 inline parse_result parse(std::span<const std::uint8_t> datagram, message_view& out) noexcept {
     return parse(

@@ -7,6 +7,8 @@
 fuzz_targets=(
     "sip_fuzz tests/data/sip/rfc4475 tests/data/sip/rfc5118 tests/golden/sip
         tests/data/sip/fuzz-regressions"
+    "parser_diff_fuzz tests/data/sip/rfc4475 tests/data/sip/rfc5118 tests/golden/sip
+        tests/data/sip/fuzz-regressions"
     "frame_fuzz tests/data/frames"
     "report_fuzz tests/data/reports"
     "config_fuzz tests/data/config"
