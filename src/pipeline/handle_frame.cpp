@@ -28,9 +28,21 @@ handled handle_frame(
     if (out.what != disposition::replied) {
         return out;
     }
+    return answer(s, snapshot, state, f, out.source_limited, room, frame_size);
+}
+
+handled
+answer(const site& s,
+       const balance::table_snapshot* snapshot,
+       worker_state& state,
+       const net::frame_view& f,
+       bool source_limited,
+       std::span<std::uint8_t> room,
+       std::size_t frame_size) noexcept {
     request_work& w = state.work;
     parse(room.subspan(f.payload_offset, f.payload_size), w);
-    if (!decide(s, snapshot, state, f, out.source_limited, w, out)
+    handled out;
+    if (!decide(s, snapshot, state, f, source_limited, w, out)
         || !choose(s, snapshot, state, w, out)) {
         return out;
     }

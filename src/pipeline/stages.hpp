@@ -63,4 +63,15 @@ reply(const site& s,
       std::span<std::uint8_t> room,
       std::size_t frame_size) noexcept;
 
+// parse → decide → choose → reply, for a frame classify passed on (`f` as it filled it,
+// `source_limited` as it said).
+handled
+answer(const site& s,
+       const balance::table_snapshot* snapshot,
+       worker_state& state,
+       const net::frame_view& f,
+       bool source_limited,
+       std::span<std::uint8_t> room,
+       std::size_t frame_size) noexcept;
+
 } // namespace sipredir::pipeline
