@@ -61,13 +61,19 @@ done
 report=$(python3 - "${runs[@]}" <<'PY'
 import statistics, sys
 runs = [[int(x) for x in r.split()] for r in sys.argv[1:]]
+# A round whose testpmd printed no rate (it did not start) gives no ratio.
+failed = sum(1 for r in runs if r[0] == 0)
+runs = [r for r in runs if r[0] > 0]
+if not runs:
+    sys.exit("testpmd gave no rate in any round")
 def line(label, values, unit):
     m = statistics.median(values)
     return f"{label} {m:7.3f} {unit} (min {min(values):.3f}, max {max(values):.3f})"
 t = [r[0] / 1e6 for r in runs]
 one = [r[1] / 1e6 for r in runs]
 two = [r[2] / 1e6 for r in runs]
-print(f"{len(runs)} alternating rounds; medians, with min and max")
+print(f"{len(runs)} alternating rounds; medians, with min and max"
+      + (f" ({failed} more left out: testpmd gave no rate)" if failed else ""))
 print(line("testpmd 5tswap (1 core)  ", t, "Mpps"))
 print(line("sipredir 302s (1 worker) ", one, "Mpps"))
 print(line("sipredir 302s (2 workers)", two, "Mpps"))
