@@ -65,7 +65,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # No -Werror here: GCC 12 reports false -Wmaybe-uninitialized inside libstdc++'s <regex> when
 # sanitizers are on. The release and fuzz builds compile the same code with -Werror.
 if configure build-asan -Dwerror=false -Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
-    -Db_lundef=false -Dbenchmarks=disabled && ninja -C build-asan; then
+    -Db_lundef=false -Db_lto=false -Dbenchmarks=disabled && ninja -C build-asan; then
     meson test -C build-asan --suite unit --print-errorlogs
     tally_meson build-asan "unit (asan+ubsan)"
 else
@@ -75,7 +75,7 @@ fi
 step "ThreadSanitizer build and concurrency tests"
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 if configure build-tsan -Dwerror=false -Dbuildtype=debugoptimized -Db_sanitize=thread \
-    -Db_lundef=false -Dbenchmarks=disabled -Ddpdk=disabled && ninja -C build-tsan; then
+    -Db_lundef=false -Db_lto=false -Dbenchmarks=disabled -Ddpdk=disabled && ninja -C build-tsan; then
     meson test -C build-tsan --suite concurrency --print-errorlogs
     tally_meson build-tsan "concurrency (tsan)"
 else

@@ -23,6 +23,8 @@
 #include <memory>
 #include <net/fragment.hpp>
 #include <pipeline/handle_frame.hpp>
+#include <pipeline/stages.hpp>
+#include <pipeline/worker_stats.hpp>
 #include <stdexcept>
 #include <vector>
 
@@ -35,7 +37,7 @@ using pipeline::drop_cause;
 using pipeline::handled;
 
 constexpr std::size_t max_burst = 256;
-constexpr std::size_t prefetch_ahead = 3;
+constexpr std::size_t prefetch_ahead = 4;
 // A reply is sent in at most this many IP fragments (about 11 kB at MTU 1500).
 constexpr std::size_t max_fragments = 8;
 constexpr std::uint32_t empty_polls_before_sleep = 256;
@@ -121,38 +123,63 @@ public:
     }
 
 private:
+    // One burst in stages (as l3fwd and VPP do): every frame classified first, with frame
+    // i + prefetch_ahead's first lines fetched meanwhile; then, in arrival order, each SIP
+    // request parsed, decided and answered, with the next one's header lines fetched; counts
+    // kept in a local tally and added to the worker's counters once.
     void process(std::uint16_t n) {
         const std::uint64_t rx_tsc = rte_rdtsc();
         _state.now_ms = static_cast<std::uint64_t>(static_cast<double>(rx_tsc) * _ns_per_tsc / 1e6);
         _stats.rx.add(n);
         const balance::table_snapshot* snapshot = _app.table->acquire();
+        pipeline::burst_tally tally;
         std::uint16_t ntx = 0;
         std::uint16_t nexc = 0;
         std::uint16_t nrace = 0;
         std::uint16_t nfree = 0;
         for (std::uint16_t i = 0; i < std::min<std::uint16_t>(n, prefetch_ahead); ++i) {
-            rte_prefetch0(rte_pktmbuf_mtod(_rx[i], void*));
+            prefetch_lines(_rx[i], 0, 2);
         }
         for (std::uint16_t i = 0; i < n; ++i) {
             if (i + prefetch_ahead < n) {
-                rte_prefetch0(rte_pktmbuf_mtod(_rx[i + prefetch_ahead], void*));
+                prefetch_lines(_rx[i + prefetch_ahead], 0, 2);
             }
             rte_mbuf* m = _rx[i];
-            handled h = m->nb_segs == 1 ? handle_single(m, snapshot)
-                                        : handle_linear(m, snapshot, reassembled::no);
-            if (h.what == disposition::fragment) {
-                m = reassemble(m, h);
+            // A chained frame is classified by the adapter, from its linear copy.
+            _chained[i] = m->nb_segs != 1;
+            if (!_chained[i]) {
+                _classified[i] = pipeline::classify(
+                        _app.site,
+                        _state,
+                        {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len},
+                        checks_for(m),
+                        _frames[i]
+                );
+            }
+        }
+        std::uint16_t ahead = 0; // the next request whose header lines are fetched
+        for (std::uint16_t i = 0; i < n; ++i) {
+            for (ahead = std::max<std::uint16_t>(ahead, i + 1); ahead < n; ++ahead) {
+                if (!_chained[ahead] && _classified[ahead].what == disposition::replied) {
+                    prefetch_lines(_rx[ahead], 2, 6);
+                    ++ahead;
+                    break;
+                }
+            }
+            rte_mbuf* m = _rx[i];
+            handled h = _classified[i];
+            if (_chained[i] || h.what == disposition::fragment) {
+                h = linearised(m, snapshot, _chained[i], h);
                 if (m == nullptr) {
                     continue; // held for its other fragments, or given up (counted)
                 }
-                _state.source_charged = true;
-                h = handle_linear(m, snapshot, reassembled::yes);
-                _state.source_charged = false;
+            } else if (h.what == disposition::replied) {
+                h = answer_single(m, snapshot, _frames[i], h.source_limited);
             }
             switch (h.what) {
             case disposition::replied:
                 if (h.needs_fragmenting) {
-                    send_fragmented(h);
+                    send_fragmented(h, tally);
                     _free[nfree++] = m;
                     break;
                 }
@@ -170,7 +197,7 @@ private:
             case disposition::absorbed:
             case disposition::dropped:
             case disposition::fragment:
-                _stats.record(h);
+                tally.record(h);
                 _free[nfree++] = m;
                 break;
             }
@@ -178,10 +205,10 @@ private:
         const std::uint16_t sent =
                 ntx == 0 ? 0 : rte_eth_tx_burst(_app.data.id, _slot.queue, _tx.data(), ntx);
         for (std::uint16_t i = 0; i < sent; ++i) {
-            _stats.record(_tx_code[i]);
+            tally.record(_tx_code[i]);
         }
         for (std::uint16_t i = sent; i < ntx; ++i) {
-            _stats.drop(drop_cause::tx_full);
+            tally.drop(drop_cause::tx_full);
             _free[nfree++] = _tx[i];
         }
         if (sent != 0) {
@@ -190,19 +217,34 @@ private:
             );
             _stats.latency[pipeline::latency_bucket(ns)].add(sent);
         }
-        to_kernel(nexc, nfree);
-        to_race(nrace, nfree);
+        to_kernel(nexc, nfree, tally);
+        to_race(nrace, nfree, tally);
+        tally.add_to(_stats);
         if (nfree != 0) {
             rte_pktmbuf_free_bulk(_free.data(), nfree);
         }
     }
 
-    handled handle_single(rte_mbuf* m, const balance::table_snapshot* snapshot) {
+    // Cache lines [first, last) of the frame's data.
+    static void prefetch_lines(const rte_mbuf* m, unsigned first, unsigned last) noexcept {
+        const auto* data = rte_pktmbuf_mtod(m, const char*);
+        const unsigned end = std::min<unsigned>(last, (m->data_len + 63) / 64);
+        for (unsigned line = first; line < end; ++line) {
+            rte_prefetch0(data + line * 64);
+        }
+    }
+
+    // A frame classified as a request to answer, in one mbuf: answered over its own bytes.
+    handled answer_single(
+            rte_mbuf* m,
+            const balance::table_snapshot* snapshot,
+            const net::frame_view& f,
+            bool source_limited
+    ) {
         auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
         const std::span<std::uint8_t> room(data, m->data_len + rte_pktmbuf_tailroom(m));
-        const handled h = pipeline::handle_frame(
-                _app.site, snapshot, _state, room, m->data_len, checks_for(m)
-        );
+        const handled h =
+                pipeline::answer(_app.site, snapshot, _state, f, source_limited, room, m->data_len);
         if (h.what == disposition::replied && h.needs_fragmenting) {
             _oversize = room.subspan(h.reply_offset, h.reply_size);
         } else if (h.what == disposition::replied) {
@@ -211,6 +253,29 @@ private:
             m->pkt_len = h.reply_size;
             prepare_tx(m, h);
         }
+        return h;
+    }
+
+    // The adapter for every frame the pipeline cannot read in place: a chained frame is read
+    // out into one linear buffer; an IP fragment (`h`, classified, says so) is reassembled
+    // first, and its datagram read out likewise. Either then goes through the whole pipeline there,
+    // its reply copied into a fresh mbuf. `m` becomes null when a fragment is held for the others
+    // of its datagram or given up (counted).
+    handled
+    linearised(rte_mbuf*& m, const balance::table_snapshot* snapshot, bool chained, handled h) {
+        if (chained) {
+            h = handle_linear(m, snapshot, reassembled::no);
+        }
+        if (h.what != disposition::fragment) {
+            return h;
+        }
+        m = reassemble(m, h);
+        if (m == nullptr) {
+            return h;
+        }
+        _state.source_charged = true;
+        h = handle_linear(m, snapshot, reassembled::yes);
+        _state.source_charged = false;
         return h;
     }
 
@@ -256,7 +321,7 @@ private:
 
     // A reply larger than the MTU (the one in _oversize), sent at once as IP fragments in
     // fresh mbufs: counted replied only if every fragment went out.
-    void send_fragmented(const handled& h) {
+    void send_fragmented(const handled& h, pipeline::burst_tally& tally) {
         const net::fragment_plan plan =
                 net::plan_fragments(h.layout, _oversize.size(), _app.config.listen.mtu, h.ipv6);
         std::array<rte_mbuf*, max_fragments> out{};
@@ -281,18 +346,18 @@ private:
         }
         if (!built) {
             rte_pktmbuf_free_bulk(out.data(), static_cast<unsigned>(n));
-            _stats.drop(drop_cause::reply_too_large);
+            tally.drop(drop_cause::reply_too_large);
             return;
         }
         const std::uint16_t sent = rte_eth_tx_burst(
                 _app.data.id, _slot.queue, out.data(), static_cast<std::uint16_t>(n)
         );
         if (sent == n) {
-            _stats.record(h);
+            tally.record(h);
             return;
         }
         rte_pktmbuf_free_bulk(out.data() + sent, static_cast<unsigned>(n - sent));
-        _stats.drop(drop_cause::tx_full);
+        tally.drop(drop_cause::tx_full);
     }
 
     // Null when the fragment is held for the others of its datagram or given up (counted).
@@ -376,7 +441,7 @@ private:
         rte_ip_frag_free_death_row(&_death_row, 3);
     }
 
-    void to_kernel(std::uint16_t nexc, std::uint16_t& nfree) {
+    void to_kernel(std::uint16_t nexc, std::uint16_t& nfree, pipeline::burst_tally& tally) {
         if (nexc == 0) {
             return;
         }
@@ -388,16 +453,16 @@ private:
                                                 nexc,
                                                 nullptr
                                         );
-        _stats.to_exception.add(queued);
+        tally.to_exception += queued;
         const drop_cause why = _slot.to_kernel == nullptr ? drop_cause::no_exception_path
                                                           : drop_cause::exception_ring_full;
         for (unsigned i = queued; i < nexc; ++i) {
-            _stats.drop(why);
+            tally.drop(why);
             _free[nfree++] = _exc[i];
         }
     }
 
-    void to_race(std::uint16_t nrace, std::uint16_t& nfree) {
+    void to_race(std::uint16_t nrace, std::uint16_t& nfree, pipeline::burst_tally& tally) {
         if (nrace == 0) {
             return;
         }
@@ -409,9 +474,9 @@ private:
                                                 nrace,
                                                 nullptr
                                         );
-        _stats.to_race.add(queued);
+        tally.to_race += queued;
         for (unsigned i = queued; i < nrace; ++i) {
-            _stats.drop(drop_cause::race_ring_full);
+            tally.drop(drop_cause::race_ring_full);
             _free[nfree++] = _race[i];
         }
     }
@@ -470,6 +535,10 @@ private:
     std::array<rte_mbuf*, max_burst> _rx{};
     std::array<rte_mbuf*, max_burst> _tx{};
     std::array<handled, max_burst> _tx_code{};
+    // The burst's classification, by RX index (read by its second stage).
+    std::array<handled, max_burst> _classified{};
+    std::array<net::frame_view, max_burst> _frames{};
+    std::array<bool, max_burst> _chained{}; // in several mbufs: classified by the adapter
     std::array<rte_mbuf*, max_burst> _exc{};
     std::array<rte_mbuf*, max_burst> _race{};
     std::array<rte_mbuf*, max_burst> _free{};

@@ -19,7 +19,7 @@ fuzz_targets=(
 fuzz_build() {
     # shellcheck disable=SC2054 # address,undefined is one meson value
     local args=(-Dwerror=true -Dfuzz=true -Dtests=disabled -Dbenchmarks=disabled -Ddpdk=disabled
-        -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false)
+        -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false)
     if [ -f build-fuzz/build.ninja ]; then
         CXX=clang++ meson setup --reconfigure build-fuzz "${args[@]}" >/dev/null
     else

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "query_args.hpp"
 
+#include <algorithm>
+
 namespace sipredir::control {
 
 namespace {
@@ -55,11 +57,13 @@ query_args query_args_from_target(std::string_view target) {
         return out;
     }
     for_each_piece(target.substr(question + 1), '&', [&](std::string_view parameter) {
-        const std::size_t equals = parameter.find('=');
-        const std::string_view name = parameter.substr(0, equals);
-        const std::string_view value = equals == std::string_view::npos
+        // Iterators, not find(): GCC's LTO takes find's npos for a length here and warns
+        // (-Wstringop-overread).
+        const auto equals = std::find(parameter.begin(), parameter.end(), '=');
+        const std::string_view name(parameter.begin(), equals);
+        const std::string_view value = equals == parameter.end()
                                                ? std::string_view{}
-                                               : parameter.substr(equals + 1);
+                                               : std::string_view(equals + 1, parameter.end());
         if (name == "pool") {
             out.pool = value;
             return true;

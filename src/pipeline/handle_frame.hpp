@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // One received frame in, its reply written over it: classify (Ethernet, VLAN, IP, UDP, our
-// address and port), parse, decide, choose backends, write the response. A pure function of
-// its arguments plus the worker's own generator and counters: no lock, allocation or syscall,
-// and no DPDK, so that it is tested on plain buffers and driven by the DPDK worker per mbuf.
+// address and port), parse, decide, choose backends, write the response (stages.hpp). A pure
+// function of its arguments plus the worker's own generator and counters: no lock, allocation or
+// syscall, and no DPDK, so that it is tested on plain buffers and driven by the DPDK worker per
+// mbuf.
 #pragma once
 
 #include "outcome.hpp"
+#include "request_work.hpp"
 #include "site.hpp"
 #include "source_limiter.hpp"
 
@@ -43,6 +45,8 @@ struct worker_state {
     // Null in the workers: a race pool's request is handed over (disposition::to_race). The
     // control core sets it to answer such a request (rules are then not matched again).
     const race_decision* decided = nullptr;
+    // The request in hand, from stage to stage; reused, never zeroed whole (request_work.hpp).
+    request_work work;
 };
 
 // `room` is the writable buffer starting at the frame's first byte; the frame is its first

@@ -12,7 +12,33 @@ void add_all(std::array<std::uint64_t, N>& to, const std::array<counter, N>& fro
     }
 }
 
+template <std::size_t N>
+void add_moved(std::array<counter, N>& to, const std::array<std::uint32_t, N>& from) noexcept {
+    for (std::size_t i = 0; i < N; ++i) {
+        if (from[i] != 0) {
+            to[i].add(from[i]);
+        }
+    }
+}
+
+void add_moved(counter& to, std::uint32_t n) noexcept {
+    if (n != 0) {
+        to.add(n);
+    }
+}
+
 } // namespace
+
+void burst_tally::add_to(worker_stats& stats) const noexcept {
+    add_moved(stats.replied, replied);
+    add_moved(stats.absorbed, absorbed);
+    add_moved(stats.to_exception, to_exception);
+    add_moved(stats.to_race, to_race);
+    add_moved(stats.limited_replies, limited_replies);
+    add_moved(stats.dropped, dropped);
+    add_moved(stats.replies_by_code, replies_by_code);
+    add_moved(stats.bad_requests, bad_requests);
+}
 
 stats_totals sum(std::span<const worker_stats> workers) noexcept {
     stats_totals t;

@@ -88,6 +88,54 @@ struct alignas(balance::cache_line) worker_stats {
     }
 };
 
+// One burst's counts, kept by the worker in a local and added to its counters once per burst
+// (a counter's store is then one per burst, not one per frame).
+struct burst_tally {
+    std::uint32_t replied = 0;
+    std::uint32_t absorbed = 0;
+    std::uint32_t to_exception = 0;
+    std::uint32_t to_race = 0;
+    std::uint32_t limited_replies = 0;
+    std::array<std::uint32_t, drop_cause_count> dropped{};
+    std::array<std::uint32_t, reply_code_slots> replies_by_code{};
+    std::array<std::uint32_t, sip::defect_table.size()> bad_requests{};
+
+    void drop(drop_cause c, std::uint32_t n = 1) noexcept {
+        dropped[static_cast<std::size_t>(c)] += n;
+    }
+
+    // As worker_stats::record.
+    void record(const handled& h) noexcept {
+        switch (h.what) {
+        case disposition::replied:
+            ++replied;
+            ++replies_by_code[code_slot(h.code)];
+            if (h.code == 400) {
+                ++bad_requests[static_cast<std::size_t>(h.why)];
+            }
+            limited_replies += h.source_limited ? 1 : 0;
+            break;
+        case disposition::absorbed:
+            ++absorbed;
+            break;
+        case disposition::to_exception:
+            ++to_exception;
+            break;
+        case disposition::to_race:
+            ++to_race;
+            break;
+        case disposition::dropped:
+            drop(h.cause);
+            break;
+        case disposition::fragment:
+            break; // counted when its datagram completes or is given up
+        }
+    }
+
+    // Adds the burst's counts to the worker's (only those that moved).
+    void add_to(worker_stats& stats) const noexcept;
+};
+
 // Sums of every worker's counters, read at one moment (each counter exact; the set not atomic).
 struct stats_totals {
     std::uint64_t rx = 0;

@@ -131,11 +131,6 @@ void engine::submit(
         answer(frame, fallback(pool), out);
         return;
     }
-    sip::message_view m;
-    if (!parse_request(frame, m)) {
-        ++_counters.unreadable;
-        return;
-    }
     const balance::race_config& cfg = _pools[pool].config;
     coalescing& c = _coalescing[pool];
     const std::int64_t window_ns = std::int64_t{cfg.coalesce_ms} * 1'000'000;
@@ -161,6 +156,13 @@ void engine::submit(
         pipeline::race_decision d = fallback(pool);
         d.refuse = !_settings.full_reply_fallback;
         answer(frame, d, out);
+        return;
+    }
+    // Only a new race needs the request's fields (its legs copy them): a request answered by
+    // a race already run or running is parsed once more only by its answer, not here too.
+    sip::message_view m;
+    if (!parse_request(frame, m)) {
+        ++_counters.unreadable;
         return;
     }
     const std::uint32_t race = start(pool, m, now_ns, out);

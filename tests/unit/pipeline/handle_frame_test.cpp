@@ -654,3 +654,50 @@ TEST_F(pipeline_test, with_action_503_the_excess_gets_a_short_503) {
     EXPECT_EQ(t.limited_replies, 1u);
     EXPECT_EQ(t.replies_by_code[code_slot(503)], 1u);
 }
+
+// A burst counted in a tally and added once gives every counter what recording each frame gives.
+TEST(burst_tally_test, adds_what_recording_each_frame_adds) {
+    handled bad = handled_as(disposition::replied);
+    bad.code = 400;
+    bad.why = sip::defect::header_line_bad;
+    handled limited = handled_as(disposition::replied);
+    limited.code = 503;
+    limited.source_limited = true;
+    handled redirect = handled_as(disposition::replied);
+    redirect.code = 302;
+    const std::vector<handled> burst = {
+            redirect,
+            redirect,
+            bad,
+            limited,
+            handled_as(disposition::absorbed),
+            handled_as(disposition::to_exception),
+            handled_as(disposition::to_race),
+            handled_as(disposition::fragment),
+            dropped_by(drop_cause::not_our_address),
+            dropped_by(drop_cause::not_our_address),
+            dropped_by(drop_cause::rule_blocked),
+    };
+    worker_stats each;
+    worker_stats once;
+    burst_tally tally;
+    for (const handled& h : burst) {
+        each.record(h);
+        tally.record(h);
+    }
+    each.drop(drop_cause::tx_full, 3);
+    tally.drop(drop_cause::tx_full, 3);
+    tally.add_to(once);
+    const stats_totals a = sum(std::span(&each, 1));
+    const stats_totals b = sum(std::span(&once, 1));
+    EXPECT_EQ(a.replied, 4u);
+    EXPECT_EQ(b.replied, a.replied);
+    EXPECT_EQ(b.absorbed, a.absorbed);
+    EXPECT_EQ(b.to_exception, a.to_exception);
+    EXPECT_EQ(b.to_race, a.to_race);
+    EXPECT_EQ(b.limited_replies, a.limited_replies);
+    EXPECT_EQ(b.dropped, a.dropped);
+    EXPECT_EQ(b.dropped_by_cause, a.dropped_by_cause);
+    EXPECT_EQ(b.replies_by_code, a.replies_by_code);
+    EXPECT_EQ(b.bad_requests, a.bad_requests);
+}
