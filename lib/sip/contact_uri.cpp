@@ -16,7 +16,8 @@ public:
     explicit bounded(std::span<char> out) noexcept : _out(out) {}
 
     void put(std::string_view s) noexcept {
-        if (_size + s.size() <= _out.size()) {
+        // Not for an empty view: its data() (and a sizing call's out) may be null.
+        if (!s.empty() && _size + s.size() <= _out.size()) {
             std::memcpy(_out.data() + _size, s.data(), s.size());
         }
         _size += s.size();

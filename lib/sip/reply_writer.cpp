@@ -104,7 +104,10 @@ public:
 
     void put(std::string_view s) noexcept {
         assert(s.size() <= static_cast<std::size_t>(_end - _p));
-        std::memcpy(_p, s.data(), s.size());
+        // An empty view's data() may be null, which memcpy must not see even for 0 octets.
+        if (!s.empty()) {
+            std::memcpy(_p, s.data(), s.size());
+        }
         _p += s.size();
     }
     void put(char c) noexcept {

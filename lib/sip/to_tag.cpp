@@ -13,14 +13,18 @@ std::uint64_t to_tag_digest(const siphash_key& key, const message_view& m) noexc
     char joined[256];
     const std::size_t size = m.call_id.size() + m.from.tag.size() + branch.size() + 2;
     if (size <= sizeof joined) {
-        char* p = joined;
-        std::memcpy(p, m.call_id.data(), m.call_id.size());
-        p += m.call_id.size();
+        // An absent field is an empty view whose data() may be null: memcpy must not see it.
+        const auto append = [](char* p, std::string_view field) noexcept {
+            if (!field.empty()) {
+                std::memcpy(p, field.data(), field.size());
+            }
+            return p + field.size();
+        };
+        char* p = append(joined, m.call_id);
         *p++ = 0;
-        std::memcpy(p, m.from.tag.data(), m.from.tag.size());
-        p += m.from.tag.size();
+        p = append(p, m.from.tag);
         *p++ = 0;
-        std::memcpy(p, branch.data(), branch.size());
+        append(p, branch);
         h.update(joined, size);
         return h.finish();
     }
