@@ -25,18 +25,18 @@ enum class backend_state : std::uint8_t {
 enum class transport : std::uint8_t { udp, tcp, tls };
 
 enum class policy_kind : std::uint8_t {
-    least_load,   // seed 002: lowest utilisation; ties broken at random
+    least_load,   // lowest utilisation; ties broken at random
     proportional, // in proportion to spare capacity: least-load without herding
     p2c,          // the lower of two random choices
-    sequence,     // seeds 001, 004: the first in order under its threshold
+    sequence,     // the first in order under its threshold
     wrr,          // smooth weighted round robin
     hash,         // consistent (Maglev) on a request key
     random,
-    // Seeds 001/002's monitor also times its probes: among eligible backends, those whose smoothed
+    // The load monitor also times its probes: among eligible backends, those whose smoothed
     // probe round trip is within the pool's latency band of the fastest share in proportion to
     // spare capacity. A proxy that answers slowly is far away or congested.
     least_latency,
-    // Seeds 000/003: a live race. The control core asks every live backend at once and the first
+    // A live race. The control core asks every live backend at once and the first
     // to answer is taken as the least loaded (src/control/race). In the workers and when a race
     // has no winner, the pool's race fallback policy chooses.
     race,

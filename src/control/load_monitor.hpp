@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The load monitor of seeds 001 and 002: what the control plane knows about each backend, from
+// The load monitor: what the control plane knows about each backend, from
 // the configuration (administrative state), the operator (drain), probing (health, RTT, load
 // header, RFC 7339) and pushed reports, turned into the facts the table snapshot is built from.
 // One thread (the control lcore) owns it; nothing here is shared with the workers.

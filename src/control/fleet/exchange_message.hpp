@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The fleet's redirect exchange (seed 001: nodes share workload data periodically and
-// spontaneously): each appliance sends its peers its own running totals of redirects per backend,
-// one UDP datagram of signed text (docs/fleet.md):
+// The fleet's redirect exchange, periodic and spontaneous: each appliance sends its peers its
+// own running totals of redirects per backend, one UDP datagram of signed text (docs/fleet.md):
 //
 //   SRFX/1 from=sr-a epoch=1732300000000 seq=42 ts=1732300000123 full=0 totals=p1:1200,p2:77
 //   mac=<hex>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Redirect sharing between the appliances of a fleet (seed 001, docs/fleet.md). This appliance's
+// Redirect sharing between the appliances of a fleet (docs/fleet.md). This appliance's
 // own redirects are kept as running totals per backend and sent to every peer: the changed ones
 // every interval, or at once when the unsent count to one backend passes a fraction of its spare
 // capacity, and all of them every full interval (which repairs any loss). A peer's message is

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The live race of seeds 000 and 003, run on the control core: a request a worker handed over
+// The live race, run on the control core: a request a worker handed over
 // (disposition::to_race) sends one leg to every live backend of its pool; the first backend to
 // answer is taken as the least loaded and the caller is redirected to it; the other legs are
 // finished as RFC 3261 asks (INVITE legs: CANCEL once provisional, ACK to non-2xx finals, ACK

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The pushed load report (seeds 001, 002): one UDP datagram a backend, or sipredir-agent beside
+// The pushed load report: one UDP datagram a backend, or sipredir-agent beside
 // it, sends on its own, periodically. Version 1 is one line of text (docs/operations.md):
 //
 //   SRLR/1 backend=proxy-a seq=1732300000123456 ts=1732300000123 calls=40 capacity=100 mac=<hex>
