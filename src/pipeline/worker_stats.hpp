@@ -58,34 +58,7 @@ struct alignas(balance::cache_line) worker_stats {
 
     // Counts a frame's fate. A reply is recorded once it is on the wire: the caller records
     // a reply the TX queue refused as dropped(tx_full) instead.
-    void record(const handled& h) noexcept {
-        switch (h.what) {
-        case disposition::replied:
-            replied.add(1);
-            replies_by_code[code_slot(h.code)].add(1);
-            if (h.code == 400) {
-                bad_requests[static_cast<std::size_t>(h.why)].add(1);
-            }
-            if (h.source_limited) {
-                limited_replies.add(1);
-            }
-            break;
-        case disposition::absorbed:
-            absorbed.add(1);
-            break;
-        case disposition::to_exception:
-            to_exception.add(1);
-            break;
-        case disposition::to_race:
-            to_race.add(1);
-            break;
-        case disposition::dropped:
-            drop(h.cause);
-            break;
-        case disposition::fragment:
-            break; // counted when its datagram completes or is given up
-        }
-    }
+    void record(const handled& h) noexcept;
 };
 
 // One burst's counts, kept by the worker in a local and added to its counters once per burst
@@ -105,36 +78,61 @@ struct burst_tally {
     }
 
     // As worker_stats::record.
-    void record(const handled& h) noexcept {
-        switch (h.what) {
-        case disposition::replied:
-            ++replied;
-            ++replies_by_code[code_slot(h.code)];
-            if (h.code == 400) {
-                ++bad_requests[static_cast<std::size_t>(h.why)];
-            }
-            limited_replies += h.source_limited ? 1 : 0;
-            break;
-        case disposition::absorbed:
-            ++absorbed;
-            break;
-        case disposition::to_exception:
-            ++to_exception;
-            break;
-        case disposition::to_race:
-            ++to_race;
-            break;
-        case disposition::dropped:
-            drop(h.cause);
-            break;
-        case disposition::fragment:
-            break; // counted when its datagram completes or is given up
-        }
-    }
+    void record(const handled& h) noexcept;
 
     // Adds the burst's counts to the worker's (only those that moved).
     void add_to(worker_stats& stats) const noexcept;
 };
+
+namespace detail {
+
+inline void bump(counter& c) noexcept {
+    c.add(1);
+}
+inline void bump(std::uint32_t& n) noexcept {
+    ++n;
+}
+
+// A frame's fate into `counts`: a worker's counters, or a burst's tally of them (the same
+// fields, plain integers). One switch for both, so the two cannot count differently.
+template <typename Counts> void record_fate(Counts& counts, const handled& h) noexcept {
+    switch (h.what) {
+    case disposition::replied:
+        bump(counts.replied);
+        bump(counts.replies_by_code[code_slot(h.code)]);
+        if (h.code == 400) {
+            bump(counts.bad_requests[static_cast<std::size_t>(h.why)]);
+        }
+        if (h.source_limited) {
+            bump(counts.limited_replies);
+        }
+        break;
+    case disposition::absorbed:
+        bump(counts.absorbed);
+        break;
+    case disposition::to_exception:
+        bump(counts.to_exception);
+        break;
+    case disposition::to_race:
+        bump(counts.to_race);
+        break;
+    case disposition::dropped:
+        counts.drop(h.cause);
+        break;
+    case disposition::fragment:
+        break; // counted when its datagram completes or is given up
+    }
+}
+
+} // namespace detail
+
+inline void worker_stats::record(const handled& h) noexcept {
+    detail::record_fate(*this, h);
+}
+
+inline void burst_tally::record(const handled& h) noexcept {
+    detail::record_fate(*this, h);
+}
 
 // Sums of every worker's counters, read at one moment (each counter exact; the set not atomic).
 struct stats_totals {
