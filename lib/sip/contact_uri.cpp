@@ -38,10 +38,17 @@ bool next_param(std::string_view& rest, std::string_view& whole, std::string_vie
             rest.remove_prefix(1);
             continue;
         }
-        const std::size_t end = rest.find(';');
+        // One pass for the '=' and the ';' (parameters are short: no memchr calls).
+        std::size_t end = 0;
+        std::size_t equals = std::string_view::npos;
+        for (; end < rest.size() && rest[end] != ';'; ++end) {
+            if (rest[end] == '=' && equals == std::string_view::npos) {
+                equals = end;
+            }
+        }
         whole = rest.substr(0, end);
-        rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
-        name = whole.substr(0, whole.find('='));
+        rest.remove_prefix(end);
+        name = whole.substr(0, equals);
         return true;
     }
     return false;

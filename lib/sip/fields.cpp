@@ -3,17 +3,17 @@
 #include "fields.hpp"
 
 #include "chars.hpp"
+#include "class_run.hpp"
 
 namespace sipredir::sip {
 namespace {
 
 using scan::between;
-using scan::skip_class;
 using scan::skip_lws;
 
 // "[" IPv6 "]" starting at p; returns the position after ']' or nullptr.
 const char* skip_ipv6_reference(const char* p, const char* end) noexcept {
-    const char* q = skip_class(p + 1, end, cc_ipv6);
+    const char* q = run::skip<run::ipv6>(p + 1, end, p);
     if (q >= end || *q != ']' || q == p + 1) {
         return nullptr;
     }
@@ -32,10 +32,7 @@ const char* skip_param_value(const char* p, const char* end) noexcept {
     if (*p == '[') {
         return skip_ipv6_reference(p, end);
     }
-    const char* q = p;
-    while (q < end && (is(*q, cc_token) || *q == ':')) {
-        ++q;
-    }
+    const char* q = run::skip<run::token_or_colon>(p, end);
     return q == p ? nullptr : q;
 }
 
@@ -60,7 +57,7 @@ param_step next_param(const char*& p, const char* end, param& out) noexcept {
     }
     const char* semi = q;
     const char* name = skip_lws(q + 1, end);
-    const char* name_end = skip_class(name, end, cc_token);
+    const char* name_end = run::skip<run::token>(name, end, p);
     if (name_end == name) {
         return param_step::bad;
     }
@@ -93,7 +90,7 @@ const char* parse_sent_protocol(const char* p, const char* end, via_top& out) no
             }
             p = skip_lws(p + 1, end);
         }
-        const char* e = skip_class(p, end, cc_token);
+        const char* e = run::skip<run::token>(p, end);
         if (e == p) {
             return nullptr;
         }
@@ -119,8 +116,8 @@ via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
     if (host == p || host >= end) {
         return result; // sent-protocol LWS sent-by: the LWS is required
     }
-    const char* host_end =
-            *host == '[' ? skip_ipv6_reference(host, end) : skip_class(host, end, cc_host);
+    const char* host_end = *host == '[' ? skip_ipv6_reference(host, end)
+                                        : run::skip<run::host>(host, end, value.data());
     if (host_end == nullptr || host_end == host) {
         return result;
     }
@@ -211,7 +208,7 @@ bool parse_name_addr(std::string_view value, name_addr& out, bool may_hold_contr
         const char* tokens_end = p;
         const char* q = p;
         for (;;) {
-            const char* t = skip_class(q, end, cc_token);
+            const char* t = run::skip<run::token>(q, end, value.data());
             if (t == q) {
                 break;
             }
@@ -274,10 +271,9 @@ bool call_id_valid(std::string_view value) noexcept {
     if (value.empty()) {
         return false;
     }
-    for (char c : value) {
-        if (!is(c, cc_call_id)) {
-            return false;
-        }
+    if (run::skip<run::call_id>(value.data(), value.data() + value.size())
+        != value.data() + value.size()) {
+        return false;
     }
     // word [ "@" word ]: at most one '@', with a word on each side.
     const auto* at = static_cast<const char*>(std::memchr(value.data(), '@', value.size()));
@@ -300,7 +296,7 @@ parse_cseq(std::string_view value, std::uint32_t& number, std::string_view& meth
     if (m == n.next) {
         return cseq_status::bad;
     }
-    const char* m_end = skip_class(m, end, cc_token);
+    const char* m_end = run::skip<run::token>(m, end, value.data());
     if (m_end == m || skip_lws(m_end, end) != end) {
         return cseq_status::bad;
     }

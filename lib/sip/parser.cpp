@@ -515,9 +515,14 @@ void plain_line(
         out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
         return;
     }
-    // The line holds no CR or LF: trimming LWS is trimming SP and HT.
+    out.kind = classify_header(out.name);
     const char* v = colon + 1;
     const char* v_end = line_end;
+    if ((kept_kinds >> static_cast<unsigned>(out.kind) & 1) == 0) {
+        out.value = std::string_view(v, static_cast<std::size_t>(v_end - v)); // not read
+        return;
+    }
+    // The line holds no CR or LF: trimming LWS is trimming SP and HT.
     while (v < v_end && (*v == ' ' || *v == '\t')) {
         ++v;
     }
@@ -525,7 +530,6 @@ void plain_line(
         --v_end;
     }
     out.value = std::string_view(v, static_cast<std::size_t>(v_end - v));
-    out.kind = classify_header(out.name);
 }
 
 } // namespace

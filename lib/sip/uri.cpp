@@ -3,6 +3,7 @@
 #include "uri.hpp"
 
 #include "chars.hpp"
+#include "class_run.hpp"
 #include "scan.hpp"
 
 #include <cstring>
@@ -62,25 +63,21 @@ uri_status parse_sip_uri(std::string_view rest, uri_view& out) noexcept {
     // userinfo: '@' cannot appear unescaped anywhere else in a SIP URI, so a run of user
     // characters ending at '@' is the userinfo; otherwise there is none and the host starts here.
     const char* p = begin;
-    const char* colon = nullptr;
-    while (p < end) {
-        if (*p == '%') {
+    for (;;) {
+        p = run::skip<run::user>(p, end, begin);
+        if (p < end && *p == '%') {
             if (!escape_at(p, end)) {
                 return uri_status::bad;
             }
             p += 3;
             continue;
         }
-        if (!is(*p, cc_user)) {
-            break;
-        }
-        if (*p == ':' && colon == nullptr) {
-            colon = p;
-        }
-        ++p;
+        break;
     }
     const char* host = begin;
     if (p < end && *p == '@') {
+        // An escape is hex digits, so the first ':' of the run is the password's.
+        const auto* colon = static_cast<const char*>(std::memchr(begin, ':', p - begin));
         const char* user_end = colon != nullptr ? colon : p;
         if (user_end == begin) {
             return uri_status::bad;
@@ -104,9 +101,7 @@ uri_status parse_sip_uri(std::string_view rest, uri_view& out) noexcept {
         }
         p = close + 1;
     } else {
-        while (p < end && is(*p, cc_host)) {
-            ++p;
-        }
+        p = run::skip<run::host>(p, end, begin);
         out.host = between(host, p);
         if (out.host.empty()) {
             return uri_status::bad;
@@ -129,18 +124,19 @@ uri_status parse_sip_uri(std::string_view rest, uri_view& out) noexcept {
     if (p < end && *p == ';') {
         // uri-parameters: *( ";" pname [ "=" pvalue ] ), names and values of paramchars.
         const char* params = p;
-        while (p < end && *p != '?') {
-            if (*p == '%') {
+        for (;;) {
+            p = run::skip<run::uri_param>(p, end, begin);
+            if (p < end && *p == '%') {
                 if (!escape_at(p, end)) {
                     return uri_status::bad;
                 }
                 p += 3;
                 continue;
             }
-            if (*p != ';' && *p != '=' && !is(*p, cc_param)) {
+            if (p < end && *p != '?') {
                 return uri_status::bad;
             }
-            ++p;
+            break;
         }
         out.params = between(params, p);
     }
