@@ -17,6 +17,8 @@ packages=(
     etcd-server etcd-client openssl
     # the data plane: DPDK tools (testpmd, telemetry, dumpcap), configuration
     dpdk-dev libtomlplusplus-dev
+    # the systemd units' sandbox is checked with systemd-analyze security --offline
+    systemd
     # style
     clang-format-16
 )

@@ -125,10 +125,23 @@ socket_fd open_unix_listener(const std::string& path) {
     sa.sun_family = AF_UNIX;
     std::memcpy(sa.sun_path, path.data(), path.size());
     ::unlink(path.c_str()); // a socket file left by a run that did not stop cleanly
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    // The socket file is born 0660 (owner and group: sipredir and the operators it admits), not
+    // with whatever the process umask leaves and narrowed afterwards: between the two, anyone
+    // could have connected. The mode is then read back, so a file system that ignores it fails
+    // the start instead of leaving a socket the world can drive.
+    const mode_t previous = ::umask(0117);
+    const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    ::umask(previous);
+    if (bound != 0) {
         fail("cannot bind " + path);
     }
-    ::chmod(path.c_str(), 0660);
+    if (::chmod(path.c_str(), 0660) != 0) {
+        fail("cannot set mode 0660 on " + path);
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode) || (st.st_mode & 07777) != 0660) {
+        throw std::runtime_error(path + ": control socket is not a socket of mode 0660");
+    }
     if (::listen(fd.get(), 16) != 0) {
         fail("listen on " + path);
     }
