@@ -14,6 +14,11 @@ namespace sipredir::sip::scan {
 // LF, followed by SP or HT); a bare CR is not whitespace, so it cannot hide inside a field that
 // a reply copies.
 inline const char* skip_lws(const char* p, const char* end) noexcept {
+    // Most calls stand on a visible octet: one compare answers them (SP, HT, CR and LF are all
+    // at or below 0x20).
+    if (p >= end || static_cast<unsigned char>(*p) > 0x20) {
+        return p;
+    }
     for (;;) {
         while (p < end && (*p == ' ' || *p == '\t')) {
             ++p;
