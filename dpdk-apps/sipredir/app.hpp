@@ -35,6 +35,10 @@ struct worker_slot {
     unsigned lcore = 0;
     std::uint16_t queue = 0;
     rte_ring* to_kernel = nullptr; // writer: this worker (SP); reader: control (SC)
+    // ARP and NDP for the kernel, drained before to_kernel so that a flood the filter admits
+    // (ICMP, control ports) cannot delay address resolution. writer: this worker (SP); reader:
+    // control (SC).
+    rte_ring* to_kernel_urgent = nullptr;
     // The kernel's frames, sent by this worker on its TX queue (worker 0 only): a PMD need not
     // offer a queue beyond the workers'. writer: control (SP); reader: this worker (SC).
     rte_ring* from_kernel = nullptr;

@@ -132,12 +132,12 @@ unsigned pump_exception_path(appliance& app) {
     }
     std::array<rte_mbuf*, pump_burst> burst{};
     unsigned moved = 0;
-    for (const worker_slot& w : app.workers) {
+    const auto pump_ring = [&](rte_ring* ring) {
         const unsigned n = rte_ring_sc_dequeue_burst(
-                w.to_kernel, reinterpret_cast<void**>(burst.data()), pump_burst, nullptr
+                ring, reinterpret_cast<void**>(burst.data()), pump_burst, nullptr
         );
         if (n == 0) {
-            continue;
+            return;
         }
         const std::uint16_t sent =
                 rte_eth_tx_burst(app.tap.id, 0, burst.data(), static_cast<std::uint16_t>(n));
@@ -147,6 +147,13 @@ unsigned pump_exception_path(appliance& app) {
             rte_pktmbuf_free(burst[i]);
         }
         moved += n;
+    };
+    // ARP and NDP of every worker first: they keep the appliance reachable.
+    for (const worker_slot& w : app.workers) {
+        pump_ring(w.to_kernel_urgent);
+    }
+    for (const worker_slot& w : app.workers) {
+        pump_ring(w.to_kernel);
     }
     const std::uint16_t n = rte_eth_rx_burst(app.tap.id, 0, burst.data(), pump_burst);
     if (n != 0) {
@@ -166,9 +173,11 @@ unsigned pump_exception_path(appliance& app) {
 void drain_exception_rings(appliance& app) {
     for (const worker_slot& w : app.workers) {
         void* m = nullptr;
-        while (w.to_kernel != nullptr && rte_ring_sc_dequeue(w.to_kernel, &m) == 0) {
-            rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-            app.to_kernel_dropped.fetch_add(1, std::memory_order_relaxed);
+        for (rte_ring* ring : {w.to_kernel_urgent, w.to_kernel}) {
+            while (ring != nullptr && rte_ring_sc_dequeue(ring, &m) == 0) {
+                rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+                app.to_kernel_dropped.fetch_add(1, std::memory_order_relaxed);
+            }
         }
         while (w.from_kernel != nullptr && rte_ring_sc_dequeue(w.from_kernel, &m) == 0) {
             rte_pktmbuf_free(static_cast<rte_mbuf*>(m));

@@ -183,10 +183,8 @@ bool publish(
     return published;
 }
 
-rte_ring* make_ring(const std::string& name, const app::appliance& a) {
-    rte_ring* r = rte_ring_create(
-            name.c_str(), a.config.exception.ring_size, a.data.socket, RING_F_SP_ENQ | RING_F_SC_DEQ
-    );
+rte_ring* make_ring(const std::string& name, const app::appliance& a, unsigned size) {
+    rte_ring* r = rte_ring_create(name.c_str(), size, a.data.socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (r == nullptr) {
         throw std::runtime_error("cannot create the exception ring " + name);
     }
@@ -290,9 +288,13 @@ int serve(app::appliance& a, const options& o) {
     if (exception_path) {
         a.tap = app::start_tap(a.config, own_mac);
         for (std::size_t w = 0; w < workers; ++w) {
-            a.workers[w].to_kernel = make_ring("to_kernel_" + std::to_string(w), a);
+            a.workers[w].to_kernel =
+                    make_ring("to_kernel_" + std::to_string(w), a, a.config.exception.ring_size);
+            a.workers[w].to_kernel_urgent = make_ring(
+                    "to_kernel_urgent_" + std::to_string(w), a, control::urgent_ring_size
+            );
         }
-        a.workers[0].from_kernel = make_ring("from_kernel", a);
+        a.workers[0].from_kernel = make_ring("from_kernel", a, a.config.exception.ring_size);
     }
     // Race pools need the exception path (the configuration says so) for their legs' socket
     // and worker 0's from_kernel ring for their answers.

@@ -135,6 +135,7 @@ private:
         pipeline::burst_tally tally;
         std::uint16_t ntx = 0;
         std::uint16_t nexc = 0;
+        std::uint16_t nurgent = 0;
         std::uint16_t nrace = 0;
         std::uint16_t nfree = 0;
         for (std::uint16_t i = 0; i < std::min<std::uint16_t>(n, prefetch_ahead); ++i) {
@@ -150,6 +151,7 @@ private:
             if (!_chained[i]) {
                 _classified[i] = pipeline::classify(
                         _app.site,
+                        snapshot,
                         _state,
                         {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len},
                         checks_for(m),
@@ -188,7 +190,11 @@ private:
                 ++ntx;
                 break;
             case disposition::to_exception:
-                _exc[nexc++] = m;
+                if (h.urgent) {
+                    _urgent[nurgent++] = m;
+                } else {
+                    _exc[nexc++] = m;
+                }
                 break;
             case disposition::to_race:
                 m->hash.usr = h.pool; // the control core needs the pool the rules chose
@@ -217,7 +223,8 @@ private:
             );
             _stats.latency[pipeline::latency_bucket(ns)].add(sent);
         }
-        to_kernel(nexc, nfree, tally);
+        to_kernel(_slot.to_kernel_urgent, _urgent, nurgent, nfree, tally);
+        to_kernel(_slot.to_kernel, _exc, nexc, nfree, tally);
         to_race(nrace, nfree, tally);
         tally.add_to(_stats);
         if (nfree != 0) {
@@ -441,24 +448,28 @@ private:
         rte_ip_frag_free_death_row(&_death_row, 3);
     }
 
-    void to_kernel(std::uint16_t nexc, std::uint16_t& nfree, pipeline::burst_tally& tally) {
-        if (nexc == 0) {
+    void to_kernel(
+            rte_ring* ring,
+            const std::array<rte_mbuf*, max_burst>& frames,
+            std::uint16_t n,
+            std::uint16_t& nfree,
+            pipeline::burst_tally& tally
+    ) {
+        if (n == 0) {
             return;
         }
-        const unsigned queued = _slot.to_kernel == nullptr
-                                        ? 0
-                                        : rte_ring_sp_enqueue_burst(
-                                                _slot.to_kernel,
-                                                reinterpret_cast<void* const*>(_exc.data()),
-                                                nexc,
-                                                nullptr
-                                        );
+        const unsigned queued =
+                ring == nullptr
+                        ? 0
+                        : rte_ring_sp_enqueue_burst(
+                                ring, reinterpret_cast<void* const*>(frames.data()), n, nullptr
+                        );
         tally.to_exception += queued;
-        const drop_cause why = _slot.to_kernel == nullptr ? drop_cause::no_exception_path
-                                                          : drop_cause::exception_ring_full;
-        for (unsigned i = queued; i < nexc; ++i) {
+        const drop_cause why =
+                ring == nullptr ? drop_cause::no_exception_path : drop_cause::exception_ring_full;
+        for (unsigned i = queued; i < n; ++i) {
             tally.drop(why);
-            _free[nfree++] = _exc[i];
+            _free[nfree++] = frames[i];
         }
     }
 
@@ -540,6 +551,7 @@ private:
     std::array<net::frame_view, max_burst> _frames{};
     std::array<bool, max_burst> _chained{}; // in several mbufs: classified by the adapter
     std::array<rte_mbuf*, max_burst> _exc{};
+    std::array<rte_mbuf*, max_burst> _urgent{}; // ARP and NDP for the kernel
     std::array<rte_mbuf*, max_burst> _race{};
     std::array<rte_mbuf*, max_burst> _free{};
 };

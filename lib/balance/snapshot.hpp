@@ -105,8 +105,32 @@ struct overload_signal {
     std::uint64_t seq_ms = 0; // oc-seq as milliseconds; it grows whenever the indication changes
 };
 
+// The appliance's own UDP services behind the exception path, as bits: which of them an
+// address may reach (the workers' filter, src/pipeline/kernel_filter.hpp).
+enum control_service : std::uint8_t {
+    cs_probe = 1 << 0,   // answers to our OPTIONS probes: from backends
+    cs_race = 1 << 1,    // answers to race legs: from backends
+    cs_reports = 1 << 2, // pushed load reports: from backends (or their report_source)
+    cs_fleet = 1 << 3,   // the fleet exchange: from the peers
+};
+
+struct control_peer {
+    net::ip_address address;
+    std::uint8_t services = 0; // control_service bits
+};
+
+// Orders control peers for a binary search: family, then octets.
+inline bool peer_before(const net::ip_address& a, const net::ip_address& b) noexcept {
+    if (a.family != b.family) {
+        return a.family < b.family;
+    }
+    return a.bytes < b.bytes;
+}
+
 struct table_snapshot {
     std::uint64_t generation = 0;
+    // Who may reach which of our control services, sorted by peer_before; one entry per address.
+    std::vector<control_peer> control_peers;
     overload_signal overload;
     std::vector<pool_snapshot> pools;
     std::size_t default_pool = 0; // where requests go (sip.pool); a reload may move it

@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
             std::memcpy(rooms[i].data(), f.data(), f.size());
             sizes[i] = f.size();
             classified[i] = pipeline::classify(
-                    s, state, std::span(rooms[i]).first(f.size()), s.checks, views[i]
+                    s, tables.get(), state, std::span(rooms[i]).first(f.size()), s.checks, views[i]
             );
         }
         for (std::size_t i = 0; i < count; ++i) {

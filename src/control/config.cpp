@@ -353,7 +353,11 @@ void read_exception(const toml::table& root, exception_config& e) {
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[exception]", {"tap", "ring_size", "addresses"});
+    only_keys(*t, "[exception]", {"tap", "ring_size", "addresses", "filter", "icmp_per_second"});
+    read_key(*t, "filter", e.filter, bool_value);
+    read_key(*t, "icmp_per_second", e.icmp_per_second, [](const toml::node& n, std::string_view k) {
+        return static_cast<std::uint32_t>(integer_value(n, k, 1, 1000000));
+    });
     if (const toml::node* n = t->get("addresses")) {
         for (const toml::node& item : array_value(*n, "addresses")) {
             const pipeline::ip_prefix p = prefix_value(item, "addresses");

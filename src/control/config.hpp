@@ -82,6 +82,10 @@ struct exception_config {
     // Given to the TAP interface at start, so the kernel answers ARP / NDP / ping for them and
     // has a route back to the callers. Empty: the operator configures the interface.
     std::vector<interface_address> addresses;
+    // Pass to the kernel only ARP/NDP, ICMP (at most icmp_per_second per worker), UDP to the
+    // control ports from their peers and TCP to an in-band metrics port (docs/security.md).
+    bool filter = true;
+    std::uint32_t icmp_per_second = 100;
     friend bool operator==(const exception_config&, const exception_config&) = default;
 };
 

@@ -84,8 +84,9 @@ mbuf_demand mbuf_demand_of(const appliance_config& c, std::uint32_t workers) noe
             .lcores = workers + 1,
             .rx = c.dataplane.rx_descriptors,
             .tx = c.dataplane.tx_descriptors,
-            // Each worker's ring to the kernel (exception path) and to the race engine.
-            .rings = (exception ? ring : 0) + (races ? ring : 0),
+            // Each worker's rings to the kernel (exception path: ARP/NDP and the rest) and to
+            // the race engine.
+            .rings = (exception ? ring_slots(urgent_ring_size) + ring : 0) + (races ? ring : 0),
             .fragments = fragment_mbufs_per_worker(c.dataplane, workers),
             // DPDK lets a cache grow to 1.5 times its size before it flushes to the pool.
             .cache = mempool_cache_size(c.dataplane.mbufs) * 3 / 2,

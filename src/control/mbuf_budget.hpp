@@ -51,4 +51,7 @@ std::uint32_t sized_mbuf_pool(const appliance_config& c, std::uint32_t workers);
 // `mbufs` (or of [dataplane], or 1).
 std::string check_mbuf_pool(const appliance_config& c, std::uint32_t workers);
 
+// Each worker's ring of ARP and NDP frames for the kernel (drained first): a few bursts.
+inline constexpr std::uint32_t urgent_ring_size = 256;
+
 } // namespace sipredir::control

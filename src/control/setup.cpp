@@ -56,7 +56,63 @@ pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_
     s.max_reply_growth = c.sip.max_reply_growth;
     s.limits = c.limits;
     s.limit_key = key_or_random(std::nullopt);
+    s.kernel = make_kernel_filter(c);
     return s;
+}
+
+pipeline::kernel_filter make_kernel_filter(const appliance_config& c) {
+    pipeline::kernel_filter k;
+    k.enabled = c.exception.filter;
+    k.icmp_per_second = c.exception.icmp_per_second;
+    // At most four ports: probe, race, reports and fleet, each read with a restart only.
+    if (c.probe.enabled) {
+        k.serve(c.probe.source_port, balance::cs_probe);
+    }
+    const bool races = std::any_of(c.pools.begin(), c.pools.end(), [](const auto& p) {
+        return p.policy == balance::policy_kind::race;
+    });
+    if (races) {
+        k.serve(c.race.source_port, balance::cs_race);
+    }
+    if (c.reports.port != 0) {
+        k.serve(c.reports.port, balance::cs_reports);
+    }
+    if (c.fleet.enabled) {
+        k.serve(c.fleet.port, balance::cs_fleet);
+    }
+    // Prometheus on one of the data addresses (in-band management) is reached through the TAP.
+    if (c.management.metrics
+        && std::find(
+                   c.listen.addresses.begin(),
+                   c.listen.addresses.end(),
+                   c.management.metrics->address
+           ) != c.listen.addresses.end()) {
+        k.tcp_port = c.management.metrics->port;
+    }
+    return k;
+}
+
+std::vector<balance::control_peer> control_peers_of(const appliance_config& c) {
+    std::vector<balance::control_peer> peers;
+    const auto add = [&peers](const net::ip_address& a, std::uint8_t services) {
+        for (balance::control_peer& p : peers) {
+            if (p.address == a) {
+                p.services |= services;
+                return;
+            }
+        }
+        peers.push_back({a, services});
+    };
+    for (const static_backend& b : c.backends) {
+        add(b.config.address.address, balance::cs_probe | balance::cs_race | balance::cs_reports);
+    }
+    for (const net::ip_endpoint& peer : c.fleet.peers) {
+        add(peer.address, balance::cs_fleet);
+    }
+    std::sort(peers.begin(), peers.end(), [](const auto& a, const auto& b) {
+        return balance::peer_before(a.address, b.address);
+    });
+    return peers;
 }
 
 std::vector<balance::backend_facts> initial_facts(const appliance_config& c) {
@@ -138,6 +194,7 @@ std::unique_ptr<const balance::table_snapshot> build_tables(
     t->overload = overload;
     t->default_pool = c.pool_index;
     t->rules = c.rules;
+    t->control_peers = control_peers_of(c);
     // The request hashes' key, when configured, keys the names in the hash tables too: the
     // fleet's appliances then agree on the table as on the hashes. Without one the request
     // hashes are random per start anyway; a fixed key keeps the table steady across reloads.

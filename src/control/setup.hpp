@@ -17,6 +17,14 @@ namespace sipredir::control {
 // retransmission a new To-tag, which the caller tolerates (it matches on the transaction).
 pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac);
 
+// The exception path's filter: the control services' ports (probe, race, reports, fleet) as
+// configured, the in-band metrics port, the ICMP rate. Restart-only, like the site.
+pipeline::kernel_filter make_kernel_filter(const appliance_config& c);
+
+// Who may reach which control service: backends (probe and race answers, reports) and fleet
+// peers, one entry per address, sorted for the workers' binary search. Rebuilt at each reload.
+std::vector<balance::control_peer> control_peers_of(const appliance_config& c);
+
 // The facts the control plane starts from, by slot (max_backends of them): each backend in its
 // configured state.
 std::vector<balance::backend_facts> initial_facts(const appliance_config& c);

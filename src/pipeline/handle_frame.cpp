@@ -24,7 +24,7 @@ handled handle_frame(
         net::frame_checks checks
 ) noexcept {
     net::frame_view f;
-    handled out = classify(s, state, room.first(frame_size), checks, f);
+    handled out = classify(s, snapshot, state, room.first(frame_size), checks, f);
     if (out.what != disposition::replied) {
         return out;
     }

@@ -6,6 +6,7 @@
 // mbuf.
 #pragma once
 
+#include "kernel_filter.hpp"
 #include "outcome.hpp"
 #include "request_work.hpp"
 #include "site.hpp"
@@ -39,6 +40,7 @@ struct worker_state {
     std::uint16_t worker = 0;          // this worker's index: its Hyperscan scratch in the ruleset
     source_limiter* limiter = nullptr; // this worker's per-source buckets; null: no limit
     std::uint64_t now_ms = 0;          // monotonic, set by the caller per burst
+    icmp_bucket icmp;                  // this worker's ICMP allowance toward the kernel
     // Set by the caller for a reassembled datagram: each of its fragments took a token from
     // the source's bucket already, so the datagram takes none.
     bool source_charged = false;

@@ -49,6 +49,8 @@ enum class drop_cause : std::uint8_t {
     // The exception path.
     no_exception_path,
     exception_ring_full,
+    exception_filtered,
+    exception_icmp_rate,
     // IP fragments.
     fragment_unreassembled,
     fragment_too_large,
@@ -116,6 +118,13 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::exception_ring_full,
          "exception_ring_full",
          "frames for the kernel the exception ring did not take"},
+        {drop_cause::exception_filtered,
+         "exception_filtered",
+         "frames for the kernel no filter rule admits: closed ports, control ports from unknown "
+         "sources, other protocols ([exception] filter)"},
+        {drop_cause::exception_icmp_rate,
+         "exception_icmp_rate",
+         "ICMP beyond [exception] icmp_per_second on a worker"},
         {drop_cause::fragment_unreassembled,
          "fragment_unreassembled",
          "IP fragments that timed out, overflowed the table or were still waiting at exit"},
@@ -208,6 +217,7 @@ struct handled {
     bool needs_fragmenting = false;      // larger than the MTU: send it as IP fragments
     bool source_limited = false;         // replied: a 503 because its source is over its rate
     std::uint16_t pool = 0;              // to_race: the pool index the request is routed to
+    bool urgent = false;                 // to_exception: ARP or NDP, for the urgent ring
 };
 
 inline handled handled_as(disposition d) noexcept {

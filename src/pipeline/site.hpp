@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <net/frame.hpp>
 #include <net/ip_address.hpp>
+#include <pipeline/kernel_filter.hpp>
 #include <pipeline/source_limiter.hpp>
 #include <sip/verdict.hpp>
 #include <string>
@@ -50,6 +51,7 @@ struct site {
     // reply is dropped (reply_amplification).
     std::uint32_t max_reply_growth = 256;
 
+    kernel_filter kernel;         // what the exception path passes to the kernel
     source_limit_settings limits; // each worker builds its own source_limiter from these
     siphash_key limit_key{};      // the limiters' table hash key (random at start)
 

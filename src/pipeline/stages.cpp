@@ -200,6 +200,7 @@ handled where_to(const site& s, const net::frame_result& r, const frame_view& f)
 
 handled classify(
         const site& s,
+        const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<const std::uint8_t> frame,
         net::frame_checks checks,
@@ -217,6 +218,21 @@ handled classify(
         if (c.what == disposition::fragment && charge
             && !state.limiter->admit(f.src_ip, state.now_ms)) {
             return dropped_by(drop_cause::fragment_rate_limited);
+        }
+        if (c.what == disposition::to_exception) {
+            const auto peers = snapshot != nullptr ? std::span(snapshot->control_peers)
+                                                   : std::span<const balance::control_peer>();
+            switch (admit_to_kernel(s.kernel, peers, state.icmp, state.now_ms, r.kind, f, frame)) {
+            case kernel_admission::pass:
+                break;
+            case kernel_admission::urgent:
+                c.urgent = true;
+                break;
+            case kernel_admission::filtered:
+                return dropped_by(drop_cause::exception_filtered);
+            case kernel_admission::icmp_over_rate:
+                return dropped_by(drop_cause::exception_icmp_rate);
+            }
         }
         return c;
     }

@@ -19,9 +19,11 @@ namespace sipredir::pipeline {
 
 // Reads the frame's headers into `f` and checks its VLAN, address and port, and the source's
 // rate: `replied` with source_limited said when it is a SIP datagram for us (to be answered),
-// else its fate (dropped, to the kernel, a fragment to reassemble).
+// else its fate (dropped, to the kernel as the site's kernel_filter admits it with the
+// snapshot's control peers, a fragment to reassemble).
 handled classify(
         const site& s,
+        const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<const std::uint8_t> frame,
         net::frame_checks checks,

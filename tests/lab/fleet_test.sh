@@ -378,10 +378,12 @@ import json, sys
 bad = []
 for path in sys.argv[1:]:
     s = json.load(open(path))
-    if not s["accounting_balanced"] or s["dropped"]:
+    # The exception path's filter drops what no appliance needs (the lab kernels' IGMP and
+    # multicast chatter, counted as exception_filtered); nothing else may be dropped.
+    if not s["accounting_balanced"] or s["dropped"] != s["dropped_by_cause"]["exception_filtered"]:
         bad.append({k: s[k] for k in ("rx", "replied", "dropped", "dropped_by_cause")})
 print(0 if not bad else 1, json.dumps(bad))
 PY
 )
-check "the survivors stop cleanly, accounting balanced, nothing dropped" "${verdict%% *}" "${verdict#* }"
+check "the survivors stop cleanly, accounting balanced, nothing dropped but what the filter refused" "${verdict%% *}" "${verdict#* }"
 tap_plan

@@ -55,14 +55,14 @@ const pool_case pool_cases[] = {
         {"the_exception_ring_counts_and_the_error_names_the_mbufs_line",
          minimal + "[exception]\ntap = \"sr0\"\n[dataplane]\nburst = 32\nmbufs = 8191\n",
          2,
-         "t.toml:15: mbufs = 8191 is too small: 2 workers × (1024 rx + 1024 tx + 1023 ring + "
-         "1023 fragments) + 3 lcores × 384 cache = 9340 needed; give mbufs = 16383 or more, or 0 "
+         "t.toml:15: mbufs = 8191 is too small: 2 workers × (1024 rx + 1024 tx + 1278 ring + "
+         "1023 fragments) + 3 lcores × 384 cache = 9850 needed; give mbufs = 16383 or more, or 0 "
          "to size it at start (docs/operations.md)"},
         {"deeper_rx_rings_need_a_larger_pool",
          minimal + "[exception]\ntap = \"sr0\"\n[dataplane]\nrx_descriptors = 4096\nmbufs = 8191\n",
          1,
-         "t.toml:15: mbufs = 8191 is too small: 1 worker × (4096 rx + 1024 tx + 1023 ring + "
-         "2047 fragments) + 2 lcores × 384 cache = 8958 needed; give mbufs = 16383 or more, or 0 "
+         "t.toml:15: mbufs = 8191 is too small: 1 worker × (4096 rx + 1024 tx + 1278 ring + "
+         "2047 fragments) + 2 lcores × 384 cache = 9213 needed; give mbufs = 16383 or more, or 0 "
          "to size it at start (docs/operations.md)"},
         {"fragment_mbufs_replaces_the_quarter",
          minimal + "[dataplane]\nfragment_mbufs = 6000\nmbufs = 8191\n",
@@ -150,13 +150,14 @@ TEST(mbuf_budget, race_pools_add_a_ring_per_worker_and_the_race_replies) {
     c.exception.tap = "sr0";
     c.pools[0].policy = balance::policy_kind::race;
     const mbuf_demand d = mbuf_demand_of(c, 1);
-    EXPECT_EQ(d.rings, 2 * 1023u);
+    // The exception path's urgent (255) and other (1023) rings, and the race ring (1023).
+    EXPECT_EQ(d.rings, 255 + 2 * 1023u);
     EXPECT_EQ(d.shared, 1023u);
-    EXPECT_EQ(d.total(), 1024 + 1024 + 2046 + 2047 + 2 * 384 + 1023u);
+    EXPECT_EQ(d.total(), 1024 + 1024 + 2301 + 2047 + 2 * 384 + 1023u);
     EXPECT_EQ(
             d.arithmetic(),
-            "1 worker × (1024 rx + 1024 tx + 2046 ring + 2047 fragments) + 2 lcores × 384 cache "
-            "+ 1023 race replies = 7932"
+            "1 worker × (1024 rx + 1024 tx + 2301 ring + 2047 fragments) + 2 lcores × 384 cache "
+            "+ 1023 race replies = 8187"
     );
 }
 

@@ -215,10 +215,11 @@ TEST_F(pipeline_test, other_methods_get_405_with_allow) {
 }
 
 TEST_F(pipeline_test, frames_not_for_sip_go_to_the_exception_path_or_are_dropped) {
+    // A closed port: the exception path's filter drops it (kernel_filter_test has the rules).
     frame_spec other_port;
     other_port.dst_port = 9999;
     run(build_frame(other_port, "x"));
-    EXPECT_EQ(last.what, disposition::to_exception);
+    EXPECT_EQ(last.cause, drop_cause::exception_filtered);
 
     frame_spec icmp;
     icmp.protocol = 1;
@@ -245,6 +246,7 @@ TEST_F(pipeline_test, frames_not_for_sip_go_to_the_exception_path_or_are_dropped
     arp[13] = 0x06;
     run(arp);
     EXPECT_EQ(last.what, disposition::to_exception);
+    EXPECT_TRUE(last.urgent);
 
     auto corrupt = build_frame(frame_spec{}, invite("c1"));
     corrupt[24] ^= 0xff; // IPv4 header checksum
