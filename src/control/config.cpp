@@ -450,12 +450,16 @@ void read_backends(const toml::table& root, appliance_config& c) {
                  "threshold",
                  "priority",
                  "state",
-                 "report_key_file"}
+                 "report_key_file",
+                 "report_source"}
         );
         static_backend b;
         b.slot = static_cast<std::uint16_t>(c.backends.size());
         if (const toml::node* n = t.get("report_key_file")) {
             b.own_key = key_file_value(*n, "report_key_file", c.source);
+        }
+        if (const toml::node* n = t.get("report_source")) {
+            b.report_source = address_value(*n, "report_source");
         }
         const toml::node* name = t.get("name");
         const toml::node* address = t.get("address");
@@ -590,7 +594,11 @@ void read_reports(const toml::table& root, reports_config& r, const std::string&
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[reports]", {"port", "key_file", "window_ms", "rate", "burst"});
+    only_keys(
+            *t,
+            "[reports]",
+            {"port", "key_file", "allow_shared_report_key", "window_ms", "rate", "burst"}
+    );
     if (t->get("port") == nullptr) {
         refuse(*t, "[reports] needs port: the UDP port load reports arrive on");
     }
@@ -598,6 +606,7 @@ void read_reports(const toml::table& root, reports_config& r, const std::string&
     if (const toml::node* n = t->get("key_file")) {
         r.key = key_file_value(*n, "key_file", source);
     }
+    read_key(*t, "allow_shared_report_key", r.allow_shared_key, bool_value);
     read_key(*t, "window_ms", r.settings.window_ms, ranged<std::int64_t>(100, 3'600'000));
     read_key(*t, "rate", r.settings.rate, [](const toml::node& n, std::string_view k) {
         return number_value(n, k, 0.0, 100000.0);
@@ -919,6 +928,25 @@ void read_management(const toml::table& root, management_config& m) {
     }
 }
 
+// Which backends sign their reports with one key, as a phrase ("backends 'b1' and 'b2' share a
+// report key"); "" when each has its own or the configuration allows sharing.
+std::string shared_report_key(const appliance_config& c) {
+    if (c.reports.allow_shared_key) {
+        return "";
+    }
+    for (std::size_t i = 0; i < c.backends.size(); ++i) {
+        const report_key* a = c.backends[i].own_key ? &*c.backends[i].own_key : &*c.reports.key;
+        for (std::size_t j = i + 1; j < c.backends.size(); ++j) {
+            const report_key* b = c.backends[j].own_key ? &*c.backends[j].own_key : &*c.reports.key;
+            if (*a == *b) {
+                return "backends '" + c.backends[i].config.name + "' and '"
+                       + c.backends[j].config.name + "' share a report key";
+            }
+        }
+    }
+    return "";
+}
+
 // Cross-section checks: probing and reports use kernel sockets on the appliance's address,
 // which only the exception path gives; their ports must not be ones the fast path answers.
 void check_control(const toml::table& root, const appliance_config& c) {
@@ -1003,6 +1031,13 @@ void check_control(const toml::table& root, const appliance_config& c) {
                                 + "' has no key for its reports: give reports.key_file or its "
                                   "report_key_file"};
             }
+        }
+        if (const std::string shared = shared_report_key(c); !shared.empty()) {
+            throw refusal{
+                    line_at("reports", "key_file"),
+                    shared
+                            + ": any of them could sign as the others; give each [[backend]] "
+                              "its own report_key_file, or set allow_shared_report_key = true"};
         }
     }
 }

@@ -116,6 +116,9 @@ struct probe_config {
 struct reports_config {
     std::uint16_t port = 0;
     std::optional<report_key> key; // the deployment's; a backend's own key takes precedence
+    // Lets backends share a key (key_file, or one report_key_file for several): any of them
+    // can then sign as the others, so loading such a file logs a warning.
+    bool allow_shared_key = false;
     report_settings settings;
 };
 
@@ -162,6 +165,8 @@ struct static_backend {
     // not probed) or draining (no new redirects).
     balance::backend_state state = balance::backend_state::up;
     std::optional<report_key> own_key; // this backend's own key for pushed reports
+    // Where its reports come from when not its own address (an agent on another host).
+    std::optional<net::ip_address> report_source;
     std::uint16_t slot = 0; // stable across reloads (control::assign_slots); pools name slots
 };
 

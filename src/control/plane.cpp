@@ -485,7 +485,16 @@ void plane::read_reports(std::int64_t now) {
     char buf[2048];
     const std::int64_t wall = wall_ms();
     for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
-        const ssize_t got = ::recv(_report_socket.get(), buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const ssize_t got = ::recvfrom(
+                _report_socket.get(),
+                buf,
+                sizeof buf,
+                MSG_DONTWAIT | MSG_TRUNC,
+                reinterpret_cast<sockaddr*>(&from),
+                &len
+        );
         if (got < 0) {
             return;
         }
@@ -495,7 +504,8 @@ void plane::read_reports(std::int64_t now) {
         const std::string_view d = truncated ? std::string_view{}
                                              : std::string_view(buf, static_cast<std::size_t>(got));
         taken_report r;
-        if (_monitor.reports().admit(d, wall, now, r) == report_verdict::accepted) {
+        const net::ip_address source = from_sockaddr(from).address;
+        if (_monitor.reports().admit(d, source, wall, now, r) == report_verdict::accepted) {
             _monitor.take(r, now);
             _dirty = true;
         }

@@ -166,7 +166,7 @@ check "etcd refuses a client without a certificate" $?
     --user "sr-2:$(cat "$work/sr-2.password")" put /sipredir/lab/common/99-evil x >/dev/null 2>&1
 check "an appliance's etcd user cannot write common/" $?
 
-head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/fleet.key"
+(umask 077 && head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/fleet.key")
 etcdctl_ put /sipredir/lab/common/00-base "$(cat <<CONF
 [dataplane]
 idle = "sleep"

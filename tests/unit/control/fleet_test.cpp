@@ -347,6 +347,7 @@ TEST(fleet_planes, redirects_issued_by_one_appliance_reach_the_others_estimate) 
             std::filesystem::temp_directory_path() / ("sipredir-fleet-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "fleet.key") << std::string(64, 'e') << "\n";
+    std::filesystem::permissions(dir / "fleet.key", std::filesystem::perms::owner_read);
     // Ports from the pid, so that parallel runs of the suite do not collide.
     const int base = 40000 + (getpid() % 5000) * 2;
     const auto config_of = [&](const char* name, int port, int peer) {
