@@ -179,9 +179,9 @@ net::ip_address address_value(const toml::node& n, std::string_view key) {
     return ip;
 }
 
-// "198.18.1.1:5060", "[2001:db8::1]:5062", or an address alone (port 5060).
-net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
-    const std::string text = string_value(n, key);
+// "198.18.1.1:5060", "[2001:db8::1]:5062", or an address alone (port 5060); `text` is n's
+// value, or the part of it that names the endpoint.
+net::ip_endpoint endpoint_of(const toml::node& n, std::string_view key, const std::string& text) {
     std::string_view host = text;
     std::string_view port;
     if (!text.empty() && text.front() == '[') {
@@ -212,6 +212,10 @@ net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
         e.port = static_cast<std::uint16_t>(value);
     }
     return e;
+}
+
+net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
+    return endpoint_of(n, key, string_value(n, key));
 }
 
 siphash_key key_value(const toml::node& n, std::string_view key) {
@@ -653,10 +657,23 @@ void read_fleet(const toml::table& root, fleet_config& f, const std::string& sou
     }
     f.key = key_file_value(*key, "key_file", source);
     if (const toml::node* n = t->get("peers")) {
-        // A peer without a port listens on the same port as this appliance.
+        // "name@address[:port]": a peer's messages are believed only from its address. A peer
+        // without a port listens on the same port as this appliance.
         f.peers = list_value<net::ip_endpoint>(*n, "peers", [&](const toml::node& item, auto k) {
-            net::ip_endpoint e = endpoint_value(item, k);
-            const std::string text = string_value(item, k);
+            const std::string whole = string_value(item, k);
+            const std::size_t at = whole.find('@');
+            const std::string peer = at == std::string::npos ? "" : whole.substr(0, at);
+            if (!valid_name(peer) || peer == f.name
+                || std::find(f.peer_names.begin(), f.peer_names.end(), peer)
+                           != f.peer_names.end()) {
+                refuse(item,
+                       std::string(k) + ": '" + whole
+                               + "' must be \"name@address[:port]\", with the peer's [fleet] "
+                                 "name, not this appliance's, each name once");
+            }
+            f.peer_names.push_back(peer);
+            const std::string text = whole.substr(at + 1);
+            net::ip_endpoint e = endpoint_of(item, k, text);
             const bool has_port = text.front() == '['
                                           ? text.find("]:") != std::string::npos
                                           : std::count(text.begin(), text.end(), ':') == 1;

@@ -140,6 +140,7 @@ struct fleet_config {
     std::uint16_t port = 5070;             // UDP, on listen.addresses[0]
     std::optional<report_key> key;         // the fleet's shared key
     std::vector<net::ip_endpoint> peers;   // the other appliances' [fleet] address and port
+    std::vector<std::string> peer_names;   // their [fleet] names, in the order of peers
     std::uint32_t interval_ms = 50;        // changed totals at most this often
     std::uint32_t full_interval_ms = 1000; // every total this often (repairs loss)
     std::uint32_t peer_timeout_ms = 3000;  // a silent peer's counts are forgotten

@@ -413,9 +413,14 @@ void plane::configure_fleet() {
     s.full_interval_ns = std::int64_t{f.full_interval_ms} * 1'000'000;
     s.peer_timeout_ns = std::int64_t{f.peer_timeout_ms} * 1'000'000;
     s.send_fraction = f.send_fraction;
+    for (std::size_t i = 0; i < f.peers.size(); ++i) {
+        s.peers.push_back({f.peer_names[i], f.peers[i].address});
+    }
     std::vector<std::string> names(balance::max_backends);
+    s.capacity.assign(balance::max_backends, 0); // a free slot: nothing to fold
     for (const static_backend& b : _config->backends) {
         names[b.slot] = b.config.name;
+        s.capacity[b.slot] = b.config.capacity;
     }
     _fleet->configure(s, names, static_cast<std::uint64_t>(wall_ms()));
 }
@@ -425,10 +430,10 @@ void plane::read_fleet(std::int64_t now) {
         return;
     }
     const std::int64_t wall = wall_ms();
-    read_datagrams(_fleet_socket, [&](std::string_view d, const net::ip_endpoint&) {
+    read_datagrams(_fleet_socket, [&](std::string_view d, const net::ip_endpoint& from) {
         // Folded at the next publication, not at once: 50 peers every 50 ms would otherwise
         // publish a table a thousand times a second.
-        _fleet->admit(d, wall, now, _peer_redirects);
+        _fleet->admit(d, from.address, wall, now, _peer_redirects);
     });
 }
 
@@ -814,6 +819,7 @@ std::string plane::fleet_json() {
     o.field("went_back", c.went_back);
     o.field("peers_expired", c.peers_expired);
     o.field("restarts_seen", c.restarts_seen);
+    o.field("capped_redirects", c.capped_redirects);
     o.close();
     return out + "\n";
 }

@@ -213,7 +213,7 @@ CONF
 peers_for() { # the other two, quoted
     local i out=()
     for i in 1 2 3; do
-        [ "$i" = "$1" ] || out+=("\"198.18.0.1$i:5070\"")
+        [ "$i" = "$1" ] || out+=("\"sr-$i@198.18.0.1$i:5070\"")
     done
     local IFS=,
     echo "${out[*]}"

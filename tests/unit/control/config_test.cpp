@@ -570,7 +570,7 @@ TEST(config, fleet_is_read) {
     const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
     const config_result r = parse_config(
             with_tap + "[fleet]\nname = \"sr-a\"\nport = 5071\nkey_file = \"" + key
-                    + "\"\npeers = [\"198.18.0.12:5070\", \"198.18.0.13\"]\n"
+                    + "\"\npeers = [\"sr-b@198.18.0.12:5070\", \"sr-c@198.18.0.13\"]\n"
                       "interval_ms = 20\nfull_interval_ms = 500\npeer_timeout_ms = 1500\n"
                       "window_ms = 3000\nsend_fraction = 0.1\n",
             "t.toml"
@@ -586,6 +586,7 @@ TEST(config, fleet_is_read) {
     EXPECT_EQ(f.peers[1].address, net::ip_address::v4(198, 18, 0, 13));
     EXPECT_EQ(f.peers[0].port, 5070);
     EXPECT_EQ(f.peers[1].port, 5071) << "no port: this appliance's own";
+    EXPECT_EQ(f.peer_names, (std::vector<std::string>{"sr-b", "sr-c"}));
     EXPECT_EQ(f.interval_ms, 20U);
     EXPECT_EQ(f.full_interval_ms, 500U);
     EXPECT_EQ(f.peer_timeout_ms, 1500U);
@@ -621,6 +622,13 @@ TEST(config, fleet_mistakes_are_refused_with_their_line) {
     refused(with_tap + "[fleet]\nname = \"sr a\"\nkey_file = \"" + key + "\"\n", "name must be");
     refused(with_tap + fleet + "port = 5060\n", "fleet port must differ");
     refused(with_tap + fleet + "peers = [\"sr-b:5070\"]\n", "peers");
+    // Each peer's name binds its messages to its address.
+    refused(with_tap + fleet + "peers = [\"198.18.0.12:5070\"]\n",
+            "t.toml:15: peers: '198.18.0.12:5070' must be \"name@address[:port]\"");
+    refused(with_tap + fleet + "peers = [\"sr-a@198.18.0.12\"]\n", "not this appliance's");
+    refused(with_tap + fleet + "peers = [\"sr-b@198.18.0.12\", \"sr-b@198.18.0.13\"]\n",
+            "each name once");
+    refused(with_tap + fleet + "peers = [\"sr-b@nowhere\"]\n", "'nowhere' is not address[:port]");
     refused(with_tap + fleet + "full_interval_ms = 1000\npeer_timeout_ms = 1000\n",
             "peer_timeout_ms must exceed full_interval_ms");
     refused(with_tap + fleet + "interval_ms = 500\nfull_interval_ms = 200\n",
@@ -652,7 +660,7 @@ TEST(config, a_backend_at_our_own_or_a_fleet_peers_address_is_refused) {
 
     const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
     const std::string fleet = "[fleet]\nname = \"sr-a\"\nkey_file = \"" + key
-                              + "\"\npeers = [\"198.18.0.12:5070\", \"198.18.0.13\"]\n";
+                              + "\"\npeers = [\"sr-b@198.18.0.12:5070\", \"sr-c@198.18.0.13\"]\n";
     EXPECT_EQ(
             error_of(with_backend("\"198.18.0.1\"", "198.18.0.13:5060") + fleet),
             "t.toml:10: backend 'b2' (198.18.0.13) is fleet peer 198.18.0.13:5070: callers "
