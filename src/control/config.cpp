@@ -810,8 +810,10 @@ void read_pool_race(const toml::table& t, balance::pool_config& p, const race_en
     }
     read_key(t, "race_timeout_ms", r.timeout_ms, ranged<std::uint32_t>(1, 10000));
     read_key(t, "race_coalesce_ms", r.coalesce_ms, ranged<std::uint32_t>(0, 10000));
+    // No 0 ("no cap"): every request to a race pool is a leg to each of its backends, so an
+    // uncapped pool turns a flood at the appliance into a flood at every backend.
     read_key(
-            t, "race_max_legs_per_second", r.max_legs_per_second, ranged<std::uint32_t>(0, 1000000)
+            t, "race_max_legs_per_second", r.max_legs_per_second, ranged<std::uint32_t>(1, 1000000)
     );
     read_key(t, "race_leg", r.leg, [](const toml::node& n, std::string_view k) {
         using balance::race_leg;

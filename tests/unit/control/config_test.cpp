@@ -963,6 +963,11 @@ TEST(config, race_pools_are_read_with_their_defaults) {
 
 TEST(config, race_mistakes_are_refused_with_their_line) {
     const std::string pool = "[[pool]]\nname = \"r\"\nbackends = [\"b1\"]\npolicy = \"race\"\n";
+    // 0 once meant "no cap": a flood at the appliance became a flood at every backend.
+    EXPECT_EQ(
+            error_of(race_base + pool + "race_max_legs_per_second = 0\n"),
+            "t.toml:20: race_max_legs_per_second must be between 1 and 1000000, not 0"
+    );
     EXPECT_NE(
             error_of(minimal + "race_timeout_ms = 100\n").find("for pools with policy"),
             std::string::npos
