@@ -20,7 +20,7 @@ blaster=$3
 root=$4
 interval_ms=500
 
-LAB_PREFIX=src
+LAB_PREFIX=${LAB_PREFIX:-src}
 # shellcheck source=../../scripts/lib/lab.sh
 source "$root/scripts/lib/lab.sh"
 lab_skip_unless_able
