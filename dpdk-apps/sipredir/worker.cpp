@@ -22,6 +22,7 @@
 #include <ctime>
 #include <memory>
 #include <net/fragment.hpp>
+#include <pipeline/fragment_id.hpp>
 #include <pipeline/handle_frame.hpp>
 #include <pipeline/stages.hpp>
 #include <pipeline/worker_stats.hpp>
@@ -540,7 +541,7 @@ private:
     std::uint32_t _fragment_cap;             // mbufs this worker's reassembly may hold
     std::uint32_t _fragments_held = 0;       // mbufs in _fragments now
     std::span<const std::uint8_t> _oversize; // the last reply that needs fragmenting
-    std::uint32_t _fragment_id = 0;
+    std::uint32_t _fragment_id = pipeline::random_fragment_id_start();
     rte_ip_frag_death_row _death_row{};
     net::frame_checks _checks_unverified;
     std::array<rte_mbuf*, max_burst> _rx{};

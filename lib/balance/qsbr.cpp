@@ -10,10 +10,21 @@ qsbr::qsbr(std::size_t readers) noexcept : _readers(readers) {
 }
 
 void qsbr::online(std::size_t reader) noexcept {
-    // Report the current token before the first read of shared data: the fence keeps the
-    // reader's later loads from moving above this store (as rte_rcu_qsbr_thread_online does).
-    _slots[reader].seen.store(_token.load(std::memory_order_acquire), std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // The reader must be seen online before its first read of shared data. rte_rcu_qsbr puts a
+    // seq_cst fence after the store; TSan does not model fences (so it could not vouch for
+    // this), and in C++ a fence on one side alone does not order a store before a later load.
+    // Instead: mark the slot online (older than any grace period), then read the token with a
+    // read-modify-write. start() is one too, so the two are ordered in _token's modification
+    // order, and whichever comes first synchronises with the other:
+    // - ours first: the mark happens-before start(), so check() sees this reader online and
+    //   waits for it;
+    // - start() first: ours reads its token (acquire), so everything published before that
+    //   start() happens-before our reads, and the reader never sees what it retired.
+    _slots[reader].seen.store(online_mark, std::memory_order_relaxed);
+    // acq_rel: release pairs with the acquire in start() (the mark above); acquire pairs with
+    // its release (what the writer published before it).
+    const token t = _token.fetch_add(0, std::memory_order_acq_rel);
+    _slots[reader].seen.store(t, std::memory_order_release);
 }
 
 void qsbr::offline(std::size_t reader) noexcept {
@@ -35,7 +46,9 @@ void qsbr::quiescent(std::size_t reader) noexcept {
 
 qsbr::token qsbr::start() noexcept {
     // release: the writer's unlink/replace happens-before a reader that acquires this token.
-    return _token.fetch_add(1, std::memory_order_release) + 1;
+    // acquire: pairs with the release of online()'s read-modify-write, so a reader that came
+    // online just before is seen online by check().
+    return _token.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
 
 bool qsbr::check(token t) const noexcept {

@@ -38,6 +38,8 @@ public:
 
 private:
     static constexpr token offline_mark = 0;
+    // Online, not yet past any grace period: below every token start() returns (2 and up).
+    static constexpr token online_mark = 1;
 
     struct alignas(cache_line) reader_slot {
         // writer: own reader; readers: control (check); sync: release/acquire

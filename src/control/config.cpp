@@ -179,9 +179,9 @@ net::ip_address address_value(const toml::node& n, std::string_view key) {
     return ip;
 }
 
-// "198.18.1.1:5060", "[2001:db8::1]:5062", or an address alone (port 5060).
-net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
-    const std::string text = string_value(n, key);
+// "198.18.1.1:5060", "[2001:db8::1]:5062", or an address alone (port 5060); `text` is n's
+// value, or the part of it that names the endpoint.
+net::ip_endpoint endpoint_of(const toml::node& n, std::string_view key, const std::string& text) {
     std::string_view host = text;
     std::string_view port;
     if (!text.empty() && text.front() == '[') {
@@ -212,6 +212,10 @@ net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
         e.port = static_cast<std::uint16_t>(value);
     }
     return e;
+}
+
+net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
+    return endpoint_of(n, key, string_value(n, key));
 }
 
 siphash_key key_value(const toml::node& n, std::string_view key) {
@@ -454,12 +458,16 @@ void read_backends(const toml::table& root, appliance_config& c) {
                  "threshold",
                  "priority",
                  "state",
-                 "report_key_file"}
+                 "report_key_file",
+                 "report_source"}
         );
         static_backend b;
         b.slot = static_cast<std::uint16_t>(c.backends.size());
         if (const toml::node* n = t.get("report_key_file")) {
             b.own_key = key_file_value(*n, "report_key_file", c.source);
+        }
+        if (const toml::node* n = t.get("report_source")) {
+            b.report_source = address_value(*n, "report_source");
         }
         const toml::node* name = t.get("name");
         const toml::node* address = t.get("address");
@@ -594,7 +602,11 @@ void read_reports(const toml::table& root, reports_config& r, const std::string&
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[reports]", {"port", "key_file", "window_ms", "rate", "burst"});
+    only_keys(
+            *t,
+            "[reports]",
+            {"port", "key_file", "allow_shared_report_key", "window_ms", "rate", "burst"}
+    );
     if (t->get("port") == nullptr) {
         refuse(*t, "[reports] needs port: the UDP port load reports arrive on");
     }
@@ -602,6 +614,7 @@ void read_reports(const toml::table& root, reports_config& r, const std::string&
     if (const toml::node* n = t->get("key_file")) {
         r.key = key_file_value(*n, "key_file", source);
     }
+    read_key(*t, "allow_shared_report_key", r.allow_shared_key, bool_value);
     read_key(*t, "window_ms", r.settings.window_ms, ranged<std::int64_t>(100, 3'600'000));
     read_key(*t, "rate", r.settings.rate, [](const toml::node& n, std::string_view k) {
         return number_value(n, k, 0.0, 100000.0);
@@ -648,10 +661,23 @@ void read_fleet(const toml::table& root, fleet_config& f, const std::string& sou
     }
     f.key = key_file_value(*key, "key_file", source);
     if (const toml::node* n = t->get("peers")) {
-        // A peer without a port listens on the same port as this appliance.
+        // "name@address[:port]": a peer's messages are believed only from its address. A peer
+        // without a port listens on the same port as this appliance.
         f.peers = list_value<net::ip_endpoint>(*n, "peers", [&](const toml::node& item, auto k) {
-            net::ip_endpoint e = endpoint_value(item, k);
-            const std::string text = string_value(item, k);
+            const std::string whole = string_value(item, k);
+            const std::size_t at = whole.find('@');
+            const std::string peer = at == std::string::npos ? "" : whole.substr(0, at);
+            if (!valid_name(peer) || peer == f.name
+                || std::find(f.peer_names.begin(), f.peer_names.end(), peer)
+                           != f.peer_names.end()) {
+                refuse(item,
+                       std::string(k) + ": '" + whole
+                               + "' must be \"name@address[:port]\", with the peer's [fleet] "
+                                 "name, not this appliance's, each name once");
+            }
+            f.peer_names.push_back(peer);
+            const std::string text = whole.substr(at + 1);
+            net::ip_endpoint e = endpoint_of(item, k, text);
             const bool has_port = text.front() == '['
                                           ? text.find("]:") != std::string::npos
                                           : std::count(text.begin(), text.end(), ':') == 1;
@@ -788,8 +814,10 @@ void read_pool_race(const toml::table& t, balance::pool_config& p, const race_en
     }
     read_key(t, "race_timeout_ms", r.timeout_ms, ranged<std::uint32_t>(1, 10000));
     read_key(t, "race_coalesce_ms", r.coalesce_ms, ranged<std::uint32_t>(0, 10000));
+    // No 0 ("no cap"): every request to a race pool is a leg to each of its backends, so an
+    // uncapped pool turns a flood at the appliance into a flood at every backend.
     read_key(
-            t, "race_max_legs_per_second", r.max_legs_per_second, ranged<std::uint32_t>(0, 1000000)
+            t, "race_max_legs_per_second", r.max_legs_per_second, ranged<std::uint32_t>(1, 1000000)
     );
     read_key(t, "race_leg", r.leg, [](const toml::node& n, std::string_view k) {
         using balance::race_leg;
@@ -923,6 +951,25 @@ void read_management(const toml::table& root, management_config& m) {
     }
 }
 
+// Which backends sign their reports with one key, as a phrase ("backends 'b1' and 'b2' share a
+// report key"); "" when each has its own or the configuration allows sharing.
+std::string shared_report_key(const appliance_config& c) {
+    if (c.reports.allow_shared_key) {
+        return "";
+    }
+    for (std::size_t i = 0; i < c.backends.size(); ++i) {
+        const report_key* a = c.backends[i].own_key ? &*c.backends[i].own_key : &*c.reports.key;
+        for (std::size_t j = i + 1; j < c.backends.size(); ++j) {
+            const report_key* b = c.backends[j].own_key ? &*c.backends[j].own_key : &*c.reports.key;
+            if (*a == *b) {
+                return "backends '" + c.backends[i].config.name + "' and '"
+                       + c.backends[j].config.name + "' share a report key";
+            }
+        }
+    }
+    return "";
+}
+
 // Cross-section checks: probing and reports use kernel sockets on the appliance's address,
 // which only the exception path gives; their ports must not be ones the fast path answers.
 void check_control(const toml::table& root, const appliance_config& c) {
@@ -1007,6 +1054,13 @@ void check_control(const toml::table& root, const appliance_config& c) {
                                 + "' has no key for its reports: give reports.key_file or its "
                                   "report_key_file"};
             }
+        }
+        if (const std::string shared = shared_report_key(c); !shared.empty()) {
+            throw refusal{
+                    line_at("reports", "key_file"),
+                    shared
+                            + ": any of them could sign as the others; give each [[backend]] "
+                              "its own report_key_file, or set allow_shared_report_key = true"};
         }
     }
 }

@@ -120,6 +120,9 @@ struct probe_config {
 struct reports_config {
     std::uint16_t port = 0;
     std::optional<report_key> key; // the deployment's; a backend's own key takes precedence
+    // Lets backends share a key (key_file, or one report_key_file for several): any of them
+    // can then sign as the others, so loading such a file logs a warning.
+    bool allow_shared_key = false;
     report_settings settings;
 };
 
@@ -141,6 +144,7 @@ struct fleet_config {
     std::uint16_t port = 5070;             // UDP, on listen.addresses[0]
     std::optional<report_key> key;         // the fleet's shared key
     std::vector<net::ip_endpoint> peers;   // the other appliances' [fleet] address and port
+    std::vector<std::string> peer_names;   // their [fleet] names, in the order of peers
     std::uint32_t interval_ms = 50;        // changed totals at most this often
     std::uint32_t full_interval_ms = 1000; // every total this often (repairs loss)
     std::uint32_t peer_timeout_ms = 3000;  // a silent peer's counts are forgotten
@@ -166,6 +170,8 @@ struct static_backend {
     // not probed) or draining (no new redirects).
     balance::backend_state state = balance::backend_state::up;
     std::optional<report_key> own_key; // this backend's own key for pushed reports
+    // Where its reports come from when not its own address (an agent on another host).
+    std::optional<net::ip_address> report_source;
     std::uint16_t slot = 0; // stable across reloads (control::assign_slots); pools name slots
 };
 

@@ -2,7 +2,9 @@
 #include "load_monitor.hpp"
 
 #include "address_text.hpp"
+#include "log.hpp"
 
+#include <algorithm>
 #include <balance/redirect_counters.hpp>
 #include <balance/snapshot.hpp>
 
@@ -37,7 +39,25 @@ void load_monitor::apply(const appliance_config& c, std::int64_t now_ns) {
         }
         if (c.reports.port != 0) {
             const report_key key = b.own_key ? *b.own_key : *c.reports.key;
-            sources.push_back({b.slot, b.config.name, key});
+            sources.push_back(
+                    {b.slot, b.config.name, key, b.report_source.value_or(b.config.address.address)}
+            );
+        }
+    }
+    if (c.reports.port != 0 && c.reports.allow_shared_key) {
+        // Allowed, but every load and reload says so: with one key, any backend (or any host
+        // holding the key) can report its rivals full.
+        std::size_t shared = 0;
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            shared += std::any_of(sources.begin(), sources.end(), [&](const report_source& o) {
+                return &o != &sources[i] && o.key == sources[i].key;
+            });
+        }
+        if (shared > 0) {
+            log(log_level::warning,
+                "shared_report_key",
+                {{"backends", std::to_string(shared)},
+                 {"risk", "each can sign reports as the others"}});
         }
     }
     _present = std::move(present);

@@ -413,9 +413,14 @@ void plane::configure_fleet() {
     s.full_interval_ns = std::int64_t{f.full_interval_ms} * 1'000'000;
     s.peer_timeout_ns = std::int64_t{f.peer_timeout_ms} * 1'000'000;
     s.send_fraction = f.send_fraction;
+    for (std::size_t i = 0; i < f.peers.size(); ++i) {
+        s.peers.push_back({f.peer_names[i], f.peers[i].address});
+    }
     std::vector<std::string> names(balance::max_backends);
+    s.capacity.assign(balance::max_backends, 0); // a free slot: nothing to fold
     for (const static_backend& b : _config->backends) {
         names[b.slot] = b.config.name;
+        s.capacity[b.slot] = b.config.capacity;
     }
     _fleet->configure(s, names, static_cast<std::uint64_t>(wall_ms()));
 }
@@ -425,10 +430,10 @@ void plane::read_fleet(std::int64_t now) {
         return;
     }
     const std::int64_t wall = wall_ms();
-    read_datagrams(_fleet_socket, [&](std::string_view d, const net::ip_endpoint&) {
+    read_datagrams(_fleet_socket, [&](std::string_view d, const net::ip_endpoint& from) {
         // Folded at the next publication, not at once: 50 peers every 50 ms would otherwise
         // publish a table a thousand times a second.
-        _fleet->admit(d, wall, now, _peer_redirects);
+        _fleet->admit(d, from.address, wall, now, _peer_redirects);
     });
 }
 
@@ -485,7 +490,16 @@ void plane::read_reports(std::int64_t now) {
     char buf[2048];
     const std::int64_t wall = wall_ms();
     for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
-        const ssize_t got = ::recv(_report_socket.get(), buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const ssize_t got = ::recvfrom(
+                _report_socket.get(),
+                buf,
+                sizeof buf,
+                MSG_DONTWAIT | MSG_TRUNC,
+                reinterpret_cast<sockaddr*>(&from),
+                &len
+        );
         if (got < 0) {
             return;
         }
@@ -495,7 +509,8 @@ void plane::read_reports(std::int64_t now) {
         const std::string_view d = truncated ? std::string_view{}
                                              : std::string_view(buf, static_cast<std::size_t>(got));
         taken_report r;
-        if (_monitor.reports().admit(d, wall, now, r) == report_verdict::accepted) {
+        const net::ip_address source = from_sockaddr(from).address;
+        if (_monitor.reports().admit(d, source, wall, now, r) == report_verdict::accepted) {
             _monitor.take(r, now);
             _dirty = true;
         }
@@ -804,6 +819,7 @@ std::string plane::fleet_json() {
     o.field("went_back", c.went_back);
     o.field("peers_expired", c.peers_expired);
     o.field("restarts_seen", c.restarts_seen);
+    o.field("capped_redirects", c.capped_redirects);
     o.close();
     return out + "\n";
 }

@@ -38,6 +38,7 @@ enum class drop_cause : std::uint8_t {
     // Well-formed frames that are not ours.
     not_our_address,
     not_our_vlan,
+    source_invalid,
     // SIP datagrams no reply may or can be sent to (sip::drop_reason).
     sip_response,
     sip_start_line_bad,
@@ -98,6 +99,10 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
          "not_our_address",
          "IP traffic to an address the appliance does not own (promiscuous mode)"},
         {drop_cause::not_our_vlan, "not_our_vlan", "frames on a VLAN not listened on"},
+        {drop_cause::source_invalid,
+         "source_invalid",
+         "requests from a source no reply can go to: 0/8, 127/8, 224/4 and above, ::, ::1, "
+         "ff00::/8, or port 0"},
         {drop_cause::sip_response, "sip_response", "SIP responses, which are never answered"},
         {drop_cause::sip_start_line_bad,
          "sip_start_line_bad",

@@ -3,6 +3,7 @@
 
 #include "reply_growth.hpp"
 #include "request_key.hpp"
+#include "source_address.hpp"
 
 #include <algorithm>
 #include <balance/policy.hpp>
@@ -187,8 +188,12 @@ handled where_to(const site& s, const net::frame_result& r, const frame_view& f)
         return dropped_by(drop_cause::not_our_address);
     case net::frame_class::udp:
         if (s.owns(f.dst_ip)) {
-            return s.listens_on(f.dst_port) ? handled_as(disposition::replied)
-                                            : handled_as(disposition::to_exception);
+            if (!s.listens_on(f.dst_port)) {
+                return handled_as(disposition::to_exception);
+            }
+            // Before the rate limiter: a spoofed source must not take a limiter entry either.
+            return answerable_source(f.src_ip, f.src_port) ? handled_as(disposition::replied)
+                                                           : dropped_by(drop_cause::source_invalid);
         }
         return is_group_address(f.dst_ip) ? handled_as(disposition::to_exception)
                                           : dropped_by(drop_cause::not_our_address);

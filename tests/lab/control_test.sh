@@ -50,18 +50,23 @@ blast() {
         --seconds "$1" --rate "$2" --timeout-ms 2000
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-report() { # report BACKEND LOAD SEQ [send_report options]
+report() { # report BACKEND LOAD SEQ [send_report options]: signed with its key, from its address
     ip netns exec "$lab_ns_backends" python3 "$root/tests/lab/send_report.py" \
-        198.18.0.1:5065 "$work/report.key" "$@"
+        --source "198.18.1.${1#b}" 198.18.0.1:5065 "$work/$1.key" "$@"
 }
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/report.key"
-echo >>"$work/report.key"
+# A key per backend, readable by its owner only (sipredir refuses any other).
+for b in b1 b2 b3 b4; do
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/$b.key" &&
+        echo >>"$work/$b.key")
+done
 write_config() { # write_config POLICY FILE [extra backend b4]
     # Capacity in calls far above what a test sends: the load the policies see is then what the
     # reports say, not the redirects counted as calls since (docs/configuration.md, [load]).
     sed -e "s/policy = \"wrr\"/policy = \"$1\"/" \
-        -e 's/^address = "198.18.1.\(.\):5060"/&\ncapacity = 1000000/' "$root/config/lab.toml" >"$2"
+        -e 's/^address = "198.18.1.\(.\):5060"/&\ncapacity = 1000000/' \
+        -e "s|^address = \"198.18.1.\\(.\\):5060\"|&\\nreport_key_file = \"$work/b\\1.key\"|" \
+        "$root/config/lab.toml" >"$2"
     cat >>"$2" <<CONF
 
 [probe]
@@ -70,7 +75,6 @@ timeout_ms = 200
 
 [reports]
 port = 5065
-key_file = "$work/report.key"
 rate = 100
 burst = 100
 
@@ -89,6 +93,7 @@ name = "b4"
 address = "198.18.1.4:5060"
 capacity = 1000000
 weight = 2
+report_key_file = "$work/b4.key"
 CONF
         sed -i 's/backends = \["b1", "b2", "b3"\]/backends = ["b1", "b2", "b3", "b4"]/' "$2"
     fi
@@ -191,13 +196,13 @@ b3=$(($(redirects b3) - b3))
 check "the loaded backend gets less traffic under proportional (b1 $b1, b2 $b2, b3 $b3)" \
     "$([ $((b1 * 5)) -lt "$b2" ] && [ $((b1 * 5)) -lt "$b3" ] && echo 0 || echo 1)"
 report b1 10 101 --key-hex "$(printf '%064d' 0)"
-report b1 10 100
 report b1 10 102 --ts-offset-ms -600000
-report b1 10 103 --repeat 2
+report b1 10 103 --repeat 3
+report b2 95 104 --source 198.18.1.1 # b2's key, from b1's address
 stats=$(ctl stats)
 counts=$(json "d['reports']" <<<"$stats")
-check "forged, replayed and stale reports are refused and counted: $counts" \
-    "$(json "int(not (d['reports']['forged'] == 1 and d['reports']['replayed'] == 2 and d['reports']['stale'] == 1 and d['reports']['accepted'] == 4))" <<<"$stats")"
+check "forged, replayed, stale and misplaced reports are refused and counted: $counts" \
+    "$(json "int(not (d['reports']['forged'] == 1 and d['reports']['replayed'] == 2 and d['reports']['stale'] == 1 and d['reports']['wrong_source'] == 1 and d['reports']['accepted'] == 4))" <<<"$stats")"
 
 # --- least-latency: a backend slow to answer its probes gets no first pick -------------------
 lab_kill_backend 3

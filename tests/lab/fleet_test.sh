@@ -166,7 +166,7 @@ check "etcd refuses a client without a certificate" $?
     --user "sr-2:$(cat "$work/sr-2.password")" put /sipredir/lab/common/99-evil x >/dev/null 2>&1
 check "an appliance's etcd user cannot write common/" $?
 
-head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/fleet.key"
+(umask 077 && head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/fleet.key")
 etcdctl_ put /sipredir/lab/common/00-base "$(cat <<CONF
 [dataplane]
 idle = "sleep"
@@ -213,7 +213,7 @@ CONF
 peers_for() { # the other two, quoted
     local i out=()
     for i in 1 2 3; do
-        [ "$i" = "$1" ] || out+=("\"198.18.0.1$i:5070\"")
+        [ "$i" = "$1" ] || out+=("\"sr-$i@198.18.0.1$i:5070\"")
     done
     local IFS=,
     echo "${out[*]}"

@@ -42,7 +42,8 @@ def receive(args, count, key):
 with tempfile.TemporaryDirectory() as d:
     key = os.urandom(32)
     keyfile = os.path.join(d, "k")
-    with open(keyfile, "w") as f:
+    # Only its owner may read a key file.
+    with open(os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(key.hex() + "\n")
     loadfile = os.path.join(d, "load")
     with open(loadfile, "w") as f:
@@ -89,6 +90,12 @@ with tempfile.TemporaryDirectory() as d:
     agent_proc.wait(timeout=30)
     check("a change of 50 points is sent before the 4 s interval ends",
           b"load=10.00" in first and b"load=60.00" in second and waited < 3.5, (first, second, waited))
+    os.chmod(keyfile, 0o644)
+    bad = subprocess.run([agent, "--to", "127.0.0.1:9", "--file", loadfile] + common,
+                         capture_output=True, timeout=30)
+    check("a key file others can read is refused", bad.returncode == 1 and b"chmod 600" in bad.stderr,
+          bad.stderr)
+    os.chmod(keyfile, 0o600)
     with open(keyfile, "w") as f:
         f.write("not a key\n")
     bad = subprocess.run([agent, "--to", "127.0.0.1:9", "--file", loadfile] + common,

@@ -2,6 +2,7 @@
 #include "redirect_exchange.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace sipredir::control::fleet {
@@ -22,6 +23,10 @@ const char* name_of(exchange_verdict v) noexcept {
         return "own";
     case exchange_verdict::too_many_peers:
         return "too_many_peers";
+    case exchange_verdict::unknown_peer:
+        return "unknown_peer";
+    case exchange_verdict::wrong_source:
+        return "wrong_source";
     }
     return "?";
 }
@@ -64,7 +69,25 @@ void redirect_exchange::configure(
         }
         p.totals.resize(_own.size(), 0);
         p.seen.resize(_own.size(), false);
+        p.allowance.resize(_own.size(), 0.0);
     }
+}
+
+double redirect_exchange::capacity_of(std::size_t slot) const noexcept {
+    return slot < _settings.capacity.size() ? static_cast<double>(_settings.capacity[slot])
+                                            : std::numeric_limits<double>::infinity();
+}
+
+// A message names its sender; only the address configured for that name may send it, so an
+// appliance (or a host holding the fleet's key) cannot speak for another.
+exchange_verdict
+redirect_exchange::check_sender(std::string_view name, const net::ip_address& from) const {
+    for (const fleet_peer& p : _settings.peers) {
+        if (p.name == name) {
+            return p.address == from ? exchange_verdict::accepted : exchange_verdict::wrong_source;
+        }
+    }
+    return exchange_verdict::unknown_peer;
 }
 
 void redirect_exchange::add_own(std::span<const std::uint64_t> delta) noexcept {
@@ -138,6 +161,7 @@ redirect_exchange::take_messages(std::int64_t now_ns, std::int64_t wall_ms) {
 
 exchange_verdict redirect_exchange::admit(
         std::string_view datagram,
+        const net::ip_address& from,
         std::int64_t wall_ms,
         std::int64_t now_ns,
         std::span<std::uint64_t> delta
@@ -162,20 +186,40 @@ exchange_verdict redirect_exchange::admit(
     if (m.from == _settings.self) {
         return verdict(exchange_verdict::own);
     }
+    if (const exchange_verdict v = check_sender(m.from, from); v != exchange_verdict::accepted) {
+        return verdict(v);
+    }
+    const auto older_than = [&](std::uint64_t epoch_ms, std::uint64_t seq) {
+        return m.epoch_ms < epoch_ms || (m.epoch_ms == epoch_ms && m.seq <= seq);
+    };
     auto it = _peers.find(m.from);
     if (it == _peers.end()) {
+        // A peer forgotten within the clock window: its old messages are still inside the
+        // window, and must not pass for a new life's first (a baseline the next replay adds to).
+        const auto gone = _forgotten.find(m.from);
+        if (gone != _forgotten.end() && older_than(gone->second.epoch_ms, gone->second.last_seq)) {
+            return verdict(exchange_verdict::replayed);
+        }
         if (_peers.size() >= _settings.max_peers) {
             return verdict(exchange_verdict::too_many_peers);
+        }
+        if (gone != _forgotten.end()) {
+            _forgotten.erase(gone);
         }
         peer_state fresh;
         fresh.status.name = std::string(m.from);
         fresh.status.epoch_ms = m.epoch_ms;
         fresh.totals.assign(_own.size(), 0);
         fresh.seen.assign(_own.size(), false); // first sight: its totals are a baseline
+        fresh.allowance.resize(_own.size());
+        for (std::size_t i = 0; i < _own.size(); ++i) {
+            fresh.allowance[i] = capacity_of(i); // a second's worth to begin with
+        }
+        fresh.status.heard_ns = now_ns;
         it = _peers.emplace(fresh.status.name, std::move(fresh)).first;
     } else {
         peer_status& s = it->second.status;
-        if (m.epoch_ms < s.epoch_ms || (m.epoch_ms == s.epoch_ms && m.seq <= s.last_seq)) {
+        if (older_than(s.epoch_ms, s.last_seq)) {
             return verdict(exchange_verdict::replayed);
         }
         if (m.epoch_ms > s.epoch_ms) {
@@ -187,6 +231,15 @@ exchange_verdict redirect_exchange::admit(
         }
     }
     peer_state& p = it->second;
+    // What each backend's total may rise by: its capacity a second since the peer's last
+    // message, up to one second's worth (a backend sized for `capacity` concurrent calls
+    // cannot start more than that many a second if its calls last a second or more).
+    const double elapsed_s =
+            now_ns > p.status.heard_ns ? static_cast<double>(now_ns - p.status.heard_ns) / 1e9 : 0;
+    for (std::size_t i = 0; i < p.allowance.size(); ++i) {
+        const double cap = capacity_of(i);
+        p.allowance[i] = std::isinf(cap) ? cap : std::min(cap, p.allowance[i] + cap * elapsed_s);
+    }
     for_each_total(m.totals, [&](std::string_view name, std::uint64_t total) {
         const auto slot = _slots.find(name);
         if (slot == _slots.end()) {
@@ -200,7 +253,13 @@ exchange_verdict redirect_exchange::admit(
         } else if (total < p.totals[i]) {
             ++_counters.went_back;
         } else {
-            const std::uint64_t n = total - p.totals[i];
+            std::uint64_t n = total - p.totals[i];
+            if (static_cast<double>(n) > p.allowance[i]) {
+                const auto allowed = static_cast<std::uint64_t>(p.allowance[i]);
+                _counters.capped_redirects += n - allowed;
+                n = allowed;
+            }
+            p.allowance[i] -= static_cast<double>(n);
             if (i < delta.size()) {
                 delta[i] += n;
             }
@@ -215,9 +274,17 @@ exchange_verdict redirect_exchange::admit(
 }
 
 void redirect_exchange::expire(std::int64_t now_ns) {
+    const std::int64_t window_ns = _settings.window_ms * 1'000'000;
+    std::erase_if(_forgotten, [&](const auto& entry) {
+        return now_ns - entry.second.forgotten_ns > window_ns;
+    });
     std::erase_if(_peers, [&](const auto& entry) {
-        const bool silent = now_ns - entry.second.status.heard_ns > _settings.peer_timeout_ns;
-        _counters.peers_expired += silent ? 1 : 0;
+        const peer_status& s = entry.second.status;
+        const bool silent = now_ns - s.heard_ns > _settings.peer_timeout_ns;
+        if (silent) {
+            ++_counters.peers_expired;
+            _forgotten[entry.first] = {s.epoch_ms, s.last_seq, now_ns};
+        }
         return silent;
     });
 }

@@ -3,11 +3,13 @@
 // own redirects are kept as running totals per backend and sent to every peer: the changed ones
 // every interval, or at once when the unsent count to one backend passes a fraction of its spare
 // capacity, and all of them every full interval (which repairs any loss). A peer's message is
-// believed when it is well formed, signed with the fleet's key, sent within the clock window and
-// newer than the last one from that sender; its totals, against that peer's previous ones, give
-// the redirects the peer issued since — which the load estimate folds like our own. Peers are
-// kept per sender and forgotten when they go silent. No sockets and no clock: the caller passes
-// times and datagrams, so the tests run on a fake clock.
+// believed when it is well formed, signed with the fleet's key, sent within the clock window,
+// from the address configured for the peer it names, and newer than the last one from that
+// peer; its totals, against that peer's previous ones, give the redirects the peer issued since
+// — which the load estimate folds like our own, at most a backend's capacity a second. Peers are
+// kept per sender and forgotten when they go silent; the last (epoch, seq) of a forgotten peer
+// is kept for the clock window, so that none of its messages can be replayed as new. No sockets
+// and no clock: the caller passes times and datagrams, so the tests run on a fake clock.
 #pragma once
 
 #include "exchange_message.hpp"
@@ -16,11 +18,17 @@
 #include <balance/model.hpp>
 #include <cstdint>
 #include <map>
+#include <net/ip_address.hpp>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace sipredir::control::fleet {
+
+struct fleet_peer {
+    std::string name;        // its [fleet] name: what its messages say in from=
+    net::ip_address address; // the only address they may come from
+};
 
 struct exchange_settings {
     std::string self;                              // this appliance's name in the fleet
@@ -32,6 +40,10 @@ struct exchange_settings {
     double send_fraction = 0.05;                   // of a backend's spare calls: send at once
     std::int64_t min_gap_ns = 5'000'000;           // between two sends, whatever triggered them
     std::size_t max_peers = 256;
+    std::vector<fleet_peer> peers{}; // the only names messages may come from
+    // Per slot, as the backends given to configure(): the most redirects a peer's messages may
+    // add to that backend a second (its capacity; a slot past the end: no cap).
+    std::vector<std::uint32_t> capacity{};
 };
 
 enum class exchange_verdict : std::uint8_t {
@@ -42,8 +54,10 @@ enum class exchange_verdict : std::uint8_t {
     replayed, // an older epoch, or a sequence number not above the last one
     own,      // our own name: a loop, or two appliances configured with one name
     too_many_peers,
+    unknown_peer, // a name not among the configured peers
+    wrong_source, // a configured peer's name, from another address
 };
-inline constexpr std::size_t exchange_verdict_count = 7;
+inline constexpr std::size_t exchange_verdict_count = 9;
 const char* name_of(exchange_verdict v) noexcept;
 
 struct peer_status {
@@ -64,6 +78,9 @@ struct exchange_counters {
     std::uint64_t went_back = 0;        // a total below the last one within an epoch (ignored)
     std::uint64_t peers_expired = 0;
     std::uint64_t restarts_seen = 0; // a known peer came back with a newer epoch
+    // Redirects not folded: a total raised past what the backend's capacity allows since the
+    // peer's last message (a forged or broken count must not fill a backend for everyone).
+    std::uint64_t capped_redirects = 0;
 };
 
 class redirect_exchange {
@@ -84,14 +101,16 @@ public:
     // The messages for every peer, now; marks the totals in them sent.
     std::vector<std::string> take_messages(std::int64_t now_ns, std::int64_t wall_ms);
 
-    // A peer's datagram. Accepted: the redirects it issued since its last message are added
-    // to `delta` per slot.
+    // A peer's datagram from `from`. Accepted: the redirects it issued since its last message
+    // are added to `delta` per slot (at most capacity × elapsed time for each).
     exchange_verdict
     admit(std::string_view datagram,
+          const net::ip_address& from,
           std::int64_t wall_ms,
           std::int64_t now_ns,
           std::span<std::uint64_t> delta);
-    // Forgets the peers silent past the timeout; their next message starts afresh.
+    // Forgets the peers silent past the timeout; their next message starts afresh, unless it
+    // is older than the last one taken from them (kept for window_ms after they are forgotten).
     void expire(std::int64_t now_ns);
 
     std::int64_t next_event_ns() const noexcept;
@@ -112,6 +131,12 @@ private:
         peer_status status;
         std::vector<std::uint64_t> totals; // per slot
         std::vector<bool> seen;            // per slot: a total is known
+        std::vector<double> allowance;     // per slot: redirects it may still add
+    };
+    struct forgotten_peer {
+        std::uint64_t epoch_ms = 0;
+        std::uint64_t last_seq = 0;
+        std::int64_t forgotten_ns = 0;
     };
 
     exchange_settings _settings;
@@ -120,11 +145,14 @@ private:
     std::vector<own_total_state> _own;                        // per slot
     std::map<std::string, std::uint16_t, std::less<>> _slots; // backend name -> slot
     std::map<std::string, peer_state, std::less<>> _peers;
-    std::int64_t _sent_ns = 0;      // last send (0: never)
-    std::int64_t _full_sent_ns = 0; // last full send
+    std::map<std::string, forgotten_peer, std::less<>> _forgotten; // for window_ms
+    std::int64_t _sent_ns = 0;                                     // last send (0: never)
+    std::int64_t _full_sent_ns = 0;                                // last full send
     exchange_counters _counters;
 
     bool triggered(std::span<const double> spare_calls) const noexcept;
+    exchange_verdict check_sender(std::string_view name, const net::ip_address& from) const;
+    double capacity_of(std::size_t slot) const noexcept;
 };
 
 } // namespace sipredir::control::fleet

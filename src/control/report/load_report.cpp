@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "load_report.hpp"
 
-#include "../file_text.hpp"
-
 #include <sodium.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <fstream>
+#include <fcntl.h>
 #include <net/bytes.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace sipredir::control {
 
@@ -115,13 +116,46 @@ std::optional<report_key> parse_key_hex(std::string_view hex) noexcept {
 
 key_file_result read_key_file(const std::string& path) {
     key_file_result r;
-    const file_text f = read_file_text(path, 4096);
-    if (!f.text) {
-        r.error = "the key file '" + path + "' " + f.error;
+    // O_NOFOLLOW: a link planted in place of the key cannot make us read (and trust) another
+    // file; fstat then judges the file we hold open, not whatever the name points at later.
+    // O_NONBLOCK: opening a FIFO must not hang the load.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        r.error =
+                "the key file '" + path + "' "
+                + (errno == ELOOP ? "is a symbolic link (give the file itself)" : "cannot be read");
         return r;
     }
-    const std::string line = f.text->substr(0, f.text->find('\n'));
-    r.key = parse_key_hex(line);
+    struct stat st {};
+    std::string text;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        r.error = "the key file '" + path + "' is not a regular file";
+    } else if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        // A key others can read is a key anyone on the host may sign with.
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        r.error = "the key file '" + path + "' is open to group or others (mode " + mode
+                  + "): chmod 600 it";
+    } else {
+        char buf[4097];
+        ssize_t got = 0;
+        std::size_t size = 0;
+        while (size < sizeof buf && (got = ::read(fd, buf + size, sizeof buf - size)) > 0) {
+            size += static_cast<std::size_t>(got);
+        }
+        if (got < 0) {
+            r.error = "the key file '" + path + "' cannot be read";
+        } else if (size == sizeof buf) {
+            r.error = "the key file '" + path + "' is larger than 4096 bytes";
+        } else {
+            text.assign(buf, size);
+        }
+    }
+    ::close(fd);
+    if (!r.error.empty()) {
+        return r;
+    }
+    r.key = parse_key_hex(text.substr(0, text.find('\n')));
     if (!r.key) {
         r.error = "the key file '" + path + "' must hold 64 hex digits on its first line";
     }

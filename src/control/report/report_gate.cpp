@@ -2,6 +2,7 @@
 #include "report_gate.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace sipredir::control {
 
@@ -13,6 +14,8 @@ const char* name_of(report_verdict v) noexcept {
         return "malformed";
     case report_verdict::unknown_backend:
         return "unknown_backend";
+    case report_verdict::wrong_source:
+        return "wrong_source";
     case report_verdict::forged:
         return "forged";
     case report_verdict::stale:
@@ -46,15 +49,23 @@ void report_gate::configure(
 }
 
 report_verdict report_gate::admit(
-        std::string_view datagram, std::int64_t wall_ms, std::int64_t mono_ns, taken_report& out
+        std::string_view datagram,
+        const net::ip_address& from,
+        std::int64_t wall_ms,
+        std::int64_t mono_ns,
+        taken_report& out
 ) noexcept {
-    const report_verdict v = judge(datagram, wall_ms, mono_ns, out);
+    const report_verdict v = judge(datagram, from, wall_ms, mono_ns, out);
     ++_counts[static_cast<std::size_t>(v)];
     return v;
 }
 
 report_verdict report_gate::judge(
-        std::string_view datagram, std::int64_t wall_ms, std::int64_t mono_ns, taken_report& out
+        std::string_view datagram,
+        const net::ip_address& from,
+        std::int64_t wall_ms,
+        std::int64_t mono_ns,
+        taken_report& out
 ) noexcept {
     load_report r;
     if (!parse_report(datagram, r)) {
@@ -67,15 +78,24 @@ report_verdict report_gate::judge(
         return report_verdict::unknown_backend;
     }
     source_state& s = *it;
+    // A backend's key signs only what comes from its own address: a rival backend, or another
+    // agent host, holding a key cannot speak for it.
+    if (from != s.source.from) {
+        return report_verdict::wrong_source;
+    }
     if (!report_authentic(r, s.source.key)) {
         return report_verdict::forged;
     }
-    const std::int64_t skew = static_cast<std::int64_t>(r.ts_ms) - wall_ms;
-    if (r.ts_ms > static_cast<std::uint64_t>(INT64_MAX) || skew > _settings.window_ms
-        || skew < -_settings.window_ms) {
+    // The window as unsigned bounds, computed where they cannot overflow, so that no ts (up to
+    // 2^64 - 1) is converted or subtracted out of range.
+    const std::int64_t window = std::max<std::int64_t>(_settings.window_ms, 0);
+    const std::int64_t wall = std::clamp<std::int64_t>(wall_ms, 0, INT64_MAX / 2);
+    const auto earliest = static_cast<std::uint64_t>(std::max<std::int64_t>(wall - window, 0));
+    const auto latest = static_cast<std::uint64_t>(wall) + static_cast<std::uint64_t>(window);
+    if (r.ts_ms < earliest || r.ts_ms > latest) {
         return report_verdict::stale;
     }
-    if (s.has_seq && r.seq <= s.last_seq) {
+    if (s.has_seq && (r.ts_ms < s.last_ts || (r.ts_ms == s.last_ts && r.seq <= s.last_seq))) {
         return report_verdict::replayed;
     }
     // Token bucket: `rate` a second, at most `burst` saved up.
@@ -84,15 +104,17 @@ report_verdict report_gate::judge(
         s.refilled_ns = mono_ns;
         s.started = true;
     }
-    s.tokens = std::min(
-            _settings.burst,
-            s.tokens + static_cast<double>(mono_ns - s.refilled_ns) / 1e9 * _settings.rate
-    );
-    s.refilled_ns = mono_ns;
+    // Only forward: a clock read that went back refills nothing (and takes nothing away).
+    if (mono_ns > s.refilled_ns) {
+        const double elapsed_s = static_cast<double>(mono_ns - s.refilled_ns) / 1e9;
+        s.tokens = std::min(_settings.burst, s.tokens + elapsed_s * _settings.rate);
+        s.refilled_ns = mono_ns;
+    }
     if (s.tokens < 1) {
         return report_verdict::rate_limited;
     }
     s.tokens -= 1;
+    s.last_ts = r.ts_ms;
     s.last_seq = r.seq;
     s.has_seq = true;
     ++s.accepted;

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Which pushed load reports are believed: well formed, from a configured backend, with a MAC
-// under that backend's key, sent within the clock window, newer than the last one taken, and
-// within the backend's rate. Everything else is refused and counted by reason.
+// Which pushed load reports are believed: well formed, from a configured backend, sent from
+// that backend's address (or its configured report source), with a MAC under that backend's key,
+// sent within the clock window, newer than the last one taken, and within the backend's rate.
+// Everything else is refused and counted by reason.
 #pragma once
 
 #include "load_report.hpp"
 
 #include <array>
 #include <cstdint>
+#include <net/ip_address.hpp>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,18 +26,20 @@ struct report_source {
     std::uint16_t slot = 0;
     std::string backend;
     report_key key{};
+    net::ip_address from; // the only address its reports may come from
 };
 
 enum class report_verdict : std::uint8_t {
     accepted,
     malformed,
     unknown_backend,
-    forged, // wrong MAC
-    stale,  // timestamp outside the window
+    wrong_source, // not from the backend's address (or its report_source)
+    forged,       // wrong MAC
+    stale,        // timestamp outside the window
     replayed,
     rate_limited,
 };
-inline constexpr std::size_t report_verdict_count = 7;
+inline constexpr std::size_t report_verdict_count = 8;
 const char* name_of(report_verdict v) noexcept;
 
 struct taken_report {
@@ -51,9 +55,13 @@ public:
     // number and rate budget, so a reload opens no replay window.
     void configure(const report_settings& settings, std::span<const report_source> sources);
 
+    // `from`: the datagram's source address.
     report_verdict
-    admit(std::string_view datagram, std::int64_t wall_ms, std::int64_t mono_ns, taken_report& out
-    ) noexcept;
+    admit(std::string_view datagram,
+          const net::ip_address& from,
+          std::int64_t wall_ms,
+          std::int64_t mono_ns,
+          taken_report& out) noexcept;
 
     std::uint64_t count(report_verdict v) const noexcept {
         return _counts[static_cast<std::size_t>(v)];
@@ -61,6 +69,10 @@ public:
 
     struct source_state {
         report_source source;
+        // The newest report taken, ordered by (ts, seq): a report is new when its ts is later,
+        // or equal with a greater seq. ts is held to the clock window, so no report, whatever
+        // its seq, can hold a backend's later reports off for longer than window_ms.
+        std::uint64_t last_ts = 0;
         std::uint64_t last_seq = 0;
         bool has_seq = false;
         double tokens = 0;
@@ -76,8 +88,11 @@ private:
     std::array<std::uint64_t, report_verdict_count> _counts{};
 
     report_verdict
-    judge(std::string_view datagram, std::int64_t wall_ms, std::int64_t mono_ns, taken_report& out
-    ) noexcept;
+    judge(std::string_view datagram,
+          const net::ip_address& from,
+          std::int64_t wall_ms,
+          std::int64_t mono_ns,
+          taken_report& out) noexcept;
 };
 
 } // namespace sipredir::control

@@ -194,5 +194,57 @@ TEST(load_table, stress_one_writer_many_readers) {
     );
 }
 
+// Readers that go offline and come back online all the time (as a worker does around each idle
+// sleep) while the writer publishes and frees: a reader coming online must never read a
+// snapshot the writer has already freed. Under TSan (the concurrency suite) a missing ordering
+// in online() shows as a race between the reader's reads and the writer's delete, as TSan models
+// the read-modify-writes online() and start() use (it does not model fences).
+TEST(load_table, stress_readers_coming_online_while_the_writer_reclaims) {
+    constexpr std::size_t readers = 2;
+    constexpr std::uint64_t max_publications = 20'000;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    load_table table(readers);
+    publish_now(table, snapshot_of(1, 4));
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> torn{0};
+    std::vector<std::uint64_t> sessions(readers, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t r = 0; r < readers; ++r) {
+        threads.emplace_back([&, r] {
+            while (!stop.load(std::memory_order_relaxed)) {
+                table.domain().online(r);
+                for (int i = 0; i < 3; ++i) {
+                    const table_snapshot* s = table.acquire();
+                    const std::string expected = "<sip:g" + std::to_string(s->generation) + ">";
+                    for (const backend_view& b : s->pools[0].backends) {
+                        if (b.load != static_cast<double>(s->generation) || b.contact != expected) {
+                            torn.fetch_add(1, std::memory_order_relaxed);
+                        }
+                    }
+                    table.domain().quiescent(r);
+                }
+                table.domain().offline(r);
+                ++sessions[r];
+            }
+        });
+    }
+    std::uint64_t generation = 1;
+    while (generation < max_publications && std::chrono::steady_clock::now() < deadline) {
+        auto next = snapshot_of(generation + 1, 4);
+        if (table.publish(next)) {
+            ++generation;
+        }
+    }
+    stop.store(true);
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(torn.load(), 0u);
+    EXPECT_EQ(table.reclaim(), 0u);
+    for (const std::uint64_t n : sessions) {
+        EXPECT_GT(n, 0u) << "each reader came online at least once";
+    }
+}
+
 } // namespace
 } // namespace sipredir::balance

@@ -351,6 +351,9 @@ namespace {
 std::string write_key_file(const std::string& name, char digit) {
     const auto path = std::filesystem::temp_directory_path() / name;
     std::ofstream(path) << std::string(64, digit) << "\n";
+    std::filesystem::permissions(
+            path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write
+    );
     return path.string();
 }
 
@@ -478,11 +481,96 @@ TEST(config, control_plane_mistakes_are_refused_with_their_line) {
     );
 }
 
+TEST(config, backends_sharing_a_report_key_are_refused_unless_allowed) {
+    const std::string key = write_key_file("sipredir_config_test.key", 'a');
+    const std::string own = write_key_file("sipredir_config_test_b1.key", 'b');
+    const std::string other = write_key_file("sipredir_config_test_b2.key", 'c');
+    const auto with_keys =
+            [&](const std::string& reports, const std::string& b1, const std::string& b2) {
+                return "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\ntap = \"sipredir0\"\n"
+                       "[reports]\nport = 5081\n"
+                       + reports + "[[backend]]\nname = \"b1\"\naddress = \"198.18.1.1\"\n" + b1
+                       + "[[backend]]\nname = \"b2\"\naddress = \"198.18.1.2\"\n" + b2
+                       + "[[pool]]\nname = \"p\"\nbackends = [\"b1\", \"b2\"]\n";
+            };
+    const std::string shared = "key_file = \"" + key + "\"\n";
+    const auto own_key = [](const std::string& path) {
+        return "report_key_file = \"" + path + "\"\n";
+    };
+    struct row {
+        const char* name;
+        std::string text;
+        std::string error; // "" when taken
+    };
+    const row rows[] = {
+            {"one key_file for both",
+             with_keys(shared, "", ""),
+             "t.toml:7: backends 'b1' and 'b2' share a report key: any of them could sign as the "
+             "others; give each [[backend]] its own report_key_file, or set "
+             "allow_shared_report_key = true"},
+            {"one backend on the shared key, one its own", with_keys(shared, own_key(own), ""), ""},
+            {"the same key in two files",
+             with_keys("", own_key(own), own_key(own)),
+             "t.toml:5: backends 'b1' and 'b2' share a report key"},
+            {"each its own", with_keys("", own_key(own), own_key(other)), ""},
+            {"shared, allowed", with_keys(shared + "allow_shared_report_key = true\n", "", ""), ""},
+    };
+    for (const row& r : rows) {
+        const config_result c = parse_config(r.text, "t.toml");
+        if (r.error.empty()) {
+            EXPECT_TRUE(c.config) << r.name << ": " << c.error.message;
+        } else {
+            EXPECT_FALSE(c.config) << r.name;
+            EXPECT_EQ(c.error.message.substr(0, r.error.size()), r.error) << r.name;
+        }
+    }
+    const config_result allowed = parse_config(rows[4].text, "t.toml");
+    ASSERT_TRUE(allowed.config);
+    EXPECT_TRUE(allowed.config->reports.allow_shared_key);
+}
+
+TEST(config, a_key_file_open_to_others_is_refused_with_its_line) {
+    const std::string key = write_key_file("sipredir_config_test_open.key", 'a');
+    std::filesystem::permissions(
+            key, std::filesystem::perms::group_read, std::filesystem::perm_options::add
+    );
+    const std::string e =
+            error_of(with_tap + "[reports]\nport = 5081\nkey_file = \"" + key + "\"\n");
+    EXPECT_EQ(e.substr(0, 10), "t.toml:14:") << e;
+    EXPECT_NE(e.find("is open to group or others (mode 0640): chmod 600 it"), std::string::npos)
+            << e;
+}
+
+TEST(config, report_source_is_read) {
+    const std::string own = write_key_file("sipredir_config_test_b1.key", 'b');
+    const config_result r = parse_config(
+            "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\ntap = \"sipredir0\"\n"
+            "[reports]\nport = 5081\n[[backend]]\nname = \"b1\"\naddress = \"198.18.1.1\"\n"
+            "report_key_file = \""
+                    + own
+                    + "\"\nreport_source = \"198.18.0.9\"\n"
+                      "[[pool]]\nname = \"p\"\nbackends = [\"b1\"]\n",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config) << r.error.message;
+    EXPECT_EQ(r.config->backends[0].report_source, net::ip_address::v4(198, 18, 0, 9));
+    EXPECT_FALSE(parse_config(with_tap, "t.toml").config->backends[0].report_source);
+    EXPECT_NE(
+            error_of(
+                    with_tap
+                    + "[[backend]]\nname = \"b2\"\naddress = \"198.18.1.2\"\nreport_source = "
+                      "\"nowhere\"\n"
+            )
+                    .find("report_source"),
+            std::string::npos
+    );
+}
+
 TEST(config, fleet_is_read) {
     const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
     const config_result r = parse_config(
             with_tap + "[fleet]\nname = \"sr-a\"\nport = 5071\nkey_file = \"" + key
-                    + "\"\npeers = [\"198.18.0.12:5070\", \"198.18.0.13\"]\n"
+                    + "\"\npeers = [\"sr-b@198.18.0.12:5070\", \"sr-c@198.18.0.13\"]\n"
                       "interval_ms = 20\nfull_interval_ms = 500\npeer_timeout_ms = 1500\n"
                       "window_ms = 3000\nsend_fraction = 0.1\n",
             "t.toml"
@@ -498,6 +586,7 @@ TEST(config, fleet_is_read) {
     EXPECT_EQ(f.peers[1].address, net::ip_address::v4(198, 18, 0, 13));
     EXPECT_EQ(f.peers[0].port, 5070);
     EXPECT_EQ(f.peers[1].port, 5071) << "no port: this appliance's own";
+    EXPECT_EQ(f.peer_names, (std::vector<std::string>{"sr-b", "sr-c"}));
     EXPECT_EQ(f.interval_ms, 20U);
     EXPECT_EQ(f.full_interval_ms, 500U);
     EXPECT_EQ(f.peer_timeout_ms, 1500U);
@@ -533,6 +622,13 @@ TEST(config, fleet_mistakes_are_refused_with_their_line) {
     refused(with_tap + "[fleet]\nname = \"sr a\"\nkey_file = \"" + key + "\"\n", "name must be");
     refused(with_tap + fleet + "port = 5060\n", "fleet port must differ");
     refused(with_tap + fleet + "peers = [\"sr-b:5070\"]\n", "peers");
+    // Each peer's name binds its messages to its address.
+    refused(with_tap + fleet + "peers = [\"198.18.0.12:5070\"]\n",
+            "t.toml:15: peers: '198.18.0.12:5070' must be \"name@address[:port]\"");
+    refused(with_tap + fleet + "peers = [\"sr-a@198.18.0.12\"]\n", "not this appliance's");
+    refused(with_tap + fleet + "peers = [\"sr-b@198.18.0.12\", \"sr-b@198.18.0.13\"]\n",
+            "each name once");
+    refused(with_tap + fleet + "peers = [\"sr-b@nowhere\"]\n", "'nowhere' is not address[:port]");
     refused(with_tap + fleet + "full_interval_ms = 1000\npeer_timeout_ms = 1000\n",
             "peer_timeout_ms must exceed full_interval_ms");
     refused(with_tap + fleet + "interval_ms = 500\nfull_interval_ms = 200\n",
@@ -564,7 +660,7 @@ TEST(config, a_backend_at_our_own_or_a_fleet_peers_address_is_refused) {
 
     const std::string key = write_key_file("sipredir_config_test_fleet.key", 'c');
     const std::string fleet = "[fleet]\nname = \"sr-a\"\nkey_file = \"" + key
-                              + "\"\npeers = [\"198.18.0.12:5070\", \"198.18.0.13\"]\n";
+                              + "\"\npeers = [\"sr-b@198.18.0.12:5070\", \"sr-c@198.18.0.13\"]\n";
     EXPECT_EQ(
             error_of(with_backend("\"198.18.0.1\"", "198.18.0.13:5060") + fleet),
             "t.toml:10: backend 'b2' (198.18.0.13) is fleet peer 198.18.0.13:5070: callers "
@@ -867,6 +963,11 @@ TEST(config, race_pools_are_read_with_their_defaults) {
 
 TEST(config, race_mistakes_are_refused_with_their_line) {
     const std::string pool = "[[pool]]\nname = \"r\"\nbackends = [\"b1\"]\npolicy = \"race\"\n";
+    // 0 once meant "no cap": a flood at the appliance became a flood at every backend.
+    EXPECT_EQ(
+            error_of(race_base + pool + "race_max_legs_per_second = 0\n"),
+            "t.toml:20: race_max_legs_per_second must be between 1 and 1000000, not 0"
+    );
     EXPECT_NE(
             error_of(minimal + "race_timeout_ms = 100\n").find("for pools with policy"),
             std::string::npos

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The fleet's redirect exchange: the SRFX/1 message (round trip, refusals, splitting) and the
 // exchange between appliances on a fake clock (deltas from totals, loss repaired by the next
-// message, replays, forgeries, restarts, silent peers, the spare-capacity trigger).
+// message, replays, forgeries, senders bound to their addresses, the capacity cap on a raise,
+// restarts, silent peers and their replays, the spare-capacity trigger).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <control/fleet/redirect_exchange.hpp>
 #include <control/plane.hpp>
@@ -126,6 +128,31 @@ TEST(exchange_message, many_backends_split_into_datagrams_under_the_limit) {
     EXPECT_EQ(back, totals);
 }
 
+// Every appliance the tests name, each with its address: 198.18.0.<10 + its place here>.
+const std::vector<std::string> fleet_names = {
+        "sr-a", "sr-b", "sr-c", "sr-d", "peer-0", "peer-1", "peer-2"};
+
+net::ip_address address_of(std::string_view name) {
+    const auto at = std::find(fleet_names.begin(), fleet_names.end(), name);
+    return net::ip_address::v4(
+            198, 18, 0, static_cast<std::uint8_t>(10 + (at - fleet_names.begin()))
+    );
+}
+
+std::vector<fleet_peer> fleet_peers() {
+    std::vector<fleet_peer> out;
+    for (const std::string& n : fleet_names) {
+        out.push_back({n, address_of(n)});
+    }
+    return out;
+}
+
+// Where a datagram comes from when a test does not say: its sender's own address.
+net::ip_address sender_of(const std::string& d) {
+    exchange_message m;
+    return parse_exchange(d, m) ? address_of(m.from) : address_of("sr-d");
+}
+
 // Two or three appliances exchanging through vectors, on one fake clock.
 struct appliance {
     redirect_exchange x;
@@ -136,6 +163,7 @@ struct appliance {
         exchange_settings s;
         s.self = std::move(name);
         s.key = key_of(7);
+        s.peers = fleet_peers();
         x.configure(s, backends, epoch);
         delta.assign(backends.size(), 0);
         spare.assign(backends.size(), 1e9);
@@ -145,7 +173,10 @@ struct appliance {
                                  : std::vector<std::string>{};
     }
     exchange_verdict receive(const std::string& d, std::int64_t now) {
-        return x.admit(d, wall0 + now / ms, now, delta);
+        return x.admit(d, sender_of(d), wall0 + now / ms, now, delta);
+    }
+    exchange_verdict receive(const std::string& d, std::int64_t now, const net::ip_address& from) {
+        return x.admit(d, from, wall0 + now / ms, now, delta);
     }
     void receive_all(const std::vector<std::string>& ds, std::int64_t now) {
         for (const auto& d : ds) {
@@ -233,7 +264,11 @@ TEST(redirect_exchange, replays_forgeries_stale_and_own_messages_are_refused) {
     forged.replace(forged.find("p1:9"), 4, "p1:99");
     EXPECT_EQ(b.receive(forged, now), exchange_verdict::forged);
     appliance stranger("sr-c", {"p1"});
-    stranger.x.configure({.self = "sr-c", .key = key_of(8)}, std::vector<std::string>{"p1"}, 5);
+    stranger.x.configure(
+            {.self = "sr-c", .key = key_of(8), .peers = fleet_peers()},
+            std::vector<std::string>{"p1"},
+            5
+    );
     EXPECT_EQ(b.receive(stranger.send(now)[0], now), exchange_verdict::forged);
 
     appliance late("sr-d", {"p1"});
@@ -328,6 +363,7 @@ TEST(redirect_exchange, the_peer_table_is_bounded) {
     s.self = "sr-b";
     s.key = key_of(7);
     s.max_peers = 2;
+    s.peers = fleet_peers();
     b.x.configure(s, std::vector<std::string>{"p1"}, 1000);
     const std::int64_t now = 1 * ms;
     for (int i = 0; i < 3; ++i) {
@@ -340,6 +376,90 @@ TEST(redirect_exchange, the_peer_table_is_bounded) {
     EXPECT_EQ(b.x.peers().size(), 2U);
 }
 
+TEST(redirect_exchange, a_name_is_believed_only_from_its_configured_address) {
+    appliance a("sr-a", {"p1"});
+    appliance b("sr-b", {"p1"});
+    std::int64_t now = 1 * ms;
+    b.receive_all(a.send(now), now);
+    a.x.add_own(std::vector<std::uint64_t>{50});
+    now += 50 * ms;
+    const auto m = a.send(now);
+    // sr-c (it holds the fleet's key) sends sr-a's name from its own address.
+    EXPECT_EQ(b.receive(m[0], now, address_of("sr-c")), exchange_verdict::wrong_source);
+    EXPECT_EQ(b.delta[0], 0U);
+    appliance stranger("sr-z", {"p1"}); // signed, but no configured peer has this name
+    EXPECT_EQ(
+            b.receive(stranger.send(now)[0], now, address_of("sr-d")),
+            exchange_verdict::unknown_peer
+    );
+    EXPECT_EQ(b.receive(m[0], now), exchange_verdict::accepted) << "from sr-a's address";
+    EXPECT_EQ(b.delta[0], 50U);
+    const auto& received = b.x.counters().received;
+    EXPECT_EQ(received[static_cast<std::size_t>(exchange_verdict::wrong_source)], 1U);
+    EXPECT_EQ(received[static_cast<std::size_t>(exchange_verdict::unknown_peer)], 1U);
+    ASSERT_EQ(b.x.peers().size(), 1U);
+}
+
+TEST(redirect_exchange, one_message_raises_a_total_by_at_most_capacity_times_elapsed_time) {
+    appliance a("sr-a", {"small", "big"});
+    appliance b("sr-b", {"small", "big"});
+    exchange_settings s;
+    s.self = "sr-b";
+    s.key = key_of(7);
+    s.peers = fleet_peers();
+    s.capacity = {20, 1000};
+    b.x.configure(s, std::vector<std::string>{"small", "big"}, 1000);
+    std::int64_t now = 1 * ms;
+    b.receive_all(a.send(now), now);
+    // A forged or broken total: a million redirects in 50 ms. At most a second's worth (the
+    // allowance starts full) is folded; the rest is counted, and never folded later.
+    a.x.add_own(std::vector<std::uint64_t>{1'000'000, 700});
+    now += 50 * ms;
+    b.receive_all(a.send(now), now);
+    EXPECT_EQ(b.delta, (std::vector<std::uint64_t>{20, 700}));
+    EXPECT_EQ(b.x.counters().capped_redirects, 999'980U);
+    // 100 ms later: 2 more may be added to small (20 a second).
+    a.x.add_own(std::vector<std::uint64_t>{30, 0});
+    now += 100 * ms;
+    b.receive_all(a.send(now), now);
+    EXPECT_EQ(b.delta[0], 22U);
+    EXPECT_EQ(b.x.counters().capped_redirects, 1'000'008U);
+    // A second later the allowance is whole again, and a normal count folds in full.
+    a.x.add_own(std::vector<std::uint64_t>{15, 0});
+    now += 1000 * ms;
+    b.receive_all(a.send(now), now);
+    EXPECT_EQ(b.delta[0], 37U);
+    EXPECT_EQ(b.x.counters().capped_redirects, 1'000'008U);
+}
+
+TEST(redirect_exchange, a_forgotten_peers_old_messages_are_still_replays) {
+    // peer_timeout_ms (3 s) is shorter than window_ms (5 s): when a peer is forgotten, its
+    // last messages are still inside the clock window. Replayed then, the first would be a new
+    // baseline and the second would add its redirects again.
+    appliance a("sr-a", {"p1"});
+    appliance b("sr-b", {"p1"});
+    std::int64_t now = 1 * ms;
+    const auto first = a.send(now);
+    b.receive_all(first, now);
+    a.x.add_own(std::vector<std::uint64_t>{40});
+    now += 50 * ms;
+    const auto second = a.send(now);
+    b.receive_all(second, now);
+    EXPECT_EQ(b.delta[0], 40U);
+    now += 3001 * ms;
+    b.x.expire(now);
+    ASSERT_TRUE(b.x.peers().empty());
+    EXPECT_EQ(b.receive(first[0], now), exchange_verdict::replayed);
+    EXPECT_EQ(b.receive(second[0], now), exchange_verdict::replayed);
+    EXPECT_EQ(b.delta[0], 40U) << "nothing counted twice";
+    EXPECT_TRUE(b.x.peers().empty());
+    // Its next real message starts afresh, as before.
+    a.x.add_own(std::vector<std::uint64_t>{5});
+    b.receive_all(a.send(now), now);
+    EXPECT_EQ(b.x.peers().size(), 1U);
+    EXPECT_EQ(b.delta[0], 40U) << "a baseline";
+}
+
 // Two control planes on loopback, each with a [fleet] naming the other: the redirects one
 // appliance's workers issue reach the other's load estimate, and each lists the other as a peer.
 TEST(fleet_planes, redirects_issued_by_one_appliance_reach_the_others_estimate) {
@@ -347,9 +467,10 @@ TEST(fleet_planes, redirects_issued_by_one_appliance_reach_the_others_estimate) 
             std::filesystem::temp_directory_path() / ("sipredir-fleet-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "fleet.key") << std::string(64, 'e') << "\n";
+    std::filesystem::permissions(dir / "fleet.key", std::filesystem::perms::owner_read);
     // Ports from the pid, so that parallel runs of the suite do not collide.
     const int base = 40000 + (getpid() % 5000) * 2;
-    const auto config_of = [&](const char* name, int port, int peer) {
+    const auto config_of = [&](const char* name, int port, const char* peer_name, int peer) {
         const std::string text = std::string(R"(
 [listen]
 addresses = ["127.0.0.1"]
@@ -363,8 +484,8 @@ name = ")" + name + R"("
 port = )" + std::to_string(port) + R"(
 key_file = ")" + (dir / "fleet.key").string()
                                  + R"("
-peers = ["127.0.0.1:)" + std::to_string(peer)
-                                 + R"("]
+peers = [")" + peer_name
+                                 + "@127.0.0.1:" + std::to_string(peer) + R"("]
 interval_ms = 10
 [[backend]]
 name = "p1"
@@ -397,8 +518,8 @@ backends = ["p1", "p2"]
         b_sees_p2 = std::max<std::uint64_t>(b_sees_p2, f[1].redirects_since_report);
         return true;
     };
-    plane a("a.toml", config_of("sr-a", base, base + 1), a_hooks);
-    plane b("b.toml", config_of("sr-b", base + 1, base), b_hooks);
+    plane a("a.toml", config_of("sr-a", base, "sr-b", base + 1), a_hooks);
+    plane b("b.toml", config_of("sr-b", base + 1, "sr-a", base), b_hooks);
     a.open();
     b.open();
     const auto until = [&](auto done) {

@@ -5,6 +5,8 @@
 
 #include <control/load_monitor.hpp>
 #include <control/setup.hpp>
+#include <filesystem>
+#include <fstream>
 
 using namespace sipredir;
 using namespace sipredir::control;
@@ -92,4 +94,87 @@ TEST(assign_slots, same_name_and_address_keep_their_slot_others_take_new_ones) {
     EXPECT_EQ(slot_of("c"), 4) << "another address: another backend";
     EXPECT_EQ(next.pools[0].backends, (std::vector<std::uint16_t>{4, 0, 3}));
     EXPECT_TRUE(used[3] && used[4]);
+}
+
+namespace {
+
+std::string private_key_file(const std::string& name, char digit) {
+    const auto path = std::filesystem::temp_directory_path() / name;
+    std::ofstream(path) << std::string(64, digit) << "\n";
+    std::filesystem::permissions(
+            path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write
+    );
+    return path.string();
+}
+
+appliance_config with_reports(const std::string& reports, const std::string& backends) {
+    const std::string text = "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\ntap = \"t0\"\n"
+                             "[reports]\nport = 5081\n"
+                             + reports + backends
+                             + "[[pool]]\nname = \"p\"\nbackends = [\"a\", \"b\"]\n";
+    config_result r = parse_config(text, "t.toml");
+    EXPECT_TRUE(r.config) << r.error.message;
+    return std::move(*r.config);
+}
+
+} // namespace
+
+TEST(load_monitor, reports_come_from_the_backend_or_its_report_source) {
+    const std::string ka = private_key_file("sipredir_monitor_test_a.key", 'a');
+    const std::string kb = private_key_file("sipredir_monitor_test_b.key", 'b');
+    const appliance_config c = with_reports(
+            "",
+            backend("a", 1, "report_key_file = \"" + ka + "\"\n")
+                    + backend(
+                            "b",
+                            2,
+                            "report_key_file = \"" + kb + "\"\nreport_source = \"198.18.0.9\"\n"
+                    )
+    );
+    load_monitor m;
+    m.apply(c, 1);
+    report_fields f;
+    f.backend = "a";
+    f.seq = 1;
+    f.ts_ms = 1'000'000;
+    f.load_percent = 50;
+    taken_report t;
+    const report_key a_key = *c.backends[0].own_key;
+    const report_key b_key = *c.backends[1].own_key;
+    EXPECT_EQ(
+            m.reports().admit(
+                    write_report(f, a_key), net::ip_address::v4(198, 18, 1, 2), 1'000'000, 0, t
+            ),
+            report_verdict::wrong_source
+    ) << "b's address";
+    EXPECT_EQ(
+            m.reports().admit(
+                    write_report(f, a_key), net::ip_address::v4(198, 18, 1, 1), 1'000'000, 0, t
+            ),
+            report_verdict::accepted
+    );
+    f.backend = "b";
+    EXPECT_EQ(
+            m.reports().admit(
+                    write_report(f, b_key), net::ip_address::v4(198, 18, 1, 2), 1'000'000, 0, t
+            ),
+            report_verdict::wrong_source
+    ) << "b's reports come from its agent's host";
+    EXPECT_EQ(
+            m.reports().admit(
+                    write_report(f, b_key), net::ip_address::v4(198, 18, 0, 9), 1'000'000, 0, t
+            ),
+            report_verdict::accepted
+    );
+}
+
+TEST(load_monitor, an_allowed_shared_report_key_is_warned_about_at_each_load) {
+    const std::string k = private_key_file("sipredir_monitor_test_shared.key", 'c');
+    const std::string two = backend("a", 1) + backend("b", 2);
+    load_monitor m;
+    ::testing::internal::CaptureStderr();
+    m.apply(with_reports("key_file = \"" + k + "\"\nallow_shared_report_key = true\n", two), 1);
+    const std::string warned = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(warned.find("level=warning event=shared_report_key backends=2"), std::string::npos)
+            << warned;
 }

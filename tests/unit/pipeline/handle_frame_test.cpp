@@ -254,6 +254,43 @@ TEST_F(pipeline_test, frames_not_for_sip_go_to_the_exception_path_or_are_dropped
     EXPECT_EQ(last.cause, drop_cause::frame_ipv4_bad_checksum);
 }
 
+TEST_F(pipeline_test, requests_from_sources_no_reply_can_go_to_are_dropped_and_counted) {
+    const auto from = [](std::string_view address, std::uint16_t port) {
+        frame_spec spec;
+        net::parse_ip(address, spec.src);
+        spec.src_port = port;
+        return spec;
+    };
+    // A reply to these would go to this host, a multicast group, everyone on the segment, or
+    // nowhere: they are spoofed requests.
+    const frame_spec spoofed[] = {
+            from("0.0.0.0", 5061),
+            from("127.0.0.1", 5061),
+            from("224.0.0.1", 5061),
+            from("255.255.255.255", 5061),
+            from("198.18.0.2", 0),
+    };
+    for (const frame_spec& spec : spoofed) {
+        EXPECT_TRUE(run(build_frame(spec, invite("spoof"))).empty());
+        EXPECT_EQ(last.what, disposition::dropped);
+        EXPECT_EQ(last.cause, drop_cause::source_invalid);
+    }
+    s.addresses[s.address_count++] = [] {
+        net::ip_address a;
+        net::parse_ip("2001:db8::1", a);
+        return a;
+    }();
+    for (const std::string_view v6 : {"::", "::1", "ff02::1"}) {
+        frame_spec spec = from(v6, 5061);
+        net::parse_ip("2001:db8::1", spec.dst);
+        EXPECT_TRUE(run(build_frame(spec, invite("spoof6"))).empty()) << v6;
+        EXPECT_EQ(last.cause, drop_cause::source_invalid) << v6;
+    }
+    EXPECT_EQ(stats.dropped[static_cast<std::size_t>(drop_cause::source_invalid)].get(), 8U);
+    EXPECT_FALSE(run(build_frame(from("198.18.0.2", 5061), invite("real"))).empty());
+    EXPECT_EQ(last.code, 302);
+}
+
 TEST_F(pipeline_test, ipv6_and_vlan_replies_keep_their_shape) {
     s.addresses[s.address_count++] = [] {
         net::ip_address a;
