@@ -105,6 +105,9 @@ std::vector<balance::control_peer> control_peers_of(const appliance_config& c) {
     };
     for (const static_backend& b : c.backends) {
         add(b.config.address.address, balance::cs_probe | balance::cs_race | balance::cs_reports);
+        if (b.report_source) {
+            add(*b.report_source, balance::cs_reports); // its agent sends from elsewhere
+        }
     }
     for (const net::ip_endpoint& peer : c.fleet.peers) {
         add(peer.address, balance::cs_fleet);

@@ -186,7 +186,7 @@ TEST(kernel_filter, built_from_the_configuration) {
             "key_file = \""
                     + key_file.string()
                     + "\"\n"
-                      "peers = [\"198.18.0.9:5070\"]\n"
+                      "peers = [\"b@198.18.0.9:5070\"]\n"
                       "[management]\n"
                       "metrics = \"198.18.0.1:9090\"\n"
                       "[exception]\n"
@@ -222,6 +222,26 @@ TEST(kernel_filter, built_from_the_configuration) {
     );
     EXPECT_EQ(services_of(peers, fleet_peer), balance::cs_fleet);
     EXPECT_EQ(services_of(peers, stranger), 0);
+}
+
+} // namespace
+} // namespace sipredir::pipeline
+
+namespace sipredir::pipeline {
+namespace {
+
+TEST(kernel_filter, a_report_source_may_reach_the_reports_port_only) {
+    control::appliance_config c;
+    control::static_backend b;
+    b.config.address = {backend, 5060};
+    b.report_source = net::ip_address::v4(198, 18, 2, 2); // the backend's agent, elsewhere
+    c.backends.push_back(b);
+    const auto peers = control::control_peers_of(c);
+    ASSERT_EQ(peers.size(), 2u);
+    EXPECT_EQ(services_of(peers, *b.report_source), balance::cs_reports);
+    EXPECT_EQ(
+            services_of(peers, backend), balance::cs_probe | balance::cs_race | balance::cs_reports
+    );
 }
 
 } // namespace
