@@ -21,11 +21,11 @@
 #include <rte_ring.h>
 
 #include <chrono>
+#include <control/exit_stats.hpp>
 #include <control/log.hpp>
 #include <control/mbuf_budget.hpp>
 #include <control/plane.hpp>
 #include <control/setup.hpp>
-#include <control/stats_report.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>

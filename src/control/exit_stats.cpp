@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "stats_report.hpp"
+#include "exit_stats.hpp"
 
 #include "json_writer.hpp"
 
