@@ -25,7 +25,7 @@
 #include <control/log.hpp>
 #include <control/mbuf_budget.hpp>
 #include <control/plane.hpp>
-#include <control/setup.hpp>
+#include <control/snapshot_builder.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>

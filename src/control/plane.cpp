@@ -4,7 +4,7 @@
 #include "address_text.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
-#include "setup.hpp"
+#include "snapshot_builder.hpp"
 
 #include <sodium.h>
 
