@@ -3,7 +3,7 @@
 // control thread into the load estimate between load reports.
 #pragma once
 
-#include "model.hpp"
+#include "pool_config.hpp"
 #include "qsbr.hpp"
 
 #include <array>
