@@ -81,7 +81,7 @@ public:
     ~worker() { rte_ip_frag_table_destroy(_fragments); }
 
     void run() {
-        balance::qsbr& domain = _app.table->domain();
+        sync::qsbr& domain = _app.table->domain();
         domain.online(_index);
         const bool lab = _app.config.dataplane.idle == control::idle_mode::sleep;
         const std::uint32_t max_sleep_ns = _app.config.dataplane.idle_sleep_max_us * 1000;

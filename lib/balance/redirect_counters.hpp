@@ -4,18 +4,18 @@
 #pragma once
 
 #include "pool_config.hpp"
-#include "qsbr.hpp"
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <sync/cache_line.hpp>
 #include <vector>
 
 namespace sipredir::balance {
 
-struct alignas(cache_line) worker_redirects {
+struct alignas(sync::cache_line) worker_redirects {
     // writer: own worker; readers: control; sync: relaxed
     std::array<std::atomic<std::uint64_t>, max_backends> total{};
 
