@@ -379,7 +379,7 @@ bad = []
 for path in sys.argv[1:]:
     s = json.load(open(path))
     if not s["accounting_balanced"] or s["dropped"]:
-        bad.append({k: s[k] for k in ("rx", "replied", "dropped", "dropped_by_cause")})
+        bad.append({k: s[k] for k in ("received_frames", "replies", "dropped", "dropped_by_cause")})
 print(0 if not bad else 1, json.dumps(bad))
 PY
 )
