@@ -1034,6 +1034,117 @@ void check_backend_loops(const toml::table& root, const appliance_config& c) {
     }
 }
 
+balance::policy_kind policy_value(const toml::node& n, std::string_view key) {
+    using balance::policy_kind;
+    return one_of<policy_kind>(
+            n,
+            key,
+            {{"least-load", policy_kind::least_load},
+             {"proportional", policy_kind::proportional},
+             {"p2c", policy_kind::p2c},
+             {"sequence", policy_kind::sequence},
+             {"wrr", policy_kind::wrr},
+             {"hash", policy_kind::hash},
+             {"random", policy_kind::random},
+             {"least-latency", policy_kind::least_latency},
+             {"race", policy_kind::race}}
+    );
+}
+
+balance::hash_key hash_key_value(const toml::node& n, std::string_view key) {
+    using balance::hash_key;
+    return one_of<hash_key>(
+            n,
+            key,
+            {{"call-id", hash_key::call_id},
+             {"from-user", hash_key::from_user},
+             {"to-user", hash_key::to_user},
+             {"request-uri-user", hash_key::request_uri_user},
+             {"source-ip", hash_key::source_ip}}
+    );
+}
+
+// A [[pool]]'s name (not in `names` yet; added) and its backends, by slot.
+balance::pool_config
+read_pool_members(const toml::table& t, const appliance_config& c, std::set<std::string>& names) {
+    balance::pool_config p;
+    const toml::node* name = t.get("name");
+    const toml::node* backends = t.get("backends");
+    if (name == nullptr || backends == nullptr) {
+        refuse(t, "[[pool]] needs name and backends");
+    }
+    p.name = string_value(*name, "name");
+    if (p.name.empty() || !names.insert(p.name).second) {
+        refuse(*name, "pool name '" + p.name + "' is empty or used twice");
+    }
+    for (const toml::node& b : array_value(*backends, "backends")) {
+        const std::string wanted = string_value(b, "backends");
+        const auto found =
+                std::find_if(c.backends.begin(), c.backends.end(), [&](const static_backend& s) {
+                    return s.config.name == wanted;
+                });
+        if (found == c.backends.end()) {
+            refuse(b,
+                   "pool '" + p.name + "' names backend '" + wanted
+                           + "', which no [[backend]] defines");
+        }
+        const std::uint16_t slot = found->slot;
+        if (std::find(p.backends.begin(), p.backends.end(), slot) != p.backends.end()) {
+            refuse(b, "pool '" + p.name + "' names backend '" + wanted + "' twice");
+        }
+        p.backends.push_back(slot);
+    }
+    if (p.backends.empty()) {
+        refuse(*backends, "pool '" + p.name + "' has no backends");
+    }
+    return p;
+}
+
+balance::pool_config
+read_pool(const toml::table& t, const appliance_config& c, std::set<std::string>& names) {
+    only_keys(
+            t,
+            "[[pool]]",
+            {"name",
+             "policy",
+             "backends",
+             "contacts",
+             "contact_user",
+             "contact_params",
+             "retry_after",
+             "hash_key",
+             "tiers",
+             "latency_band_ms",
+             "race_method",
+             "race_fallback",
+             "race_timeout_ms",
+             "race_coalesce_ms",
+             "race_max_legs_per_second",
+             "race_leg",
+             "race_leg_header"}
+    );
+    balance::pool_config p = read_pool_members(t, c, names);
+    read_key(t, "policy", p.policy, policy_value);
+    read_pool_race(t, p, c.race);
+    if (const toml::node* n = t.get("tiers")) {
+        p.tiers = bool_value(*n, "tiers");
+        if (p.tiers && p.policy == balance::policy_kind::race) {
+            refuse(*n,
+                   "pool '" + p.name
+                           + "': tiers do not apply to policy race (a race asks every "
+                             "backend at once)");
+        }
+    }
+    read_key(t, "hash_key", p.key, hash_key_value);
+    read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));
+    read_pool_contact(t, p);
+    read_key(t, "retry_after", p.retry_after, ranged<std::uint32_t>(0, 3600));
+    read_key(t, "latency_band_ms", p.latency_band_ms, [](const toml::node& n, std::string_view k) {
+        return number_value(n, k, 0, 10000);
+    });
+    return p;
+}
+
 void read_pools(const toml::table& root, appliance_config& c) {
     const toml::node* list = root.get("pool");
     if (list == nullptr) {
@@ -1045,105 +1156,7 @@ void read_pools(const toml::table& root, appliance_config& c) {
     std::set<std::string> names;
     for (const toml::node& item : *list->as_array()) {
         const toml::table& t = *item.as_table();
-        only_keys(
-                t,
-                "[[pool]]",
-                {"name",
-                 "policy",
-                 "backends",
-                 "contacts",
-                 "contact_user",
-                 "contact_params",
-                 "retry_after",
-                 "hash_key",
-                 "tiers",
-                 "latency_band_ms",
-                 "race_method",
-                 "race_fallback",
-                 "race_timeout_ms",
-                 "race_coalesce_ms",
-                 "race_max_legs_per_second",
-                 "race_leg",
-                 "race_leg_header"}
-        );
-        balance::pool_config p;
-        const toml::node* name = t.get("name");
-        const toml::node* backends = t.get("backends");
-        if (name == nullptr || backends == nullptr) {
-            refuse(t, "[[pool]] needs name and backends");
-        }
-        p.name = string_value(*name, "name");
-        if (p.name.empty() || !names.insert(p.name).second) {
-            refuse(*name, "pool name '" + p.name + "' is empty or used twice");
-        }
-        for (const toml::node& b : array_value(*backends, "backends")) {
-            const std::string wanted = string_value(b, "backends");
-            const auto found = std::find_if(
-                    c.backends.begin(),
-                    c.backends.end(),
-                    [&](const static_backend& s) { return s.config.name == wanted; }
-            );
-            if (found == c.backends.end()) {
-                refuse(b,
-                       "pool '" + p.name + "' names backend '" + wanted
-                               + "', which no [[backend]] defines");
-            }
-            const std::uint16_t slot = found->slot;
-            if (std::find(p.backends.begin(), p.backends.end(), slot) != p.backends.end()) {
-                refuse(b, "pool '" + p.name + "' names backend '" + wanted + "' twice");
-            }
-            p.backends.push_back(slot);
-        }
-        if (p.backends.empty()) {
-            refuse(*backends, "pool '" + p.name + "' has no backends");
-        }
-        read_key(t, "policy", p.policy, [](const toml::node& n, std::string_view k) {
-            using balance::policy_kind;
-            return one_of<policy_kind>(
-                    n,
-                    k,
-                    {{"least-load", policy_kind::least_load},
-                     {"proportional", policy_kind::proportional},
-                     {"p2c", policy_kind::p2c},
-                     {"sequence", policy_kind::sequence},
-                     {"wrr", policy_kind::wrr},
-                     {"hash", policy_kind::hash},
-                     {"random", policy_kind::random},
-                     {"least-latency", policy_kind::least_latency},
-                     {"race", policy_kind::race}}
-            );
-        });
-        read_pool_race(t, p, c.race);
-        if (const toml::node* n = t.get("tiers")) {
-            p.tiers = bool_value(*n, "tiers");
-            if (p.tiers && p.policy == balance::policy_kind::race) {
-                refuse(*n,
-                       "pool '" + p.name
-                               + "': tiers do not apply to policy race (a race asks every "
-                                 "backend at once)");
-            }
-        }
-        read_key(t, "hash_key", p.key, [](const toml::node& n, std::string_view k) {
-            using balance::hash_key;
-            return one_of<hash_key>(
-                    n,
-                    k,
-                    {{"call-id", hash_key::call_id},
-                     {"from-user", hash_key::from_user},
-                     {"to-user", hash_key::to_user},
-                     {"request-uri-user", hash_key::request_uri_user},
-                     {"source-ip", hash_key::source_ip}}
-            );
-        });
-        read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));
-        read_pool_contact(t, p);
-        read_key(t, "retry_after", p.retry_after, ranged<std::uint32_t>(0, 3600));
-        read_key(
-                t,
-                "latency_band_ms",
-                p.latency_band_ms,
-                [](const toml::node& n, std::string_view k) { return number_value(n, k, 0, 10000); }
-        );
+        balance::pool_config p = read_pool(t, c, names);
         if (c.pools.size() == 64) {
             refuse(t, "more than 64 pools");
         }
