@@ -930,92 +930,114 @@ void read_management(const toml::table& root, management_config& m) {
     }
 }
 
-// Cross-section checks: probing and reports use kernel sockets on the appliance's address,
-// which only the exception path gives; their ports must not be ones the fast path answers.
-void check_control(const toml::table& root, const appliance_config& c) {
-    const auto line_at = [&](std::string_view table, std::string_view key) -> std::uint32_t {
-        const toml::node* at = root[table][key].node();
-        if (at == nullptr) {
-            at = root[table].node();
-        }
-        return at != nullptr ? line_of(*at) : 1;
-    };
-    const auto listened = [&](std::uint16_t port) {
-        return std::find(c.listen.ports.begin(), c.listen.ports.end(), port)
-               != c.listen.ports.end();
-    };
-    if (c.probe.enabled) {
-        if (c.exception.tap.empty()) {
+// The line of [table] key, else of [table], else 1.
+std::uint32_t line_at(const toml::table& root, std::string_view table, std::string_view key) {
+    const toml::node* at = root[table][key].node();
+    if (at == nullptr) {
+        at = root[table].node();
+    }
+    return at != nullptr ? line_of(*at) : 1;
+}
+
+bool listened(const appliance_config& c, std::uint16_t port) {
+    return std::find(c.listen.ports.begin(), c.listen.ports.end(), port) != c.listen.ports.end();
+}
+
+void check_probe_socket(const toml::table& root, const appliance_config& c) {
+    if (!c.probe.enabled) {
+        return;
+    }
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "probe", ""),
+                "[probe] needs the exception path ([exception] tap): probes use a kernel "
+                "socket on the appliance's address"};
+    }
+    if (listened(c, c.probe.source_port)) {
+        throw refusal{
+                line_at(root, "probe", "source_port"),
+                "source_port must not be one of listen.ports (the fast path answers those)"};
+    }
+}
+
+void check_race_socket(
+        const toml::table& root, const appliance_config& c, const balance::pool_config& race_pool
+) {
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "exception", ""),
+                "pool '" + race_pool.name
+                        + "' races its backends, which needs the exception path ([exception] "
+                          "tap): race legs use a kernel socket on the appliance's address"};
+    }
+    if (listened(c, c.race.source_port)
+        || (c.probe.enabled && c.race.source_port == c.probe.source_port)
+        || c.race.source_port == c.reports.port) {
+        throw refusal{
+                line_at(root, "race", "source_port"),
+                "race source_port must differ from listen.ports, probe.source_port and "
+                "reports.port"};
+    }
+}
+
+void check_fleet_socket(const toml::table& root, const appliance_config& c, bool races) {
+    if (!c.fleet.enabled) {
+        return;
+    }
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "fleet", "port"),
+                "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
+                "a kernel socket"};
+    }
+    if (listened(c, c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
+        || c.fleet.port == c.reports.port || (races && c.fleet.port == c.race.source_port)) {
+        throw refusal{
+                line_at(root, "fleet", "port"),
+                "fleet port must differ from listen.ports, probe.source_port, reports.port "
+                "and race.source_port"};
+    }
+}
+
+void check_report_socket(const toml::table& root, const appliance_config& c) {
+    if (c.reports.port == 0) {
+        return;
+    }
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "reports", "port"),
+                "[reports] needs the exception path ([exception] tap): reports arrive on a "
+                "kernel socket"};
+    }
+    if (listened(c, c.reports.port) || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
+        throw refusal{
+                line_at(root, "reports", "port"),
+                "port must differ from listen.ports and probe.source_port"};
+    }
+    for (const static_backend& b : c.backends) {
+        if (!b.own_key && !c.reports.key) {
             throw refusal{
-                    line_at("probe", ""),
-                    "[probe] needs the exception path ([exception] tap): probes use a kernel "
-                    "socket on the appliance's address"};
-        }
-        if (listened(c.probe.source_port)) {
-            throw refusal{
-                    line_at("probe", "source_port"),
-                    "source_port must not be one of listen.ports (the fast path answers those)"};
+                    line_at(root, "reports", "port"),
+                    "backend '" + b.config.name
+                            + "' has no key for its reports: give reports.key_file or its "
+                              "report_key_file"};
         }
     }
+}
+
+// Cross-section checks: probing, race legs, the fleet and reports use kernel sockets on the
+// appliance's address, which only the exception path gives; their ports must not be ones the
+// fast path answers, nor each other's.
+void check_control(const toml::table& root, const appliance_config& c) {
+    check_probe_socket(root, c);
     const auto race_pool = std::find_if(c.pools.begin(), c.pools.end(), [](const auto& p) {
         return p.policy == balance::policy_kind::race;
     });
     if (race_pool != c.pools.end()) {
-        if (c.exception.tap.empty()) {
-            throw refusal{
-                    line_at("exception", ""),
-                    "pool '" + race_pool->name
-                            + "' races its backends, which needs the exception path ([exception] "
-                              "tap): race legs use a kernel socket on the appliance's address"};
-        }
-        if (listened(c.race.source_port)
-            || (c.probe.enabled && c.race.source_port == c.probe.source_port)
-            || c.race.source_port == c.reports.port) {
-            throw refusal{
-                    line_at("race", "source_port"),
-                    "race source_port must differ from listen.ports, probe.source_port and "
-                    "reports.port"};
-        }
+        check_race_socket(root, c, *race_pool);
     }
-    if (c.fleet.enabled) {
-        if (c.exception.tap.empty()) {
-            throw refusal{
-                    line_at("fleet", "port"),
-                    "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
-                    "a kernel socket"};
-        }
-        if (listened(c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
-            || c.fleet.port == c.reports.port
-            || (race_pool != c.pools.end() && c.fleet.port == c.race.source_port)) {
-            throw refusal{
-                    line_at("fleet", "port"),
-                    "fleet port must differ from listen.ports, probe.source_port, reports.port "
-                    "and race.source_port"};
-        }
-    }
-    if (c.reports.port != 0) {
-        if (c.exception.tap.empty()) {
-            throw refusal{
-                    line_at("reports", "port"),
-                    "[reports] needs the exception path ([exception] tap): reports arrive on a "
-                    "kernel socket"};
-        }
-        if (listened(c.reports.port)
-            || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
-            throw refusal{
-                    line_at("reports", "port"),
-                    "port must differ from listen.ports and probe.source_port"};
-        }
-        for (const static_backend& b : c.backends) {
-            if (!b.own_key && !c.reports.key) {
-                throw refusal{
-                        line_at("reports", "port"),
-                        "backend '" + b.config.name
-                                + "' has no key for its reports: give reports.key_file or its "
-                                  "report_key_file"};
-            }
-        }
-    }
+    check_fleet_socket(root, c, race_pool != c.pools.end());
+    check_report_socket(root, c);
 }
 
 // A backend that is this appliance, or another appliance of its fleet, would have callers
