@@ -1334,88 +1334,104 @@ void read_rules(const toml::table& root, appliance_config& c) {
 
 } // namespace
 
+// Written by whatever distributes the file (sipredir-etcd-watch: the etcd revision), and
+// reported back, so that an operator sees which revision each appliance runs.
+std::string read_revision(const toml::table& root) {
+    const toml::node* n = root.get("config_revision");
+    if (n == nullptr) {
+        return {};
+    }
+    std::string revision;
+    if (const auto i = n->value<std::int64_t>()) {
+        revision = std::to_string(*i);
+    } else {
+        revision = string_value(*n, "config_revision");
+    }
+    if (revision.size() > 64 || !valid_name(revision)) {
+        refuse(*n, "config_revision must be a number or a name of 1-64 characters");
+    }
+    return revision;
+}
+
+// The index of sip.pool (the first pool when it is not given) in c.pools.
+std::size_t default_pool(const toml::table& root, const appliance_config& c) {
+    const std::string& name = c.sip.pool.empty() ? c.pools.front().name : c.sip.pool;
+    const auto pool = std::find_if(c.pools.begin(), c.pools.end(), [&](const auto& p) {
+        return p.name == name;
+    });
+    if (pool == c.pools.end()) {
+        const toml::node* at = root["sip"]["pool"].node();
+        throw refusal{
+                at != nullptr ? line_of(*at) : 1,
+                "sip.pool names '" + name + "', which no [[pool]] defines"};
+    }
+    return static_cast<std::size_t>(pool - c.pools.begin());
+}
+
+appliance_config read_config(const toml::table& root, const std::string& source) {
+    only_keys(
+            root,
+            "the file",
+            {"listen",
+             "dataplane",
+             "exception",
+             "sip",
+             "probe",
+             "reports",
+             "load",
+             "management",
+             "backend",
+             "pool",
+             "rule",
+             "rules",
+             "limits",
+             "race",
+             "fleet",
+             "overload",
+             "config_revision"}
+    );
+    appliance_config c;
+    c.source = source;
+    for (auto&& [key, value] : root) {
+        c.section_lines.emplace(std::string(key.str()), line_of(value));
+    }
+    c.revision = read_revision(root);
+    read_listen(root, c.listen);
+    read_dataplane(root, c.dataplane);
+    if (const toml::node* at = root["dataplane"]["mbufs"].node()) {
+        c.section_lines.emplace("dataplane.mbufs", line_of(*at));
+    }
+    read_exception(root, c.exception);
+    read_sip(root, c.sip);
+    read_probe(root, c.probe);
+    read_reports(root, c.reports, source);
+    read_race(root, c.race);
+    read_fleet(root, c.fleet, source);
+    read_load(root, c.load);
+    read_limits(root, c.limits);
+    read_overload(root, c.overload);
+    read_management(root, c.management);
+    read_backends(root, c);
+    read_pools(root, c);
+    read_rules(root, c);
+    check_control(root, c);
+    check_backend_loops(root, c);
+    c.pool_index = default_pool(root, c);
+    c.sip.pool = c.pools[c.pool_index].name;
+    if (c.dataplane.mbuf_data_room < c.listen.mtu + 14 + 8) {
+        const toml::node* at = root["dataplane"]["mbuf_data_room"].node();
+        throw refusal{
+                at != nullptr ? line_of(*at) : 1,
+                "mbuf_data_room must hold a full frame: at least mtu + 22"};
+    }
+    return c;
+}
+
 config_result parse_config(std::string_view text, const std::string& source) {
     config_result result;
     try {
         const toml::table root = toml::parse(text, source);
-        only_keys(
-                root,
-                "the file",
-                {"listen",
-                 "dataplane",
-                 "exception",
-                 "sip",
-                 "probe",
-                 "reports",
-                 "load",
-                 "management",
-                 "backend",
-                 "pool",
-                 "rule",
-                 "rules",
-                 "limits",
-                 "race",
-                 "fleet",
-                 "overload",
-                 "config_revision"}
-        );
-        appliance_config c;
-        c.source = source;
-        for (auto&& [key, value] : root) {
-            c.section_lines.emplace(std::string(key.str()), line_of(value));
-        }
-        // Written by whatever distributes the file (sipredir-etcd-watch: the etcd revision), and
-        // reported back, so that an operator sees which revision each appliance runs.
-        if (const toml::node* n = root.get("config_revision")) {
-            if (const auto i = n->value<std::int64_t>()) {
-                c.revision = std::to_string(*i);
-            } else {
-                c.revision = string_value(*n, "config_revision");
-            }
-            if (c.revision.size() > 64 || !valid_name(c.revision)) {
-                refuse(*n, "config_revision must be a number or a name of 1-64 characters");
-            }
-        }
-        read_listen(root, c.listen);
-        read_dataplane(root, c.dataplane);
-        if (const toml::node* at = root["dataplane"]["mbufs"].node()) {
-            c.section_lines.emplace("dataplane.mbufs", line_of(*at));
-        }
-        read_exception(root, c.exception);
-        read_sip(root, c.sip);
-        read_probe(root, c.probe);
-        read_reports(root, c.reports, source);
-        read_race(root, c.race);
-        read_fleet(root, c.fleet, source);
-        read_load(root, c.load);
-        read_limits(root, c.limits);
-        read_overload(root, c.overload);
-        read_management(root, c.management);
-        read_backends(root, c);
-        read_pools(root, c);
-        read_rules(root, c);
-        check_control(root, c);
-        check_backend_loops(root, c);
-        if (c.sip.pool.empty()) {
-            c.sip.pool = c.pools.front().name;
-        }
-        const auto pool = std::find_if(c.pools.begin(), c.pools.end(), [&](const auto& p) {
-            return p.name == c.sip.pool;
-        });
-        if (pool == c.pools.end()) {
-            const toml::node* at = root["sip"]["pool"].node();
-            throw refusal{
-                    at != nullptr ? line_of(*at) : 1,
-                    "sip.pool names '" + c.sip.pool + "', which no [[pool]] defines"};
-        }
-        c.pool_index = static_cast<std::size_t>(pool - c.pools.begin());
-        if (c.dataplane.mbuf_data_room < c.listen.mtu + 14 + 8) {
-            const toml::node* at = root["dataplane"]["mbuf_data_room"].node();
-            throw refusal{
-                    at != nullptr ? line_of(*at) : 1,
-                    "mbuf_data_room must hold a full frame: at least mtu + 22"};
-        }
-        result.config = std::move(c);
+        result.config = read_config(root, source);
     } catch (const toml::parse_error& e) {
         result.error.message = source + ":" + std::to_string(e.source().begin.line) + ": "
                                + std::string(e.description());
