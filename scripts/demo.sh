@@ -145,7 +145,7 @@ lat = s["latency_ns"]
 print(f"  RX-to-TX latency in sipredir (upper bucket edge): p50 <= {lat['p50']/1000:.1f} us, p99 <= {lat['p99']/1000:.1f} us")
 try:
     c = json.load(open(f"{work}/ctl_stats.json"))
-    print(f"  OPTIONS probes sent {c['probes_sent']}, answered {c['probe_replies']}")
+    print(f"  OPTIONS probes sent {c['probes']['sent']}, answered {c['probes']['replied']}")
 except (OSError, ValueError, KeyError):
     pass
 print("  backend state changes (sipredir's log):")

@@ -165,13 +165,13 @@ void write_backends(writer& w, const metrics_input& in) {
 void write_probes_and_reports(writer& w, const metrics_input& in) {
     if (in.probes != nullptr) {
         w.family("sipredir_probes_total", "counter", "OPTIONS probes and what came of them.");
-        const probe_counters& p = *in.probes;
-        w.sample("sipredir_probes_total", "result=\"sent\"", p.sent);
-        w.sample("sipredir_probes_total", "result=\"send_failed\"", p.send_failed);
-        w.sample("sipredir_probes_total", "result=\"replied\"", p.replies);
-        w.sample("sipredir_probes_total", "result=\"late\"", p.late);
-        w.sample("sipredir_probes_total", "result=\"not_sip\"", p.not_sip);
-        w.sample("sipredir_probes_total", "result=\"not_ours\"", p.not_ours);
+        for (const probe_counter_info& c : probe_counter_table) {
+            w.sample(
+                    "sipredir_probes_total",
+                    "result=\"" + std::string(c.result) + "\"",
+                    (*in.probes).*c.field
+            );
+        }
     }
     if (in.reports != nullptr) {
         w.family("sipredir_load_reports_total", "counter", "Pushed load reports, by verdict.");
