@@ -137,7 +137,7 @@ for name in ("kamailio", "sipredir"):
         print(f"{name} {m}: sent {x['sent']:,}, answered {x['answered']:,}, lost {x['lost']:,}, "
               f"late {x['late']:,}, codes {x['codes']}")
 print(f"Kamailio CPU {kamailio_cpu:.2f} s for {kamailio_replies:,} replies; sipredir worker busy "
-      f"{stats['busy_seconds']:.2f} s for {stats['replied']:,} replies")
+      f"{stats['busy_seconds']:.2f} s for {stats['replies']:,} replies")
 print(f"sipredir accounting identity: {'holds' if stats['accounting_balanced'] else 'BROKEN'}; "
       f"drops {stats['dropped']}; port {stats['port']}")
 PY

@@ -130,11 +130,11 @@ pct = lambda p: rtts[min(len(rtts) - 1, int(p * len(rtts)))] if rtts else float(
 seconds = t1 - t0
 print()
 print("== what sipredir did")
-print(f"  frames received           {s['rx']:>8}")
+print(f"  frames received           {s['received_frames']:>8}")
 print(f"  302 redirects             {s['replies_by_code']['302']:>8}")
 print(f"  ACKs absorbed             {s['absorbed']:>8}")
-print(f"  other replies             {s['replied'] - s['replies_by_code']['302']:>8}")
-print(f"  to the kernel (ARP...)    {s['to_exception']:>8}")
+print(f"  other replies             {s['replies'] - s['replies_by_code']['302']:>8}")
+print(f"  to the kernel (ARP...)    {s['exception_frames']:>8}")
 print(f"  dropped                   {s['dropped']:>8}", ", ".join(f"{k}={v}" for k, v in s['dropped_by_cause'].items() if v))
 print(f"  accounting balanced       {'yes' if s['accounting_balanced'] else 'NO'}")
 print("  redirects per backend:")
@@ -145,7 +145,7 @@ lat = s["latency_ns"]
 print(f"  RX-to-TX latency in sipredir (upper bucket edge): p50 <= {lat['p50']/1000:.1f} us, p99 <= {lat['p99']/1000:.1f} us")
 try:
     c = json.load(open(f"{work}/ctl_stats.json"))
-    print(f"  OPTIONS probes sent {c['probes_sent']}, answered {c['probe_replies']}")
+    print(f"  OPTIONS probes sent {c['probes']['sent']}, answered {c['probes']['replied']}")
 except (OSError, ValueError, KeyError):
     pass
 print("  backend state changes (sipredir's log):")

@@ -21,11 +21,11 @@
 #include <rte_ring.h>
 
 #include <chrono>
+#include <control/exit_stats.hpp>
 #include <control/log.hpp>
 #include <control/mbuf_budget.hpp>
 #include <control/plane.hpp>
-#include <control/setup.hpp>
-#include <control/stats_report.hpp>
+#include <control/snapshot_builder.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -228,8 +228,8 @@ int serve(app::appliance& a, const options& o) {
         throw std::runtime_error("give at least two lcores (e.g. -l 0,1): the main lcore runs "
                                  "the control plane, each other lcore a worker");
     }
-    if (workers > balance::max_readers) {
-        throw std::runtime_error("at most " + std::to_string(balance::max_readers) + " workers");
+    if (workers > sync::max_readers) {
+        throw std::runtime_error("at most " + std::to_string(sync::max_readers) + " workers");
     }
     // The pool must cover every place an mbuf can wait at once, or RX runs dry under load. Left
     // to us (mbufs = 0), it is sized for the workers there are.

@@ -4,6 +4,7 @@
 
 #include <rte_telemetry.h>
 
+#include <control/counter_catalogue.hpp>
 #include <string>
 
 namespace sipredir::app {
@@ -15,13 +16,9 @@ appliance* g_app = nullptr; // writer: register_telemetry, before the first comm
 int stats_command(const char*, const char*, rte_tel_data* d) {
     const pipeline::stats_totals t = pipeline::sum(g_app->all_stats());
     rte_tel_data_start_dict(d);
-    rte_tel_data_add_dict_u64(d, "rx", t.rx);
-    rte_tel_data_add_dict_u64(d, "replied", t.replied);
-    rte_tel_data_add_dict_u64(d, "absorbed", t.absorbed);
-    rte_tel_data_add_dict_u64(d, "to_exception", t.to_exception);
-    rte_tel_data_add_dict_u64(d, "to_race", t.to_race);
-    rte_tel_data_add_dict_u64(d, "dropped", t.dropped);
-    rte_tel_data_add_dict_u64(d, "fragments_merged", t.fragments_merged);
+    for (const control::counter_info& c : control::counter_table) {
+        rte_tel_data_add_dict_u64(d, control::whole_name(c).c_str(), t.*c.field);
+    }
     rte_tel_data_add_dict_u64(d, "workers", g_app->workers.size());
     rte_tel_data_add_dict_u64(
             d, "table_generation", g_app->generation.load(std::memory_order_relaxed)
@@ -29,9 +26,6 @@ int stats_command(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_u64(
             d, "exception_to_kernel", g_app->to_kernel.load(std::memory_order_relaxed)
     );
-    rte_tel_data_add_dict_u64(d, "exception_from_kernel", t.from_kernel_sent);
-    rte_tel_data_add_dict_u64(d, "idle_sleeps", t.idle_sleeps);
-    rte_tel_data_add_dict_u64(d, "busy_ns", t.busy_ns);
     return 0;
 }
 
@@ -50,10 +44,7 @@ int replies_command(const char*, const char*, rte_tel_data* d) {
     const pipeline::stats_totals t = pipeline::sum(g_app->all_stats());
     rte_tel_data_start_dict(d);
     for (std::size_t i = 0; i < pipeline::reply_code_slots; ++i) {
-        const std::string name = i < pipeline::counted_codes.size()
-                                         ? std::to_string(pipeline::counted_codes[i])
-                                         : "other";
-        rte_tel_data_add_dict_u64(d, name.c_str(), t.replies_by_code[i]);
+        rte_tel_data_add_dict_u64(d, control::code_label(i).c_str(), t.replies_by_code[i]);
     }
     return 0;
 }

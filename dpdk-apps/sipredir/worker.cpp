@@ -45,6 +45,13 @@ constexpr std::uint32_t empty_polls_before_sleep = 256;
 // A reassembled datagram or chained frame is copied here to be parsed: the largest IP packet.
 constexpr std::size_t linear_size = 65536 + 128;
 
+// What the pipeline made of one frame, and when its reply is larger than the MTU, the reply's
+// bytes (in the request's mbuf or in the linear buffer) for send_fragmented.
+struct answered {
+    handled h;
+    std::span<const std::uint8_t> oversize;
+};
+
 class worker {
 public:
     worker(appliance& app, std::size_t index)
@@ -82,7 +89,7 @@ public:
     ~worker() { rte_ip_frag_table_destroy(_fragments); }
 
     void run() {
-        balance::qsbr& domain = _app.table->domain();
+        sync::qsbr& domain = _app.table->domain();
         domain.online(_index);
         const bool lab = _app.config.dataplane.idle == control::idle_mode::sleep;
         const std::uint32_t max_sleep_ns = _app.config.dataplane.idle_sleep_max_us * 1000;
@@ -170,19 +177,20 @@ private:
                 }
             }
             rte_mbuf* m = _rx[i];
-            handled h = _classified[i];
-            if (_chained[i] || h.what == disposition::fragment) {
-                h = linearised(m, snapshot, _chained[i], h);
+            answered a{_classified[i], {}};
+            if (_chained[i] || a.h.what == disposition::fragment) {
+                a = linearised(m, snapshot, _chained[i], a.h);
                 if (m == nullptr) {
                     continue; // held for its other fragments, or given up (counted)
                 }
-            } else if (h.what == disposition::replied) {
-                h = answer_single(m, snapshot, _frames[i], h.source_limited);
+            } else if (a.h.what == disposition::replied) {
+                a = answer_single(m, snapshot, _frames[i], a.h.source_limited);
             }
+            const handled& h = a.h;
             switch (h.what) {
             case disposition::replied:
                 if (h.needs_fragmenting) {
-                    send_fragmented(h, tally);
+                    send_fragmented(h, a.oversize, tally);
                     _free[nfree++] = m;
                     break;
                 }
@@ -243,7 +251,7 @@ private:
     }
 
     // A frame classified as a request to answer, in one mbuf: answered over its own bytes.
-    handled answer_single(
+    answered answer_single(
             rte_mbuf* m,
             const balance::table_snapshot* snapshot,
             const net::frame_view& f,
@@ -254,14 +262,15 @@ private:
         const handled h =
                 pipeline::answer(_app.site, snapshot, _state, f, source_limited, room, m->data_len);
         if (h.what == disposition::replied && h.needs_fragmenting) {
-            _oversize = room.subspan(h.reply_offset, h.reply_size);
-        } else if (h.what == disposition::replied) {
+            return {h, room.subspan(h.reply_offset, h.reply_size)};
+        }
+        if (h.what == disposition::replied) {
             m->data_off = static_cast<std::uint16_t>(m->data_off + h.reply_offset);
             m->data_len = static_cast<std::uint16_t>(h.reply_size);
             m->pkt_len = h.reply_size;
             prepare_tx(m, h);
         }
-        return h;
+        return {h, {}};
     }
 
     // The adapter for every frame the pipeline cannot read in place: a chained frame is read
@@ -269,30 +278,31 @@ private:
     // first, and its datagram read out likewise. Either then goes through the whole pipeline there,
     // its reply copied into a fresh mbuf. `m` becomes null when a fragment is held for the others
     // of its datagram or given up (counted).
-    handled
+    answered
     linearised(rte_mbuf*& m, const balance::table_snapshot* snapshot, bool chained, handled h) {
+        answered a{h, {}};
         if (chained) {
-            h = handle_linear(m, snapshot, reassembled::no);
+            a = handle_linear(m, snapshot, reassembled::no);
         }
-        if (h.what != disposition::fragment) {
-            return h;
+        if (a.h.what != disposition::fragment) {
+            return a;
         }
-        m = reassemble(m, h);
+        m = reassemble(m, a.h);
         if (m == nullptr) {
-            return h;
+            return a;
         }
         _state.source_charged = true;
-        h = handle_linear(m, snapshot, reassembled::yes);
+        a = handle_linear(m, snapshot, reassembled::yes);
         _state.source_charged = false;
-        return h;
+        return a;
     }
 
     // A chained frame (larger than one mbuf, or reassembled): parsed from a linear copy, the
     // reply copied into a fresh mbuf.
     enum class reassembled : bool { no, yes };
-    handled handle_linear(rte_mbuf*& m, const balance::table_snapshot* snapshot, reassembled r) {
+    answered handle_linear(rte_mbuf*& m, const balance::table_snapshot* snapshot, reassembled r) {
         if (m->pkt_len > _linear.size()) {
-            return pipeline::dropped_by(drop_cause::fragment_too_large);
+            return {pipeline::dropped_by(drop_cause::fragment_too_large), {}};
         }
         const void* bytes = rte_pktmbuf_read(m, 0, m->pkt_len, _linear.data());
         if (bytes != _linear.data()) {
@@ -307,16 +317,15 @@ private:
         const handled h =
                 pipeline::handle_frame(_app.site, snapshot, _state, _linear, m->pkt_len, checks);
         if (h.what != disposition::replied) {
-            return h;
+            return {h, {}};
         }
         if (h.needs_fragmenting) {
-            _oversize = std::span(_linear).subspan(h.reply_offset, h.reply_size);
-            return h;
+            return {h, std::span(_linear).subspan(h.reply_offset, h.reply_size)};
         }
         rte_mbuf* reply = rte_pktmbuf_alloc(_app.data.pool);
         if (reply == nullptr || h.reply_size > rte_pktmbuf_tailroom(reply)) {
             rte_pktmbuf_free(reply);
-            return pipeline::dropped_by(drop_cause::reply_too_large);
+            return {pipeline::dropped_by(drop_cause::reply_too_large), {}};
         }
         std::memcpy(rte_pktmbuf_mtod(reply, void*), _linear.data() + h.reply_offset, h.reply_size);
         reply->data_len = static_cast<std::uint16_t>(h.reply_size);
@@ -324,14 +333,16 @@ private:
         rte_pktmbuf_free(m);
         m = reply;
         prepare_tx(m, h);
-        return h;
+        return {h, {}};
     }
 
-    // A reply larger than the MTU (the one in _oversize), sent at once as IP fragments in
-    // fresh mbufs: counted replied only if every fragment went out.
-    void send_fragmented(const handled& h, pipeline::burst_tally& tally) {
+    // A reply larger than the MTU (`reply`, its bytes), sent at once as IP fragments in fresh
+    // mbufs: counted replied only if every fragment went out.
+    void send_fragmented(
+            const handled& h, std::span<const std::uint8_t> reply, pipeline::burst_tally& tally
+    ) {
         const net::fragment_plan plan =
-                net::plan_fragments(h.layout, _oversize.size(), _app.config.listen.mtu, h.ipv6);
+                net::plan_fragments(h.layout, reply.size(), _app.config.listen.mtu, h.ipv6);
         std::array<rte_mbuf*, max_fragments> out{};
         std::size_t n = 0;
         bool built = plan.count != 0 && plan.count <= max_fragments;
@@ -347,7 +358,7 @@ private:
                     rte_pktmbuf_mtod(f, std::uint8_t*), rte_pktmbuf_tailroom(f)
             );
             const std::size_t size =
-                    net::write_fragment(_oversize, h.layout, h.ipv6, plan, i, id, room);
+                    net::write_fragment(reply, h.layout, h.ipv6, plan, i, id, room);
             f->data_len = static_cast<std::uint16_t>(size);
             f->pkt_len = static_cast<std::uint32_t>(size);
             built = size != 0;
@@ -538,9 +549,8 @@ private:
     std::unique_ptr<pipeline::source_limiter> _limiter; // [limits]; null: no per-source limit
     double _ns_per_tsc = 1;
     rte_ip_frag_tbl* _fragments = nullptr;
-    std::uint32_t _fragment_cap;             // mbufs this worker's reassembly may hold
-    std::uint32_t _fragments_held = 0;       // mbufs in _fragments now
-    std::span<const std::uint8_t> _oversize; // the last reply that needs fragmenting
+    std::uint32_t _fragment_cap;       // mbufs this worker's reassembly may hold
+    std::uint32_t _fragments_held = 0; // mbufs in _fragments now
     std::uint32_t _fragment_id = pipeline::random_fragment_id_start();
     rte_ip_frag_death_row _death_row{};
     net::frame_checks _checks_unverified;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The Contact value a 302 carries for a backend, rendered once per snapshot.
-#include "model.hpp"
+#include "pool_config.hpp"
 
 namespace sipredir::balance {
 

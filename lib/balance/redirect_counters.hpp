@@ -3,19 +3,19 @@
 // control thread into the load estimate between load reports.
 #pragma once
 
-#include "model.hpp"
-#include "qsbr.hpp"
+#include "pool_config.hpp"
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <sync/cache_line.hpp>
 #include <vector>
 
 namespace sipredir::balance {
 
-struct alignas(cache_line) worker_redirects {
+struct alignas(sync::cache_line) worker_redirects {
     // writer: own worker; readers: control; sync: relaxed
     std::array<std::atomic<std::uint64_t>, max_backends> total{};
 

@@ -4,7 +4,7 @@
 // happens here, off the fast path.
 #pragma once
 
-#include "model.hpp"
+#include "pool_config.hpp"
 #include "tables.hpp"
 
 #include <base/siphash.hpp>

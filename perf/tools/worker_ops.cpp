@@ -9,7 +9,7 @@
 #include <array>
 #include <balance/load_table.hpp>
 #include <control/config.hpp>
-#include <control/setup.hpp>
+#include <control/snapshot_builder.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

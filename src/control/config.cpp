@@ -511,6 +511,56 @@ void read_backends(const toml::table& root, appliance_config& c) {
 }
 
 // Probing: [probe] enables it; every key has a default.
+// A header name: letters, digits, "-", "_" and ".".
+std::string header_name_value(const toml::node& n, std::string_view key) {
+    std::string v = string_value(n, key);
+    for (const char ch : v) {
+        const bool token = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+                           || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+        if (!token) {
+            refuse(n, "load_header must be a header name (letters, digits, - _ .)");
+        }
+    }
+    return v;
+}
+
+// One alive_codes item: a code (200) or a range ("200-299"), within 100-699.
+code_range alive_code_value(const toml::node& item) {
+    code_range r;
+    if (item.is_integer()) {
+        r.first = r.last = static_cast<std::uint16_t>(integer_value(item, "alive_codes", 100, 699));
+        return r;
+    }
+    const std::string text = string_value(item, "alive_codes");
+    unsigned a = 0;
+    unsigned b = 0;
+    const char* p = text.data();
+    const char* end = text.data() + text.size();
+    auto [q, ec] = std::from_chars(p, end, a);
+    b = a;
+    if (ec == std::errc{} && q != end && *q == '-') {
+        const auto [q2, ec2] = std::from_chars(q + 1, end, b);
+        q = ec2 == std::errc{} ? q2 : p;
+    }
+    if (ec != std::errc{} || q != end || a < 100 || b > 699 || a > b) {
+        refuse(item, "alive_codes: '" + text + "' is not a code or a range like \"200-299\"");
+    }
+    r.first = static_cast<std::uint16_t>(a);
+    r.last = static_cast<std::uint16_t>(b);
+    return r;
+}
+
+std::vector<code_range> alive_codes_value(const toml::node& n) {
+    std::vector<code_range> codes;
+    for (const toml::node& item : array_value(n, "alive_codes")) {
+        codes.push_back(alive_code_value(item));
+    }
+    if (codes.empty()) {
+        refuse(n, "alive_codes must name at least one code");
+    }
+    return codes;
+}
+
 void read_probe(const toml::table& root, probe_config& p) {
     const toml::table* t = table_at(root, "probe");
     if (t == nullptr) {
@@ -545,17 +595,7 @@ void read_probe(const toml::table& root, probe_config& p) {
     read_key(*t, "down_after", s.policy.down_after, ranged<std::uint32_t>(1, 100));
     read_key(*t, "up_after", s.policy.up_after, ranged<std::uint32_t>(1, 100));
     read_key(*t, "source_port", p.source_port, ranged<std::uint16_t>(1, 65535));
-    read_key(*t, "load_header", s.load_header, [](const toml::node& n, std::string_view k) {
-        std::string v = string_value(n, k);
-        for (const char ch : v) {
-            const bool token = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-                               || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-            if (!token) {
-                refuse(n, "load_header must be a header name (letters, digits, - _ .)");
-            }
-        }
-        return v;
-    });
+    read_key(*t, "load_header", s.load_header, header_name_value);
     read_key(*t, "load_format", s.format, [](const toml::node& n, std::string_view k) {
         return one_of<load_format>(
                 n,
@@ -564,36 +604,7 @@ void read_probe(const toml::table& root, probe_config& p) {
         );
     });
     if (const toml::node* n = t->get("alive_codes")) {
-        s.alive_codes.clear();
-        for (const toml::node& item : array_value(*n, "alive_codes")) {
-            code_range r;
-            if (item.is_integer()) {
-                r.first = r.last =
-                        static_cast<std::uint16_t>(integer_value(item, "alive_codes", 100, 699));
-            } else {
-                const std::string text = string_value(item, "alive_codes");
-                unsigned a = 0;
-                unsigned b = 0;
-                const char* p = text.data();
-                const char* end = text.data() + text.size();
-                auto [q, ec] = std::from_chars(p, end, a);
-                b = a;
-                if (ec == std::errc{} && q != end && *q == '-') {
-                    const auto [q2, ec2] = std::from_chars(q + 1, end, b);
-                    q = ec2 == std::errc{} ? q2 : p;
-                }
-                if (ec != std::errc{} || q != end || a < 100 || b > 699 || a > b) {
-                    refuse(item,
-                           "alive_codes: '" + text + "' is not a code or a range like \"200-299\"");
-                }
-                r.first = static_cast<std::uint16_t>(a);
-                r.last = static_cast<std::uint16_t>(b);
-            }
-            s.alive_codes.push_back(r);
-        }
-        if (s.alive_codes.empty()) {
-            refuse(*n, "alive_codes must name at least one code");
-        }
+        s.alive_codes = alive_codes_value(*n);
     }
 }
 
@@ -970,99 +981,121 @@ std::string shared_report_key(const appliance_config& c) {
     return "";
 }
 
-// Cross-section checks: probing and reports use kernel sockets on the appliance's address,
-// which only the exception path gives; their ports must not be ones the fast path answers.
-void check_control(const toml::table& root, const appliance_config& c) {
-    const auto line_at = [&](std::string_view table, std::string_view key) -> std::uint32_t {
-        const toml::node* at = root[table][key].node();
-        if (at == nullptr) {
-            at = root[table].node();
-        }
-        return at != nullptr ? line_of(*at) : 1;
-    };
-    const auto listened = [&](std::uint16_t port) {
-        return std::find(c.listen.ports.begin(), c.listen.ports.end(), port)
-               != c.listen.ports.end();
-    };
-    if (c.probe.enabled) {
-        if (c.exception.tap.empty()) {
+// The line of [table] key, else of [table], else 1.
+std::uint32_t line_at(const toml::table& root, std::string_view table, std::string_view key) {
+    const toml::node* at = root[table][key].node();
+    if (at == nullptr) {
+        at = root[table].node();
+    }
+    return at != nullptr ? line_of(*at) : 1;
+}
+
+bool listened(const appliance_config& c, std::uint16_t port) {
+    return std::find(c.listen.ports.begin(), c.listen.ports.end(), port) != c.listen.ports.end();
+}
+
+void check_probe_socket(const toml::table& root, const appliance_config& c) {
+    if (!c.probe.enabled) {
+        return;
+    }
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "probe", ""),
+                "[probe] needs the exception path ([exception] tap): probes use a kernel "
+                "socket on the appliance's address"};
+    }
+    if (listened(c, c.probe.source_port)) {
+        throw refusal{
+                line_at(root, "probe", "source_port"),
+                "source_port must not be one of listen.ports (the fast path answers those)"};
+    }
+}
+
+void check_race_socket(
+        const toml::table& root, const appliance_config& c, const balance::pool_config& race_pool
+) {
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "exception", ""),
+                "pool '" + race_pool.name
+                        + "' races its backends, which needs the exception path ([exception] "
+                          "tap): race legs use a kernel socket on the appliance's address"};
+    }
+    if (listened(c, c.race.source_port)
+        || (c.probe.enabled && c.race.source_port == c.probe.source_port)
+        || c.race.source_port == c.reports.port) {
+        throw refusal{
+                line_at(root, "race", "source_port"),
+                "race source_port must differ from listen.ports, probe.source_port and "
+                "reports.port"};
+    }
+}
+
+void check_fleet_socket(const toml::table& root, const appliance_config& c, bool races) {
+    if (!c.fleet.enabled) {
+        return;
+    }
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "fleet", "port"),
+                "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
+                "a kernel socket"};
+    }
+    if (listened(c, c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
+        || c.fleet.port == c.reports.port || (races && c.fleet.port == c.race.source_port)) {
+        throw refusal{
+                line_at(root, "fleet", "port"),
+                "fleet port must differ from listen.ports, probe.source_port, reports.port "
+                "and race.source_port"};
+    }
+}
+
+void check_report_socket(const toml::table& root, const appliance_config& c) {
+    if (c.reports.port == 0) {
+        return;
+    }
+    if (c.exception.tap.empty()) {
+        throw refusal{
+                line_at(root, "reports", "port"),
+                "[reports] needs the exception path ([exception] tap): reports arrive on a "
+                "kernel socket"};
+    }
+    if (listened(c, c.reports.port) || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
+        throw refusal{
+                line_at(root, "reports", "port"),
+                "port must differ from listen.ports and probe.source_port"};
+    }
+    for (const static_backend& b : c.backends) {
+        if (!b.own_key && !c.reports.key) {
             throw refusal{
-                    line_at("probe", ""),
-                    "[probe] needs the exception path ([exception] tap): probes use a kernel "
-                    "socket on the appliance's address"};
-        }
-        if (listened(c.probe.source_port)) {
-            throw refusal{
-                    line_at("probe", "source_port"),
-                    "source_port must not be one of listen.ports (the fast path answers those)"};
+                    line_at(root, "reports", "port"),
+                    "backend '" + b.config.name
+                            + "' has no key for its reports: give reports.key_file or its "
+                              "report_key_file"};
         }
     }
+    if (const std::string shared = shared_report_key(c); !shared.empty()) {
+        throw refusal{
+                line_at(root, "reports", "key_file"),
+                shared
+                        + ": any of them could sign as the others; give each [[backend]] "
+                          "its own report_key_file, or set allow_shared_report_key = true"};
+    }
+}
+
+// Cross-section checks: probing, race legs, the fleet and reports use kernel sockets on the
+// appliance's address, which only the exception path gives; their ports must not be ones the
+// fast path answers, nor each other's.
+void check_control(const toml::table& root, const appliance_config& c) {
+    check_probe_socket(root, c);
     const auto race_pool = std::find_if(c.pools.begin(), c.pools.end(), [](const auto& p) {
         return p.policy == balance::policy_kind::race;
     });
     if (race_pool != c.pools.end()) {
-        if (c.exception.tap.empty()) {
-            throw refusal{
-                    line_at("exception", ""),
-                    "pool '" + race_pool->name
-                            + "' races its backends, which needs the exception path ([exception] "
-                              "tap): race legs use a kernel socket on the appliance's address"};
-        }
-        if (listened(c.race.source_port)
-            || (c.probe.enabled && c.race.source_port == c.probe.source_port)
-            || c.race.source_port == c.reports.port) {
-            throw refusal{
-                    line_at("race", "source_port"),
-                    "race source_port must differ from listen.ports, probe.source_port and "
-                    "reports.port"};
-        }
+        check_race_socket(root, c, *race_pool);
     }
-    if (c.fleet.enabled) {
-        if (c.exception.tap.empty()) {
-            throw refusal{
-                    line_at("fleet", "port"),
-                    "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
-                    "a kernel socket"};
-        }
-        if (listened(c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
-            || c.fleet.port == c.reports.port
-            || (race_pool != c.pools.end() && c.fleet.port == c.race.source_port)) {
-            throw refusal{
-                    line_at("fleet", "port"),
-                    "fleet port must differ from listen.ports, probe.source_port, reports.port "
-                    "and race.source_port"};
-        }
-    }
-    if (c.reports.port != 0) {
-        if (c.exception.tap.empty()) {
-            throw refusal{
-                    line_at("reports", "port"),
-                    "[reports] needs the exception path ([exception] tap): reports arrive on a "
-                    "kernel socket"};
-        }
-        if (listened(c.reports.port)
-            || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
-            throw refusal{
-                    line_at("reports", "port"),
-                    "port must differ from listen.ports and probe.source_port"};
-        }
-        for (const static_backend& b : c.backends) {
-            if (!b.own_key && !c.reports.key) {
-                throw refusal{
-                        line_at("reports", "port"),
-                        "backend '" + b.config.name
-                                + "' has no key for its reports: give reports.key_file or its "
-                                  "report_key_file"};
-            }
-        }
-        if (const std::string shared = shared_report_key(c); !shared.empty()) {
-            throw refusal{
-                    line_at("reports", "key_file"),
-                    shared
-                            + ": any of them could sign as the others; give each [[backend]] "
-                              "its own report_key_file, or set allow_shared_report_key = true"};
-        }
-    }
+    check_fleet_socket(root, c, race_pool != c.pools.end());
+    check_report_socket(root, c);
 }
 
 // A backend that is this appliance, or another appliance of its fleet, would have callers
@@ -1092,6 +1125,117 @@ void check_backend_loops(const toml::table& root, const appliance_config& c) {
     }
 }
 
+balance::policy_kind policy_value(const toml::node& n, std::string_view key) {
+    using balance::policy_kind;
+    return one_of<policy_kind>(
+            n,
+            key,
+            {{"least-load", policy_kind::least_load},
+             {"proportional", policy_kind::proportional},
+             {"p2c", policy_kind::p2c},
+             {"sequence", policy_kind::sequence},
+             {"wrr", policy_kind::wrr},
+             {"hash", policy_kind::hash},
+             {"random", policy_kind::random},
+             {"least-latency", policy_kind::least_latency},
+             {"race", policy_kind::race}}
+    );
+}
+
+balance::hash_key hash_key_value(const toml::node& n, std::string_view key) {
+    using balance::hash_key;
+    return one_of<hash_key>(
+            n,
+            key,
+            {{"call-id", hash_key::call_id},
+             {"from-user", hash_key::from_user},
+             {"to-user", hash_key::to_user},
+             {"request-uri-user", hash_key::request_uri_user},
+             {"source-ip", hash_key::source_ip}}
+    );
+}
+
+// A [[pool]]'s name (not in `names` yet; added) and its backends, by slot.
+balance::pool_config
+read_pool_members(const toml::table& t, const appliance_config& c, std::set<std::string>& names) {
+    balance::pool_config p;
+    const toml::node* name = t.get("name");
+    const toml::node* backends = t.get("backends");
+    if (name == nullptr || backends == nullptr) {
+        refuse(t, "[[pool]] needs name and backends");
+    }
+    p.name = string_value(*name, "name");
+    if (p.name.empty() || !names.insert(p.name).second) {
+        refuse(*name, "pool name '" + p.name + "' is empty or used twice");
+    }
+    for (const toml::node& b : array_value(*backends, "backends")) {
+        const std::string wanted = string_value(b, "backends");
+        const auto found =
+                std::find_if(c.backends.begin(), c.backends.end(), [&](const static_backend& s) {
+                    return s.config.name == wanted;
+                });
+        if (found == c.backends.end()) {
+            refuse(b,
+                   "pool '" + p.name + "' names backend '" + wanted
+                           + "', which no [[backend]] defines");
+        }
+        const std::uint16_t slot = found->slot;
+        if (std::find(p.backends.begin(), p.backends.end(), slot) != p.backends.end()) {
+            refuse(b, "pool '" + p.name + "' names backend '" + wanted + "' twice");
+        }
+        p.backends.push_back(slot);
+    }
+    if (p.backends.empty()) {
+        refuse(*backends, "pool '" + p.name + "' has no backends");
+    }
+    return p;
+}
+
+balance::pool_config
+read_pool(const toml::table& t, const appliance_config& c, std::set<std::string>& names) {
+    only_keys(
+            t,
+            "[[pool]]",
+            {"name",
+             "policy",
+             "backends",
+             "contacts",
+             "contact_user",
+             "contact_params",
+             "retry_after",
+             "hash_key",
+             "tiers",
+             "latency_band_ms",
+             "race_method",
+             "race_fallback",
+             "race_timeout_ms",
+             "race_coalesce_ms",
+             "race_max_legs_per_second",
+             "race_leg",
+             "race_leg_header"}
+    );
+    balance::pool_config p = read_pool_members(t, c, names);
+    read_key(t, "policy", p.policy, policy_value);
+    read_pool_race(t, p, c.race);
+    if (const toml::node* n = t.get("tiers")) {
+        p.tiers = bool_value(*n, "tiers");
+        if (p.tiers && p.policy == balance::policy_kind::race) {
+            refuse(*n,
+                   "pool '" + p.name
+                           + "': tiers do not apply to policy race (a race asks every "
+                             "backend at once)");
+        }
+    }
+    read_key(t, "hash_key", p.key, hash_key_value);
+    read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));
+    read_pool_contact(t, p);
+    read_key(t, "retry_after", p.retry_after, ranged<std::uint32_t>(0, 3600));
+    read_key(t, "latency_band_ms", p.latency_band_ms, [](const toml::node& n, std::string_view k) {
+        return number_value(n, k, 0, 10000);
+    });
+    return p;
+}
+
 void read_pools(const toml::table& root, appliance_config& c) {
     const toml::node* list = root.get("pool");
     if (list == nullptr) {
@@ -1103,105 +1247,7 @@ void read_pools(const toml::table& root, appliance_config& c) {
     std::set<std::string> names;
     for (const toml::node& item : *list->as_array()) {
         const toml::table& t = *item.as_table();
-        only_keys(
-                t,
-                "[[pool]]",
-                {"name",
-                 "policy",
-                 "backends",
-                 "contacts",
-                 "contact_user",
-                 "contact_params",
-                 "retry_after",
-                 "hash_key",
-                 "tiers",
-                 "latency_band_ms",
-                 "race_method",
-                 "race_fallback",
-                 "race_timeout_ms",
-                 "race_coalesce_ms",
-                 "race_max_legs_per_second",
-                 "race_leg",
-                 "race_leg_header"}
-        );
-        balance::pool_config p;
-        const toml::node* name = t.get("name");
-        const toml::node* backends = t.get("backends");
-        if (name == nullptr || backends == nullptr) {
-            refuse(t, "[[pool]] needs name and backends");
-        }
-        p.name = string_value(*name, "name");
-        if (p.name.empty() || !names.insert(p.name).second) {
-            refuse(*name, "pool name '" + p.name + "' is empty or used twice");
-        }
-        for (const toml::node& b : array_value(*backends, "backends")) {
-            const std::string wanted = string_value(b, "backends");
-            const auto found = std::find_if(
-                    c.backends.begin(),
-                    c.backends.end(),
-                    [&](const static_backend& s) { return s.config.name == wanted; }
-            );
-            if (found == c.backends.end()) {
-                refuse(b,
-                       "pool '" + p.name + "' names backend '" + wanted
-                               + "', which no [[backend]] defines");
-            }
-            const std::uint16_t slot = found->slot;
-            if (std::find(p.backends.begin(), p.backends.end(), slot) != p.backends.end()) {
-                refuse(b, "pool '" + p.name + "' names backend '" + wanted + "' twice");
-            }
-            p.backends.push_back(slot);
-        }
-        if (p.backends.empty()) {
-            refuse(*backends, "pool '" + p.name + "' has no backends");
-        }
-        read_key(t, "policy", p.policy, [](const toml::node& n, std::string_view k) {
-            using balance::policy_kind;
-            return one_of<policy_kind>(
-                    n,
-                    k,
-                    {{"least-load", policy_kind::least_load},
-                     {"proportional", policy_kind::proportional},
-                     {"p2c", policy_kind::p2c},
-                     {"sequence", policy_kind::sequence},
-                     {"wrr", policy_kind::wrr},
-                     {"hash", policy_kind::hash},
-                     {"random", policy_kind::random},
-                     {"least-latency", policy_kind::least_latency},
-                     {"race", policy_kind::race}}
-            );
-        });
-        read_pool_race(t, p, c.race);
-        if (const toml::node* n = t.get("tiers")) {
-            p.tiers = bool_value(*n, "tiers");
-            if (p.tiers && p.policy == balance::policy_kind::race) {
-                refuse(*n,
-                       "pool '" + p.name
-                               + "': tiers do not apply to policy race (a race asks every "
-                                 "backend at once)");
-            }
-        }
-        read_key(t, "hash_key", p.key, [](const toml::node& n, std::string_view k) {
-            using balance::hash_key;
-            return one_of<hash_key>(
-                    n,
-                    k,
-                    {{"call-id", hash_key::call_id},
-                     {"from-user", hash_key::from_user},
-                     {"to-user", hash_key::to_user},
-                     {"request-uri-user", hash_key::request_uri_user},
-                     {"source-ip", hash_key::source_ip}}
-            );
-        });
-        read_key(t, "contacts", p.contacts, ranged<std::uint8_t>(1, balance::max_contacts));
-        read_pool_contact(t, p);
-        read_key(t, "retry_after", p.retry_after, ranged<std::uint32_t>(0, 3600));
-        read_key(
-                t,
-                "latency_band_ms",
-                p.latency_band_ms,
-                [](const toml::node& n, std::string_view k) { return number_value(n, k, 0, 10000); }
-        );
+        balance::pool_config p = read_pool(t, c, names);
         if (c.pools.size() == 64) {
             refuse(t, "more than 64 pools");
         }
@@ -1346,88 +1392,104 @@ void read_rules(const toml::table& root, appliance_config& c) {
 
 } // namespace
 
+// Written by whatever distributes the file (sipredir-etcd-watch: the etcd revision), and
+// reported back, so that an operator sees which revision each appliance runs.
+std::string read_revision(const toml::table& root) {
+    const toml::node* n = root.get("config_revision");
+    if (n == nullptr) {
+        return {};
+    }
+    std::string revision;
+    if (const auto i = n->value<std::int64_t>()) {
+        revision = std::to_string(*i);
+    } else {
+        revision = string_value(*n, "config_revision");
+    }
+    if (revision.size() > 64 || !valid_name(revision)) {
+        refuse(*n, "config_revision must be a number or a name of 1-64 characters");
+    }
+    return revision;
+}
+
+// The index of sip.pool (the first pool when it is not given) in c.pools.
+std::size_t default_pool(const toml::table& root, const appliance_config& c) {
+    const std::string& name = c.sip.pool.empty() ? c.pools.front().name : c.sip.pool;
+    const auto pool = std::find_if(c.pools.begin(), c.pools.end(), [&](const auto& p) {
+        return p.name == name;
+    });
+    if (pool == c.pools.end()) {
+        const toml::node* at = root["sip"]["pool"].node();
+        throw refusal{
+                at != nullptr ? line_of(*at) : 1,
+                "sip.pool names '" + name + "', which no [[pool]] defines"};
+    }
+    return static_cast<std::size_t>(pool - c.pools.begin());
+}
+
+appliance_config read_config(const toml::table& root, const std::string& source) {
+    only_keys(
+            root,
+            "the file",
+            {"listen",
+             "dataplane",
+             "exception",
+             "sip",
+             "probe",
+             "reports",
+             "load",
+             "management",
+             "backend",
+             "pool",
+             "rule",
+             "rules",
+             "limits",
+             "race",
+             "fleet",
+             "overload",
+             "config_revision"}
+    );
+    appliance_config c;
+    c.source = source;
+    for (auto&& [key, value] : root) {
+        c.section_lines.emplace(std::string(key.str()), line_of(value));
+    }
+    c.revision = read_revision(root);
+    read_listen(root, c.listen);
+    read_dataplane(root, c.dataplane);
+    if (const toml::node* at = root["dataplane"]["mbufs"].node()) {
+        c.section_lines.emplace("dataplane.mbufs", line_of(*at));
+    }
+    read_exception(root, c.exception);
+    read_sip(root, c.sip);
+    read_probe(root, c.probe);
+    read_reports(root, c.reports, source);
+    read_race(root, c.race);
+    read_fleet(root, c.fleet, source);
+    read_load(root, c.load);
+    read_limits(root, c.limits);
+    read_overload(root, c.overload);
+    read_management(root, c.management);
+    read_backends(root, c);
+    read_pools(root, c);
+    read_rules(root, c);
+    check_control(root, c);
+    check_backend_loops(root, c);
+    c.pool_index = default_pool(root, c);
+    c.sip.pool = c.pools[c.pool_index].name;
+    if (c.dataplane.mbuf_data_room < c.listen.mtu + 14 + 8) {
+        const toml::node* at = root["dataplane"]["mbuf_data_room"].node();
+        throw refusal{
+                at != nullptr ? line_of(*at) : 1,
+                "mbuf_data_room must hold a full frame: at least mtu + 22"};
+    }
+    return c;
+}
+
 config_result parse_config(std::string_view text, const std::string& source) {
     config_result result;
     try {
         const toml::table root = toml::parse(text, source);
-        only_keys(
-                root,
-                "the file",
-                {"listen",
-                 "dataplane",
-                 "exception",
-                 "sip",
-                 "probe",
-                 "reports",
-                 "load",
-                 "management",
-                 "backend",
-                 "pool",
-                 "rule",
-                 "rules",
-                 "limits",
-                 "race",
-                 "fleet",
-                 "overload",
-                 "config_revision"}
-        );
-        appliance_config c;
-        c.source = source;
-        for (auto&& [key, value] : root) {
-            c.section_lines.emplace(std::string(key.str()), line_of(value));
-        }
-        // Written by whatever distributes the file (sipredir-etcd-watch: the etcd revision), and
-        // reported back, so that an operator sees which revision each appliance runs.
-        if (const toml::node* n = root.get("config_revision")) {
-            if (const auto i = n->value<std::int64_t>()) {
-                c.revision = std::to_string(*i);
-            } else {
-                c.revision = string_value(*n, "config_revision");
-            }
-            if (c.revision.size() > 64 || !valid_name(c.revision)) {
-                refuse(*n, "config_revision must be a number or a name of 1-64 characters");
-            }
-        }
-        read_listen(root, c.listen);
-        read_dataplane(root, c.dataplane);
-        if (const toml::node* at = root["dataplane"]["mbufs"].node()) {
-            c.section_lines.emplace("dataplane.mbufs", line_of(*at));
-        }
-        read_exception(root, c.exception);
-        read_sip(root, c.sip);
-        read_probe(root, c.probe);
-        read_reports(root, c.reports, source);
-        read_race(root, c.race);
-        read_fleet(root, c.fleet, source);
-        read_load(root, c.load);
-        read_limits(root, c.limits);
-        read_overload(root, c.overload);
-        read_management(root, c.management);
-        read_backends(root, c);
-        read_pools(root, c);
-        read_rules(root, c);
-        check_control(root, c);
-        check_backend_loops(root, c);
-        if (c.sip.pool.empty()) {
-            c.sip.pool = c.pools.front().name;
-        }
-        const auto pool = std::find_if(c.pools.begin(), c.pools.end(), [&](const auto& p) {
-            return p.name == c.sip.pool;
-        });
-        if (pool == c.pools.end()) {
-            const toml::node* at = root["sip"]["pool"].node();
-            throw refusal{
-                    at != nullptr ? line_of(*at) : 1,
-                    "sip.pool names '" + c.sip.pool + "', which no [[pool]] defines"};
-        }
-        c.pool_index = static_cast<std::size_t>(pool - c.pools.begin());
-        if (c.dataplane.mbuf_data_room < c.listen.mtu + 14 + 8) {
-            const toml::node* at = root["dataplane"]["mbuf_data_room"].node();
-            throw refusal{
-                    at != nullptr ? line_of(*at) : 1,
-                    "mbuf_data_room must hold a full frame: at least mtu + 22"};
-        }
-        result.config = std::move(c);
+        result.config = read_config(root, source);
     } catch (const toml::parse_error& e) {
         result.error.message = source + ":" + std::to_string(e.source().begin.line) + ": "
                                + std::string(e.description());

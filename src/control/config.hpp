@@ -8,7 +8,7 @@
 #include "probe/prober.hpp"
 #include "report/report_gate.hpp"
 
-#include <balance/model.hpp>
+#include <balance/pool_config.hpp>
 #include <base/siphash.hpp>
 #include <cstdint>
 #include <map>

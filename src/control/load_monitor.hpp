@@ -9,7 +9,7 @@
 #include "probe/prober.hpp"
 #include "report/report_gate.hpp"
 
-#include <balance/model.hpp>
+#include <balance/pool_config.hpp>
 #include <cstdint>
 #include <optional>
 #include <span>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "metrics.hpp"
 
+#include "counter_catalogue.hpp"
+
 #include <cstdio>
 
 namespace sipredir::control {
@@ -26,7 +28,7 @@ std::string label(std::string_view v) {
 class writer {
 public:
     explicit writer(std::string& out) : _out(out) {}
-    void family(const char* name, const char* type, const char* help) {
+    void family(std::string_view name, std::string_view type, std::string_view help) {
         _out += "# HELP ";
         _out += name;
         _out += ' ';
@@ -62,67 +64,56 @@ private:
     std::string& _out;
 };
 
-} // namespace
-
-std::string prometheus_text(const metrics_input& in) {
-    std::string out;
-    writer w(out);
-    if (in.totals != nullptr) {
-        const pipeline::stats_totals& t = *in.totals;
-        w.family("sipredir_received_frames_total", "counter", "Frames the workers received.");
-        w.sample("sipredir_received_frames_total", "", t.rx);
-        w.family("sipredir_replies_total", "counter", "Replies sent, by status code.");
-        for (std::size_t i = 0; i < t.replies_by_code.size(); ++i) {
-            const std::string code = i < pipeline::counted_codes.size()
-                                             ? std::to_string(pipeline::counted_codes[i])
-                                             : "other";
-            w.sample("sipredir_replies_total", "code=\"" + code + "\"", t.replies_by_code[i]);
-        }
-        w.family("sipredir_absorbed_total", "counter", "ACKs taken without a reply.");
-        w.sample("sipredir_absorbed_total", "", t.absorbed);
-        w.family("sipredir_exception_frames_total", "counter", "Frames handed to the kernel.");
-        w.sample("sipredir_exception_frames_total", "", t.to_exception);
-        w.family(
-                "sipredir_race_handoffs_total",
-                "counter",
-                "Race pool requests the workers handed to the control core."
-        );
-        w.sample("sipredir_race_handoffs_total", "", t.to_race);
-        w.family("sipredir_dropped_total", "counter", "Frames dropped, by cause.");
-        for (std::size_t i = 0; i < t.dropped_by_cause.size(); ++i) {
-            w.sample(
-                    "sipredir_dropped_total",
-                    "cause=\"" + std::string(pipeline::drop_cause_table[i].name) + "\"",
-                    t.dropped_by_cause[i]
-            );
-        }
-        w.family(
-                "sipredir_source_limited_replies_total",
-                "counter",
-                "503s sent to sources over their rate limit ([limits] action 503)."
-        );
-        w.sample("sipredir_source_limited_replies_total", "", t.limited_replies);
-        w.family("sipredir_busy_seconds_total", "counter", "Worker time spent on frames.");
-        w.sample("sipredir_busy_seconds_total", "", static_cast<double>(t.busy_ns) / 1e9);
-        // Buckets are powers of two in ns: le is each bucket's upper edge in seconds.
-        w.family("sipredir_reply_latency_seconds", "histogram", "RX burst to TX burst, per reply.");
-        std::uint64_t cumulative = 0;
-        double sum = 0;
-        for (std::size_t i = 0; i < t.latency.size(); ++i) {
-            cumulative += t.latency[i];
-            const double upper = static_cast<double>(std::uint64_t{2} << i) / 1e9;
-            sum += static_cast<double>(t.latency[i]) * upper * 0.75; // bucket midpoint
-            char le[40];
-            std::snprintf(le, sizeof le, "le=\"%.9g\"", upper);
-            if (i + 1 < t.latency.size()) {
-                w.sample("sipredir_reply_latency_seconds_bucket", le, cumulative);
+// The workers' counters, one family per row of counter_table, then the latency histogram.
+void write_worker_counters(writer& w, const pipeline::stats_totals& t) {
+    for (const counter_info& c : counter_table) {
+        const std::string name =
+                "sipredir_" + shown_name(c) + (c.kind == counter_kind::counter ? "_total" : "");
+        w.family(name, c.kind == counter_kind::counter ? "counter" : "gauge", c.help);
+        switch (c.breakdown) {
+        case counter_breakdown::none:
+            if (c.unit == counter_unit::count) {
+                w.sample(name, "", t.*c.field);
+            } else {
+                w.sample(name, "", shown_value(c, t));
             }
+            break;
+        case counter_breakdown::by_code:
+            for (std::size_t i = 0; i < t.replies_by_code.size(); ++i) {
+                w.sample(name, "code=\"" + code_label(i) + "\"", t.replies_by_code[i]);
+            }
+            break;
+        case counter_breakdown::by_cause:
+            for (std::size_t i = 0; i < t.dropped_by_cause.size(); ++i) {
+                w.sample(
+                        name,
+                        "cause=\"" + std::string(pipeline::drop_cause_table[i].name) + "\"",
+                        t.dropped_by_cause[i]
+                );
+            }
+            break;
         }
-        w.sample("sipredir_reply_latency_seconds_bucket", "le=\"+Inf\"", cumulative);
-        w.sample("sipredir_reply_latency_seconds_sum", "", sum);
-        w.sample("sipredir_reply_latency_seconds_count", "", cumulative);
     }
+    // Buckets are powers of two in ns: le is each bucket's upper edge in seconds.
+    w.family("sipredir_reply_latency_seconds", "histogram", "RX burst to TX burst, per reply.");
+    std::uint64_t cumulative = 0;
+    double sum = 0;
+    for (std::size_t i = 0; i < t.latency.size(); ++i) {
+        cumulative += t.latency[i];
+        const double upper = static_cast<double>(std::uint64_t{2} << i) / 1e9;
+        sum += static_cast<double>(t.latency[i]) * upper * 0.75; // bucket midpoint
+        char le[40];
+        std::snprintf(le, sizeof le, "le=\"%.9g\"", upper);
+        if (i + 1 < t.latency.size()) {
+            w.sample("sipredir_reply_latency_seconds_bucket", le, cumulative);
+        }
+    }
+    w.sample("sipredir_reply_latency_seconds_bucket", "le=\"+Inf\"", cumulative);
+    w.sample("sipredir_reply_latency_seconds_sum", "", sum);
+    w.sample("sipredir_reply_latency_seconds_count", "", cumulative);
+}
 
+void write_backends(writer& w, const metrics_input& in) {
     w.family("sipredir_redirects_total", "counter", "302 replies naming the backend first.");
     for (const backend_status& b : in.backends) {
         const std::uint64_t n = b.slot < in.redirects.size() ? in.redirects[b.slot] : 0;
@@ -168,15 +159,19 @@ std::string prometheus_text(const metrics_input& in) {
                 b.oc_reduction / 100.0
         );
     }
+}
+
+// What the probes and pushed reports brought.
+void write_probes_and_reports(writer& w, const metrics_input& in) {
     if (in.probes != nullptr) {
         w.family("sipredir_probes_total", "counter", "OPTIONS probes and what came of them.");
-        const probe_counters& p = *in.probes;
-        w.sample("sipredir_probes_total", "result=\"sent\"", p.sent);
-        w.sample("sipredir_probes_total", "result=\"send_failed\"", p.send_failed);
-        w.sample("sipredir_probes_total", "result=\"replied\"", p.replies);
-        w.sample("sipredir_probes_total", "result=\"late\"", p.late);
-        w.sample("sipredir_probes_total", "result=\"not_sip\"", p.not_sip);
-        w.sample("sipredir_probes_total", "result=\"not_ours\"", p.not_ours);
+        for (const probe_counter_info& c : probe_counter_table) {
+            w.sample(
+                    "sipredir_probes_total",
+                    "result=\"" + std::string(c.result) + "\"",
+                    (*in.probes).*c.field
+            );
+        }
     }
     if (in.reports != nullptr) {
         w.family("sipredir_load_reports_total", "counter", "Pushed load reports, by verdict.");
@@ -189,6 +184,10 @@ std::string prometheus_text(const metrics_input& in) {
             );
         }
     }
+}
+
+// Race pools' and the fleet's counters, where there are any.
+void write_race_and_fleet(writer& w, const metrics_input& in) {
     if (in.race != nullptr) {
         w.family("sipredir_race_events_total", "counter", "Race pools: races, legs and outcomes.");
         for (const race::named_counter& c : race::listed(*in.race)) {
@@ -234,6 +233,9 @@ std::string prometheus_text(const metrics_input& in) {
             );
         }
     }
+}
+
+void write_control_state(writer& w, const metrics_input& in) {
     w.family("sipredir_reloads_total", "counter", "Configuration reloads, by result.");
     w.sample("sipredir_reloads_total", "result=\"applied\"", in.control.reloads);
     w.sample("sipredir_reloads_total", "result=\"refused\"", in.control.reloads_failed);
@@ -255,6 +257,20 @@ std::string prometheus_text(const metrics_input& in) {
     w.sample("sipredir_overload_busiest_worker_ratio", "", in.overload_read.busiest_share);
     w.family("sipredir_overload_imissed_per_second", "gauge", "Frames the NIC missed per second.");
     w.sample("sipredir_overload_imissed_per_second", "", in.overload_read.imissed_per_second);
+}
+
+} // namespace
+
+std::string prometheus_text(const metrics_input& in) {
+    std::string out;
+    writer w(out);
+    if (in.totals != nullptr) {
+        write_worker_counters(w, *in.totals);
+    }
+    write_backends(w, in);
+    write_probes_and_reports(w, in);
+    write_race_and_fleet(w, in);
+    write_control_state(w, in);
     return out;
 }
 

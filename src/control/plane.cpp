@@ -4,7 +4,7 @@
 #include "address_text.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
-#include "setup.hpp"
+#include "snapshot_builder.hpp"
 
 #include <sodium.h>
 
@@ -757,15 +757,20 @@ std::string plane::stats_text() {
     while (!out.empty() && out.back() == '\n') {
         out.pop_back();
     }
-    o.field("reloads", _counters.reloads);
-    o.field("reloads_refused", _counters.reloads_failed);
-    o.field("generation", _counters.generation);
-    const probe_counters& p = _monitor.probes().counters();
-    o.field("probes_sent", p.sent);
-    o.field("probe_replies", p.replies);
-    o.field("probe_send_failed", p.send_failed);
-    o.field("probe_late", p.late);
-    o.field("probe_not_ours", p.not_ours + p.not_sip);
+    // Named as in the metrics: sipredir_reloads_total{result}, sipredir_table_generation,
+    // sipredir_probes_total{result}, sipredir_load_reports_total{verdict}.
+    o.key("reloads");
+    object_writer reloads(out, 2);
+    reloads.field("applied", _counters.reloads);
+    reloads.field("refused", _counters.reloads_failed);
+    reloads.close();
+    o.field("table_generation", _counters.generation);
+    o.key("probes");
+    object_writer probes(out, 2);
+    for (const probe_counter_info& c : probe_counter_table) {
+        probes.field(c.result, _monitor.probes().counters().*c.field);
+    }
+    probes.close();
     o.key("reports");
     object_writer r(out, 2);
     for (std::size_t v = 0; v < report_verdict_count; ++v) {

@@ -4,7 +4,7 @@
 // the same backend.
 #pragma once
 
-#include <balance/model.hpp>
+#include <balance/pool_config.hpp>
 #include <base/siphash.hpp>
 #include <cstdint>
 #include <net/ip_address.hpp>

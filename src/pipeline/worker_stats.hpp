@@ -8,11 +8,11 @@
 
 #include <array>
 #include <atomic>
-#include <balance/qsbr.hpp>
 #include <bit>
 #include <cstdint>
 #include <sip/defect.hpp>
 #include <span>
+#include <sync/cache_line.hpp>
 
 namespace sipredir::pipeline {
 
@@ -35,7 +35,7 @@ constexpr std::size_t latency_bucket(std::uint64_t ns) {
     return b < latency_buckets ? b : latency_buckets - 1;
 }
 
-struct alignas(balance::cache_line) worker_stats {
+struct alignas(sync::cache_line) worker_stats {
     counter rx;           // frames received
     counter replied;      // responses sent
     counter absorbed;     // ACKs taken without a reply

@@ -48,11 +48,11 @@ def main(program, root):
         else:
             codes = [status_code(p) for p in got]
             t.check(codes == [int(expected)], f"{corpus}/{name}: {expected}", f"got {codes}")
-    t.check(stats["rx"] == len(frames), "every frame was received", stats["rx"])
+    t.check(stats["received_frames"] == len(frames), "every frame was received", stats["received_frames"])
     t.check(stats["accounting_balanced"], "rx = replied + absorbed + to_exception + dropped",
-            {k: stats[k] for k in ("rx", "replied", "absorbed", "to_exception", "dropped")})
-    t.check(stats["replied"] == len(replies), "replied counts the frames in the reply pcap",
-            f"{stats['replied']} vs {len(replies)}")
+            {k: stats[k] for k in ("received_frames", "replies", "absorbed", "exception_frames", "dropped")})
+    t.check(stats["replies"] == len(replies), "replied counts the frames in the reply pcap",
+            f"{stats['replies']} vs {len(replies)}")
     return t.done()
 
 

@@ -87,8 +87,8 @@ def main(program, root):
     port = stats["port"]
     t.check(port["rx_nombuf"] == 0, "no frame was lost for want of an mbuf",
             f"rx_nombuf {port['rx_nombuf']}")
-    t.check(stats["rx"] == len(frames), "every frame reached the worker",
-            f"rx {stats['rx']} of {len(frames)}")
+    t.check(stats["received_frames"] == len(frames), "every frame reached the worker",
+            f"rx {stats['received_frames']} of {len(frames)}")
     answered = set()
     for r in replies:
         udp = udp_payload(r)
@@ -108,7 +108,7 @@ def main(program, root):
             f"{fragments} sent; merged {stats['fragments_merged']}, dropped {by_cause}")
     t.check(stats["accounting_balanced"],
             "rx = replied + absorbed + to_exception + to_race + dropped + fragments merged",
-            {k: stats[k] for k in ("rx", "replied", "absorbed", "to_exception", "dropped",
+            {k: stats[k] for k in ("received_frames", "replies", "absorbed", "exception_frames", "dropped",
                                    "fragments_merged")})
     return t.done()
 

@@ -107,7 +107,7 @@ def main(program, root):
         t.check(got == want, f"{name}: reply frames byte-exact",
                 f"expected:\n{want}\ngot:\n{got}")
     t.check(None not in by_port, "every reply is UDP", by_port.get(None))
-    t.check(stats["rx"] == len(frames), "every frame received", stats["rx"])
+    t.check(stats["received_frames"] == len(frames), "every frame received", stats["received_frames"])
     t.check(stats["accounting_balanced"], "rx = replied + absorbed + to_exception + dropped + "
             "fragments merged", stats)
     t.check(stats["absorbed"] == 1, "the ACK absorbed", stats["absorbed"])
@@ -122,7 +122,7 @@ def main(program, root):
     t.check(fragments > 1 and stats["fragments_merged"] == fragments - 1,
             f"{fragments} fragments merged into one datagram", stats["fragments_merged"])
     port = stats["port"]
-    t.check(port["ipackets"] == stats["rx"], "the port's ipackets equal the workers' rx", port)
+    t.check(port["ipackets"] == stats["received_frames"], "the port's ipackets equal the workers' rx", port)
     t.check(port["imissed"] == 0 and port["rx_nombuf"] == 0, "nothing lost before the workers",
             port)
     t.check(port["opackets"] == frames_sent, f"the port's opackets equal the {frames_sent} frames "

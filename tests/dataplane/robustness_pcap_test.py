@@ -167,15 +167,15 @@ def main(program, root):
             t.check(False, "sipredir runs the whole pcap and exits cleanly", e)
             return t.done()
     t.check(True, "sipredir runs the whole pcap and exits cleanly")
-    t.check(stats["rx"] == len(frames), "every frame was received", stats["rx"])
+    t.check(stats["received_frames"] == len(frames), "every frame was received", stats["received_frames"])
     t.check(stats["accounting_balanced"], "rx = replied + absorbed + to_exception + dropped",
-            {k: stats[k] for k in ("rx", "replied", "absorbed", "to_exception", "dropped")})
+            {k: stats[k] for k in ("received_frames", "replies", "absorbed", "exception_frames", "dropped")})
     causes = {k: v for k, v in stats["dropped_by_cause"].items() if v}
     t.check(stats["dropped"] == sum(causes.values()) and stats["dropped"] > 0,
             f"every drop has its cause ({stats['dropped']}: {causes})", causes)
     joined = join_fragments(replies)
-    t.check(stats["replied"] == len(joined), "replied counts the replies sent",
-            f"{stats['replied']} vs {len(joined)}")
+    t.check(stats["replies"] == len(joined), "replied counts the replies sent",
+            f"{stats['replies']} vs {len(joined)}")
     bad, strays, codes = [], [], {}
     for r in joined:
         udp = udp_payload(r)

@@ -142,11 +142,11 @@ def main(program, root):
     t.check(drops.get("source_rate_limited") == FLOOD - BURST,
             "source_rate_limited counts the flood's excess", drops)
     t.check(stats["replies_by_code"]["403"] == 1, "one 403", stats["replies_by_code"])
-    t.check(stats["rx"] == len(frames) and stats["accounting_balanced"],
+    t.check(stats["received_frames"] == len(frames) and stats["accounting_balanced"],
             "every frame received and accounted",
-            {k: stats[k] for k in ("rx", "replied", "absorbed", "to_exception", "dropped")})
-    t.check(stats["replied"] == len(replies), "replied counts the replies sent",
-            f"{stats['replied']} vs {len(replies)}")
+            {k: stats[k] for k in ("received_frames", "replies", "absorbed", "exception_frames", "dropped")})
+    t.check(stats["replies"] == len(replies), "replied counts the replies sent",
+            f"{stats['replies']} vs {len(replies)}")
     return t.done()
 
 

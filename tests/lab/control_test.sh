@@ -117,7 +117,7 @@ check "probing measures a round-trip time ($rtt ms)" $?
 # keeps room for the probe answers and ARP: no backend goes down, and the appliance's address
 # still resolves (the callers' neighbour entry is flushed first, so the ping needs ARP).
 filtered() { ctl stats | json "d['appliance']['dropped_by_cause']['exception_filtered']"; }
-kernel_frames() { ctl stats | json "d['appliance']['to_exception']"; }
+kernel_frames() { ctl stats | json "d['appliance']['exception_frames']"; }
 filtered_before=$(filtered)
 kernel_before=$(kernel_frames)
 sent=$(ip netns exec "$lab_ns_callers" python3 -c '

@@ -381,7 +381,7 @@ for path in sys.argv[1:]:
     # The exception path's filter drops what no appliance needs (the lab kernels' IGMP and
     # multicast chatter, counted as exception_filtered); nothing else may be dropped.
     if not s["accounting_balanced"] or s["dropped"] != s["dropped_by_cause"]["exception_filtered"]:
-        bad.append({k: s[k] for k in ("rx", "replied", "dropped", "dropped_by_cause")})
+        bad.append({k: s[k] for k in ("received_frames", "replies", "dropped", "dropped_by_cause")})
 print(0 if not bad else 1, json.dumps(bad))
 PY
 )

@@ -132,9 +132,9 @@ s = json.load(open(sys.argv[1]))
 r = s["race"]
 # Only the exception path's filter may drop (the lab kernels' multicast chatter).
 ok = (s["accounting_balanced"] and s["dropped"] == s["dropped_by_cause"]["exception_filtered"]
-      and s["to_race"] == r["requests"]
+      and s["race_handoffs"] == r["requests"]
       and r["answered"] == r["requests"] and r["answer_failed"] == 0 and r["unreadable"] == 0)
-print(0 if ok else 1, json.dumps({k: s[k] for k in ("rx", "replied", "to_race", "dropped")} | r))
+print(0 if ok else 1, json.dumps({k: s[k] for k in ("received_frames", "replies", "race_handoffs", "dropped")} | r))
 PY
 )
 check "every handed-over request was answered, and accounting balances" "${verdict%% *}" "${verdict#* }"

@@ -67,7 +67,7 @@ checks = [
      "nothing dropped but what the exception filter refused",
      {k: v for k, v in s["dropped_by_cause"].items() if v}),
     (s["accounting_balanced"], "rx = replied + absorbed + to_exception + dropped",
-     {k: s[k] for k in ("rx", "replied", "absorbed", "to_exception", "dropped")}),
+     {k: s[k] for k in ("received_frames", "replies", "absorbed", "exception_frames", "dropped")}),
 ]
 for ok, name, detail in checks:
     print(f"{0 if ok else 1}\t{name}\t{json.dumps(detail)}")

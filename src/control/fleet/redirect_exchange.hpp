@@ -15,7 +15,7 @@
 #include "exchange_message.hpp"
 
 #include <array>
-#include <balance/model.hpp>
+#include <balance/pool_config.hpp>
 #include <cstdint>
 #include <map>
 #include <net/ip_address.hpp>

@@ -11,11 +11,13 @@
 #include "options_probe.hpp"
 #include "overload_control.hpp"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -65,6 +67,23 @@ struct probe_counters {
     std::uint64_t not_sip = 0;  // datagrams on the probe socket that are no SIP response
     std::uint64_t not_ours = 0; // responses to nothing we sent, or from the wrong address
 };
+
+// Each probe counter under the one name the outputs give it (Prometheus' result label,
+// sipredirctl stats' key).
+struct probe_counter_info {
+    std::uint64_t probe_counters::*field;
+    std::string_view result;
+};
+
+inline constexpr auto probe_counter_table = std::to_array<probe_counter_info>({
+        {&probe_counters::sent, "sent"},
+        {&probe_counters::send_failed, "send_failed"},
+        {&probe_counters::replies, "replied"},
+        {&probe_counters::late, "late"},
+        {&probe_counters::not_sip, "not_sip"},
+        {&probe_counters::not_ours, "not_ours"},
+});
+static_assert(sizeof(probe_counters) == probe_counter_table.size() * sizeof(std::uint64_t));
 
 class prober {
 public:

@@ -5,7 +5,7 @@
 // under a per-run nonce, so that a response to an earlier run or a forged one does not match.
 #pragma once
 
-#include <balance/model.hpp>
+#include <balance/pool_config.hpp>
 #include <cstdint>
 #include <net/ip_address.hpp>
 #include <sip/message_view.hpp>

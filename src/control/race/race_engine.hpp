@@ -11,7 +11,7 @@
 #include "leg_messages.hpp"
 
 #include <array>
-#include <balance/model.hpp>
+#include <balance/pool_config.hpp>
 #include <cstdint>
 #include <functional>
 #include <net/ip_address.hpp>

@@ -35,7 +35,7 @@ void publish_now(load_table& table, std::unique_ptr<const table_snapshot> s) {
 }
 
 TEST(qsbr, grace_period_waits_for_online_readers_only) {
-    qsbr q(3);
+    sync::qsbr q(3);
     q.online(0);
     q.online(1); // reader 2 stays offline
     const auto t = q.start();

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <control/load_monitor.hpp>
-#include <control/setup.hpp>
+#include <control/snapshot_builder.hpp>
 #include <filesystem>
 #include <fstream>
 

@@ -8,7 +8,7 @@
 
 #include <balance/load_table.hpp>
 #include <control/config.hpp>
-#include <control/setup.hpp>
+#include <control/snapshot_builder.hpp>
 #include <pipeline/handle_frame.hpp>
 #include <pipeline/worker_stats.hpp>
 #include <set>

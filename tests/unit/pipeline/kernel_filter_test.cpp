@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <control/config.hpp>
-#include <control/setup.hpp>
+#include <control/snapshot_builder.hpp>
 #include <filesystem>
 #include <fstream>
 #include <pipeline/kernel_filter.hpp>

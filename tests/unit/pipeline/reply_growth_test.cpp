@@ -10,7 +10,7 @@
 
 #include <algorithm>
 #include <control/config.hpp>
-#include <control/setup.hpp>
+#include <control/snapshot_builder.hpp>
 #include <iostream>
 #include <pipeline/handle_frame.hpp>
 #include <pipeline/reply_growth.hpp>

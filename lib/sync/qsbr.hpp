@@ -5,14 +5,15 @@
 // and frees what it retired once every online reader has reported since.
 #pragma once
 
+#include "cache_line.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
-namespace sipredir::balance {
+namespace sipredir::sync {
 
-inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t max_readers = 64;
 
 class qsbr {
@@ -54,4 +55,4 @@ private:
 
 static_assert(std::atomic<qsbr::token>::is_always_lock_free);
 
-} // namespace sipredir::balance
+} // namespace sipredir::sync

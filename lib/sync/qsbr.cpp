@@ -3,7 +3,7 @@
 
 #include <cassert>
 
-namespace sipredir::balance {
+namespace sipredir::sync {
 
 qsbr::qsbr(std::size_t readers) noexcept : _readers(readers) {
     assert(readers <= max_readers);
@@ -62,4 +62,4 @@ bool qsbr::check(token t) const noexcept {
     return true;
 }
 
-} // namespace sipredir::balance
+} // namespace sipredir::sync

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "stats_report.hpp"
+#include "exit_stats.hpp"
 
+#include "counter_catalogue.hpp"
 #include "json_writer.hpp"
 
 #include <cstdio>
@@ -8,35 +9,36 @@
 
 namespace sipredir::control {
 
-std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) {
-    std::string out;
-    object_writer top(out, 0);
-    top.field("seconds", run.seconds);
-    top.field("workers", std::uint64_t{run.workers});
-    top.field("rx", t.rx);
-    top.field("replied", t.replied);
-    top.field("absorbed", t.absorbed);
-    top.field("to_exception", t.to_exception);
-    top.field("to_race", t.to_race);
-    top.field("dropped", t.dropped);
-    top.field("fragments_merged", t.fragments_merged);
-    top.field("source_limited_replies", t.limited_replies);
-    top.field("accounting_balanced", t.balanced());
-    const double seconds = run.seconds > 0 ? run.seconds : 1;
-    top.field("rx_per_second", static_cast<double>(t.rx) / seconds);
-    top.field("replies_per_second", static_cast<double>(t.replied) / seconds);
+namespace {
 
-    top.key("replies_by_code");
-    object_writer codes(out, 2);
-    for (std::size_t i = 0; i < pipeline::reply_code_slots; ++i) {
-        codes.field(
-                i < pipeline::counted_codes.size() ? std::to_string(pipeline::counted_codes[i])
-                                                   : std::string("other"),
-                t.replies_by_code[i]
-        );
+// Every counter of the table, each total followed by its breakdown (replies_by_code,
+// dropped_by_cause).
+void write_counters(object_writer& top, std::string& out, const pipeline::stats_totals& t) {
+    for (const counter_info& c : counter_table) {
+        if (c.unit == counter_unit::count) {
+            top.field(c.name, t.*c.field);
+        } else {
+            top.field(shown_name(c), shown_value(c, t));
+        }
+        if (c.breakdown == counter_breakdown::by_code) {
+            top.key(std::string(c.name) + "_by_code");
+            object_writer codes(out, 2);
+            for (std::size_t i = 0; i < pipeline::reply_code_slots; ++i) {
+                codes.field(code_label(i), t.replies_by_code[i]);
+            }
+            codes.close();
+        } else if (c.breakdown == counter_breakdown::by_cause) {
+            top.key(std::string(c.name) + "_by_cause");
+            object_writer drops(out, 2);
+            for (std::size_t i = 1; i < pipeline::drop_cause_count; ++i) {
+                drops.field(pipeline::drop_cause_table[i].name, t.dropped_by_cause[i]);
+            }
+            drops.close();
+        }
     }
-    codes.close();
+}
 
+void write_backends(object_writer& top, std::string& out, const run_summary& run) {
     top.key("redirects_by_backend");
     object_writer backends(out, 2);
     for (std::size_t slot = 0; slot < run.backend_names.size(); ++slot) {
@@ -60,14 +62,11 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
         won.close();
         race.close();
     }
+}
 
-    top.key("dropped_by_cause");
-    object_writer drops(out, 2);
-    for (std::size_t i = 1; i < pipeline::drop_cause_count; ++i) {
-        drops.field(pipeline::drop_cause_table[i].name, t.dropped_by_cause[i]);
-    }
-    drops.close();
-
+void write_defects_and_latency(
+        object_writer& top, std::string& out, const pipeline::stats_totals& t
+) {
     top.key("bad_requests_by_defect");
     object_writer bad(out, 2);
     for (std::size_t i = 0; i < t.bad_requests.size(); ++i) {
@@ -89,7 +88,9 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     }
     out += "]";
     latency.close();
+}
 
+void write_exception_path_and_port(object_writer& top, std::string& out, const run_summary& run) {
     top.key("exception_path");
     object_writer exc(out, 2);
     exc.field("to_kernel", run.exception_to_kernel);
@@ -107,11 +108,22 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     port.field("oerrors", run.port.oerrors);
     port.field("rx_nombuf", run.port.rx_nombuf);
     port.close();
+}
 
-    top.field("idle_sleeps", t.idle_sleeps);
-    // A poll-mode worker is always at 100% CPU; this is the part of it that did work, and what
-    // a saturated core would answer per second.
-    top.field("busy_seconds", static_cast<double>(t.busy_ns) / 1e9);
+} // namespace
+
+std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) {
+    std::string out;
+    object_writer top(out, 0);
+    top.field("seconds", run.seconds);
+    top.field("workers", std::uint64_t{run.workers});
+    write_counters(top, out, t);
+    top.field("accounting_balanced", t.balanced());
+    const double seconds = run.seconds > 0 ? run.seconds : 1;
+    top.field("rx_per_second", static_cast<double>(t.rx) / seconds);
+    top.field("replies_per_second", static_cast<double>(t.replied) / seconds);
+    // A poll-mode worker is always at 100% CPU; busy_seconds is the part of it that did work,
+    // and this what a saturated core would answer per second.
     top.field(
             "replies_per_busy_second",
             t.busy_ns == 0
@@ -120,6 +132,9 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
                             static_cast<double>(t.replied) * 1e9 / static_cast<double>(t.busy_ns)
                     )
     );
+    write_backends(top, out, run);
+    write_defects_and_latency(top, out, t);
+    write_exception_path_and_port(top, out, run);
     top.close();
     out += "\n";
     return out;
