@@ -179,6 +179,7 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
         throw std::runtime_error("libsodium cannot initialise");
     }
     randombytes_buf(&_origin.nonce, sizeof _origin.nonce);
+    randombytes_buf(_origin.mac_key.data(), _origin.mac_key.size());
     _origin.local = {_config->listen.addresses.front(), _config->probe.source_port};
     _origin.user_agent = _config->sip.server.empty() ? "sipredir" : _config->sip.server;
     _monitor.apply(*_config, now_ns());
@@ -388,7 +389,7 @@ void plane::read_probes(std::int64_t now) {
         return;
     }
     read_datagrams(_probe_socket, [&](std::string_view d, const net::ip_endpoint& from) {
-        const auto changed = _monitor.probes().on_datagram(d, from, _origin.nonce, now);
+        const auto changed = _monitor.probes().on_datagram(d, from, _origin, now);
         if (changed) {
             _dirty = true;
             const probe_record* r = _monitor.probes().record(*changed);

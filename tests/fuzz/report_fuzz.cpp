@@ -36,12 +36,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     static report_gate gate = [] {
         report_gate g;
-        const report_source sources[] = {{0, "proxy-a", key_of(1)}, {1, "b", key_of(2)}};
+        const report_source sources[] = {
+                {0, "proxy-a", key_of(1), net::ip_address::v4(198, 18, 1, 1)},
+                {1, "b", key_of(2), net::ip_address::v4(198, 18, 1, 2)}};
         g.configure({}, sources);
         return g;
     }();
     taken_report t;
-    require(gate.admit(d, 1'732'300'000'000, 0, t) != report_verdict::accepted);
+    require(gate.admit(d, net::ip_address::v4(198, 18, 1, 1), 1'732'300'000'000, 0, t)
+            != report_verdict::accepted);
 
     static prober p = [] {
         probe_settings s;
@@ -51,6 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         pr.set_targets(targets, 0);
         return pr;
     }();
-    p.on_datagram(d, {net::ip_address::v4(198, 18, 1, 1), 5060}, 0x0123456789abcdefULL, 1);
+    static const probe_origin origin{
+            {net::ip_address::v4(198, 18, 0, 1), 5062}, 0x0123456789abcdefULL, {}, "sipredir"};
+    p.on_datagram(d, {net::ip_address::v4(198, 18, 1, 1), 5060}, origin, 1);
     return 0;
 }

@@ -16,10 +16,25 @@ namespace {
 
 constexpr std::string_view branch_prefix = "z9hG4bK-sr";
 
-// "z9hG4bK-sr<nonce hex16>-<slot>-<seq>"
-bool read_branch(std::string_view branch, std::uint64_t nonce, probe_id& id) noexcept {
-    return take_branch_nonce(branch, branch_prefix, nonce) && take_number(branch, '-', id.slot)
-           && take_number(branch, '\0', id.seq);
+// The branch's MAC: SipHash-1-3 of the nonce, slot and sequence number under the run's key.
+std::uint64_t branch_mac(const probe_origin& origin, probe_id id) noexcept {
+    siphash13 h(origin.mac_key);
+    h.update(&origin.nonce, sizeof origin.nonce);
+    h.update(&id.slot, sizeof id.slot);
+    h.update(&id.seq, sizeof id.seq);
+    return h.finish();
+}
+
+// "z9hG4bK-sr<nonce hex16>-<slot>-<seq>-<mac hex16>"
+bool read_branch(std::string_view branch, const probe_origin& origin, probe_id& id) noexcept {
+    if (!take_branch_nonce(branch, branch_prefix, origin.nonce)
+        || !take_number(branch, '-', id.slot) || !take_number(branch, '-', id.seq)
+        || branch.size() != 16) {
+        return false;
+    }
+    std::uint64_t mac = 0;
+    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, mac, 16);
+    return ec == std::errc{} && p == branch.data() + 16 && mac == branch_mac(origin, id);
 }
 
 } // namespace
@@ -34,7 +49,7 @@ std::string write_options(const probe_origin& from, const net::ip_endpoint& targ
     m.reserve(512);
     m += "OPTIONS sip:" + remote + " SIP/2.0\r\n";
     m += "Via: SIP/2.0/UDP " + local + ";branch=" + std::string(branch_prefix) + tag + "-" + slot
-         + "-" + seq + ";rport;oc\r\n";
+         + "-" + seq + "-" + hex16(branch_mac(from, id)) + ";rport;oc\r\n";
     m += "Max-Forwards: 70\r\n";
     m += "From: <sip:sipredir@" + host_text(from.local.address) + ">;tag=" + tag + "\r\n";
     m += "To: <sip:" + remote + ">\r\n";
@@ -50,7 +65,7 @@ std::string write_options(const probe_origin& from, const net::ip_endpoint& targ
 
 probe_reply_status read_probe_reply(
         std::string_view datagram,
-        std::uint64_t nonce,
+        const probe_origin& origin,
         std::string_view load_header,
         probe_reply& out
 ) noexcept {
@@ -60,7 +75,7 @@ probe_reply_status read_probe_reply(
         return probe_reply_status::not_sip;
     }
     if (!m.top_via_readable || !m.top_via.has_branch
-        || !read_branch(m.top_via.branch, nonce, out.id) || !m.has_cseq
+        || !read_branch(m.top_via.branch, origin, out.id) || !m.has_cseq
         || m.cseq_number != out.id.seq) {
         return probe_reply_status::not_ours;
     }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The OPTIONS request that probes a backend, and the reading of its reply: which probe it
 // answers (slot and sequence number in the Via branch, under a per-run nonce so that a reply to
-// an earlier run or a forged one does not match), the status code, our Via as returned (RFC 7339
-// parameters) and the configured load header.
+// an earlier run does not match, and with a MAC of both under a per-run secret key, so that a
+// backend that sees its own probes cannot write a valid answer to a sibling's), the status
+// code, our Via as returned (RFC 7339 parameters) and the configured load header.
 #pragma once
 
+#include <base/siphash.hpp>
 #include <cstdint>
 #include <net/ip_address.hpp>
 #include <optional>
@@ -17,6 +19,7 @@ namespace sipredir::control {
 struct probe_origin {
     net::ip_endpoint local;  // where probes leave from and replies come back to
     std::uint64_t nonce = 0; // random per run
+    siphash_key mac_key{};   // random per run, never sent: keys each branch's MAC
     std::string user_agent = "sipredir";
 };
 
@@ -48,7 +51,7 @@ enum class probe_reply_status : std::uint8_t {
 // case-insensitively; empty: none), names the header that carries the backend's load.
 probe_reply_status read_probe_reply(
         std::string_view datagram,
-        std::uint64_t nonce,
+        const probe_origin& origin,
         std::string_view load_header,
         probe_reply& out
 ) noexcept;

@@ -73,11 +73,11 @@ void prober::send_due(
 std::optional<std::uint16_t> prober::on_datagram(
         std::string_view datagram,
         const net::ip_endpoint& source,
-        std::uint64_t nonce,
+        const probe_origin& origin,
         std::int64_t now_ns
 ) {
     probe_reply reply;
-    switch (read_probe_reply(datagram, nonce, _load_header_lower, reply)) {
+    switch (read_probe_reply(datagram, origin, _load_header_lower, reply)) {
     case probe_reply_status::not_sip:
         ++_counters.not_sip;
         return std::nullopt;

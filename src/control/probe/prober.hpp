@@ -112,7 +112,7 @@ public:
     std::optional<std::uint16_t> on_datagram(
             std::string_view datagram,
             const net::ip_endpoint& source,
-            std::uint64_t nonce,
+            const probe_origin& origin,
             std::int64_t now_ns
     );
 

@@ -43,7 +43,10 @@ std::string reply_to(
 }
 
 const probe_origin origin{
-        {net::ip_address::v4(198, 18, 0, 1), 5062}, 0x0123456789abcdefULL, "sipredir"};
+        {net::ip_address::v4(198, 18, 0, 1), 5062},
+        0x0123456789abcdefULL,
+        {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+        "sipredir"};
 const net::ip_endpoint backend{net::ip_address::v4(198, 18, 1, 1), 5060};
 
 } // namespace
@@ -153,7 +156,7 @@ TEST(options_probe, request_parses_and_its_reply_matches) {
     const std::string reply = reply_to(
             req, 200, "X-Load: 37\r\n", ";oc=20;oc-validity=800;oc-seq=1.5;oc-algo=\"loss\""
     );
-    ASSERT_EQ(read_probe_reply(reply, origin.nonce, "x-load", r), probe_reply_status::ok);
+    ASSERT_EQ(read_probe_reply(reply, origin, "x-load", r), probe_reply_status::ok);
     EXPECT_EQ(r.id, (probe_id{3, 17}));
     EXPECT_EQ(r.code, 200);
     EXPECT_TRUE(r.has_load);
@@ -161,13 +164,42 @@ TEST(options_probe, request_parses_and_its_reply_matches) {
     EXPECT_EQ(r.via.oc, "20");
     EXPECT_EQ(r.via.oc_validity, "800");
 
-    EXPECT_EQ(read_probe_reply(reply, origin.nonce + 1, "", r), probe_reply_status::not_ours)
+    probe_origin other_run = origin;
+    other_run.nonce += 1;
+    EXPECT_EQ(read_probe_reply(reply, other_run, "", r), probe_reply_status::not_ours)
             << "another run's nonce";
-    EXPECT_EQ(read_probe_reply(req, origin.nonce, "", r), probe_reply_status::not_sip);
-    EXPECT_EQ(read_probe_reply("garbage", origin.nonce, "", r), probe_reply_status::not_sip);
+    EXPECT_EQ(read_probe_reply(req, origin, "", r), probe_reply_status::not_sip);
+    EXPECT_EQ(read_probe_reply("garbage", origin, "", r), probe_reply_status::not_sip);
     std::string wrong_cseq = reply;
     wrong_cseq.replace(wrong_cseq.find("CSeq: 17"), 8, "CSeq: 18");
-    EXPECT_EQ(read_probe_reply(wrong_cseq, origin.nonce, "", r), probe_reply_status::not_ours);
+    EXPECT_EQ(read_probe_reply(wrong_cseq, origin, "", r), probe_reply_status::not_ours);
+}
+
+// A backend sees the branches of its own probes. It must not be able to answer a sibling's
+// probe by writing that sibling's slot (and a guessable sequence number) into a branch of its
+// own: the MAC under the run's secret key no longer matches.
+TEST(options_probe, a_branch_rewritten_for_a_sibling_is_not_ours) {
+    const std::string req = write_options(origin, backend, {3, 17});
+    const std::string reply = reply_to(req, 200);
+    probe_reply r;
+    ASSERT_EQ(read_probe_reply(reply, origin, "", r), probe_reply_status::ok);
+
+    const std::string own = "-3-17-";
+    const std::size_t at = reply.find(own);
+    ASSERT_NE(at, std::string::npos) << reply;
+    std::string sibling = reply;
+    sibling.replace(at, own.size(), "-4-17-"); // slot 4's probe, same sequence number
+    EXPECT_EQ(read_probe_reply(sibling, origin, "", r), probe_reply_status::not_ours);
+
+    std::string next = reply;
+    next.replace(at, own.size(), "-3-18-");
+    next.replace(next.find("CSeq: 17"), 8, "CSeq: 18"); // its own next probe, guessed
+    EXPECT_EQ(read_probe_reply(next, origin, "", r), probe_reply_status::not_ours);
+
+    probe_origin other_key = origin;
+    other_key.mac_key[0] ^= 1;
+    EXPECT_EQ(read_probe_reply(reply, other_key, "", r), probe_reply_status::not_ours)
+            << "the MAC depends on the run's key";
 }
 
 TEST(options_probe, ipv6_origin_and_target_are_bracketed) {
@@ -243,7 +275,7 @@ TEST_F(prober_fixture, dead_backend_is_down_within_interval_plus_two_timeouts) {
     auto sent = to_zero(send(0));
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(
-            p.on_datagram(reply_to(sent[0], 200, "X-Load: 40\r\n"), backend, origin.nonce, 2 * ms),
+            p.on_datagram(reply_to(sent[0], 200, "X-Load: 40\r\n"), backend, origin, 2 * ms),
             std::optional<std::uint16_t>(0)
     );
     EXPECT_EQ(p.record(0)->health.state, health::up);
@@ -263,7 +295,7 @@ TEST_F(prober_fixture, dead_backend_is_down_within_interval_plus_two_timeouts) {
     int answers = 0;
     while (p.record(0)->health.state == health::down && now < 10'000 * ms) {
         for (const std::string& req : to_zero(send(now))) {
-            p.on_datagram(reply_to(req, 200), backend, origin.nonce, now + ms);
+            p.on_datagram(reply_to(req, 200), backend, origin, now + ms);
             ++answers;
         }
         expire(now);
@@ -279,14 +311,14 @@ TEST_F(prober_fixture, replies_from_elsewhere_late_or_provisional_change_nothing
     ASSERT_EQ(sent.size(), 1u);
     const std::string ok = reply_to(sent[0].second, 200);
     const net::ip_endpoint spoofer{net::ip_address::v4(198, 18, 9, 9), 5060};
-    EXPECT_FALSE(p.on_datagram(ok, spoofer, origin.nonce, ms));
+    EXPECT_FALSE(p.on_datagram(ok, spoofer, origin, ms));
     EXPECT_EQ(p.counters().not_ours, 1u);
-    EXPECT_FALSE(p.on_datagram(reply_to(sent[0].second, 100), backend, origin.nonce, ms));
+    EXPECT_FALSE(p.on_datagram(reply_to(sent[0].second, 100), backend, origin, ms));
     EXPECT_EQ(p.record(0)->health.state, health::unknown);
     expire(400 * ms);
-    EXPECT_FALSE(p.on_datagram(ok, backend, origin.nonce, 401 * ms));
+    EXPECT_FALSE(p.on_datagram(ok, backend, origin, 401 * ms));
     EXPECT_EQ(p.counters().late, 1u);
-    EXPECT_FALSE(p.on_datagram("not sip", backend, origin.nonce, 401 * ms));
+    EXPECT_FALSE(p.on_datagram("not sip", backend, origin, 401 * ms));
     EXPECT_EQ(p.counters().not_sip, 1u);
 }
 
@@ -302,7 +334,7 @@ TEST_F(prober_fixture, reply_codes_count_as_configured) {
 
 TEST_F(prober_fixture, targets_that_stay_keep_their_record) {
     const auto sent = send(0);
-    p.on_datagram(reply_to(sent[0].second, 200), backend, origin.nonce, ms);
+    p.on_datagram(reply_to(sent[0].second, 200), backend, origin, ms);
     const probe_target moved[] = {{0, backend}, {1, {net::ip_address::v4(198, 18, 1, 9), 5060}}};
     p.set_targets(moved, 10 * ms);
     EXPECT_EQ(p.record(0)->health.state, health::up);
