@@ -21,6 +21,8 @@ packages=(
     systemd
     # style
     clang-format-16
+    # docs: docs/img/architecture.svg is rendered from its .dot source (a unit test checks it)
+    graphviz
 )
 
 missing=()

@@ -9,7 +9,7 @@
 #include <control/config.hpp>
 #include <cstdint>
 #include <memory>
-#include <pipeline/site.hpp>
+#include <pipeline/identity.hpp>
 #include <pipeline/worker_stats.hpp>
 #include <vector>
 
@@ -49,7 +49,7 @@ struct worker_slot {
 
 struct appliance {
     control::appliance_config config;
-    pipeline::site site;
+    pipeline::identity identity;
     port_facts data;                  // the port SIP is served on
     port_facts tap;                   // the exception path's TAP (id == no_port: none)
     std::vector<worker_slot> workers; // index = QSBR reader id = counters index

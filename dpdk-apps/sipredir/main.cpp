@@ -281,8 +281,8 @@ int serve(app::appliance& a, const options& o) {
     rte_eth_macaddr_get(port, &mac);
     std::array<std::uint8_t, 6> own_mac{};
     std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), own_mac.begin());
-    a.site = control::make_site(a.config, own_mac);
-    a.site.udp_checksum_in_software = !a.data.udp_checksum_offload;
+    a.identity = control::make_identity(a.config, own_mac);
+    a.identity.udp_checksum_in_software = !a.data.udp_checksum_offload;
     warn_about_numa(a);
 
     if (exception_path) {

@@ -34,11 +34,11 @@ void create_race_rings(appliance& a) {
 }
 
 race_path::race_path(appliance& a, std::size_t control_index)
-    : _app(a), _site(a.site), _scratch(65536), _frame(frame_room), _request(65536 + 256) {
+    : _app(a), _identity(a.identity), _scratch(65536), _frame(frame_room), _request(65536 + 256) {
     // The worker verified the checksums; the reply's UDP checksum is filled here, in software,
     // because worker 0 sends it as it is.
-    _site.checks = {.ipv4_header_checksum = false, .udp_checksum = false};
-    _site.udp_checksum_in_software = true;
+    _identity.checks = {.ipv4_header_checksum = false, .udp_checksum = false};
+    _identity.udp_checksum_in_software = true;
     _state.redirects = &a.redirects->of(control_index);
     _state.scratch = _scratch;
     _state.worker = static_cast<std::uint16_t>(control_index);
@@ -78,7 +78,7 @@ bool race_path::answer(std::span<const std::uint8_t> frame, const pipeline::race
     std::memcpy(_frame.data(), frame.data(), frame.size());
     _state.decided = &d;
     const pipeline::handled h = pipeline::handle_frame(
-            _site, _app.table->acquire(), _state, _frame, frame.size(), _site.checks
+            _identity, _app.table->acquire(), _state, _frame, frame.size(), _identity.checks
     );
     _state.decided = nullptr;
     if (h.what != pipeline::disposition::replied || h.needs_fragmenting) {

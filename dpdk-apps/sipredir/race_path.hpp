@@ -31,7 +31,7 @@ public:
 
 private:
     appliance& _app;
-    pipeline::site _site; // the workers', with every check done in software
+    pipeline::identity _identity; // the workers', with every check done in software
     pipeline::worker_state _state;
     std::vector<char> _scratch;
     std::vector<std::uint8_t> _frame;   // a request, linear, with room for its reply

@@ -77,10 +77,11 @@ public:
                     "worker " + std::to_string(index) + ": cannot create the IP reassembly table"
             );
         }
-        _checks_unverified = app.site.checks;
-        if (app.site.limits.enabled()) {
-            _limiter =
-                    std::make_unique<pipeline::source_limiter>(app.site.limits, app.site.limit_key);
+        _checks_unverified = app.identity.checks;
+        if (app.identity.limits.enabled()) {
+            _limiter = std::make_unique<pipeline::source_limiter>(
+                    app.identity.limits, app.identity.limit_key
+            );
             _state.limiter = _limiter.get();
         }
     }
@@ -158,7 +159,7 @@ private:
             _chained[i] = m->nb_segs != 1;
             if (!_chained[i]) {
                 _classified[i] = pipeline::classify(
-                        _app.site,
+                        _app.identity,
                         snapshot,
                         _state,
                         {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len},
@@ -259,8 +260,9 @@ private:
     ) {
         auto* data = rte_pktmbuf_mtod(m, std::uint8_t*);
         const std::span<std::uint8_t> room(data, m->data_len + rte_pktmbuf_tailroom(m));
-        const handled h =
-                pipeline::answer(_app.site, snapshot, _state, f, source_limited, room, m->data_len);
+        const handled h = pipeline::answer(
+                _app.identity, snapshot, _state, f, source_limited, room, m->data_len
+        );
         if (h.what == disposition::replied && h.needs_fragmenting) {
             return {h, room.subspan(h.reply_offset, h.reply_size)};
         }
@@ -314,8 +316,9 @@ private:
         if (r == reassembled::yes) {
             checks.ipv4_header_checksum = false;
         }
-        const handled h =
-                pipeline::handle_frame(_app.site, snapshot, _state, _linear, m->pkt_len, checks);
+        const handled h = pipeline::handle_frame(
+                _app.identity, snapshot, _state, _linear, m->pkt_len, checks
+        );
         if (h.what != disposition::replied) {
             return {h, {}};
         }

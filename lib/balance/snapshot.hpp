@@ -26,8 +26,9 @@ struct backend_view {
     backend_state state = backend_state::unknown;
     std::uint32_t capacity = 0;
     std::uint32_t weight = 0;
-    // SipHash of its name under the site's request_hash_key: its identity in the Maglev table,
-    // the same on every appliance that shares the key, whatever the slot or configured order.
+    // SipHash of its name under the appliance identity's request_hash_key: its identity in the
+    // Maglev table, the same on every appliance that shares the key, whatever the slot or
+    // configured order.
     std::uint64_t name_hash = 0;
     double threshold = 0;
     double load = 0; // estimated utilisation: (reported calls + redirects since) / capacity
@@ -170,7 +171,8 @@ inline constexpr std::size_t maglev_size = 16381;
 // Builds one pool. `configs` and `facts` are indexed by slot; contacts are rendered here.
 // `previous`, the same pool in the last snapshot if any, lends its wrr and Maglev tables when
 // the available backends and their weights are unchanged. `name_key` keys the backends' name
-// hashes (the site's request_hash_key: the same key gives every appliance the same hash table).
+// hashes (the appliance identity's request_hash_key: the same key gives every appliance the same
+// hash table).
 pool_snapshot build_pool_snapshot(
         const pool_config& pool,
         std::span<const backend_config> configs,

@@ -43,7 +43,7 @@ inline constexpr auto drop_reason_table = std::to_array<drop_reason_info>({
          "requests without a readable top Via, so no reply can be routed"},
 });
 
-// The site's choices; the defaults are the RFC 4475 INDEX's reference policy.
+// The appliance's choices; the defaults are the RFC 4475 INDEX's reference policy.
 struct verdict_policy {
     method_set redirect_methods = bit(method::invite);
     // Option tags accepted in Require. A redirect server sends no provisional or 2xx response,

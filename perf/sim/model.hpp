@@ -27,7 +27,7 @@ struct scenario {
     double report_delay_s = 0.05;     // and it arrives this late
     double publish_interval_s = 0.01; // control folds redirect counts and publishes
     double max_age_s = 5; // without a report this young, the estimate restarts every window
-    // A fleet (seed 001): arrivals spread evenly over the appliances (ECMP); every backend
+    // A fleet: arrivals spread evenly over the appliances (ECMP); every backend
     // reports to every appliance; each appliance folds its own redirects at every publication
     // and, with share_redirects, sends its new ones to every peer every exchange_interval_s.
     int appliances = 1;

@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     const control::appliance_config& config = *loaded.config;
-    const pipeline::site s = control::make_site(config, {0x02, 0x70, 0x63, 0x61, 0x70, 0x00});
+    const pipeline::identity s =
+            control::make_identity(config, {0x02, 0x70, 0x63, 0x61, 0x70, 0x00});
     const auto tables = control::build_tables(config, control::initial_facts(config), 1, nullptr);
     const auto frames = read_pcap(argv[2]);
     const long n = std::strtol(argv[3], nullptr, 10);

@@ -100,8 +100,8 @@ struct sip_config {
     std::uint32_t max_reply_growth = 256;
 };
 
-// The parts of [sip] the workers' site is built from: a reload cannot change them.
-inline bool same_site_policy(const sip_config& a, const sip_config& b) {
+// The parts of [sip] the workers' identity is built from: a reload cannot change them.
+inline bool same_identity_policy(const sip_config& a, const sip_config& b) {
     return a.redirect_methods == b.redirect_methods
            && a.supported_option_tags == b.supported_option_tags && a.server == b.server
            && a.to_tag_key == b.to_tag_key && a.request_hash_key == b.request_hash_key

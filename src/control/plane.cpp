@@ -136,7 +136,7 @@ std::string restart_only_change(const appliance_config& a, const appliance_confi
     if (!(a.exception == b.exception)) {
         return "exception";
     }
-    if (!same_site_policy(a.sip, b.sip)) {
+    if (!same_identity_policy(a.sip, b.sip)) {
         return "sip";
     }
     if (!(a.limits == b.limits)) {

@@ -23,8 +23,9 @@ siphash_key key_or_random(const std::optional<siphash_key>& configured) {
 
 } // namespace
 
-pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac) {
-    pipeline::site s;
+pipeline::identity
+make_identity(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac) {
+    pipeline::identity s;
     for (const net::ip_address& a : c.listen.addresses) {
         s.addresses[s.address_count++] = a;
     }

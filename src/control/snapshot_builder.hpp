@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// From an accepted configuration to what the workers read: the site and the first table
-// snapshot.
+// From an accepted configuration to what the workers read: the appliance's identity and the first
+// table snapshot.
 #pragma once
 
 #include "config.hpp"
@@ -8,17 +8,18 @@
 #include <array>
 #include <balance/snapshot.hpp>
 #include <memory>
-#include <pipeline/site.hpp>
+#include <pipeline/identity.hpp>
 #include <vector>
 
 namespace sipredir::control {
 
 // Keys the configuration leaves out are drawn at random (libsodium): a restart then gives a
 // retransmission a new To-tag, which the caller tolerates (it matches on the transaction).
-pipeline::site make_site(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac);
+pipeline::identity
+make_identity(const appliance_config& c, const std::array<std::uint8_t, 6>& own_mac);
 
 // The exception path's filter: the control services' ports (probe, race, reports, fleet) as
-// configured, the in-band metrics port, the ICMP rate. Restart-only, like the site.
+// configured, the in-band metrics port, the ICMP rate. Restart-only, like the identity.
 pipeline::kernel_filter make_kernel_filter(const appliance_config& c);
 
 // Who may reach which control service: backends (probe and race answers, reports) and fleet

@@ -6,7 +6,7 @@
 namespace sipredir::pipeline {
 
 handled handle_frame(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<std::uint8_t> room,
@@ -16,7 +16,7 @@ handled handle_frame(
 }
 
 handled handle_frame(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<std::uint8_t> room,
@@ -32,7 +32,7 @@ handled handle_frame(
 }
 
 handled
-answer(const site& s,
+answer(const identity& s,
        const balance::table_snapshot* snapshot,
        worker_state& state,
        const net::frame_view& f,

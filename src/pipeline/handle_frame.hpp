@@ -6,10 +6,10 @@
 // mbuf.
 #pragma once
 
+#include "identity.hpp"
 #include "kernel_filter.hpp"
 #include "outcome.hpp"
 #include "request_work.hpp"
-#include "site.hpp"
 #include "source_limiter.hpp"
 
 #include <balance/redirect_counters.hpp>
@@ -57,7 +57,7 @@ struct worker_state {
 // state.scratch to the front of `room`. `snapshot` may be null (nothing published yet: a
 // redirect becomes a 503).
 handled handle_frame(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<std::uint8_t> room,
@@ -66,7 +66,7 @@ handled handle_frame(
 
 // The same with the checksum checks given per frame (those the NIC has verified are skipped).
 handled handle_frame(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<std::uint8_t> room,

@@ -112,9 +112,9 @@ std::size_t repeated_request_octets(const request_work& w) noexcept {
 
 // Writes the frame headers in front of a payload already at room[offset + header size], fills
 // or leaves the UDP checksum, and counts the redirects that are now certain to be sent. A
-// payload past the site's growth bound is dropped instead.
+// payload past the identity's growth bound is dropped instead.
 handled
-finish(const site& s,
+finish(const identity& s,
        worker_state& state,
        const frame_view& f,
        const request_work& w,
@@ -168,7 +168,7 @@ std::span<char> as_chars(std::span<std::uint8_t> bytes) noexcept {
 }
 
 // Where the frame goes when it is not a SIP request to us.
-handled where_to(const site& s, const net::frame_result& r, const frame_view& f) noexcept {
+handled where_to(const identity& s, const net::frame_result& r, const frame_view& f) noexcept {
     switch (r.kind) {
     case net::frame_class::malformed:
         return dropped_by(cause_of(r.reason));
@@ -204,7 +204,7 @@ handled where_to(const site& s, const net::frame_result& r, const frame_view& f)
 } // namespace
 
 handled classify(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<const std::uint8_t> frame,
@@ -254,7 +254,7 @@ void parse(std::span<const std::uint8_t> datagram, request_work& w) noexcept {
 }
 
 bool decide(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         const worker_state& state,
         const frame_view& f,
@@ -323,7 +323,7 @@ bool decide(
 }
 
 bool choose(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         request_work& w,
@@ -380,7 +380,7 @@ bool choose(
 }
 
 handled
-reply(const site& s,
+reply(const identity& s,
       worker_state& state,
       const frame_view& f,
       const request_work& w,

@@ -19,10 +19,10 @@ namespace sipredir::pipeline {
 
 // Reads the frame's headers into `f` and checks its VLAN, address and port, and the source's
 // rate: `replied` with source_limited said when it is a SIP datagram for us (to be answered),
-// else its fate (dropped, to the kernel as the site's kernel_filter admits it with the
+// else its fate (dropped, to the kernel as the identity's kernel_filter admits it with the
 // snapshot's control peers, a fragment to reassemble).
 handled classify(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         std::span<const std::uint8_t> frame,
@@ -36,7 +36,7 @@ void parse(std::span<const std::uint8_t> datagram, request_work& w) noexcept;
 // The verdict, the rules, and the reply's shape in w.spec; false when nothing is to be written
 // (`out` then says why).
 bool decide(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         const worker_state& state,
         const net::frame_view& f,
@@ -48,7 +48,7 @@ bool decide(
 // A redirect's backends (or its 503 when none can take it) into w.spec; false when the request
 // goes to the control core's race instead (`out` says so). Nothing to do for other replies.
 bool choose(
-        const site& s,
+        const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         request_work& w,
@@ -58,7 +58,7 @@ bool choose(
 // Writes the reply over the frame (`room` starts at its first byte; the frame is its first
 // `frame_size` bytes): past the request when it fits there, else through state.scratch.
 handled
-reply(const site& s,
+reply(const identity& s,
       worker_state& state,
       const net::frame_view& f,
       const request_work& w,
@@ -68,7 +68,7 @@ reply(const site& s,
 // parse → decide → choose → reply, for a frame classify passed on (`f` as it filled it,
 // `source_limited` as it said).
 handled
-answer(const site& s,
+answer(const identity& s,
        const balance::table_snapshot* snapshot,
        worker_state& state,
        const net::frame_view& f,

@@ -803,10 +803,10 @@ TEST(config, max_reply_growth_is_read_and_checked) {
             error_of(minimal + "[sip]\nmax_reply_growth = -1\n"),
             "t.toml:13: max_reply_growth must be between 0 and 65535, not -1"
     );
-    // The workers' site holds it: a reload cannot change it.
+    // The workers' identity holds it: a reload cannot change it.
     appliance_config other = *r.config;
     other.sip.max_reply_growth = 101;
-    EXPECT_FALSE(same_site_policy(r.config->sip, other.sip));
+    EXPECT_FALSE(same_identity_policy(r.config->sip, other.sip));
 }
 
 TEST(config, overload_is_read_and_checked) {

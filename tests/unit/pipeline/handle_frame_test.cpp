@@ -46,7 +46,7 @@ protected:
         auto loaded = control::load_config(path.string());
         ASSERT_TRUE(loaded.config.has_value()) << loaded.error.message;
         config = std::move(*loaded.config);
-        s = control::make_site(config, {0x02, 0x70, 0x63, 0x61, 0x70, 0x00});
+        s = control::make_identity(config, {0x02, 0x70, 0x63, 0x61, 0x70, 0x00});
         const auto facts = control::initial_facts(config);
         tables = control::build_tables(config, facts, 1, nullptr);
         state.redirects = &redirects.of(0);
@@ -82,7 +82,7 @@ protected:
     }
 
     control::appliance_config config;
-    site s;
+    identity s;
     std::unique_ptr<const balance::table_snapshot> tables;
     balance::redirect_counters redirects{1};
     std::vector<char> scratch = std::vector<char>(65536);

@@ -106,7 +106,7 @@ protected:
         auto loaded = control::load_config(path.string());
         ASSERT_TRUE(loaded.config.has_value()) << loaded.error.message;
         config = std::move(*loaded.config);
-        s = control::make_site(config, {0x02, 0x70, 0x63, 0x61, 0x70, 0x00});
+        s = control::make_identity(config, {0x02, 0x70, 0x63, 0x61, 0x70, 0x00});
         tables = control::build_tables(config, control::initial_facts(config), 1, nullptr);
         state.redirects = &redirects.of(0);
         state.scratch = scratch;
@@ -132,7 +132,7 @@ protected:
     }
 
     control::appliance_config config;
-    site s;
+    identity s;
     std::unique_ptr<const balance::table_snapshot> tables;
     balance::redirect_counters redirects{1};
     std::vector<char> scratch = std::vector<char>(65536);
@@ -215,7 +215,7 @@ TEST_F(reply_growth_pipeline, the_bound_is_configured_in_sip_max_reply_growth) {
     EXPECT_EQ(s.max_reply_growth, 256u) << "the default";
     control::appliance_config c = config;
     c.sip.max_reply_growth = 40;
-    EXPECT_EQ(control::make_site(c, s.own_mac).max_reply_growth, 40u);
+    EXPECT_EQ(control::make_identity(c, s.own_mac).max_reply_growth, 40u);
 }
 
 TEST_F(reply_growth_pipeline, junk_via_elements_get_a_400_while_it_stays_small) {

@@ -2,7 +2,7 @@
 // What the workers need to know about the appliance itself: its addresses, ports and VLANs, the
 // SIP policy and the fixed parts of every reply. Built by the control thread before the workers
 // start and never changed while they run: a reload changes pools and backends (the table
-// snapshot, with the default pool), never the site, so [listen], [dataplane], [exception] and
+// snapshot, with the default pool), never the identity, so [listen], [dataplane], [exception] and
 // [sip] other than sip.pool take a restart.
 #pragma once
 
@@ -25,7 +25,7 @@ inline constexpr std::size_t max_listen_addresses = 16;
 inline constexpr std::size_t max_listen_ports = 16;
 inline constexpr std::size_t max_listen_vlans = 16;
 
-struct site {
+struct identity {
     std::array<net::ip_address, max_listen_addresses> addresses{};
     std::uint8_t address_count = 0;
     std::array<std::uint16_t, max_listen_ports> ports{};

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "site.hpp"
+#include "identity.hpp"
 
 #include <algorithm>
 
 namespace sipredir::pipeline {
 
-bool site::owns(const net::ip_address& ip) const noexcept {
+bool identity::owns(const net::ip_address& ip) const noexcept {
     return std::find(addresses.begin(), addresses.begin() + address_count, ip)
            != addresses.begin() + address_count;
 }
 
-bool site::listens_on(std::uint16_t port) const noexcept {
+bool identity::listens_on(std::uint16_t port) const noexcept {
     return std::find(ports.begin(), ports.begin() + port_count, port) != ports.begin() + port_count;
 }
 
-bool site::accepts_vlan(std::uint16_t vlan) const noexcept {
+bool identity::accepts_vlan(std::uint16_t vlan) const noexcept {
     return std::find(vlans.begin(), vlans.begin() + vlan_count, vlan) != vlans.begin() + vlan_count;
 }
 
