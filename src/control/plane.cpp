@@ -193,6 +193,7 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
                 .user_agent = _origin.user_agent,
         };
         randombytes_buf(&origin.nonce, sizeof origin.nonce);
+        randombytes_buf(origin.mac_key.data(), origin.mac_key.size());
         _race = std::make_unique<race::engine>(
                 race::engine_settings{
                         .table_size = _config->race.table_size,

@@ -112,16 +112,28 @@ std::string_view trim(std::string_view s) noexcept {
 
 } // namespace
 
+// SipHash-1-3 of the nonce and the ids under the run's key.
+std::uint64_t leg_mac(const leg_origin& o, const leg_id& id) noexcept {
+    siphash13 h(o.mac_key);
+    const auto request = static_cast<std::uint8_t>(id.request);
+    h.update(&o.nonce, sizeof o.nonce);
+    h.update(&id.race, sizeof id.race);
+    h.update(&id.generation, sizeof id.generation);
+    h.update(&id.leg, sizeof id.leg);
+    h.update(&request, sizeof request);
+    return h.finish();
+}
+
 std::string leg_branch(const leg_origin& o, const leg_id& id) {
-    return joined({branch_prefix, hex16(o.nonce), "-", ids_text(id)})
+    return joined({branch_prefix, hex16(o.nonce), "-", ids_text(id), "-", hex16(leg_mac(o, id))})
            + (id.request == leg_request::bye       ? "-b"
               : id.request == leg_request::ack_2xx ? "-a"
                                                    : "");
 }
 
-// "z9hG4bK-rc<nonce hex16>-<race>-<generation>-<leg>[-a|-b]"
-bool read_leg_branch(std::string_view branch, std::uint64_t nonce, leg_id& out) noexcept {
-    if (!take_branch_nonce(branch, branch_prefix, nonce)) {
+// "z9hG4bK-rc<nonce hex16>-<race>-<generation>-<leg>-<mac hex16>[-a|-b]"
+bool read_leg_branch(std::string_view branch, const leg_origin& o, leg_id& out) noexcept {
+    if (!take_branch_nonce(branch, branch_prefix, o.nonce)) {
         return false;
     }
     out.request = leg_request::invite_or_options;
@@ -132,8 +144,13 @@ bool read_leg_branch(std::string_view branch, std::uint64_t nonce, leg_id& out) 
         out.request = leg_request::ack_2xx;
         branch.remove_suffix(2);
     }
-    return take_number(branch, '-', out.race) && take_number(branch, '-', out.generation)
-           && take_number(branch, '\0', out.leg);
+    if (!take_number(branch, '-', out.race) || !take_number(branch, '-', out.generation)
+        || !take_number(branch, '-', out.leg) || branch.size() != 16) {
+        return false;
+    }
+    std::uint64_t mac = 0;
+    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, mac, 16);
+    return ec == std::errc{} && p == branch.data() + 16 && mac == leg_mac(o, out);
 }
 
 bool make_invite_template(

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <balance/pool_config.hpp>
+#include <base/siphash.hpp>
 #include <cstdint>
 #include <net/ip_address.hpp>
 #include <sip/message_view.hpp>
@@ -18,6 +19,7 @@ struct leg_origin {
     net::ip_endpoint local;  // where legs leave from and responses come back to
     std::uint64_t nonce = 0; // random per run
     std::string user_agent = "sipredir";
+    siphash_key mac_key{}; // random per run, never sent: keys each branch's MAC
 };
 
 // What a response's branch names: a race (index and generation, so that a reused entry does not
@@ -33,7 +35,9 @@ struct leg_id {
 };
 
 std::string leg_branch(const leg_origin& o, const leg_id& id);
-bool read_leg_branch(std::string_view branch, std::uint64_t nonce, leg_id& out) noexcept;
+// False unless the branch is this run's and its MAC (over the nonce and the ids, under the run's
+// key) matches: a backend that sees its own legs cannot write a valid branch of a sibling's.
+bool read_leg_branch(std::string_view branch, const leg_origin& o, leg_id& out) noexcept;
 
 // The parts of an INVITE leg that its CANCEL and ACK must repeat (§9.1, §17.1.1.3): set once
 // per race from the caller's INVITE, the same for every leg but the Call-ID.

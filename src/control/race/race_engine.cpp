@@ -325,7 +325,7 @@ void engine::on_datagram(
     leg_id id;
     if (p.status != sip::parse_status::ok || m.kind != sip::message_kind::response
         || !m.top_via_readable || !m.top_via.has_branch
-        || !read_leg_branch(m.top_via.branch, _origin.nonce, id) || id.race >= _races.size()) {
+        || !read_leg_branch(m.top_via.branch, _origin, id) || id.race >= _races.size()) {
         ++_counters.stray;
         return;
     }

@@ -416,19 +416,44 @@ TEST_F(race_test, a_pool_that_stopped_racing_is_answered_by_its_policy) {
 }
 
 TEST(race_branch, round_trips_and_refuses_other_nonces) {
-    const leg_origin o{.local = {net::ip_address::v4(198, 18, 0, 1), 5064}, .nonce = 42};
+    const leg_origin o{
+            .local = {net::ip_address::v4(198, 18, 0, 1), 5064},
+            .nonce = 42,
+            .mac_key = {9, 8, 7, 6, 5, 4, 3, 2, 1}};
+    leg_origin other_run = o;
+    other_run.nonce = 43;
     for (const leg_request r :
          {leg_request::invite_or_options, leg_request::ack_2xx, leg_request::bye}) {
         const leg_id id{.race = 7, .generation = 123456, .leg = 300, .request = r};
         leg_id back;
-        ASSERT_TRUE(read_leg_branch(leg_branch(o, id), 42, back));
+        ASSERT_TRUE(read_leg_branch(leg_branch(o, id), o, back));
         EXPECT_EQ(back, id);
-        EXPECT_FALSE(read_leg_branch(leg_branch(o, id), 43, back));
+        EXPECT_FALSE(read_leg_branch(leg_branch(o, id), other_run, back));
     }
     leg_id out;
-    EXPECT_FALSE(read_leg_branch("z9hG4bK-rc", 42, out));
-    EXPECT_FALSE(read_leg_branch("z9hG4bK-rc000000000000002a-1-2", 42, out));
-    EXPECT_FALSE(read_leg_branch("z9hG4bK-rc000000000000002a-1-2-x", 42, out));
+    EXPECT_FALSE(read_leg_branch("z9hG4bK-rc", o, out));
+    EXPECT_FALSE(read_leg_branch("z9hG4bK-rc000000000000002a-1-2", o, out));
+    EXPECT_FALSE(read_leg_branch("z9hG4bK-rc000000000000002a-1-2-x", o, out));
+}
+
+// A backend sees its own legs' branches; rewriting one for a sibling's leg (another leg number,
+// or the next race) must not give a branch the engine accepts.
+TEST(race_branch, a_branch_rewritten_for_a_sibling_is_refused) {
+    const leg_origin o{
+            .local = {net::ip_address::v4(198, 18, 0, 1), 5064}, .nonce = 42, .mac_key = {1, 2, 3}};
+    const leg_id id{.race = 7, .generation = 123456, .leg = 300};
+    const std::string own = leg_branch(o, id);
+    leg_id back;
+    ASSERT_TRUE(read_leg_branch(own, o, back));
+    std::string sibling = own;
+    sibling.replace(sibling.find("-300-"), 5, "-301-");
+    EXPECT_FALSE(read_leg_branch(sibling, o, back));
+    std::string next_race = own;
+    next_race.replace(next_race.find("-7-"), 3, "-8-");
+    EXPECT_FALSE(read_leg_branch(next_race, o, back));
+    leg_origin other_key = o;
+    other_key.mac_key[0] ^= 1;
+    EXPECT_FALSE(read_leg_branch(own, other_key, back));
 }
 
 TEST(race_contact, finds_the_uri) {
