@@ -48,6 +48,7 @@ std::vector<named_counter> listed(const engine_counters& c) {
             {"late_answers", c.late_answers},
             {"refused_answers", c.refused_answers},
             {"stray", c.stray},
+            {"end_answers", c.end_answers},
             {"legs_abandoned", c.legs_abandoned},
     };
 }
@@ -337,6 +338,7 @@ void engine::on_datagram(
     }
     // The responses to our CANCEL, ACK and BYE end nothing we follow.
     if (id.request != leg_request::invite_or_options || m.cseq_method_text == "CANCEL") {
+        ++_counters.end_answers;
         return;
     }
     on_leg_response(r, id.race, r.legs[id.leg], m, now_ns, out);

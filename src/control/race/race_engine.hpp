@@ -72,6 +72,7 @@ struct engine_counters {
     std::uint64_t late_answers = 0;    // a leg's first response after its race was decided
     std::uint64_t refused_answers = 0; // 5xx/6xx: that backend is not taken
     std::uint64_t stray = 0;           // responses to no current leg (or not SIP)
+    std::uint64_t end_answers = 0;     // responses to our CANCEL or BYE: taken, end nothing
     std::uint64_t legs_abandoned = 0;  // legs still open when their race's linger ended
     std::array<std::uint64_t, balance::max_backends> won_by_slot{};
 };

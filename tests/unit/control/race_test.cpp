@@ -278,6 +278,7 @@ TEST_F(race_test, invite_race_cancels_every_leg_and_finishes_each_transaction) {
 
     respond(cancel1[0], 200, 6 * ms); // the CANCEL's own 200 ends nothing
     EXPECT_TRUE(sent_to(1, "ACK").empty());
+    EXPECT_EQ(e->counters().end_answers, 1u); // taken and counted, never answered
     respond(leg1, 487, 7 * ms);
     EXPECT_EQ(sent_to(1, "ACK").size(), 1u);
     EXPECT_EQ(e->active_races(), 1u);
