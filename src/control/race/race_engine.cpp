@@ -41,6 +41,7 @@ std::vector<named_counter> listed(const engine_counters& c) {
             {"answer_failed", c.answer_failed},
             {"legs", c.legs},
             {"legs_capped", c.legs_capped},
+            {"legs_over_max", c.legs_over_max},
             {"send_failed", c.send_failed},
             {"cancels", c.cancels},
             {"acks", c.acks},
@@ -192,14 +193,15 @@ std::uint32_t engine::start(
     // Only an INVITE can be raced as one: other methods (and an INVITE no leg can be made
     // from) race with OPTIONS.
     if (r.method == balance::race_method::invite
-        && (m.request_method != sip::method::invite || !make_invite_template(_origin, m, r.invite)
-        )) {
+        && (m.request_method != sip::method::invite
+            || !make_invite_template(_origin, m, r.invite, pv.config.max_body))) {
         r.method = balance::race_method::options;
     }
     r.legs.clear();
     for (const race_backend& b : pv.live) {
-        if (r.legs.size() == std::numeric_limits<std::uint16_t>::max()) {
-            break;
+        if (r.legs.size() >= pv.config.max_legs) {
+            ++_counters.legs_over_max;
+            continue;
         }
         if (!take_leg_token(b.slot, pv.config.max_legs_per_second, now_ns)) {
             ++_counters.legs_capped;

@@ -63,8 +63,9 @@ struct engine_counters {
     std::uint64_t not_race = 0;    // the pool stopped racing (a reload): its policy answered
     std::uint64_t answered = 0;    // callers answered (302 or 503)
     std::uint64_t answer_failed = 0;
-    std::uint64_t legs = 0;        // leg requests sent (OPTIONS or INVITE)
-    std::uint64_t legs_capped = 0; // legs not sent: the backend was over its leg rate
+    std::uint64_t legs = 0;          // leg requests sent (OPTIONS or INVITE)
+    std::uint64_t legs_capped = 0;   // legs not sent: the backend was over its leg rate
+    std::uint64_t legs_over_max = 0; // live backends not raced: the race had race_max_legs
     std::uint64_t send_failed = 0;
     std::uint64_t cancels = 0;
     std::uint64_t acks = 0;
