@@ -296,6 +296,7 @@ private:
         _state.source_charged = true;
         a = handle_linear(m, snapshot, reassembled::yes);
         _state.source_charged = false;
+        a.h = pipeline::after_reassembly(a.h);
         return a;
     }
 
@@ -326,7 +327,10 @@ private:
             return {h, std::span(_linear).subspan(h.reply_offset, h.reply_size)};
         }
         rte_mbuf* reply = rte_pktmbuf_alloc(_app.data.pool);
-        if (reply == nullptr || h.reply_size > rte_pktmbuf_tailroom(reply)) {
+        if (reply == nullptr) {
+            return {pipeline::dropped_by(drop_cause::reply_no_mbuf), {}};
+        }
+        if (h.reply_size > rte_pktmbuf_tailroom(reply)) {
             rte_pktmbuf_free(reply);
             return {pipeline::dropped_by(drop_cause::reply_too_large), {}};
         }
@@ -349,11 +353,13 @@ private:
         std::array<rte_mbuf*, max_fragments> out{};
         std::size_t n = 0;
         bool built = plan.count != 0 && plan.count <= max_fragments;
+        bool no_mbuf = false;
         const std::uint32_t id = _fragment_id++;
         for (std::size_t i = 0; built && i < plan.count; ++i) {
             rte_mbuf* f = rte_pktmbuf_alloc(_app.data.pool);
             if (f == nullptr) {
                 built = false;
+                no_mbuf = true;
                 break;
             }
             out[n++] = f;
@@ -368,7 +374,7 @@ private:
         }
         if (!built) {
             rte_pktmbuf_free_bulk(out.data(), static_cast<unsigned>(n));
-            tally.drop(drop_cause::reply_too_large);
+            tally.drop(no_mbuf ? drop_cause::reply_no_mbuf : drop_cause::reply_too_large);
             return;
         }
         const std::uint16_t sent = rte_eth_tx_burst(

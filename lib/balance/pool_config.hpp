@@ -66,6 +66,12 @@ struct race_config {
     std::uint32_t coalesce_ms = 0;
     // Legs per backend per second at most, over all of this pool's races (0: no cap).
     std::uint32_t max_legs_per_second = 1000;
+    // Legs per race at most: the first live backends in the pool's order (each leg is a request
+    // to a backend, so one request to a large pool must not become hundreds).
+    std::uint16_t max_legs = 8;
+    // INVITE legs carry the caller's body only when it is application/sdp and at most this
+    // long; any other body is not relayed to every backend.
+    std::uint32_t max_body = 4096;
     race_leg leg = race_leg::max_forwards_0;
     std::string leg_header; // race_leg::header: "Name: value", added to each leg
     friend bool operator==(const race_config&, const race_config&) = default;

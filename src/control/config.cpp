@@ -830,6 +830,8 @@ void read_pool_race(const toml::table& t, balance::pool_config& p, const race_en
     read_key(
             t, "race_max_legs_per_second", r.max_legs_per_second, ranged<std::uint32_t>(1, 1000000)
     );
+    read_key(t, "race_max_legs", r.max_legs, ranged<std::uint16_t>(1, balance::max_backends));
+    read_key(t, "race_max_body", r.max_body, ranged<std::uint32_t>(0, 65535));
     read_key(t, "race_leg", r.leg, [](const toml::node& n, std::string_view k) {
         using balance::race_leg;
         return one_of<race_leg>(
@@ -1211,6 +1213,8 @@ read_pool(const toml::table& t, const appliance_config& c, std::set<std::string>
              "race_timeout_ms",
              "race_coalesce_ms",
              "race_max_legs_per_second",
+             "race_max_legs",
+             "race_max_body",
              "race_leg",
              "race_leg_header"}
     );

@@ -239,6 +239,20 @@ void write_control_state(writer& w, const metrics_input& in) {
     w.family("sipredir_reloads_total", "counter", "Configuration reloads, by result.");
     w.sample("sipredir_reloads_total", "result=\"applied\"", in.control.reloads);
     w.sample("sipredir_reloads_total", "result=\"refused\"", in.control.reloads_failed);
+    w.family(
+            "sipredir_management_closed_total",
+            "counter",
+            "sipredirctl and HTTP clients closed before their reply was written, by cause."
+    );
+    w.sample(
+            "sipredir_management_closed_total", "cause=\"evicted\"", in.control.management_evicted
+    );
+    w.sample("sipredir_management_closed_total", "cause=\"idle\"", in.control.management_idle);
+    w.sample(
+            "sipredir_management_closed_total",
+            "cause=\"too_large\"",
+            in.control.management_too_large
+    );
     w.family("sipredir_config_info", "gauge", "The running configuration's config_revision.");
     w.sample(
             "sipredir_config_info",

@@ -20,6 +20,11 @@ struct control_counters {
     std::uint64_t reloads_failed = 0;
     std::uint64_t publications = 0;
     std::uint64_t generation = 0;
+    // sipredirctl and HTTP clients closed before their reply was written, by cause: the oldest
+    // made room for a new one, no byte moved for a while, the reply was over its cap.
+    std::uint64_t management_evicted = 0;
+    std::uint64_t management_idle = 0;
+    std::uint64_t management_too_large = 0;
 };
 
 struct metrics_input {

@@ -24,8 +24,13 @@ namespace {
 constexpr std::int64_t publish_interval_ns = 100'000'000;
 constexpr std::size_t max_datagrams_per_round = 256; // bounds a round under a flood
 constexpr std::size_t max_request = 4096;
+// A client that moves no byte of its request or reply for this long is closed: its buffer is
+// freed and its place given to the next.
 constexpr std::size_t max_connections = 32;
-constexpr auto connection_deadline = std::chrono::seconds(2);
+constexpr auto connection_idle = std::chrono::seconds(2);
+// The largest reply kept for a client (256 backends' metrics are well under it); 32 clients
+// that never read hold at most 32 times this.
+constexpr std::size_t max_reply = 8u << 20;
 
 std::int64_t wall_ms() {
     timespec ts{};
@@ -259,7 +264,7 @@ void plane::run_once(std::chrono::microseconds max_wait) {
     watch(_management.get());
     watch(_metrics.get());
     for (const connection& c : _connections) {
-        watch(c.fd.get());
+        fds.push_back({c.fd.get(), static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
     }
     std::int64_t now = now_ns();
     std::int64_t due = std::min(_monitor.probes().next_event_ns(), _next_publish_ns);
@@ -293,9 +298,15 @@ void plane::run_once(std::chrono::microseconds max_wait) {
             accept(_metrics.get(), true);
         }
     }
-    const auto wall = std::chrono::steady_clock::now();
     std::erase_if(_connections, [&](connection& c) {
-        return !serve(c) || wall - c.opened > connection_deadline;
+        if (!serve(c)) {
+            return true;
+        }
+        if (std::chrono::steady_clock::now() - c.last_progress > connection_idle) {
+            ++_counters.management_idle;
+            return true;
+        }
+        return false;
     });
 
     if (_reload_requested.exchange(false, std::memory_order_relaxed)) {
@@ -600,18 +611,30 @@ void plane::accept(int listener, bool http) {
             return;
         }
         if (_connections.size() >= max_connections) {
-            continue; // closed at once: the operator's tools retry
+            // The oldest gives way: clients that connect and never read cannot lock the
+            // operator out, they only shorten each other's time.
+            _connections.erase(_connections.begin());
+            ++_counters.management_evicted;
         }
-        _connections.push_back({std::move(fd), {}, http, std::chrono::steady_clock::now()});
+        connection c;
+        c.fd = std::move(fd);
+        c.http = http;
+        c.last_progress = std::chrono::steady_clock::now();
+        _connections.push_back(std::move(c));
     }
 }
 
 bool plane::serve(connection& c) {
+    if (c.answered) {
+        return write_out(c);
+    }
     char buf[1024];
+    bool closed = false;
     for (;;) {
         const ssize_t got = ::recv(c.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
         if (got == 0) {
-            break; // the peer closed its side: answer what came
+            closed = true; // the peer closed its side: answer what came
+            break;
         }
         if (got < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -620,15 +643,49 @@ bool plane::serve(connection& c) {
             return false;
         }
         c.in.append(buf, static_cast<std::size_t>(got));
+        c.last_progress = std::chrono::steady_clock::now();
         if (c.in.size() > max_request) {
             return false;
         }
     }
-    std::string reply;
+    c.out = reply_to(c);
+    if (c.out.empty()) {
+        return !closed; // more to come, unless the peer said it was done
+    }
+    if (c.out.size() > max_reply) {
+        ++_counters.management_too_large;
+        return false;
+    }
+    c.answered = true;
+    c.in.clear();
+    return write_out(c);
+}
+
+bool plane::write_out(connection& c) {
+    // Never waits: what the socket takes now, the rest when poll says POLLOUT.
+    while (c.sent < c.out.size()) {
+        const ssize_t n =
+                ::send(c.fd.get(),
+                       c.out.data() + c.sent,
+                       c.out.size() - c.sent,
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return true;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        c.sent += static_cast<std::size_t>(n);
+        c.last_progress = std::chrono::steady_clock::now();
+    }
+    return false; // all written: close
+}
+
+std::string plane::reply_to(const connection& c) {
     if (c.http) {
         const std::size_t end = c.in.find("\r\n\r\n");
         if (end == std::string::npos) {
-            return true; // more to come
+            return {};
         }
         const std::string_view request_line = std::string_view(c.in).substr(0, c.in.find("\r\n"));
         std::string body;
@@ -648,34 +705,14 @@ bool plane::serve(connection& c) {
             status = "404 Not Found";
             body = "GET /metrics, /backends or /query?pool=NAME&count=false\n";
         }
-        reply = "HTTP/1.0 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
-                + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    } else {
-        const std::size_t nl = c.in.find('\n');
-        if (nl == std::string::npos) {
-            return true;
-        }
-        reply = command(std::string_view(c.in).substr(0, nl));
+        return "HTTP/1.0 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: "
+               + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     }
-    // Small answers to a local peer: written at once, waiting at most 1 s for room (a slow
-    // reader holds the control lcore that long).
-    const int fd = c.fd.get();
-    std::size_t sent = 0;
-    while (sent < reply.size()) {
-        const ssize_t n = ::send(fd, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            pollfd p{fd, POLLOUT, 0};
-            if (::poll(&p, 1, 1000) <= 0) {
-                break;
-            }
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        sent += static_cast<std::size_t>(n);
+    const std::size_t nl = c.in.find('\n');
+    if (nl == std::string::npos) {
+        return {};
     }
-    return false;
+    return command(std::string_view(c.in).substr(0, nl));
 }
 
 std::string plane::command(std::string_view line) {
@@ -767,6 +804,12 @@ std::string plane::stats_text() {
     reloads.field("refused", _counters.reloads_failed);
     reloads.close();
     o.field("table_generation", _counters.generation);
+    o.key("management_closed");
+    object_writer closed(out, 2);
+    closed.field("evicted", _counters.management_evicted);
+    closed.field("idle", _counters.management_idle);
+    closed.field("too_large", _counters.management_too_large);
+    closed.close();
     o.key("probes");
     object_writer probes(out, 2);
     for (const probe_counter_info& c : probe_counter_table) {

@@ -90,11 +90,16 @@ public:
     std::int64_t now_ns() const noexcept;
 
 private:
+    // A sipredirctl or HTTP client. Its reply is kept here and written as poll finds room, so a
+    // client that never reads holds its buffer, never the control lcore.
     struct connection {
         socket_fd fd;
         std::string in;
+        std::string out;       // the whole reply, once built
+        std::size_t sent = 0;  // of `out`
+        bool answered = false; // `out` is built: only writing is left
         bool http = false;
-        std::chrono::steady_clock::time_point opened;
+        std::chrono::steady_clock::time_point last_progress; // accepted, or a byte moved
     };
 
     std::string _path;
@@ -135,7 +140,9 @@ private:
     race::engine_outputs race_outputs();
     void update_race_pools(std::span<const balance::backend_facts> facts);
     void accept(int listener, bool http);
-    bool serve(connection& c); // false: done, close it
+    bool serve(connection& c);                 // false: done, close it
+    std::string reply_to(const connection& c); // empty: the request is not whole yet
+    bool write_out(connection& c);             // false: done or failed, close it
     void publish(std::int64_t now);
     std::string metrics_text();
     std::string backends_json();

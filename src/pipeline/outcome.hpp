@@ -46,6 +46,7 @@ enum class drop_cause : std::uint8_t {
     // Ours, but the reply cannot be sent.
     reply_too_large,
     reply_amplification,
+    reply_no_mbuf,
     tx_full,
     // The exception path.
     no_exception_path,
@@ -57,6 +58,7 @@ enum class drop_cause : std::uint8_t {
     fragment_too_large,
     fragment_over_cap,
     fragment_rate_limited,
+    fragment_nested,
     // Policy.
     rule_blocked,
     source_rate_limited,
@@ -116,6 +118,9 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::reply_amplification,
          "reply_amplification",
          "replies larger than their request by more than [sip] max_reply_growth, Contact aside"},
+        {drop_cause::reply_no_mbuf,
+         "reply_no_mbuf",
+         "replies (or fragments of one) for which the mbuf pool had no buffer left"},
         {drop_cause::tx_full, "tx_full", "replies the TX queue did not take"},
         {drop_cause::no_exception_path,
          "no_exception_path",
@@ -143,6 +148,9 @@ inline constexpr auto drop_cause_table = std::to_array<drop_cause_info>({
         {drop_cause::fragment_rate_limited,
          "fragment_rate_limited",
          "IP fragments over their source's rate limit ([limits]: each fragment takes a token)"},
+        {drop_cause::fragment_nested,
+         "fragment_nested",
+         "reassembled datagrams that are again a fragment (an IP-in-IP tunnel is not ours)"},
         {drop_cause::rule_blocked, "rule_blocked", "requests a rule with action drop matched"},
         {drop_cause::source_rate_limited,
          "source_rate_limited",
@@ -235,6 +243,12 @@ inline handled dropped_by(drop_cause c) noexcept {
     handled h = handled_as(disposition::dropped);
     h.cause = c;
     return h;
+}
+
+// The fate of a datagram just reassembled: one that reads as a fragment again is not
+// reassembled twice (it would go round for ever, or be freed uncounted).
+inline handled after_reassembly(const handled& h) noexcept {
+    return h.what == disposition::fragment ? dropped_by(drop_cause::fragment_nested) : h;
 }
 
 } // namespace sipredir::pipeline

@@ -62,7 +62,7 @@ write_config() { # write_config FILE METHOD PROBING TABLE_SIZE
 policy = "race"
 race_method = "$2"
 race_timeout_ms = 200
-race_max_legs_per_second = 1000000
+race_max_legs_per_second = 1000000 # the highest cap: the lab measures races, not the cap
 
 [race]
 table_size = $4

@@ -154,7 +154,10 @@ bool read_leg_branch(std::string_view branch, const leg_origin& o, leg_id& out) 
 }
 
 bool make_invite_template(
-        const leg_origin& o, const sip::message_view& caller, invite_template& t
+        const leg_origin& o,
+        const sip::message_view& caller,
+        invite_template& t,
+        std::size_t max_body
 ) {
     if (!caller.has_from || !caller.has_to || caller.from.uri.empty() || caller.to.uri.empty()) {
         return false;
@@ -174,8 +177,14 @@ bool make_invite_template(
             break;
         }
     }
-    if (!t.content_type.empty()) {
+    // Each leg goes to every backend of the pool: only a session description, and only a
+    // small one, is worth relaying (Content-Type parameters, as "; charset", aside).
+    const std::string_view type =
+            trim(std::string_view(t.content_type).substr(0, t.content_type.find(';')));
+    if (sip::iequals(type, "application/sdp") && caller.body.size() <= max_body) {
         t.body = std::string(caller.body);
+    } else {
+        t.content_type.clear();
     }
     // Copied fields must not carry a line break into our request (a folded header).
     const auto unfold = [](std::string& s) {

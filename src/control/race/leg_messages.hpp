@@ -50,8 +50,14 @@ struct invite_template {
     std::string body;
 };
 
-// False when the caller's request cannot be turned into a leg (no From or To URI).
-bool make_invite_template(const leg_origin& o, const sip::message_view& caller, invite_template& t);
+// False when the caller's request cannot be turned into a leg (no From or To URI). The
+// caller's body is kept only when it is application/sdp of at most `max_body` bytes.
+bool make_invite_template(
+        const leg_origin& o,
+        const sip::message_view& caller,
+        invite_template& t,
+        std::size_t max_body = 4096
+);
 
 struct leg_style {
     balance::race_leg leg = balance::race_leg::max_forwards_0;

@@ -41,6 +41,7 @@ std::vector<named_counter> listed(const engine_counters& c) {
             {"answer_failed", c.answer_failed},
             {"legs", c.legs},
             {"legs_capped", c.legs_capped},
+            {"legs_over_max", c.legs_over_max},
             {"send_failed", c.send_failed},
             {"cancels", c.cancels},
             {"acks", c.acks},
@@ -48,6 +49,7 @@ std::vector<named_counter> listed(const engine_counters& c) {
             {"late_answers", c.late_answers},
             {"refused_answers", c.refused_answers},
             {"stray", c.stray},
+            {"end_answers", c.end_answers},
             {"legs_abandoned", c.legs_abandoned},
     };
 }
@@ -191,14 +193,15 @@ std::uint32_t engine::start(
     // Only an INVITE can be raced as one: other methods (and an INVITE no leg can be made
     // from) race with OPTIONS.
     if (r.method == balance::race_method::invite
-        && (m.request_method != sip::method::invite || !make_invite_template(_origin, m, r.invite)
-        )) {
+        && (m.request_method != sip::method::invite
+            || !make_invite_template(_origin, m, r.invite, pv.config.max_body))) {
         r.method = balance::race_method::options;
     }
     r.legs.clear();
     for (const race_backend& b : pv.live) {
-        if (r.legs.size() == std::numeric_limits<std::uint16_t>::max()) {
-            break;
+        if (r.legs.size() >= pv.config.max_legs) {
+            ++_counters.legs_over_max;
+            continue;
         }
         if (!take_leg_token(b.slot, pv.config.max_legs_per_second, now_ns)) {
             ++_counters.legs_capped;
@@ -337,6 +340,7 @@ void engine::on_datagram(
     }
     // The responses to our CANCEL, ACK and BYE end nothing we follow.
     if (id.request != leg_request::invite_or_options || m.cseq_method_text == "CANCEL") {
+        ++_counters.end_answers;
         return;
     }
     on_leg_response(r, id.race, r.legs[id.leg], m, now_ns, out);

@@ -63,8 +63,9 @@ struct engine_counters {
     std::uint64_t not_race = 0;    // the pool stopped racing (a reload): its policy answered
     std::uint64_t answered = 0;    // callers answered (302 or 503)
     std::uint64_t answer_failed = 0;
-    std::uint64_t legs = 0;        // leg requests sent (OPTIONS or INVITE)
-    std::uint64_t legs_capped = 0; // legs not sent: the backend was over its leg rate
+    std::uint64_t legs = 0;          // leg requests sent (OPTIONS or INVITE)
+    std::uint64_t legs_capped = 0;   // legs not sent: the backend was over its leg rate
+    std::uint64_t legs_over_max = 0; // live backends not raced: the race had race_max_legs
     std::uint64_t send_failed = 0;
     std::uint64_t cancels = 0;
     std::uint64_t acks = 0;
@@ -72,6 +73,7 @@ struct engine_counters {
     std::uint64_t late_answers = 0;    // a leg's first response after its race was decided
     std::uint64_t refused_answers = 0; // 5xx/6xx: that backend is not taken
     std::uint64_t stray = 0;           // responses to no current leg (or not SIP)
+    std::uint64_t end_answers = 0;     // responses to our CANCEL or BYE: taken, end nothing
     std::uint64_t legs_abandoned = 0;  // legs still open when their race's linger ended
     std::array<std::uint64_t, balance::max_backends> won_by_slot{};
 };

@@ -968,6 +968,14 @@ TEST(config, race_mistakes_are_refused_with_their_line) {
             error_of(race_base + pool + "race_max_legs_per_second = 0\n"),
             "t.toml:20: race_max_legs_per_second must be between 1 and 1000000, not 0"
     );
+    EXPECT_EQ(
+            error_of(race_base + pool + "race_max_legs = 0\n"),
+            "t.toml:20: race_max_legs must be between 1 and 256, not 0"
+    );
+    EXPECT_EQ(
+            error_of(race_base + pool + "race_max_body = 70000\n"),
+            "t.toml:20: race_max_body must be between 0 and 65535, not 70000"
+    );
     EXPECT_NE(
             error_of(minimal + "race_timeout_ms = 100\n").find("for pools with policy"),
             std::string::npos

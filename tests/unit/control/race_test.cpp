@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <control/race/race_engine.hpp>
+#include <cstring>
 #include <set>
 #include <sip/parser.hpp>
 #include <string>
@@ -247,6 +248,51 @@ TEST_F(race_test, invite_legs_are_new_transactions_that_cannot_ring) {
     EXPECT_EQ(call_ids.size(), 3u);
 }
 
+TEST_F(race_test, a_race_sends_at_most_race_max_legs) {
+    balance::race_config c;
+    c.max_legs = 2;
+    make({.table_size = 8}, c);
+    submit(request("OPTIONS", "m1"), 0);
+    EXPECT_EQ(sends.size(), 2u);
+    EXPECT_EQ(sent_to(1, "OPTIONS").size(), 1u);
+    EXPECT_EQ(sent_to(2, "OPTIONS").size(), 1u);
+    EXPECT_TRUE(sent_to(3, "OPTIONS").empty());
+    EXPECT_EQ(e->counters().legs_over_max, 1u);
+}
+
+TEST_F(race_test, invite_legs_carry_only_a_small_sdp_body) {
+    struct body_case {
+        const char* name;
+        std::string type; // empty: application/sdp, as request() writes it
+        std::string body;
+        bool relayed;
+    };
+    const std::string sdp = "v=0\r\no=- 1 1 IN IP4 198.18.0.2\r\ns=-\r\n";
+    const body_case cases[] = {
+            {"small sdp", "", sdp, true},
+            {"sdp with a parameter", "application/SDP; charset=utf-8", sdp, true},
+            {"sdp over max_body", "", sdp + std::string(200, 'a'), false},
+            {"another type", "text/plain", "hello", false},
+    };
+    for (const body_case& k : cases) {
+        balance::race_config c = invite_pool();
+        c.max_body = 100;
+        make({.table_size = 8}, c);
+        sends.clear();
+        std::string invite = request("INVITE", "b1", k.body);
+        if (!k.type.empty()) {
+            const std::size_t at = invite.find("application/sdp");
+            invite.replace(at, std::strlen("application/sdp"), k.type);
+        }
+        submit(invite, 0);
+        const sent leg = sent_to(1, "INVITE").at(0);
+        EXPECT_EQ(leg.header("Content-Type").empty(), !k.relayed) << k.name;
+        EXPECT_EQ(leg.header("Content-Length"), k.relayed ? std::to_string(k.body.size()) : "0")
+                << k.name;
+        EXPECT_EQ(leg.text.ends_with(k.body), k.relayed) << k.name;
+    }
+}
+
 TEST_F(race_test, invite_race_cancels_every_leg_and_finishes_each_transaction) {
     make({.table_size = 8}, invite_pool());
     submit(request("INVITE", "c6"), 0);
@@ -278,6 +324,7 @@ TEST_F(race_test, invite_race_cancels_every_leg_and_finishes_each_transaction) {
 
     respond(cancel1[0], 200, 6 * ms); // the CANCEL's own 200 ends nothing
     EXPECT_TRUE(sent_to(1, "ACK").empty());
+    EXPECT_EQ(e->counters().end_answers, 1u); // taken and counted, never answered
     respond(leg1, 487, 7 * ms);
     EXPECT_EQ(sent_to(1, "ACK").size(), 1u);
     EXPECT_EQ(e->active_races(), 1u);

@@ -240,6 +240,10 @@ TEST_F(pipeline_test, frames_not_for_sip_go_to_the_exception_path_or_are_dropped
     fragment.ipv4_fragment = 0x2000; // more fragments, offset 0
     run(build_frame(fragment, invite("f1")));
     EXPECT_EQ(last.what, disposition::fragment);
+    // The same frame as the datagram a reassembly produced: not reassembled again, but
+    // dropped and counted.
+    EXPECT_EQ(after_reassembly(last).what, disposition::dropped);
+    EXPECT_EQ(after_reassembly(last).cause, drop_cause::fragment_nested);
 
     std::vector<std::uint8_t> arp(60, 0);
     arp[12] = 0x08;
