@@ -209,6 +209,16 @@ struct appliance_config {
         }
         return nullptr;
     }
+
+    // Whether a pool races its backends: the race engine, its socket and rings exist then.
+    bool any_race_pool() const noexcept {
+        for (const balance::pool_config& p : pools) {
+            if (p.policy == balance::policy_kind::race) {
+                return true;
+            }
+        }
+        return false;
+    }
 };
 
 struct config_error {

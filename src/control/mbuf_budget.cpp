@@ -75,9 +75,7 @@ std::uint32_t fragment_mbufs_per_worker(const dataplane_config& d, std::uint32_t
 
 mbuf_demand mbuf_demand_of(const appliance_config& c, std::uint32_t workers) noexcept {
     const bool exception = !c.exception.tap.empty();
-    const bool races = std::any_of(c.pools.begin(), c.pools.end(), [](const auto& p) {
-        return p.policy == balance::policy_kind::race;
-    });
+    const bool races = c.any_race_pool();
     const std::uint32_t ring = ring_slots(c.exception.ring_size);
     return {
             .workers = workers,

@@ -116,12 +116,6 @@ std::string error_json(std::string_view message) {
     return out + "\n";
 }
 
-bool any_race_pool(const appliance_config& c) {
-    return std::any_of(c.pools.begin(), c.pools.end(), [](const balance::pool_config& p) {
-        return p.policy == balance::policy_kind::race;
-    });
-}
-
 // What a reload cannot change while the workers run; the first such section, or "".
 std::string restart_only_change(const appliance_config& a, const appliance_config& b) {
     if (!(a.listen == b.listen)) {
@@ -156,7 +150,7 @@ std::string restart_only_change(const appliance_config& a, const appliance_confi
     if (a.reports.port != b.reports.port) {
         return "reports";
     }
-    if (!(a.race == b.race) || any_race_pool(a) != any_race_pool(b)) {
+    if (!(a.race == b.race) || a.any_race_pool() != b.any_race_pool()) {
         return "race";
     }
     if (a.fleet.enabled != b.fleet.enabled || a.fleet.name != b.fleet.name
@@ -192,7 +186,7 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
         _fleet = std::make_unique<fleet::redirect_exchange>();
         configure_fleet();
     }
-    if (any_race_pool(*_config)) {
+    if (_config->any_race_pool()) {
         race::leg_origin origin{
                 .local = {_config->listen.addresses.front(), _config->race.source_port},
                 .user_agent = _origin.user_agent,

@@ -69,10 +69,7 @@ pipeline::kernel_filter make_kernel_filter(const appliance_config& c) {
     if (c.probe.enabled) {
         k.serve(c.probe.source_port, balance::cs_probe);
     }
-    const bool races = std::any_of(c.pools.begin(), c.pools.end(), [](const auto& p) {
-        return p.policy == balance::policy_kind::race;
-    });
-    if (races) {
+    if (c.any_race_pool()) {
         k.serve(c.race.source_port, balance::cs_race);
     }
     if (c.reports.port != 0) {
