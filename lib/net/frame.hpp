@@ -17,7 +17,10 @@ inline constexpr std::uint16_t ethertype_ipv6 = 0x86dd;
 inline constexpr std::uint16_t ethertype_arp = 0x0806;
 inline constexpr std::uint16_t ethertype_vlan = 0x8100;
 inline constexpr std::uint16_t ethertype_qinq = 0x88a8;
+inline constexpr std::uint8_t ip_proto_icmp = 1;
+inline constexpr std::uint8_t ip_proto_tcp = 6;
 inline constexpr std::uint8_t ip_proto_udp = 17;
+inline constexpr std::uint8_t ip_proto_icmpv6 = 58;
 
 inline constexpr std::size_t ethernet_header_size = 14;
 inline constexpr std::size_t vlan_tag_size = 4;

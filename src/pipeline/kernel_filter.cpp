@@ -7,11 +7,6 @@ namespace sipredir::pipeline {
 
 namespace {
 
-constexpr std::uint16_t ethertype_arp = 0x0806;
-constexpr std::uint8_t protocol_icmp = 1;
-constexpr std::uint8_t protocol_tcp = 6;
-constexpr std::uint8_t protocol_icmpv6 = 58;
-
 // RFC 4861 §4: Router Solicitation (133) to Redirect (137).
 bool is_ndp(std::uint8_t icmpv6_type) noexcept {
     return icmpv6_type >= 133 && icmpv6_type <= 137;
@@ -85,17 +80,18 @@ kernel_admission admit_to_kernel(
     }
     switch (kind) {
     case net::frame_class::not_ip:
-        return f.ethertype == ethertype_arp ? kernel_admission::urgent : kernel_admission::filtered;
+        return f.ethertype == net::ethertype_arp ? kernel_admission::urgent
+                                                 : kernel_admission::filtered;
     case net::frame_class::not_udp:
         switch (f.l4_protocol) {
-        case protocol_icmp:
+        case net::ip_proto_icmp:
             return icmp(filter, icmp_allowance, now_ms);
-        case protocol_icmpv6:
+        case net::ip_proto_icmpv6:
             if (f.l4_offset < frame.size() && is_ndp(frame[f.l4_offset])) {
                 return kernel_admission::urgent;
             }
             return icmp(filter, icmp_allowance, now_ms);
-        case protocol_tcp: {
+        case net::ip_proto_tcp: {
             // parse_frame reads ports of UDP only: the TCP destination port is octets 2-3.
             if (filter.tcp_port == 0 || f.l4_offset + 4U > frame.size()) {
                 return kernel_admission::filtered;
