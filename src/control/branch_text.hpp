@@ -32,6 +32,21 @@ template <typename T> bool take_number(std::string_view& s, char stop, T& out) n
     return true;
 }
 
+// Reads exactly 16 hex digits (hex16's output) from the start of `s`.
+inline bool read_hex16(std::string_view s, std::uint64_t& out) noexcept {
+    if (s.size() < 16) {
+        return false;
+    }
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + 16, out, 16);
+    return ec == std::errc{} && p == s.data() + 16;
+}
+
+// Whether `s` is exactly the hex16 of `mac`: the MAC that ends our branches.
+inline bool is_hex16_of(std::string_view s, std::uint64_t mac) noexcept {
+    std::uint64_t got = 0;
+    return s.size() == 16 && read_hex16(s, got) && got == mac;
+}
+
 // Consumes "<prefix><nonce hex16>-"; false when the branch is not this run's.
 inline bool
 take_branch_nonce(std::string_view& branch, std::string_view prefix, std::uint64_t nonce) noexcept {
@@ -40,8 +55,7 @@ take_branch_nonce(std::string_view& branch, std::string_view prefix, std::uint64
     }
     branch.remove_prefix(prefix.size());
     std::uint64_t got = 0;
-    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, got, 16);
-    if (ec != std::errc{} || p != branch.data() + 16 || got != nonce || branch[16] != '-') {
+    if (!read_hex16(branch, got) || got != nonce || branch[16] != '-') {
         return false;
     }
     branch.remove_prefix(17);

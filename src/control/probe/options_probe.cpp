@@ -27,14 +27,9 @@ std::uint64_t branch_mac(const probe_origin& origin, probe_id id) noexcept {
 
 // "z9hG4bK-sr<nonce hex16>-<slot>-<seq>-<mac hex16>"
 bool read_branch(std::string_view branch, const probe_origin& origin, probe_id& id) noexcept {
-    if (!take_branch_nonce(branch, branch_prefix, origin.nonce)
-        || !take_number(branch, '-', id.slot) || !take_number(branch, '-', id.seq)
-        || branch.size() != 16) {
-        return false;
-    }
-    std::uint64_t mac = 0;
-    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, mac, 16);
-    return ec == std::errc{} && p == branch.data() + 16 && mac == branch_mac(origin, id);
+    return take_branch_nonce(branch, branch_prefix, origin.nonce)
+           && take_number(branch, '-', id.slot) && take_number(branch, '-', id.seq)
+           && is_hex16_of(branch, branch_mac(origin, id));
 }
 
 } // namespace

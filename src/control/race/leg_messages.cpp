@@ -144,13 +144,8 @@ bool read_leg_branch(std::string_view branch, const leg_origin& o, leg_id& out) 
         out.request = leg_request::ack_2xx;
         branch.remove_suffix(2);
     }
-    if (!take_number(branch, '-', out.race) || !take_number(branch, '-', out.generation)
-        || !take_number(branch, '-', out.leg) || branch.size() != 16) {
-        return false;
-    }
-    std::uint64_t mac = 0;
-    const auto [p, ec] = std::from_chars(branch.data(), branch.data() + 16, mac, 16);
-    return ec == std::errc{} && p == branch.data() + 16 && mac == leg_mac(o, out);
+    return take_number(branch, '-', out.race) && take_number(branch, '-', out.generation)
+           && take_number(branch, '-', out.leg) && is_hex16_of(branch, leg_mac(o, out));
 }
 
 bool make_invite_template(
