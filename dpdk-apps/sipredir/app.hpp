@@ -3,6 +3,7 @@
 // Fields are written before the workers are launched unless their comment says otherwise.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <balance/load_table.hpp>
 #include <balance/redirect_counters.hpp>
@@ -50,9 +51,10 @@ struct worker_slot {
 struct appliance {
     control::appliance_config config;
     pipeline::identity identity;
-    port_facts data;                  // the port SIP is served on
-    port_facts tap;                   // the exception path's TAP (id == no_port: none)
-    std::vector<worker_slot> workers; // index = QSBR reader id = counters index
+    std::array<std::uint8_t, 6> own_mac{}; // the data port's; written once at start
+    port_facts data;                       // the port SIP is served on
+    port_facts tap;                        // the exception path's TAP (id == no_port: none)
+    std::vector<worker_slot> workers;      // index = QSBR reader id = counters index
     std::unique_ptr<balance::load_table> table;
     std::unique_ptr<balance::redirect_counters> redirects;
     std::unique_ptr<pipeline::worker_stats[]> stats; // one per worker; written by its worker

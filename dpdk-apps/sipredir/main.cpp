@@ -222,7 +222,7 @@ std::string final_report(const app::appliance& a, const control::plane& plane, d
     return control::stats_json(t, run);
 }
 
-int serve(app::appliance& a, const options& o) {
+std::size_t count_workers() {
     const std::size_t workers = rte_lcore_count() - 1;
     if (workers == 0) {
         throw std::runtime_error("give at least two lcores (e.g. -l 0,1): the main lcore runs "
@@ -231,8 +231,12 @@ int serve(app::appliance& a, const options& o) {
     if (workers > sync::max_readers) {
         throw std::runtime_error("at most " + std::to_string(sync::max_readers) + " workers");
     }
-    // The pool must cover every place an mbuf can wait at once, or RX runs dry under load. Left
-    // to us (mbufs = 0), it is sized for the workers there are.
+    return workers;
+}
+
+// The pool must cover every place an mbuf can wait at once, or RX runs dry under load. Left to
+// us (mbufs = 0), it is sized for the workers there are.
+void size_mbuf_pool(app::appliance& a, std::size_t workers) {
     if (a.config.dataplane.mbufs == 0) {
         a.config.dataplane.mbufs =
                 control::sized_mbuf_pool(a.config, static_cast<std::uint32_t>(workers));
@@ -256,6 +260,11 @@ int serve(app::appliance& a, const options& o) {
         !refused.empty()) {
         throw config_refused(refused);
     }
+}
+
+// The shared tables, one slot per worker lcore, the data port and the appliance's identity
+// (its MAC from the port).
+void start_dataplane(app::appliance& a, std::size_t workers) {
     a.table = std::make_unique<balance::load_table>(workers);
     // One more for the control lcore, which answers raced requests.
     a.redirects = std::make_unique<balance::redirect_counters>(workers + 1);
@@ -265,12 +274,9 @@ int serve(app::appliance& a, const options& o) {
         a.workers.push_back({.lcore = lcore, .queue = static_cast<std::uint16_t>(a.workers.size())}
         );
     }
-
-    const std::uint16_t port = first_port();
     // The control lcore sends the kernel's frames on a TX queue of its own, after the workers'.
-    const bool exception_path = !a.config.exception.tap.empty();
     a.data = app::start_port(
-            port,
+            first_port(),
             static_cast<std::uint16_t>(workers),
             static_cast<std::uint16_t>(workers),
             a.config,
@@ -278,15 +284,19 @@ int serve(app::appliance& a, const options& o) {
             "data_pool"
     );
     rte_ether_addr mac{};
-    rte_eth_macaddr_get(port, &mac);
-    std::array<std::uint8_t, 6> own_mac{};
-    std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), own_mac.begin());
-    a.identity = control::make_identity(a.config, own_mac);
+    rte_eth_macaddr_get(a.data.id, &mac);
+    std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), a.own_mac.begin());
+    a.identity = control::make_identity(a.config, a.own_mac);
     a.identity.udp_checksum_in_software = !a.data.udp_checksum_offload;
     warn_about_numa(a);
+}
 
-    if (exception_path) {
-        a.tap = app::start_tap(a.config, own_mac);
+// The TAP and each worker's rings to the kernel, when the configuration has an exception path;
+// the race rings when a pool races (the configuration then requires the exception path: the
+// legs' socket is the kernel's, and worker 0's from_kernel ring carries their answers).
+void start_side_paths(app::appliance& a, std::size_t workers) {
+    if (!a.config.exception.tap.empty()) {
+        a.tap = app::start_tap(a.config, a.own_mac);
         for (std::size_t w = 0; w < workers; ++w) {
             a.workers[w].to_kernel =
                     make_ring("to_kernel_" + std::to_string(w), a, a.config.exception.ring_size);
@@ -296,68 +306,57 @@ int serve(app::appliance& a, const options& o) {
         }
         a.workers[0].from_kernel = make_ring("from_kernel", a, a.config.exception.ring_size);
     }
-    // Race pools need the exception path (the configuration says so) for their legs' socket
-    // and worker 0's from_kernel ring for their answers.
-    const bool races = std::any_of(a.config.pools.begin(), a.config.pools.end(), [](const auto& p) {
-        return p.policy == balance::policy_kind::race;
-    });
-    if (races) {
+    if (a.config.any_race_pool()) {
         app::create_race_rings(a);
     }
-    app::race_path race_path(a, workers);
+}
 
-    // The first table, before any worker runs; the control plane keeps it current from then on.
-    publish(a, a.config, control::initial_facts(a.config));
-    const auto start = clock_type::now();
-    control::plane plane(
-            o.config,
-            a.config,
-            {
-                    .take_redirects = [&a] { return a.redirects->take_new(); },
-                    .redirect_total = [&a](std::uint16_t slot) { return a.redirects->total(slot); },
-                    .publish = [&a](const control::appliance_config& c,
-                                    std::span<const balance::backend_facts> f,
-                                    const balance::overload_signal& o
-                               ) { return publish(a, c, f, o); },
-                    .totals = [&a] { return pipeline::sum(a.all_stats()); },
-                    .busy_ns =
-                            [&a] {
-                                std::vector<std::uint64_t> busy;
-                                for (const pipeline::worker_stats& w : a.all_stats()) {
-                                    busy.push_back(w.busy_ns.get());
-                                }
-                                return busy;
-                            },
-                    .imissed =
-                            [&a] {
-                                rte_eth_stats port{};
-                                return rte_eth_stats_get(a.data.id, &port) == 0 ? port.imissed : 0;
-                            },
-                    // Called by the plane itself, once constructed.
-                    .stats_json =
-                            [&a, &plane, start] {
-                                const std::chrono::duration<double> t = clock_type::now() - start;
-                                return final_report(a, plane, t.count());
-                            },
-                    .answer_race = [&race_path](
-                                           std::span<const std::uint8_t> frame,
-                                           const pipeline::race_decision& d
-                                   ) { return race_path.answer(frame, d); },
-                    // The control lcore's own counters, which its race answers count on too.
-                    .count_redirect = [&a, workers](std::uint16_t slot
-                                      ) { a.redirects->of(workers).add(slot, 1); },
-            }
-    );
-    g_plane = &plane;
-    plane.open();
-    std::signal(SIGHUP, on_hangup);
-    if (rte_pdump_init() != 0) {
-        std::fprintf(stderr, "sipredir: warning: pdump unavailable: dpdk-dumpcap cannot attach\n");
-    }
-    app::register_telemetry(a);
+// What the control plane reads from and hands to the data plane. `plane` is set once the plane
+// exists: only the plane itself calls stats_json.
+control::plane_hooks plane_hooks_for(
+        app::appliance& a,
+        app::race_path& race_path,
+        const control::plane* const& plane,
+        clock_type::time_point start,
+        std::size_t workers
+) {
+    return {
+            .take_redirects = [&a] { return a.redirects->take_new(); },
+            .redirect_total = [&a](std::uint16_t slot) { return a.redirects->total(slot); },
+            .publish = [&a](const control::appliance_config& c,
+                            std::span<const balance::backend_facts> f,
+                            const balance::overload_signal& o) { return publish(a, c, f, o); },
+            .totals = [&a] { return pipeline::sum(a.all_stats()); },
+            .busy_ns =
+                    [&a] {
+                        std::vector<std::uint64_t> busy;
+                        for (const pipeline::worker_stats& w : a.all_stats()) {
+                            busy.push_back(w.busy_ns.get());
+                        }
+                        return busy;
+                    },
+            .imissed =
+                    [&a] {
+                        rte_eth_stats port{};
+                        return rte_eth_stats_get(a.data.id, &port) == 0 ? port.imissed : 0;
+                    },
+            .stats_json =
+                    [&a, &plane, start] {
+                        const std::chrono::duration<double> t = clock_type::now() - start;
+                        return final_report(a, *plane, t.count());
+                    },
+            .answer_race = [&race_path](
+                                   std::span<const std::uint8_t> frame,
+                                   const pipeline::race_decision& d
+                           ) { return race_path.answer(frame, d); },
+            // The control lcore's own counters, which its race answers count on too.
+            .count_redirect = [&a, workers](std::uint16_t slot
+                              ) { a.redirects->of(workers).add(slot, 1); },
+    };
+}
 
-    std::vector<app::worker_launch> launches(workers);
-    for (std::size_t w = 0; w < workers; ++w) {
+void launch_workers(app::appliance& a, std::vector<app::worker_launch>& launches) {
+    for (std::size_t w = 0; w < launches.size(); ++w) {
         launches[w] = {.app = &a, .index = w};
         if (rte_eal_remote_launch(app::worker_main, &launches[w], a.workers[w].lcore) != 0) {
             a.stop.store(true);
@@ -367,29 +366,41 @@ int serve(app::appliance& a, const options& o) {
             );
         }
     }
+}
 
+void print_ready(const app::appliance& a) {
     rte_eth_dev_info info{};
-    rte_eth_dev_info_get(port, &info);
+    rte_eth_dev_info_get(a.data.id, &info);
+    const std::array<std::uint8_t, 6>& mac = a.own_mac;
     std::printf(
             "sipredir: port %u (%s) %02x:%02x:%02x:%02x:%02x:%02x, %zu worker%s, RSS %s, "
             "UDP checksum %s, exception path %s\n",
-            port,
+            a.data.id,
             info.driver_name,
-            own_mac[0],
-            own_mac[1],
-            own_mac[2],
-            own_mac[3],
-            own_mac[4],
-            own_mac[5],
-            workers,
-            workers == 1 ? "" : "s",
+            mac[0],
+            mac[1],
+            mac[2],
+            mac[3],
+            mac[4],
+            mac[5],
+            a.workers.size(),
+            a.workers.size() == 1 ? "" : "s",
             a.data.rss ? "on" : "off",
             a.data.udp_checksum_offload ? "offloaded" : "software",
             a.config.exception.tap.empty() ? "none" : a.config.exception.tap.c_str()
     );
     std::printf("sipredir: ready\n");
     std::fflush(stdout);
+}
 
+// The control lcore's loop, until a signal, --duration, or --exit-when-idle.
+void run_control(
+        app::appliance& a,
+        control::plane& plane,
+        app::race_path& race_path,
+        const options& o,
+        clock_type::time_point start
+) {
     auto last_rx_change = start;
     std::uint64_t last_rx = 0;
     while (!a.stop.load(std::memory_order_relaxed)) {
@@ -400,7 +411,7 @@ int serve(app::appliance& a, const options& o) {
         const auto now = clock_type::now();
         const std::chrono::duration<double> elapsed = now - start;
         if (o.duration > 0 && elapsed.count() >= o.duration) {
-            break;
+            return;
         }
         if (o.exit_when_idle_ms != 0) {
             const std::uint64_t rx = pipeline::sum(a.all_stats()).rx;
@@ -408,12 +419,21 @@ int serve(app::appliance& a, const options& o) {
                 last_rx = rx;
                 last_rx_change = now;
             } else if (rx != 0 && now - last_rx_change >= std::chrono::milliseconds(o.exit_when_idle_ms)) {
-                break;
+                return;
             }
         }
     }
-    std::signal(SIGHUP, SIG_IGN);
-    g_plane = nullptr;
+}
+
+// Stops the workers, answers what still waits, and writes the final statistics. 1 when a worker
+// failed or the statistics could not be written.
+int shut_down(
+        app::appliance& a,
+        control::plane& plane,
+        app::race_path& race_path,
+        const options& o,
+        clock_type::time_point start
+) {
     a.stop.store(true);
     int rc = 0;
     unsigned l = 0;
@@ -439,6 +459,39 @@ int serve(app::appliance& a, const options& o) {
             rc = 1;
         }
     }
+    return rc;
+}
+
+int serve(app::appliance& a, const options& o) {
+    const std::size_t workers = count_workers();
+    size_mbuf_pool(a, workers);
+    start_dataplane(a, workers);
+    start_side_paths(a, workers);
+    app::race_path race_path(a, workers);
+
+    // The first table, before any worker runs; the control plane keeps it current from then on.
+    publish(a, a.config, control::initial_facts(a.config));
+    const auto start = clock_type::now();
+    const control::plane* plane_for_hooks = nullptr;
+    control::plane plane(
+            o.config, a.config, plane_hooks_for(a, race_path, plane_for_hooks, start, workers)
+    );
+    plane_for_hooks = &plane;
+    g_plane = &plane;
+    plane.open();
+    std::signal(SIGHUP, on_hangup);
+    if (rte_pdump_init() != 0) {
+        std::fprintf(stderr, "sipredir: warning: pdump unavailable: dpdk-dumpcap cannot attach\n");
+    }
+    app::register_telemetry(a);
+    std::vector<app::worker_launch> launches(workers);
+    launch_workers(a, launches);
+    print_ready(a);
+
+    run_control(a, plane, race_path, o, start);
+    std::signal(SIGHUP, SIG_IGN);
+    g_plane = nullptr;
+    const int rc = shut_down(a, plane, race_path, o, start);
     rte_pdump_uninit();
     app::stop_port(a.tap);
     app::stop_port(a.data);
