@@ -18,26 +18,7 @@ namespace {
     );
 }
 
-} // namespace
-
-port_facts start_port(
-        std::uint16_t port,
-        std::uint16_t rx_queues,
-        std::uint16_t tx_queues,
-        const control::appliance_config& c,
-        bool promiscuous,
-        const std::string& pool_name
-) {
-    port_facts p;
-    p.id = port;
-    p.rx_queues = rx_queues;
-    p.tx_queues = tx_queues;
-    // A vdev has no NUMA node: put its memory where the main lcore runs.
-    p.socket = rte_eth_dev_socket_id(port);
-    if (p.socket < 0) {
-        p.socket = static_cast<int>(rte_socket_id());
-    }
-
+rte_eth_dev_info device_info(std::uint16_t port, std::uint16_t rx_queues, std::uint16_t tx_queues) {
     rte_eth_dev_info info{};
     if (const int rc = rte_eth_dev_info_get(port, &info); rc != 0) {
         fail(port, "cannot read device info", rc);
@@ -50,13 +31,18 @@ port_facts start_port(
                 + " needed (one pair per worker lcore, and a TX queue for the exception path)"
         );
     }
+    return info;
+}
 
+// RSS and the offloads we use, as far as the device has them; `p` says which it got.
+rte_eth_conf
+port_conf(const rte_eth_dev_info& info, const control::appliance_config& c, port_facts& p) {
     rte_eth_conf conf{};
     // RSS over the UDP 4-tuple where the PMD has it, so each worker sees whole flows.
     const std::uint64_t wanted_rss = RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP
                                      | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6;
     const std::uint64_t rss = wanted_rss & info.flow_type_rss_offloads;
-    if (rx_queues > 1 && rss != 0) {
+    if (p.rx_queues > 1 && rss != 0) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = rss;
         p.rss = true;
@@ -79,46 +65,83 @@ port_facts start_port(
     if ((info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0) {
         conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     }
+    return conf;
+}
 
+rte_mempool*
+make_pool(const port_facts& p, const control::appliance_config& c, const std::string& name) {
     const std::uint32_t cache = control::mempool_cache_size(c.dataplane.mbufs);
-    p.pool = rte_pktmbuf_pool_create(
-            pool_name.c_str(),
+    rte_mempool* pool = rte_pktmbuf_pool_create(
+            name.c_str(),
             c.dataplane.mbufs,
             cache,
             0,
             static_cast<std::uint16_t>(RTE_PKTMBUF_HEADROOM + c.dataplane.mbuf_data_room),
             p.socket
     );
-    if (p.pool == nullptr) {
-        fail(port,
+    if (pool == nullptr) {
+        fail(p.id,
              "cannot create a pool of " + std::to_string(c.dataplane.mbufs)
                      + " mbufs (without hugepages, give EAL -m enough memory)",
              rte_errno);
     }
+    return pool;
+}
 
+void setup_queues(
+        const port_facts& p,
+        const rte_eth_dev_info& info,
+        const rte_eth_conf& conf,
+        const control::appliance_config& c
+) {
+    std::uint16_t rx_desc = static_cast<std::uint16_t>(c.dataplane.rx_descriptors);
+    std::uint16_t tx_desc = static_cast<std::uint16_t>(c.dataplane.tx_descriptors);
+    if (const int rc = rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &rx_desc, &tx_desc); rc != 0) {
+        fail(p.id, "cannot adjust descriptor counts", rc);
+    }
+    for (std::uint16_t q = 0; q < p.rx_queues; ++q) {
+        rte_eth_rxconf rxconf = info.default_rxconf;
+        rxconf.offloads = conf.rxmode.offloads;
+        if (const int rc = rte_eth_rx_queue_setup(p.id, q, rx_desc, p.socket, &rxconf, p.pool);
+            rc != 0) {
+            fail(p.id, "cannot set up RX queue " + std::to_string(q), rc);
+        }
+    }
+    for (std::uint16_t q = 0; q < p.tx_queues; ++q) {
+        rte_eth_txconf txconf = info.default_txconf;
+        txconf.offloads = conf.txmode.offloads;
+        if (const int rc = rte_eth_tx_queue_setup(p.id, q, tx_desc, p.socket, &txconf); rc != 0) {
+            fail(p.id, "cannot set up TX queue " + std::to_string(q), rc);
+        }
+    }
+}
+
+} // namespace
+
+port_facts start_port(
+        std::uint16_t port,
+        std::uint16_t rx_queues,
+        std::uint16_t tx_queues,
+        const control::appliance_config& c,
+        bool promiscuous,
+        const std::string& pool_name
+) {
+    port_facts p;
+    p.id = port;
+    p.rx_queues = rx_queues;
+    p.tx_queues = tx_queues;
+    // A vdev has no NUMA node: put its memory where the main lcore runs.
+    p.socket = rte_eth_dev_socket_id(port);
+    if (p.socket < 0) {
+        p.socket = static_cast<int>(rte_socket_id());
+    }
+    const rte_eth_dev_info info = device_info(port, rx_queues, tx_queues);
+    const rte_eth_conf conf = port_conf(info, c, p);
+    p.pool = make_pool(p, c, pool_name);
     if (const int rc = rte_eth_dev_configure(port, rx_queues, tx_queues, &conf); rc != 0) {
         fail(port, "cannot configure", rc);
     }
-    std::uint16_t rx_desc = static_cast<std::uint16_t>(c.dataplane.rx_descriptors);
-    std::uint16_t tx_desc = static_cast<std::uint16_t>(c.dataplane.tx_descriptors);
-    if (const int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc); rc != 0) {
-        fail(port, "cannot adjust descriptor counts", rc);
-    }
-    for (std::uint16_t q = 0; q < rx_queues; ++q) {
-        rte_eth_rxconf rxconf = info.default_rxconf;
-        rxconf.offloads = conf.rxmode.offloads;
-        if (const int rc = rte_eth_rx_queue_setup(port, q, rx_desc, p.socket, &rxconf, p.pool);
-            rc != 0) {
-            fail(port, "cannot set up RX queue " + std::to_string(q), rc);
-        }
-    }
-    for (std::uint16_t q = 0; q < tx_queues; ++q) {
-        rte_eth_txconf txconf = info.default_txconf;
-        txconf.offloads = conf.txmode.offloads;
-        if (const int rc = rte_eth_tx_queue_setup(port, q, tx_desc, p.socket, &txconf); rc != 0) {
-            fail(port, "cannot set up TX queue " + std::to_string(q), rc);
-        }
-    }
+    setup_queues(p, info, conf, c);
     if (const int rc = rte_eth_dev_start(port); rc != 0) {
         fail(port, "cannot start", rc);
     }
