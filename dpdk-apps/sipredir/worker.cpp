@@ -132,21 +132,39 @@ public:
     }
 
 private:
+    // Where a burst's frames go, counted as they are sorted.
+    struct burst_queues {
+        std::uint16_t tx = 0;
+        std::uint16_t exception = 0;
+        std::uint16_t urgent = 0;
+        std::uint16_t race = 0;
+        std::uint16_t free = 0;
+    };
+
     // One burst in stages (as l3fwd and VPP do): every frame classified first, with frame
     // i + prefetch_ahead's first lines fetched meanwhile; then, in arrival order, each SIP
-    // request parsed, decided and answered, with the next one's header lines fetched; counts
-    // kept in a local tally and added to the worker's counters once.
+    // request parsed, decided and answered, with the next one's header lines fetched; then one
+    // TX burst. Counts are kept in a local tally and added to the worker's counters once.
     void process(std::uint16_t n) {
         const std::uint64_t rx_tsc = rte_rdtsc();
         _state.now_ms = static_cast<std::uint64_t>(static_cast<double>(rx_tsc) * _ns_per_tsc / 1e6);
         _stats.rx.add(n);
         const balance::table_snapshot* snapshot = _app.table->acquire();
         pipeline::burst_tally tally;
-        std::uint16_t ntx = 0;
-        std::uint16_t nexc = 0;
-        std::uint16_t nurgent = 0;
-        std::uint16_t nrace = 0;
-        std::uint16_t nfree = 0;
+        burst_queues q;
+        classify_burst(n, snapshot);
+        answer_burst(n, snapshot, q, tally);
+        transmit(q, tally, rx_tsc);
+        to_kernel(_slot.to_kernel_urgent, _urgent, q.urgent, q.free, tally);
+        to_kernel(_slot.to_kernel, _exc, q.exception, q.free, tally);
+        to_race(q.race, q.free, tally);
+        tally.add_to(_stats);
+        if (q.free != 0) {
+            rte_pktmbuf_free_bulk(_free.data(), q.free);
+        }
+    }
+
+    void classify_burst(std::uint16_t n, const balance::table_snapshot* snapshot) {
         for (std::uint16_t i = 0; i < std::min<std::uint16_t>(n, prefetch_ahead); ++i) {
             prefetch_lines(_rx[i], 0, 2);
         }
@@ -168,6 +186,14 @@ private:
                 );
             }
         }
+    }
+
+    void answer_burst(
+            std::uint16_t n,
+            const balance::table_snapshot* snapshot,
+            burst_queues& q,
+            pipeline::burst_tally& tally
+    ) {
         std::uint16_t ahead = 0; // the next request whose header lines are fetched
         for (std::uint16_t i = 0; i < n; ++i) {
             for (ahead = std::max<std::uint16_t>(ahead, i + 1); ahead < n; ++ahead) {
@@ -187,58 +213,60 @@ private:
             } else if (a.h.what == disposition::replied) {
                 a = answer_single(m, snapshot, _frames[i], a.h.source_limited);
             }
-            const handled& h = a.h;
-            switch (h.what) {
-            case disposition::replied:
-                if (h.needs_fragmenting) {
-                    send_fragmented(h, a.oversize, tally);
-                    _free[nfree++] = m;
-                    break;
-                }
-                _tx[ntx] = m;
-                _tx_code[ntx] = h;
-                ++ntx;
-                break;
-            case disposition::to_exception:
-                if (h.urgent) {
-                    _urgent[nurgent++] = m;
-                } else {
-                    _exc[nexc++] = m;
-                }
-                break;
-            case disposition::to_race:
-                m->hash.usr = h.pool; // the control core needs the pool the rules chose
-                _race[nrace++] = m;
-                break;
-            case disposition::absorbed:
-            case disposition::dropped:
-            case disposition::fragment:
-                tally.record(h);
-                _free[nfree++] = m;
-                break;
-            }
+            sort(m, a, q, tally);
         }
+    }
+
+    // One handled frame into the queue its disposition names.
+    void sort(rte_mbuf* m, const answered& a, burst_queues& q, pipeline::burst_tally& tally) {
+        const handled& h = a.h;
+        switch (h.what) {
+        case disposition::replied:
+            if (h.needs_fragmenting) {
+                send_fragmented(h, a.oversize, tally);
+                _free[q.free++] = m;
+                return;
+            }
+            _tx[q.tx] = m;
+            _tx_code[q.tx] = h;
+            ++q.tx;
+            return;
+        case disposition::to_exception:
+            if (h.urgent) {
+                _urgent[q.urgent++] = m;
+            } else {
+                _exc[q.exception++] = m;
+            }
+            return;
+        case disposition::to_race:
+            m->hash.usr = h.pool; // the control core needs the pool the rules chose
+            _race[q.race++] = m;
+            return;
+        case disposition::absorbed:
+        case disposition::dropped:
+        case disposition::fragment:
+            tally.record(h);
+            _free[q.free++] = m;
+            return;
+        }
+    }
+
+    // The burst's replies in one TX burst; what the queue had no room for is counted and freed.
+    void transmit(burst_queues& q, pipeline::burst_tally& tally, std::uint64_t rx_tsc) {
         const std::uint16_t sent =
-                ntx == 0 ? 0 : rte_eth_tx_burst(_app.data.id, _slot.queue, _tx.data(), ntx);
+                q.tx == 0 ? 0 : rte_eth_tx_burst(_app.data.id, _slot.queue, _tx.data(), q.tx);
         for (std::uint16_t i = 0; i < sent; ++i) {
             tally.record(_tx_code[i]);
         }
-        for (std::uint16_t i = sent; i < ntx; ++i) {
+        for (std::uint16_t i = sent; i < q.tx; ++i) {
             tally.drop(drop_cause::tx_full);
-            _free[nfree++] = _tx[i];
+            _free[q.free++] = _tx[i];
         }
         if (sent != 0) {
             const auto ns = static_cast<std::uint64_t>(
                     static_cast<double>(rte_rdtsc() - rx_tsc) * _ns_per_tsc
             );
             _stats.latency[pipeline::latency_bucket(ns)].add(sent);
-        }
-        to_kernel(_slot.to_kernel_urgent, _urgent, nurgent, nfree, tally);
-        to_kernel(_slot.to_kernel, _exc, nexc, nfree, tally);
-        to_race(nrace, nfree, tally);
-        tally.add_to(_stats);
-        if (nfree != 0) {
-            rte_pktmbuf_free_bulk(_free.data(), nfree);
         }
     }
 
