@@ -170,76 +170,146 @@ std::uint64_t wall_us() {
            + static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
 }
 
-} // namespace
+// A whole number in [min, max] for `flag`, or nothing (said on stderr): "abc", "12x" or an
+// empty value must not quietly become 0.
+template <typename T>
+std::optional<T> whole_number(const char* flag, std::string_view text, T min, T max) {
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || v < min
+        || v > max) {
+        std::fprintf(
+                stderr,
+                "sipredir-agent: %s needs a whole number from %llu to %llu, not '%.*s'\n",
+                flag,
+                static_cast<unsigned long long>(min),
+                static_cast<unsigned long long>(max),
+                static_cast<int>(text.size()),
+                text.data()
+        );
+        return std::nullopt;
+    }
+    return static_cast<T>(v);
+}
 
-int main(int argc, char** argv) {
-    options o;
+// One flag and its value (argv[i + 1], consumed) into `o`; false when either is wrong.
+bool read_flag(int argc, char** argv, int& i, options& o) {
+    const std::string_view a = argv[i];
+    const auto value = [&]() -> std::string_view { return i + 1 < argc ? argv[++i] : ""; };
+    const auto number = [&]<typename T>(T& out, T min, T max) {
+        const char* const flag = argv[i];
+        const std::optional<T> v = whole_number<T>(flag, value(), min, max);
+        out = v.value_or(out);
+        return v.has_value();
+    };
+    if (a == "--backend") {
+        o.backend = value();
+    } else if (a == "--key-file") {
+        o.key_file = value();
+    } else if (a == "--to") {
+        const auto e = endpoint(value());
+        if (!e) {
+            std::fprintf(stderr, "sipredir-agent: --to needs ADDRESS:PORT\n");
+            return false;
+        }
+        o.to.push_back(*e);
+    } else if (a == "--command") {
+        o.command = value();
+    } else if (a == "--file") {
+        o.file = value();
+    } else if (a == "--kamailio") {
+        o.command = "kamcmd stats.get_statistics dialog:active_dialogs 2>/dev/null";
+    } else if (a == "--opensips") {
+        o.command = "opensips-cli -x mi get_statistics active_dialogs 2>/dev/null";
+    } else if (a == "--capacity") {
+        return number(o.capacity, std::uint64_t{1}, std::uint64_t{1} << 40);
+    } else if (a == "--interval-ms") {
+        return number(o.interval_ms, 1U, 3'600'000U);
+    } else if (a == "--sample-ms") {
+        return number(o.sample_ms, 1U, 3'600'000U);
+    } else if (a == "--change") {
+        const std::string text(value());
+        char* end = nullptr;
+        o.change_points = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !(o.change_points > 0) || o.change_points > 100) {
+            std::fprintf(
+                    stderr,
+                    "sipredir-agent: --change needs a percentage above 0, not '%s'\n",
+                    text.c_str()
+            );
+            return false;
+        }
+    } else if (a == "--count") {
+        return number(o.count, std::uint64_t{0}, ~std::uint64_t{0});
+    } else {
+        usage();
+        return false;
+    }
+    return true;
+}
+
+// The command line, checked as a whole; 0 when it is good, else the exit status.
+int read_options(int argc, char** argv, options& o) {
     for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--backend") {
-            o.backend = value();
-        } else if (a == "--key-file") {
-            o.key_file = value();
-        } else if (a == "--to") {
-            const auto e = endpoint(value());
-            if (!e) {
-                std::fprintf(stderr, "sipredir-agent: --to needs ADDRESS:PORT\n");
-                return 2;
-            }
-            o.to.push_back(*e);
-        } else if (a == "--command") {
-            o.command = value();
-        } else if (a == "--file") {
-            o.file = value();
-        } else if (a == "--kamailio") {
-            o.command = "kamcmd stats.get_statistics dialog:active_dialogs 2>/dev/null";
-        } else if (a == "--opensips") {
-            o.command = "opensips-cli -x mi get_statistics active_dialogs 2>/dev/null";
-        } else if (a == "--capacity") {
-            o.capacity = std::strtoull(value().c_str(), nullptr, 10);
-        } else if (a == "--interval-ms") {
-            o.interval_ms = static_cast<std::uint32_t>(std::strtoul(value().c_str(), nullptr, 10));
-        } else if (a == "--sample-ms") {
-            o.sample_ms = static_cast<std::uint32_t>(std::strtoul(value().c_str(), nullptr, 10));
-        } else if (a == "--change") {
-            o.change_points = std::strtod(value().c_str(), nullptr);
-        } else if (a == "--count") {
-            o.count = std::strtoull(value().c_str(), nullptr, 10);
-        } else {
-            return usage();
+        if (!read_flag(argc, argv, i, o)) {
+            return 2;
         }
     }
     if (o.sample_ms == 0) {
         o.sample_ms = o.interval_ms;
     }
     if (o.backend.empty() || o.key_file.empty() || o.to.empty()
-        || (o.command.empty() == o.file.empty()) || o.interval_ms == 0
-        || o.sample_ms > o.interval_ms || !(o.change_points > 0)) {
+        || (o.command.empty() == o.file.empty()) || o.sample_ms > o.interval_ms) {
         return usage();
     }
     if (o.command.find("active_dialogs") != std::string::npos && o.capacity == 0) {
         std::fprintf(stderr, "sipredir-agent: --kamailio and --opensips need --capacity\n");
         return 2;
     }
-    const key_file_result key = read_key_file(o.key_file);
-    if (!key.key) {
-        std::fprintf(stderr, "sipredir-agent: %s\n", key.error.c_str());
-        return 1;
-    }
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    // One socket per address family among the appliances.
+    return 0;
+}
+
+// One UDP socket per address family among the appliances.
+struct report_sockets {
     socket_fd v4;
     socket_fd v6;
-    for (const net::ip_endpoint& to : o.to) {
-        socket_fd& fd = to.address.family == net::ip_family::v4 ? v4 : v6;
-        if (!fd) {
-            net::ip_endpoint local{};
-            local.address.family = to.address.family;
-            fd = open_udp(local, true);
+
+    explicit report_sockets(const std::vector<net::ip_endpoint>& to) {
+        for (const net::ip_endpoint& e : to) {
+            socket_fd& fd = of(e);
+            if (!fd) {
+                net::ip_endpoint local{};
+                local.address.family = e.address.family;
+                fd = open_udp(local, true);
+            }
         }
     }
+    socket_fd& of(const net::ip_endpoint& e) {
+        return e.address.family == net::ip_family::v4 ? v4 : v6;
+    }
+
+    void send(const std::vector<net::ip_endpoint>& to, std::string_view d) {
+        for (const net::ip_endpoint& e : to) {
+            sockaddr_storage sa{};
+            const socklen_t len = to_sockaddr(e, sa);
+            if (::sendto(
+                        of(e).get(),
+                        d.data(),
+                        d.size(),
+                        0,
+                        reinterpret_cast<const sockaddr*>(&sa),
+                        len
+                )
+                < 0) {
+                log(log_level::warning,
+                    "send_failed",
+                    {{"to", endpoint_text(e)}, {"error", std::strerror(errno)}});
+            }
+        }
+    }
+};
+
+void log_start(const options& o) {
     std::string targets;
     for (const net::ip_endpoint& to : o.to) {
         targets += targets.empty() ? "" : ",";
@@ -251,6 +321,11 @@ int main(int argc, char** argv) {
          {"to", targets},
          {"interval_ms", std::to_string(o.interval_ms)},
          {"sample_ms", std::to_string(o.sample_ms)}});
+}
+
+// Samples every --sample-ms; reports every interval, or at once on a large enough move (but
+// not sooner than half an interval after the last report).
+void report_until_stopped(const options& o, const report_key& key, report_sockets& sockets) {
     using clock = std::chrono::steady_clock;
     const auto interval = std::chrono::milliseconds(o.interval_ms);
     std::uint64_t sent = 0;
@@ -272,25 +347,7 @@ int main(int argc, char** argv) {
                 // replay check never mistakes a new agent's reports for old ones.
                 f->seq = wall_us();
                 f->ts_ms = f->seq / 1000;
-                const std::string d = write_report(*f, *key.key);
-                for (const net::ip_endpoint& to : o.to) {
-                    const socket_fd& fd = to.address.family == net::ip_family::v4 ? v4 : v6;
-                    sockaddr_storage sa{};
-                    const socklen_t len = to_sockaddr(to, sa);
-                    if (::sendto(
-                                fd.get(),
-                                d.data(),
-                                d.size(),
-                                0,
-                                reinterpret_cast<const sockaddr*>(&sa),
-                                len
-                        )
-                        < 0) {
-                        log(log_level::warning,
-                            "send_failed",
-                            {{"to", endpoint_text(to)}, {"error", std::strerror(errno)}});
-                    }
-                }
+                sockets.send(o.to, write_report(*f, key));
                 last_percent = percent;
                 last_sent = now;
                 ++sent;
@@ -299,5 +356,24 @@ int main(int argc, char** argv) {
         next_sample += std::chrono::milliseconds(o.sample_ms);
         std::this_thread::sleep_until(next_sample);
     }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    if (const int rc = read_options(argc, argv, o); rc != 0) {
+        return rc;
+    }
+    const key_file_result key = read_key_file(o.key_file);
+    if (!key.key) {
+        std::fprintf(stderr, "sipredir-agent: %s\n", key.error.c_str());
+        return 1;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    report_sockets sockets(o.to);
+    log_start(o);
+    report_until_stopped(o, *key.key, sockets);
     return 0;
 }

@@ -101,5 +101,12 @@ with tempfile.TemporaryDirectory() as d:
     bad = subprocess.run([agent, "--to", "127.0.0.1:9", "--file", loadfile] + common,
                          capture_output=True, timeout=30)
     check("a bad key file is refused", bad.returncode == 1 and b"64 hex digits" in bad.stderr, bad.stderr)
+    # Numbers are checked whole: "abc" or "12x" must not quietly become 0 or 12.
+    for flag, value in (("--capacity", "abc"), ("--capacity", "0"), ("--interval-ms", "12x"),
+                        ("--sample-ms", ""), ("--count", "-1"), ("--change", "ten")):
+        bad = subprocess.run([agent, "--to", "127.0.0.1:9", "--file", loadfile, flag, value] + common,
+                             capture_output=True, timeout=30)
+        check(f"{flag} {value!r} is refused", bad.returncode == 2 and flag.encode() in bad.stderr,
+              bad.stderr)
 print(f"{failures} failed")
 sys.exit(1 if failures else 0)
