@@ -100,26 +100,18 @@ const char* parse_sent_protocol(const char* p, const char* end, via_top& out) no
     return p;
 }
 
-} // namespace
-
-via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
-    out = via_top{};
-    const char* p = value.data();
-    const char* const end = p + value.size();
-    via_parse result;
-
-    p = parse_sent_protocol(p, end, out);
-    if (p == nullptr) {
-        return result;
-    }
+// sent-by = host [ COLON port ], after the LWS that must follow sent-protocol. Returns where it
+// ends, or nullptr.
+const char*
+parse_sent_by(const char* p, const char* end, const char* floor, via_top& out) noexcept {
     const char* host = skip_lws(p, end);
     if (host == p || host >= end) {
-        return result; // sent-protocol LWS sent-by: the LWS is required
+        return nullptr;
     }
-    const char* host_end = *host == '[' ? skip_ipv6_reference(host, end)
-                                        : run::skip<run::host>(host, end, value.data());
+    const char* host_end =
+            *host == '[' ? skip_ipv6_reference(host, end) : run::skip<run::host>(host, end, floor);
     if (host_end == nullptr || host_end == host) {
-        return result;
+        return nullptr;
     }
     out.host = between(host, host_end);
     p = host_end;
@@ -127,14 +119,59 @@ via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
     if (q < end && *q == ':') {
         const auto port = scan::parse_decimal(skip_lws(q + 1, end), end, 65535);
         if (port.next == nullptr || port.value > 65535) {
-            return result;
+            return nullptr;
         }
         out.port = static_cast<std::uint16_t>(port.value);
         out.has_port = true;
         p = port.next;
     }
-    result.readable = true;
+    return p;
+}
 
+// One via-params entry into the fields a reply or the overload logic reads; others are skipped.
+void take_via_param(const param& prm, via_top& out) noexcept {
+    if (iequals(prm.name, "branch")) {
+        out.branch = prm.value;
+        out.has_branch = true;
+    } else if (iequals(prm.name, "rport")) {
+        out.has_rport = true;
+        out.rport_value = prm.value;
+        out.rport_param = between(prm.name.data(), prm.whole.data() + prm.whole.size());
+    } else if (iequals(prm.name, "received")) {
+        out.has_received = prm.has_value;
+        out.received = prm.value;
+        out.received_param = prm.whole;
+    } else if (iequals(prm.name, "oc")) {
+        out.has_oc = true;
+        out.oc = prm.value;
+        out.oc_param = prm.whole;
+    } else if (iequals(prm.name, "oc-validity")) {
+        out.oc_validity = prm.value;
+        out.oc_validity_param = prm.whole;
+    } else if (iequals(prm.name, "oc-seq")) {
+        out.oc_seq = prm.value;
+        out.oc_seq_param = prm.whole;
+    } else if (iequals(prm.name, "oc-algo")) {
+        out.oc_algo = prm.value;
+        out.oc_algo_param = prm.whole;
+    }
+}
+
+} // namespace
+
+via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
+    out = via_top{};
+    const char* p = value.data();
+    const char* const end = p + value.size();
+    via_parse result;
+    p = parse_sent_protocol(p, end, out);
+    if (p != nullptr) {
+        p = parse_sent_by(p, end, value.data(), out);
+    }
+    if (p == nullptr) {
+        return result;
+    }
+    result.readable = true;
     param prm;
     for (;;) {
         switch (next_param(p, end, prm)) {
@@ -144,32 +181,8 @@ via_parse parse_via_value(std::string_view value, via_top& out) noexcept {
         case param_step::bad:
             return result;
         case param_step::param:
+            take_via_param(prm, out);
             break;
-        }
-        if (iequals(prm.name, "branch")) {
-            out.branch = prm.value;
-            out.has_branch = true;
-        } else if (iequals(prm.name, "rport")) {
-            out.has_rport = true;
-            out.rport_value = prm.value;
-            out.rport_param = between(prm.name.data(), prm.whole.data() + prm.whole.size());
-        } else if (iequals(prm.name, "received")) {
-            out.has_received = prm.has_value;
-            out.received = prm.value;
-            out.received_param = prm.whole;
-        } else if (iequals(prm.name, "oc")) {
-            out.has_oc = true;
-            out.oc = prm.value;
-            out.oc_param = prm.whole;
-        } else if (iequals(prm.name, "oc-validity")) {
-            out.oc_validity = prm.value;
-            out.oc_validity_param = prm.whole;
-        } else if (iequals(prm.name, "oc-seq")) {
-            out.oc_seq = prm.value;
-            out.oc_seq_param = prm.whole;
-        } else if (iequals(prm.name, "oc-algo")) {
-            out.oc_algo = prm.value;
-            out.oc_algo_param = prm.whole;
         }
     }
 }
@@ -179,77 +192,94 @@ bool via_value_valid(std::string_view value) noexcept {
     return parse_via_value(value, scratch).valid;
 }
 
-bool parse_name_addr(std::string_view value, name_addr& out, bool may_hold_controls) noexcept {
-    out = name_addr{};
-    out.value = value;
-    const char* p = value.data();
-    const char* const end = p + value.size();
-    const char* uri_begin = nullptr;
-    const char* uri_end = nullptr;
-    // Where the octets that no quoted-pair can escape begin: a reply copies this value.
-    const char* unquoted = p;
+namespace {
 
+// [ display-name ] before '<': a quoted-string, or a run of tokens that '<' follows. Returns
+// where the address starts, or nullptr; `unquoted` is where the octets no quoted-pair can escape
+// begin (after a quoted display name).
+const char* take_display_name(
+        const char* p,
+        const char* end,
+        const char* floor,
+        bool may_hold_controls,
+        name_addr& out,
+        const char*& unquoted
+) noexcept {
+    unquoted = p;
     if (p < end && *p == '"') {
         const char* q = scan::skip_quoted(p, end);
         if (q == nullptr) {
-            return false; // RFC 4475 §3.1.2.6: an unclosed quote is not inferred
+            return nullptr; // RFC 4475 §3.1.2.6: an unclosed quote is not inferred
         }
         out.display_name = between(p, q);
         if (may_hold_controls && has_bare_control_octet_quoted(out.display_name)) {
-            return false;
+            return nullptr;
         }
         unquoted = q;
         p = skip_lws(q, end);
-        if (p >= end || *p != '<') {
-            return false;
-        }
-    } else {
-        // display-name = *(token LWS): a run of tokens, then '<' makes it a name-addr.
-        const char* tokens_end = p;
-        const char* q = p;
-        for (;;) {
-            const char* t = run::skip<run::token>(q, end, value.data());
-            if (t == q) {
-                break;
-            }
-            tokens_end = t;
-            q = skip_lws(t, end);
-        }
-        if (q < end && *q == '<') {
-            out.display_name = between(p, tokens_end);
-            p = q;
-        }
+        return p < end && *p == '<' ? p : nullptr;
     }
-    if (may_hold_controls && has_control_octet(between(unquoted, end))) {
-        return false;
+    // display-name = *(token LWS): a run of tokens, then '<' makes it a name-addr.
+    const char* tokens_end = p;
+    const char* q = p;
+    for (;;) {
+        const char* t = run::skip<run::token>(q, end, floor);
+        if (t == q) {
+            break;
+        }
+        tokens_end = t;
+        q = skip_lws(t, end);
     }
+    if (q < end && *q == '<') {
+        out.display_name = between(p, tokens_end);
+        return q;
+    }
+    return p;
+}
 
+// name-addr's "<" addr-spec ">" or a bare addr-spec, at p. Returns where it ends, or nullptr.
+const char* take_address(const char* p, const char* end, name_addr& out) noexcept {
+    const char* uri_begin = p;
+    const char* uri_end = p;
     if (p < end && *p == '<') {
         // LAQUOT addr-spec RAQUOT: no LWS inside the brackets (RFC 4475 §3.1.2.14).
         const void* close = std::memchr(p, '>', static_cast<std::size_t>(end - p));
         if (close == nullptr) {
-            return false;
+            return nullptr;
         }
         uri_begin = p + 1;
         uri_end = static_cast<const char*>(close);
         if (uri_begin == uri_end || scan::is_lws(*uri_begin) || scan::is_lws(uri_end[-1])) {
-            return false;
+            return nullptr;
         }
         p = uri_end + 1;
     } else {
         // addr-spec: its ';' parameters are header parameters (RFC 3261 §20.10).
-        uri_begin = p;
-        uri_end = p;
         while (uri_end < end && *uri_end != ';' && !scan::is_lws(*uri_end)) {
             ++uri_end;
         }
         p = uri_end;
     }
     out.uri = between(uri_begin, uri_end);
-    if (out.uri.find(':') == std::string_view::npos) {
+    return out.uri.find(':') == std::string_view::npos ? nullptr : p;
+}
+
+} // namespace
+
+bool parse_name_addr(std::string_view value, name_addr& out, bool may_hold_controls) noexcept {
+    out = name_addr{};
+    out.value = value;
+    const char* const end = value.data() + value.size();
+    const char* unquoted = nullptr;
+    const char* p =
+            take_display_name(value.data(), end, value.data(), may_hold_controls, out, unquoted);
+    if (p == nullptr || (may_hold_controls && has_control_octet(between(unquoted, end)))) {
         return false;
     }
-
+    p = take_address(p, end, out);
+    if (p == nullptr) {
+        return false;
+    }
     param prm;
     for (;;) {
         switch (next_param(p, end, prm)) {

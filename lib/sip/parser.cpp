@@ -162,7 +162,112 @@ void take_vias(std::string_view value, message_view& m) noexcept {
 // Content-Length above this is past any datagram; it saturates here and cannot wrap.
 constexpr std::uint64_t content_length_limit = 1 << 24;
 
-// `clean`: stage 1 saw no control octet in the line, so the checks for one are skipped.
+// The take_* functions below file one header line's value into the view. `repeated`: a line
+// of the same kind came before; `clean`: stage 1 saw no control octet in the line, so the
+// checks for one are skipped.
+
+void take_name_addr(const header_line& h, bool repeated, message_view& m, bool clean) noexcept {
+    const bool is_from = h.kind == header_kind::from;
+    if (repeated) {
+        note(m, defect::header_repeated); // RFC 4475 §3.3.8
+        return;
+    }
+    (is_from ? m.has_from : m.has_to) = true;
+    if (!parse_name_addr(h.value, is_from ? m.from : m.to, !clean)) {
+        note(m, is_from ? defect::from_bad : defect::to_bad);
+    }
+}
+
+void take_call_id(const header_line& h, bool repeated, message_view& m) noexcept {
+    if (repeated) {
+        note(m, defect::header_repeated);
+        return;
+    }
+    m.call_id = h.value;
+    if (!call_id_valid(h.value)) {
+        note(m, defect::call_id_bad);
+    }
+}
+
+void take_cseq(const header_line& h, bool repeated, message_view& m, bool clean) noexcept {
+    if (repeated) {
+        note(m, defect::header_repeated);
+        return;
+    }
+    m.cseq = h.value;
+    m.has_cseq = true;
+    if (!clean && has_control_octet(h.value)) {
+        note(m, defect::cseq_bad);
+        return;
+    }
+    switch (parse_cseq(h.value, m.cseq_number, m.cseq_method_text)) {
+    case cseq_status::ok:
+        break;
+    case cseq_status::bad:
+        note(m, defect::cseq_bad);
+        break;
+    case cseq_status::out_of_range:
+        note(m, defect::cseq_out_of_range);
+        break;
+    }
+}
+
+// RFC 3261 §20.22: Max-Forwards is an integer in the range 0-255.
+void take_max_forwards(const header_line& h, bool repeated, message_view& m) noexcept {
+    if (repeated) {
+        note(m, defect::header_repeated);
+        return;
+    }
+    std::uint64_t v = 0;
+    if (!whole_decimal(h.value, 255, v)) {
+        note(m, defect::max_forwards_bad);
+        return;
+    }
+    m.max_forwards = static_cast<int>(v);
+}
+
+void take_content_length(const header_line& h, bool repeated, message_view& m) noexcept {
+    if (repeated) {
+        note(m, defect::content_length_repeated); // RFC 4475 §3.3.9
+        return;
+    }
+    std::uint64_t v = 0;
+    if (!whole_decimal(h.value, content_length_limit, v)) {
+        // RFC 4475 §3.1.2.3: a negative length never becomes a huge unsigned one.
+        note(m, defect::content_length_bad);
+        return;
+    }
+    m.content_length = static_cast<std::int64_t>(v);
+}
+
+void take_require(const header_line& h, message_view& m, bool clean) noexcept {
+    if (m.require_count == max_require_headers) {
+        note(m, defect::require_too_many);
+        return;
+    }
+    if (!clean && has_control_octet(h.value)) {
+        note(m, defect::require_bad); // its tags would be echoed in a 420's Unsupported
+        return;
+    }
+    m.require_values[m.require_count++] = h.value;
+}
+
+// Headers of which the view keeps the first line's value, unread.
+std::string_view* first_value_of(header_kind kind, message_view& m) noexcept {
+    switch (kind) {
+    case header_kind::route:
+        return &m.first_route;
+    case header_kind::contact:
+        return &m.first_contact;
+    case header_kind::expires:
+        return &m.expires;
+    case header_kind::user_agent:
+        return &m.user_agent;
+    default:
+        return nullptr;
+    }
+}
+
 // parse() calls it for well-formed lines only of the kinds in kept_kinds (below): a new case
 // here needs its kind added there.
 void take_header(
@@ -181,113 +286,25 @@ void take_header(
             note(m, defect::via_bad);
         }
         take_vias(h.value, m);
-        break;
+        return;
     case header_kind::from:
-    case header_kind::to: {
-        const bool is_from = h.kind == header_kind::from;
-        if (repeated) {
-            note(m, defect::header_repeated); // RFC 4475 §3.3.8
-            break;
-        }
-        (is_from ? m.has_from : m.has_to) = true;
-        if (!parse_name_addr(h.value, is_from ? m.from : m.to, !clean)) {
-            note(m, is_from ? defect::from_bad : defect::to_bad);
-        }
-        break;
-    }
+    case header_kind::to:
+        return take_name_addr(h, repeated, m, clean);
     case header_kind::call_id:
-        if (repeated) {
-            note(m, defect::header_repeated);
-            break;
-        }
-        m.call_id = h.value;
-        if (!call_id_valid(h.value)) {
-            note(m, defect::call_id_bad);
-        }
-        break;
+        return take_call_id(h, repeated, m);
     case header_kind::cseq:
-        if (repeated) {
-            note(m, defect::header_repeated);
-            break;
-        }
-        m.cseq = h.value;
-        m.has_cseq = true;
-        if (!clean && has_control_octet(h.value)) {
-            note(m, defect::cseq_bad);
-            break;
-        }
-        switch (parse_cseq(h.value, m.cseq_number, m.cseq_method_text)) {
-        case cseq_status::ok:
-            break;
-        case cseq_status::bad:
-            note(m, defect::cseq_bad);
-            break;
-        case cseq_status::out_of_range:
-            note(m, defect::cseq_out_of_range);
-            break;
-        }
-        break;
-    case header_kind::max_forwards: {
-        if (repeated) {
-            note(m, defect::header_repeated);
-            break;
-        }
-        // RFC 3261 §20.22: an integer in the range 0-255.
-        std::uint64_t v = 0;
-        if (!whole_decimal(h.value, 255, v)) {
-            note(m, defect::max_forwards_bad);
-            break;
-        }
-        m.max_forwards = static_cast<int>(v);
-        break;
-    }
-    case header_kind::content_length: {
-        if (repeated) {
-            note(m, defect::content_length_repeated); // RFC 4475 §3.3.9
-            break;
-        }
-        std::uint64_t v = 0;
-        if (!whole_decimal(h.value, content_length_limit, v)) {
-            // RFC 4475 §3.1.2.3: a negative length never becomes a huge unsigned one.
-            note(m, defect::content_length_bad);
-            break;
-        }
-        m.content_length = static_cast<std::int64_t>(v);
-        break;
-    }
+        return take_cseq(h, repeated, m, clean);
+    case header_kind::max_forwards:
+        return take_max_forwards(h, repeated, m);
+    case header_kind::content_length:
+        return take_content_length(h, repeated, m);
     case header_kind::require:
-        if (m.require_count == max_require_headers) {
-            note(m, defect::require_too_many);
-            break;
-        }
-        if (!clean && has_control_octet(h.value)) {
-            note(m, defect::require_bad); // its tags would be echoed in a 420's Unsupported
-            break;
-        }
-        m.require_values[m.require_count++] = h.value;
-        break;
-    case header_kind::route:
-        if (!repeated) {
-            m.first_route = h.value;
-        }
-        break;
-    case header_kind::contact:
-        if (!repeated) {
-            m.first_contact = h.value;
-        }
-        break;
-    case header_kind::expires:
-        if (!repeated) {
-            m.expires = h.value;
-        }
-        break;
-    case header_kind::user_agent:
-        if (!repeated) {
-            m.user_agent = h.value;
-        }
-        break;
+        return take_require(h, m, clean);
     default:
-        break;
+        if (std::string_view* first = first_value_of(h.kind, m); first != nullptr && !repeated) {
+            *first = h.value;
+        }
+        return;
     }
 }
 

@@ -55,90 +55,110 @@ bool escape_at(const char* p, const char* end) noexcept {
     return end - p >= 3 && is(p[1], cc_hex) && is(p[2], cc_hex);
 }
 
+// A run of T's octets and "%" HEXDIG HEXDIG escapes from p; nullptr at a bad escape.
+template <const run::nibble_tables& T>
+const char* skip_escaped(const char* p, const char* end, const char* floor) noexcept {
+    for (;;) {
+        p = run::skip<T>(p, end, floor);
+        if (p >= end || *p != '%') {
+            return p;
+        }
+        if (!escape_at(p, end)) {
+            return nullptr;
+        }
+        p += 3;
+    }
+}
+
+// userinfo: '@' cannot appear unescaped anywhere else in a SIP URI, so a run of user characters
+// ending at '@' is the userinfo; otherwise there is none and the host starts at `begin`. Returns
+// where the host starts, or nullptr.
+const char* take_userinfo(const char* begin, const char* end, uri_view& out) noexcept {
+    const char* const p = skip_escaped<run::user>(begin, end, begin);
+    if (p == nullptr) {
+        return nullptr;
+    }
+    if (p == end || *p != '@') {
+        return begin;
+    }
+    // An escape is hex digits, so the first ':' of the run is the password's.
+    const auto* colon = static_cast<const char*>(std::memchr(begin, ':', p - begin));
+    const char* user_end = colon != nullptr ? colon : p;
+    if (user_end == begin) {
+        return nullptr;
+    }
+    out.user = between(begin, user_end);
+    if (colon != nullptr) {
+        out.password = between(colon + 1, p);
+    }
+    return p + 1;
+}
+
+// host = hostname / IPv4address / IPv6reference. Returns where it ends, or nullptr.
+const char* take_host(const char* p, const char* end, const char* floor, uri_view& out) noexcept {
+    if (p < end && *p == '[') {
+        const auto* close = static_cast<const char*>(std::memchr(p, ']', end - p));
+        if (close == nullptr) {
+            return nullptr;
+        }
+        out.host = between(p, close + 1);
+        return ipv6_reference_valid(out.host) ? close + 1 : nullptr;
+    }
+    const char* const host_end = run::skip<run::host>(p, end, floor);
+    out.host = between(p, host_end);
+    return out.host.empty() ? nullptr : host_end;
+}
+
+// [ ":" port ] at p. Returns where it ends, or nullptr.
+const char* take_port(const char* p, const char* end, uri_view& out) noexcept {
+    if (p == end || *p != ':') {
+        return p;
+    }
+    ++p;
+    std::uint32_t port = 0;
+    const char* digits = p;
+    while (p < end && is(*p, cc_digit) && p - digits < 6) {
+        port = port * 10 + static_cast<std::uint32_t>(*p - '0');
+        ++p;
+    }
+    if (p == digits || port > 65535) {
+        return nullptr;
+    }
+    out.port = static_cast<std::uint16_t>(port);
+    out.has_port = true;
+    return p;
+}
+
+// uri-parameters = *( ";" pname [ "=" pvalue ] ), names and values of paramchars. Returns where
+// they end (at the end or a '?'), or nullptr.
+const char* take_params(const char* p, const char* end, const char* floor, uri_view& out) noexcept {
+    if (p == end || *p != ';') {
+        return p;
+    }
+    const char* const params_end = skip_escaped<run::uri_param>(p, end, floor);
+    if (params_end == nullptr || (params_end < end && *params_end != '?')) {
+        return nullptr;
+    }
+    out.params = between(p, params_end);
+    return params_end;
+}
+
 // One pass: userinfo, host, port, parameters, headers; escapes are checked where they stand.
 uri_status parse_sip_uri(std::string_view rest, uri_view& out) noexcept {
     const char* const begin = rest.data();
     const char* const end = begin + rest.size();
-
-    // userinfo: '@' cannot appear unescaped anywhere else in a SIP URI, so a run of user
-    // characters ending at '@' is the userinfo; otherwise there is none and the host starts here.
-    const char* p = begin;
-    for (;;) {
-        p = run::skip<run::user>(p, end, begin);
-        if (p < end && *p == '%') {
-            if (!escape_at(p, end)) {
-                return uri_status::bad;
-            }
-            p += 3;
-            continue;
-        }
-        break;
+    const char* p = take_userinfo(begin, end, out);
+    if (p != nullptr) {
+        p = take_host(p, end, begin, out);
     }
-    const char* host = begin;
-    if (p < end && *p == '@') {
-        // An escape is hex digits, so the first ':' of the run is the password's.
-        const auto* colon = static_cast<const char*>(std::memchr(begin, ':', p - begin));
-        const char* user_end = colon != nullptr ? colon : p;
-        if (user_end == begin) {
-            return uri_status::bad;
-        }
-        out.user = between(begin, user_end);
-        if (colon != nullptr) {
-            out.password = between(colon + 1, p);
-        }
-        host = p + 1;
+    if (p != nullptr) {
+        p = take_port(p, end, out);
     }
-
-    p = host;
-    if (p < end && *p == '[') {
-        const auto* close = static_cast<const char*>(std::memchr(p, ']', end - p));
-        if (close == nullptr) {
-            return uri_status::bad;
-        }
-        out.host = between(p, close + 1);
-        if (!ipv6_reference_valid(out.host)) {
-            return uri_status::bad;
-        }
-        p = close + 1;
-    } else {
-        p = run::skip<run::host>(p, end, begin);
-        out.host = between(host, p);
-        if (out.host.empty()) {
-            return uri_status::bad;
-        }
+    if (p != nullptr) {
+        p = take_params(p, end, begin, out);
     }
-    if (p < end && *p == ':') {
-        ++p;
-        std::uint32_t port = 0;
-        const char* digits = p;
-        while (p < end && is(*p, cc_digit) && p - digits < 6) {
-            port = port * 10 + static_cast<std::uint32_t>(*p - '0');
-            ++p;
-        }
-        if (p == digits || port > 65535) {
-            return uri_status::bad;
-        }
-        out.port = static_cast<std::uint16_t>(port);
-        out.has_port = true;
-    }
-    if (p < end && *p == ';') {
-        // uri-parameters: *( ";" pname [ "=" pvalue ] ), names and values of paramchars.
-        const char* params = p;
-        for (;;) {
-            p = run::skip<run::uri_param>(p, end, begin);
-            if (p < end && *p == '%') {
-                if (!escape_at(p, end)) {
-                    return uri_status::bad;
-                }
-                p += 3;
-                continue;
-            }
-            if (p < end && *p != '?') {
-                return uri_status::bad;
-            }
-            break;
-        }
-        out.params = between(params, p);
+    if (p == nullptr) {
+        return uri_status::bad;
     }
     if (p < end && *p == '?') {
         out.headers = between(p + 1, end);
