@@ -141,6 +141,50 @@ header_kind classify_header(std::string_view n) noexcept {
     }
 }
 
+namespace {
+
+// The LF that ends the line starting at `line`: the first one not followed by WSP; `end` when
+// there is none (the octets past the datagram count as "not WSP"). `folded`: an LF was skipped.
+const char* line_end_lf(const char* line, const char* end, bool& folded) noexcept {
+    const char* search = line;
+    while (search < end) {
+        const char* lf = find_byte(search, end, '\n');
+        if (lf == nullptr) {
+            return end;
+        }
+        if (lf + 1 < end && (lf[1] == ' ' || lf[1] == '\t')) {
+            search = lf + 1;
+            folded = true;
+            continue;
+        }
+        return lf;
+    }
+    return end;
+}
+
+// name HCOLON value, with HCOLON = *( SP / HTAB ) ":" SWS, from a line whose name ends at
+// `name_end`; a line without a colon after a non-empty name is not well-formed.
+void split_line(
+        const char* line, const char* name_end, const char* line_end, header_line& out
+) noexcept {
+    out.name = std::string_view(line, static_cast<std::size_t>(name_end - line));
+    const char* colon = name_end;
+    while (colon < line_end && (*colon == ' ' || *colon == '\t')) {
+        ++colon;
+    }
+    if (out.name.empty() || colon >= line_end || *colon != ':') {
+        out.well_formed = false;
+        out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
+        return;
+    }
+    out.value = scan::trim_lws(
+            std::string_view(colon + 1, static_cast<std::size_t>(line_end - (colon + 1)))
+    );
+    out.kind = classify_header(out.name);
+}
+
+} // namespace
+
 header_reader::step header_reader::next(header_line& out) noexcept {
     if (_p >= _end) {
         return step::unterminated;
@@ -159,32 +203,13 @@ header_reader::step header_reader::next(header_line& out) noexcept {
         }
     }
     const char* const line = _p;
-    // The line ends at the first LF not followed by WSP; the octets past the datagram count as
-    // "not WSP", so a last line without LF ends at the datagram's end.
-    const char* eol = _end;
-    const char* search = _p;
-    bool folded = false;
-    while (search < _end) {
-        const char* lf = find_byte(search, _end, '\n');
-        if (lf == nullptr) {
-            break;
-        }
-        if (lf + 1 < _end && (lf[1] == ' ' || lf[1] == '\t')) {
-            search = lf + 1;
-            folded = true;
-            continue;
-        }
-        eol = lf;
-        break;
-    }
+    out = header_line{};
+    const char* const eol = line_end_lf(line, _end, out.folded);
     _p = eol < _end ? eol + 1 : _end;
     const char* line_end = eol;
     if (line_end > line && line_end[-1] == '\r') {
         --line_end;
     }
-
-    out = header_line{};
-    out.folded = folded;
     // When the line ended at an LF, that LF (no token character) stops the name scan, so the
     // loop needs no bounds test; a last line without LF takes the bounded scan.
     const char* name_end = line;
@@ -195,21 +220,7 @@ header_reader::step header_reader::next(header_line& out) noexcept {
     } else {
         name_end = scan::skip_class(line, line_end, cc_token);
     }
-    out.name = std::string_view(line, static_cast<std::size_t>(name_end - line));
-    // HCOLON = *( SP / HTAB ) ":" SWS
-    const char* colon = name_end;
-    while (colon < line_end && (*colon == ' ' || *colon == '\t')) {
-        ++colon;
-    }
-    if (out.name.empty() || colon >= line_end || *colon != ':') {
-        out.well_formed = false;
-        out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
-        return step::header;
-    }
-    out.value = scan::trim_lws(
-            std::string_view(colon + 1, static_cast<std::size_t>(line_end - (colon + 1)))
-    );
-    out.kind = classify_header(out.name);
+    split_line(line, name_end, line_end, out);
     return step::header;
 }
 

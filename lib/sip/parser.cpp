@@ -551,6 +551,59 @@ void plain_line(
 
 } // namespace
 
+namespace {
+
+// Where the body begins when the empty line that ends the header section is at p; else nullptr.
+const char* after_empty_line(const char* p, const char* end) noexcept {
+    if (p < end && *p == '\n') {
+        return p + 1;
+    }
+    if (p + 1 < end && p[0] == '\r' && p[1] == '\n') {
+        return p + 2;
+    }
+    return nullptr;
+}
+
+// The header line at `pos` read from stage 1's masks, when it is plain (one line, no special
+// octet): then `pos` moves past it and true. False: the scalar reader must read it.
+bool take_plain_line(
+        const stage1::index& idx,
+        lf_cursor& lfs,
+        bool head_plain,
+        std::size_t& pos,
+        const char* end,
+        header_line& line,
+        std::uint32_t& seen,
+        message_view& m
+) noexcept {
+    const char* const begin = idx.base;
+    const char* const p = begin + pos;
+    if (p >= end || *p == '\r') {
+        return false;
+    }
+    const std::size_t eol = lfs.next();
+    if (eol == npos) {
+        return false;
+    }
+    const char* const e = begin + eol;
+    const bool folded = e + 1 < end && (e[1] == ' ' || e[1] == '\t');
+    const char* const le = e[-1] == '\r' ? e - 1 : e;
+    const bool plain = head_plain ? le != e || !special_octet(e[-1])
+                                  : !irregular(idx, pos, static_cast<std::size_t>(le - begin));
+    if (folded || !plain) {
+        return false;
+    }
+    plain_line(idx, p, le, line);
+    // A well-formed line of a kind the view does not keep changes nothing.
+    if (!line.well_formed || (kept_kinds >> static_cast<unsigned>(line.kind) & 1) != 0) {
+        take_header(line, seen, m, true);
+    }
+    pos = eol + 1;
+    return true;
+}
+
+} // namespace
+
 parse_result parse(std::string_view d, message_view& m) noexcept {
     if (d.empty()) {
         return parse_scalar(d, m);
@@ -582,38 +635,14 @@ parse_result parse(std::string_view d, message_view& m) noexcept {
     header_line line;
     for (;;) {
         const char* const p = begin + pos;
-        if (p < end && *p == '\n') {
+        if (const char* body = after_empty_line(p, end); body != nullptr) {
             section_end = p;
-            body_begin = p + 1;
+            body_begin = body;
             terminated = true;
             break;
         }
-        if (p + 1 < end && p[0] == '\r' && p[1] == '\n') {
-            section_end = p;
-            body_begin = p + 2;
-            terminated = true;
-            break;
-        }
-        if (p < end && *p != '\r') {
-            const std::size_t eol = lfs.next();
-            if (eol != npos) {
-                const char* const e = begin + eol;
-                const bool folded = e + 1 < end && (e[1] == ' ' || e[1] == '\t');
-                const char* const le = e[-1] == '\r' ? e - 1 : e;
-                const bool plain =
-                        head_plain ? le != e || !special_octet(e[-1])
-                                   : !irregular(idx, pos, static_cast<std::size_t>(le - begin));
-                if (!folded && plain) {
-                    plain_line(idx, p, le, line);
-                    // A well-formed line of a kind the view does not keep changes nothing.
-                    if (!line.well_formed
-                        || (kept_kinds >> static_cast<unsigned>(line.kind) & 1) != 0) {
-                        take_header(line, seen, m, true);
-                    }
-                    pos = eol + 1;
-                    continue;
-                }
-            }
+        if (take_plain_line(idx, lfs, head_plain, pos, end, line, seen, m)) {
+            continue;
         }
         // Anything else, one line through the scalar reader (the reference).
         header_reader reader(p, end);
