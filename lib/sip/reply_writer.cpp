@@ -341,16 +341,9 @@ void put_header(Sink& c, std::string_view name_colon_space, std::string_view val
 }
 
 template <typename Sink>
-void emit(Sink& c, const message_view& m, const reply_spec& spec, const prepared& p) noexcept {
-    if (!p.status_line.empty()) {
-        c.put(p.status_line);
-    } else {
-        c.put("SIP/2.0 ");
-        c.put_uint(spec.code);
-        c.put(' ');
-        c.put(spec.reason);
-        c.put("\r\n");
-    }
+void put_echoed(
+        Sink& c, const message_view& m, const reply_spec& spec, const prepared& p
+) noexcept {
     // RFC 3261 §8.2.6.2: Via values in order, From, Call-ID, CSeq equal to the request's; To
     // equal, plus a tag when the request had none.
     if (m.via_count > 0) {
@@ -377,6 +370,10 @@ void emit(Sink& c, const message_view& m, const reply_spec& spec, const prepared
     if (m.has_cseq) {
         put_header(c, "CSeq: ", m.cseq);
     }
+}
+
+template <typename Sink>
+void put_contacts(Sink& c, const reply_spec& spec, const prepared& p) noexcept {
     // The caller sends its next request to a Contact, so each one keeps whom it dialled.
     for (const contact_entry& contact : spec.contacts) {
         c.put("Contact: ");
@@ -391,6 +388,9 @@ void emit(Sink& c, const message_view& m, const reply_spec& spec, const prepared
         }
         c.put("\r\n");
     }
+}
+
+template <typename Sink> void put_own_headers(Sink& c, const reply_spec& spec) noexcept {
     if (spec.has_retry_after) {
         c.put("Retry-After: ");
         c.put_uint(spec.retry_after);
@@ -412,6 +412,22 @@ void emit(Sink& c, const message_view& m, const reply_spec& spec, const prepared
     if (!spec.server.empty()) {
         put_header(c, "Server: ", spec.server);
     }
+}
+
+template <typename Sink>
+void emit(Sink& c, const message_view& m, const reply_spec& spec, const prepared& p) noexcept {
+    if (!p.status_line.empty()) {
+        c.put(p.status_line);
+    } else {
+        c.put("SIP/2.0 ");
+        c.put_uint(spec.code);
+        c.put(' ');
+        c.put(spec.reason);
+        c.put("\r\n");
+    }
+    put_echoed(c, m, spec, p);
+    put_contacts(c, spec, p);
+    put_own_headers(c, spec);
     c.put("Content-Length: 0\r\n\r\n");
 }
 

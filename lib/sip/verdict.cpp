@@ -47,39 +47,50 @@ void collect_unsupported(const message_view& m, const verdict_policy& p, verdict
 
 } // namespace
 
-verdict decide(const message_view& m, const verdict_policy& p) noexcept {
+namespace {
+
+// What no request method changes: responses and unroutable requests dropped, ACK absorbed, a
+// version or a defect answered. False when the request passed.
+bool screened_out(const message_view& m, verdict& out) noexcept {
     if (m.kind == message_kind::response) {
-        return dropped(drop_reason::response);
+        out = dropped(drop_reason::response);
+    } else if (m.kind != message_kind::request) {
+        out = dropped(drop_reason::start_line_bad);
+    } else if (m.via_count == 0 || !m.top_via_readable) {
+        out = dropped(drop_reason::unroutable);
+    } else if (m.request_method == method::ack) {
+        out = verdict{};
+        out.what = action::absorb;
+    } else if (m.first_defect != defect::request_line_bad && (m.version_major != 2 || m.version_minor != 0)) {
+        out = reply(505);
+    } else if (m.first_defect != defect::none) {
+        out = reply(400, m.first_defect);
+    } else {
+        return false;
     }
-    if (m.kind != message_kind::request) {
-        return dropped(drop_reason::start_line_bad);
+    return true;
+}
+
+// The mandatory headers of RFC 3261 §8.1.1, in the order a 400 names the first one missing.
+bool lacks_a_header(const message_view& m, verdict& out) noexcept {
+    const defect missing = !m.has_to           ? defect::to_missing
+                           : !m.has_from       ? defect::from_missing
+                           : m.call_id.empty() ? defect::call_id_missing
+                           : !m.has_cseq       ? defect::cseq_missing
+                                               : defect::none;
+    if (missing == defect::none) {
+        return false;
     }
-    if (m.via_count == 0 || !m.top_via_readable) {
-        return dropped(drop_reason::unroutable);
-    }
-    if (m.request_method == method::ack) {
-        verdict v;
-        v.what = action::absorb;
-        return v;
-    }
-    const bool version_read = m.first_defect != defect::request_line_bad;
-    if (version_read && (m.version_major != 2 || m.version_minor != 0)) {
-        return reply(505);
-    }
-    if (m.first_defect != defect::none) {
-        return reply(400, m.first_defect);
-    }
-    if (!m.has_to) {
-        return reply(400, defect::to_missing);
-    }
-    if (!m.has_from) {
-        return reply(400, defect::from_missing);
-    }
-    if (m.call_id.empty()) {
-        return reply(400, defect::call_id_missing);
-    }
-    if (!m.has_cseq) {
-        return reply(400, defect::cseq_missing);
+    out = reply(400, missing);
+    return true;
+}
+
+} // namespace
+
+verdict decide(const message_view& m, const verdict_policy& p) noexcept {
+    verdict early;
+    if (screened_out(m, early) || lacks_a_header(m, early)) {
+        return early;
     }
     if (m.request_uri_parts.scheme == uri_scheme::other) {
         return reply(416);

@@ -253,6 +253,68 @@ void parse(std::span<const std::uint8_t> datagram, request_work& w) noexcept {
     sip::parse(datagram, w.m);
 }
 
+namespace {
+
+// What the first matching rule made of a request.
+struct rule_outcome {
+    const rules::rule* rule = nullptr; // null: none matched (or none ran)
+    bool settled = false;              // the rule dropped it (`reply` false) or rejected it
+    bool reply = false;
+};
+
+// Rules see every request a reply would go to: a scanner's OPTIONS is blocked like its INVITE.
+// The first matching rule decides. A raced request passed the rules in its worker; the control
+// core answers it as decided.
+rule_outcome apply_rules(
+        const balance::table_snapshot* snapshot,
+        const worker_state& state,
+        request_work& w,
+        handled& out
+) noexcept {
+    if (state.decided != nullptr || snapshot == nullptr || snapshot->rules == nullptr
+        || snapshot->rules->empty()) {
+        return {};
+    }
+    const rules::rule* rule = snapshot->rules->match(w.m, state.worker).matched;
+    if (rule != nullptr && rule->then == rules::action::drop) {
+        out = dropped_by(drop_cause::rule_blocked);
+        return {rule, true, false};
+    }
+    if (rule != nullptr && rule->then == rules::action::reject) {
+        w.spec.code = 403;
+        return {rule, true, true};
+    }
+    return {rule};
+}
+
+// The reply the verdict asks for; a 302's pool from the race, the route rule, or the default.
+void follow_verdict(
+        const identity& s,
+        const balance::table_snapshot* snapshot,
+        const worker_state& state,
+        const rules::rule* rule,
+        request_work& w
+) noexcept {
+    const sip::verdict& v = w.d.v;
+    w.spec.code = v.code;
+    if (v.code == 400) {
+        w.spec.reason = sip::info(v.why).phrase;
+    }
+    if (v.code == 405 || (v.code == 200 && w.m.request_method == sip::method::options)) {
+        w.spec.allow = s.allow;
+    }
+    w.spec.unsupported = {v.unsupported.data(), v.unsupported_count};
+    if (v.code == 302) {
+        w.d.redirect = true;
+        w.d.pool = state.decided != nullptr ? state.decided->pool
+                   : rule != nullptr && rule->then == rules::action::route
+                           ? rule->pool
+                           : (snapshot != nullptr ? snapshot->default_pool : 0);
+    }
+}
+
+} // namespace
+
 bool decide(
         const identity& s,
         const balance::table_snapshot* snapshot,
@@ -288,37 +350,11 @@ bool decide(
         w.spec.has_retry_after = s.limits.retry_after > 0;
         return true;
     }
-    // Rules see every request a reply would go to: a scanner's OPTIONS is blocked like its
-    // INVITE. The first matching rule decides.
-    // A raced request passed the rules in its worker; the control core answers it as decided.
-    const rules::rule* rule = nullptr;
-    if (state.decided == nullptr && snapshot != nullptr && snapshot->rules != nullptr
-        && !snapshot->rules->empty()) {
-        rule = snapshot->rules->match(w.m, state.worker).matched;
-        if (rule != nullptr && rule->then == rules::action::drop) {
-            out = dropped_by(drop_cause::rule_blocked);
-            return false;
-        }
-        if (rule != nullptr && rule->then == rules::action::reject) {
-            w.spec.code = 403;
-            return true;
-        }
+    const rule_outcome r = apply_rules(snapshot, state, w, out);
+    if (r.settled) {
+        return r.reply;
     }
-    w.spec.code = v.code;
-    if (v.code == 400) {
-        w.spec.reason = sip::info(v.why).phrase;
-    }
-    if (v.code == 405 || (v.code == 200 && w.m.request_method == sip::method::options)) {
-        w.spec.allow = s.allow;
-    }
-    w.spec.unsupported = {w.d.v.unsupported.data(), v.unsupported_count};
-    if (v.code == 302) {
-        w.d.redirect = true;
-        w.d.pool = state.decided != nullptr ? state.decided->pool
-                   : rule != nullptr && rule->then == rules::action::route
-                           ? rule->pool
-                           : (snapshot != nullptr ? snapshot->default_pool : 0);
-    }
+    follow_verdict(s, snapshot, state, r.rule, w);
     return true;
 }
 
