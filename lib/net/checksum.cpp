@@ -32,20 +32,18 @@ std::uint64_t halves(std::uint64_t w) noexcept {
 // The tail assembly and the final swap below take the native words as little-endian (x86).
 static_assert(std::endian::native == std::endian::little);
 
-std::uint32_t ones_sum(std::span<const std::uint8_t> b, std::uint32_t initial) noexcept {
-    // RFC 1071 §2: the sum does not depend on byte order, and 2^16 = 1 in its arithmetic. So the
-    // bytes are summed as native words (carries deferred in wide accumulators, folded to 16 bits
-    // and swapped into network order once at the end).
-    const std::uint8_t* p = b.data();
-    std::size_t n = b.size();
-    std::uint64_t a = 0;
+namespace {
+
 #if defined(__SSE2__)
-    // 32 octets a step. pmaddwd adds each pair of adjacent 16-bit words into a 32-bit lane, but
-    // signed: the words are biased by -2^15 first (xor 0x8000) and 2^16 per pair is added back
-    // at the end. A lane moves by at most 2^16 per step, so a run of 2^18 octets (2^13 steps)
-    // cannot overflow it; the lanes are then added up in 64 bits.
+// 32 octets a step, while 32 remain; `p` and `n` move past them. pmaddwd adds each pair of
+// adjacent 16-bit words into a 32-bit lane, but signed: the words are biased by -2^15 first
+// (xor 0x8000) and 2^16 per pair is added back at the end. A lane moves by at most 2^16 per
+// step, so a run of 2^18 octets (2^13 steps) cannot overflow it; the lanes are then added up in
+// 64 bits.
+std::uint64_t sum_blocks(const std::uint8_t*& p, std::size_t& n) noexcept {
     const __m128i bias = _mm_set1_epi16(static_cast<short>(0x8000));
     const __m128i ones = _mm_set1_epi16(1);
+    std::uint64_t a = 0;
     while (n >= 32) {
         std::size_t run = std::min<std::size_t>(n, std::size_t{1} << 18) & ~std::size_t{31};
         n -= run;
@@ -65,20 +63,13 @@ std::uint32_t ones_sum(std::span<const std::uint8_t> b, std::uint32_t initial) n
             a += static_cast<std::uint64_t>(std::int64_t{lane}); // modulo 2^64: exact at the end
         }
     }
+    return a;
+}
 #endif
-    std::uint64_t c = 0;
-    for (; n >= 16; n -= 16, p += 16) {
-        a += halves(load64(p));
-        c += halves(load64(p + 8));
-    }
-    a += c;
-    if (n >= 8) {
-        a += halves(load64(p));
-        p += 8;
-        n -= 8;
-    }
-    // The last 0-7 bytes, zero-padded after them, built in registers: a byte-wise copy to the
-    // stack and a word load back stalled on store forwarding.
+
+// The last 0-7 bytes, zero-padded after them, built in registers: a byte-wise copy to the
+// stack and a word load back stalled on store forwarding.
+std::uint64_t tail_word(const std::uint8_t* p, std::size_t n) noexcept {
     std::uint64_t tail = 0;
     unsigned shift = 0;
     if (n >= 4) {
@@ -100,7 +91,33 @@ std::uint32_t ones_sum(std::span<const std::uint8_t> b, std::uint32_t initial) n
     if (n == 1) {
         tail |= std::uint64_t{*p} << shift;
     }
-    a += halves(tail);
+    return tail;
+}
+
+} // namespace
+
+std::uint32_t ones_sum(std::span<const std::uint8_t> b, std::uint32_t initial) noexcept {
+    // RFC 1071 §2: the sum does not depend on byte order, and 2^16 = 1 in its arithmetic. So the
+    // bytes are summed as native words (carries deferred in wide accumulators, folded to 16 bits
+    // and swapped into network order once at the end).
+    const std::uint8_t* p = b.data();
+    std::size_t n = b.size();
+    std::uint64_t a = 0;
+#if defined(__SSE2__)
+    a = sum_blocks(p, n);
+#endif
+    std::uint64_t c = 0;
+    for (; n >= 16; n -= 16, p += 16) {
+        a += halves(load64(p));
+        c += halves(load64(p + 8));
+    }
+    a += c;
+    if (n >= 8) {
+        a += halves(load64(p));
+        p += 8;
+        n -= 8;
+    }
+    a += halves(tail_word(p, n));
     while (a >> 16) {
         a = (a & 0xffff) + (a >> 16);
     }

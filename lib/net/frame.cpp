@@ -132,11 +132,15 @@ l3_info parse_ipv6(std::span<const std::uint8_t> f, std::size_t off, frame_view&
 
 } // namespace
 
-frame_result
-parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks checks) noexcept {
-    out = frame_view{};
+namespace {
+
+// The Ethernet header and up to max_vlan_tags 802.1Q/802.1ad tags. Returns the offset of the L3
+// header, or 0 with `error` set.
+std::size_t
+parse_link(std::span<const std::uint8_t> f, frame_view& out, frame_result& error) noexcept {
     if (f.size() < ethernet_header_size) {
-        return malformed(frame_defect::too_short);
+        error = malformed(frame_defect::too_short);
+        return 0;
     }
     std::copy_n(f.data(), 6, out.dst_mac.begin());
     std::copy_n(f.data() + 6, 6, out.src_mac.begin());
@@ -144,10 +148,12 @@ parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks check
     std::size_t off = ethernet_header_size;
     while (type == ethertype_vlan || type == ethertype_qinq) {
         if (out.vlan_count == max_vlan_tags) {
-            return malformed(frame_defect::too_many_vlan_tags);
+            error = malformed(frame_defect::too_many_vlan_tags);
+            return 0;
         }
         if (off + vlan_tag_size > f.size()) {
-            return malformed(frame_defect::too_short);
+            error = malformed(frame_defect::too_short);
+            return 0;
         }
         out.vlan_tpid[out.vlan_count] = type;
         out.vlan_tci[out.vlan_count] = be16(f.data() + off);
@@ -157,25 +163,14 @@ parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks check
     }
     out.ethertype = type;
     out.l3_offset = static_cast<std::uint16_t>(off);
+    return off;
+}
 
-    l3_info l3;
-    if (type == ethertype_ipv4) {
-        l3 = parse_ipv4(f, off, checks, out);
-    } else if (type == ethertype_ipv6) {
-        l3 = parse_ipv6(f, off, out);
-    } else {
-        return {frame_class::not_ip, frame_defect::none};
-    }
-    if (l3.error.kind == frame_class::malformed) {
-        return l3.error;
-    }
-    out.l4_offset = static_cast<std::uint16_t>(l3.l4);
-    if (l3.fragment) {
-        return {frame_class::ip_fragment, frame_defect::none};
-    }
-    if (out.l4_protocol != ip_proto_udp) {
-        return {frame_class::not_udp, frame_defect::none};
-    }
+// The UDP header of a whole datagram at l3.l4, its length within the IP payload and, when
+// asked, its checksum.
+frame_result parse_udp(
+        std::span<const std::uint8_t> f, const l3_info& l3, frame_checks checks, frame_view& out
+) noexcept {
     if (l3.l4 + udp_header_size > l3.end) {
         return malformed(frame_defect::udp_bad_length);
     }
@@ -189,7 +184,7 @@ parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks check
     out.payload_offset = static_cast<std::uint16_t>(l3.l4 + udp_header_size);
     out.payload_size = static_cast<std::uint16_t>(udp_length - udp_header_size);
     const std::uint16_t sent = be16(u + 6);
-    const bool v6 = type == ethertype_ipv6;
+    const bool v6 = out.ethertype == ethertype_ipv6;
     // RFC 768: zero means "no checksum" over IPv4; RFC 8200 §8.1: never allowed over IPv6.
     if (checks.udp_checksum && (sent != 0 || v6)) {
         const std::uint32_t sum = ones_sum(
@@ -204,6 +199,77 @@ parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks check
     }
     return {frame_class::udp, frame_defect::none};
 }
+
+} // namespace
+
+frame_result
+parse_frame(std::span<const std::uint8_t> f, frame_view& out, frame_checks checks) noexcept {
+    out = frame_view{};
+    frame_result link_error{};
+    const std::size_t off = parse_link(f, out, link_error);
+    if (off == 0) {
+        return link_error;
+    }
+    l3_info l3;
+    if (out.ethertype == ethertype_ipv4) {
+        l3 = parse_ipv4(f, off, checks, out);
+    } else if (out.ethertype == ethertype_ipv6) {
+        l3 = parse_ipv6(f, off, out);
+    } else {
+        return {frame_class::not_ip, frame_defect::none};
+    }
+    if (l3.error.kind == frame_class::malformed) {
+        return l3.error;
+    }
+    out.l4_offset = static_cast<std::uint16_t>(l3.l4);
+    if (l3.fragment) {
+        return {frame_class::ip_fragment, frame_defect::none};
+    }
+    if (out.l4_protocol != ip_proto_udp) {
+        return {frame_class::not_udp, frame_defect::none};
+    }
+    return parse_udp(f, l3, checks, out);
+}
+
+namespace {
+
+void put_ipv4_header(
+        const frame_view& req, std::size_t ip_payload, std::uint16_t ipv4_id, std::uint8_t* ip
+) noexcept {
+    ip[0] = 0x45;
+    ip[1] = 0;
+    put_be16(ip + 2, static_cast<std::uint16_t>(ipv4_header_size + ip_payload));
+    put_be16(ip + 4, ipv4_id);
+    put_be16(ip + 6, 0); // no DF: a reply larger than the path MTU may be fragmented
+    ip[8] = 64;
+    ip[9] = ip_proto_udp;
+    std::copy_n(req.dst_ip.bytes.data(), 4, ip + 12);
+    std::copy_n(req.src_ip.bytes.data(), 4, ip + 16);
+    // RFC 1071: from the fields just set, without reading the header back; the addresses' sum
+    // is the request's (the same two, swapped).
+    put_be16(
+            ip + 10,
+            ipv4_reply_header_checksum(
+                    address_sum(req.src_ip, req.dst_ip),
+                    static_cast<std::uint16_t>(ipv4_header_size + ip_payload),
+                    ipv4_id
+            )
+    );
+}
+
+void put_ipv6_header(const frame_view& req, std::size_t ip_payload, std::uint8_t* ip) noexcept {
+    ip[0] = 0x60;
+    ip[1] = 0;
+    ip[2] = 0;
+    ip[3] = 0;
+    put_be16(ip + 4, static_cast<std::uint16_t>(ip_payload));
+    ip[6] = ip_proto_udp;
+    ip[7] = 64;
+    std::copy_n(req.dst_ip.bytes.data(), 16, ip + 8);
+    std::copy_n(req.src_ip.bytes.data(), 16, ip + 24);
+}
+
+} // namespace
 
 reply_layout write_reply_headers(
         const frame_view& req,
@@ -229,38 +295,10 @@ reply_layout write_reply_headers(
         off += vlan_tag_size;
     }
     put_be16(o + off, v4 ? ethertype_ipv4 : ethertype_ipv6);
-
-    std::uint8_t* ip = o + l3;
     if (v4) {
-        ip[0] = 0x45;
-        ip[1] = 0;
-        put_be16(ip + 2, static_cast<std::uint16_t>(ipv4_header_size + ip_payload));
-        put_be16(ip + 4, ipv4_id);
-        put_be16(ip + 6, 0); // no DF: a reply larger than the path MTU may be fragmented
-        ip[8] = 64;
-        ip[9] = ip_proto_udp;
-        std::copy_n(req.dst_ip.bytes.data(), 4, ip + 12);
-        std::copy_n(req.src_ip.bytes.data(), 4, ip + 16);
-        // RFC 1071: from the fields just set, without reading the header back; the addresses'
-        // sum is the request's (the same two, swapped).
-        put_be16(
-                ip + 10,
-                ipv4_reply_header_checksum(
-                        address_sum(req.src_ip, req.dst_ip),
-                        static_cast<std::uint16_t>(ipv4_header_size + ip_payload),
-                        ipv4_id
-                )
-        );
+        put_ipv4_header(req, ip_payload, ipv4_id, o + l3);
     } else {
-        ip[0] = 0x60;
-        ip[1] = 0;
-        ip[2] = 0;
-        ip[3] = 0;
-        put_be16(ip + 4, static_cast<std::uint16_t>(ip_payload));
-        ip[6] = ip_proto_udp;
-        ip[7] = 64;
-        std::copy_n(req.dst_ip.bytes.data(), 16, ip + 8);
-        std::copy_n(req.src_ip.bytes.data(), 16, ip + 24);
+        put_ipv6_header(req, ip_payload, o + l3);
     }
     std::uint8_t* u = o + l4;
     put_be16(u, req.dst_port);
