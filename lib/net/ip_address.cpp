@@ -59,6 +59,41 @@ bool parse_v4(std::string_view s, std::uint8_t* out) noexcept {
     return part == 4;
 }
 
+// h16 = 1*4HEXDIG.
+bool parse_h16(std::string_view piece, std::uint16_t& out) noexcept {
+    if (piece.empty() || piece.size() > 4) {
+        return false;
+    }
+    unsigned g = 0;
+    for (char c : piece) {
+        const int h = hex_value(c);
+        if (h < 0) {
+            return false;
+        }
+        g = g << 4 | static_cast<unsigned>(h);
+    }
+    out = static_cast<std::uint16_t>(g);
+    return true;
+}
+
+// The groups before and after "::" (gap: where it stands, or -1) into 16 octets.
+void expand_groups(const std::uint16_t* groups, int count, int gap, std::uint8_t* out) noexcept {
+    std::uint16_t full[8] = {};
+    const int tail = gap < 0 ? 0 : count - gap;
+    for (int k = 0; k < (gap < 0 ? count : gap); ++k) {
+        full[k] = groups[k];
+    }
+    for (int k = 0; k < tail; ++k) {
+        full[8 - tail + k] = groups[gap + k];
+    }
+    for (int k = 0; k < 8; ++k) {
+        out[2 * k] = static_cast<std::uint8_t>(full[k] >> 8);
+        out[2 * k + 1] = static_cast<std::uint8_t>(full[k]);
+    }
+}
+
+// RFC 4291 §2.2 text forms: eight h16, one "::" for a run of zero groups, and an embedded IPv4
+// address in place of the last two.
 bool parse_v6(std::string_view s, std::uint8_t* out) noexcept {
     std::uint16_t groups[8] = {};
     int count = 0;
@@ -84,21 +119,11 @@ bool parse_v6(std::string_view s, std::uint8_t* out) noexcept {
             }
             groups[count++] = static_cast<std::uint16_t>(v4[0] << 8 | v4[1]);
             groups[count++] = static_cast<std::uint16_t>(v4[2] << 8 | v4[3]);
-            i = s.size();
             break;
         }
-        if (piece.empty() || piece.size() > 4) {
+        if (!parse_h16(piece, groups[count++])) {
             return false;
         }
-        unsigned g = 0;
-        for (char c : piece) {
-            const int h = hex_value(c);
-            if (h < 0) {
-                return false;
-            }
-            g = g << 4 | static_cast<unsigned>(h);
-        }
-        groups[count++] = static_cast<std::uint16_t>(g);
         i += piece.size();
         if (i == s.size()) {
             break;
@@ -119,18 +144,7 @@ bool parse_v6(std::string_view s, std::uint8_t* out) noexcept {
     if (gap < 0 ? count != 8 : count > 7) {
         return false;
     }
-    std::uint16_t full[8] = {};
-    const int tail = gap < 0 ? 0 : count - gap;
-    for (int k = 0; k < (gap < 0 ? count : gap); ++k) {
-        full[k] = groups[k];
-    }
-    for (int k = 0; k < tail; ++k) {
-        full[8 - tail + k] = groups[gap + k];
-    }
-    for (int k = 0; k < 8; ++k) {
-        out[2 * k] = static_cast<std::uint8_t>(full[k] >> 8);
-        out[2 * k + 1] = static_cast<std::uint8_t>(full[k]);
-    }
+    expand_groups(groups, count, gap, out);
     return true;
 }
 
