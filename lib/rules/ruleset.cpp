@@ -96,6 +96,57 @@ void scan(hs_database* db, std::string_view value, hs_scratch* scratch, scan_con
 
 } // namespace
 
+namespace {
+
+// One Hyperscan database of the rules whose field is `k`; null with `error` set (`file:line:`
+// of the rule Hyperscan refused) when it cannot be built.
+hs_database_t* compile_field(
+        const std::vector<rule>& rules,
+        const std::vector<std::size_t>& field_of,
+        std::size_t k,
+        std::string& error
+) {
+    std::vector<std::string> expressions;
+    std::vector<unsigned> flags;
+    std::vector<unsigned> ids;
+    for (unsigned i = 0; i < rules.size(); ++i) {
+        if (field_of[i] != k) {
+            continue;
+        }
+        expressions.push_back(expression_of(rules[i]));
+        flags.push_back(HS_FLAG_SINGLEMATCH | (rules[i].caseless ? HS_FLAG_CASELESS : 0u));
+        ids.push_back(i);
+    }
+    std::vector<const char*> pointers;
+    for (const std::string& e : expressions) {
+        pointers.push_back(e.c_str());
+    }
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* refused = nullptr;
+    const hs_error_t rc = hs_compile_multi(
+            pointers.data(),
+            flags.data(),
+            ids.data(),
+            static_cast<unsigned>(pointers.size()),
+            HS_MODE_BLOCK,
+            nullptr,
+            &db,
+            &refused
+    );
+    if (rc != HS_SUCCESS) {
+        const int at = refused != nullptr ? refused->expression : -1;
+        const std::string message =
+                refused != nullptr ? refused->message : "Hyperscan refused the rules";
+        error = at >= 0 ? where_of(rules[ids[static_cast<std::size_t>(at)]]) + message
+                        : where_of(rules[ids.front()]) + message;
+        hs_free_compile_error(refused);
+        return nullptr;
+    }
+    return db;
+}
+
+} // namespace
+
 compile_result compile(std::vector<rule> rules) {
     compile_result result;
     if (rules.size() > max_rules) {
@@ -135,40 +186,8 @@ compile_result compile(std::vector<rule> rules) {
         set->_fields.push_back(std::move(f));
     }
     for (std::size_t k = 0; k < set->_fields.size(); ++k) {
-        ruleset::field_db& f = set->_fields[k];
-        std::vector<std::string> expressions;
-        std::vector<unsigned> flags;
-        std::vector<unsigned> ids;
-        for (unsigned i = 0; i < rules.size(); ++i) {
-            if (field_of[i] != k) {
-                continue;
-            }
-            expressions.push_back(expression_of(rules[i]));
-            flags.push_back(HS_FLAG_SINGLEMATCH | (rules[i].caseless ? HS_FLAG_CASELESS : 0u));
-            ids.push_back(i);
-        }
-        std::vector<const char*> pointers;
-        for (const std::string& e : expressions) {
-            pointers.push_back(e.c_str());
-        }
-        hs_compile_error_t* error = nullptr;
-        const hs_error_t rc = hs_compile_multi(
-                pointers.data(),
-                flags.data(),
-                ids.data(),
-                static_cast<unsigned>(pointers.size()),
-                HS_MODE_BLOCK,
-                nullptr,
-                &f.db,
-                &error
-        );
-        if (rc != HS_SUCCESS) {
-            const int at = error != nullptr ? error->expression : -1;
-            const std::string message =
-                    error != nullptr ? error->message : "Hyperscan refused the rules";
-            result.error = at >= 0 ? where_of(rules[ids[static_cast<std::size_t>(at)]]) + message
-                                   : where_of(rules[ids.front()]) + message;
-            hs_free_compile_error(error);
+        set->_fields[k].db = compile_field(rules, field_of, k, result.error);
+        if (set->_fields[k].db == nullptr) {
             return result;
         }
     }
