@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Stage 1 kernels: single octets by comparison, the token and control classes by two nibble
 // table lookups (pshufb) whose AND is non-zero exactly for the class members, as simdjson's
-// stage 1 classifies its structural characters. SSSE3 is the baseline (x86-64-v2); AVX2 is
-// taken when CPUID reports it, once, when the program starts.
+// stage 1 classifies its structural characters. SSSE3 is the baseline (x86-64-v2); AVX-512BW
+// or AVX2 is taken when CPUID reports it, once, when the program starts.
 #include "stage1.hpp"
 
 #include "chars.hpp"
@@ -62,6 +62,17 @@ constexpr bool tables_exact() {
     return true;
 }
 static_assert(tables_exact(), "the nibble tables must define exactly cc_token and controls");
+
+constexpr std::array<std::uint8_t, 64> four_times(const std::array<std::uint8_t, 16>& t) {
+    std::array<std::uint8_t, 64> x{};
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = t[i % 16];
+    }
+    return x;
+}
+
+constexpr std::array<std::uint8_t, 64> low_table_x4 = four_times(low_table);
+constexpr std::array<std::uint8_t, 64> high_table_x4 = four_times(high_table);
 
 // Whether the block (after `c`'s block) holds the empty line, and `c` moved on to it.
 inline bool ends_head(const block_masks& b, carry& c) noexcept {
@@ -190,6 +201,45 @@ classify_avx2(const char* p, std::size_t n, block_masks* out, carry& c, bool& fo
     return n;
 }
 
+// AVX-512BW: a block is one register, and compares yield the 64-bit masks directly (no
+// movemask, no inversion).
+__attribute__((target("avx512bw"))) std::size_t
+classify_avx512(const char* p, std::size_t n, block_masks* out, carry& c, bool& found) noexcept {
+    const __m512i nibble = _mm512_set1_epi8(0x0f);
+    // pshufb looks up within each 16-octet lane: the tables, four times over. (Not
+    // _mm512_broadcast_i32x4: GCC 12 warns about its undefined source operand.)
+    const __m512i low_t = _mm512_loadu_si512(low_table_x4.data());
+    const __m512i high_t = _mm512_loadu_si512(high_table_x4.data());
+    const __m512i lf = _mm512_set1_epi8('\n');
+    const __m512i cr = _mm512_set1_epi8('\r');
+    const __m512i del = _mm512_set1_epi8(0x7f);
+    const __m512i backslash = _mm512_set1_epi8('\\');
+    const __m512i token = _mm512_set1_epi8(token_bits);
+    const __m512i control = _mm512_set1_epi8(static_cast<char>(control_bits));
+    for (std::size_t i = 0; i < n; ++i, p += block_size) {
+        const __m512i x = _mm512_loadu_si512(p);
+        const __m512i v = _mm512_and_si512(
+                _mm512_shuffle_epi8(low_t, _mm512_and_si512(x, nibble)),
+                _mm512_shuffle_epi8(high_t, _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble))
+        );
+        block_masks& o = out[i];
+        o.lf = _mm512_cmpeq_epi8_mask(x, lf);
+        o.token = _mm512_test_epi8_mask(v, token);
+        o.special = _mm512_test_epi8_mask(v, control) | _mm512_cmpeq_epi8_mask(x, del)
+                    | _mm512_cmpeq_epi8_mask(x, backslash) | _mm512_cmpeq_epi8_mask(x, cr);
+        if (ends_head(o, c)) {
+            found = true;
+            return i + 1;
+        }
+    }
+    return n;
+}
+
+bool has_avx512() noexcept {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") != 0;
+}
+
 bool has_avx2() noexcept {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") != 0;
@@ -199,7 +249,8 @@ constinit classify_fn active_kernel = classify_ssse3;
 constinit variant active_variant = variant::ssse3;
 
 // Chosen once, before main, never per packet.
-[[maybe_unused]] const bool chosen = select(variant::avx2) || select(variant::ssse3);
+[[maybe_unused]] const bool chosen =
+        select(variant::avx512) || select(variant::avx2) || select(variant::ssse3);
 
 } // namespace
 
@@ -209,6 +260,8 @@ classify_fn kernel(variant v) noexcept {
         return classify_ssse3;
     case variant::avx2:
         return has_avx2() ? classify_avx2 : nullptr;
+    case variant::avx512:
+        return has_avx512() ? classify_avx512 : nullptr;
     }
     return nullptr;
 }

@@ -42,7 +42,7 @@ using classify_fn = std::size_t (*)(
         const char* p, std::size_t n, block_masks* out, carry& c, bool& found
 ) noexcept;
 
-enum class variant : std::uint8_t { ssse3, avx2 };
+enum class variant : std::uint8_t { ssse3, avx2, avx512 };
 
 // The structural index of one datagram's head. Octets past the datagram are never read: the
 // last partial block is classified from a zero-padded copy and its masks cut at the end.

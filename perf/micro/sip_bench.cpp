@@ -16,6 +16,7 @@
 #include <new>
 #include <sip/parser.hpp>
 #include <sip/reply_writer.hpp>
+#include <sip/stage1.hpp>
 #include <sip/verdict.hpp>
 #include <vector>
 
@@ -91,6 +92,19 @@ void parse_message(benchmark::State& state) {
     }
 }
 
+// parse_message with stage 1's kernel forced to one variant (0 SSSE3, 1 AVX2, 2 AVX-512BW), so
+// the variants compare within one run; skipped where this CPU lacks one.
+void parse_by_stage1_variant(benchmark::State& state) {
+    const auto v = static_cast<stage1::variant>(state.range(1));
+    const stage1::variant chosen = stage1::active();
+    if (!stage1::select(v)) {
+        state.SkipWithError("this CPU lacks the variant");
+        return;
+    }
+    parse_message(state);
+    stage1::select(chosen);
+}
+
 // Verdict and reply for an already parsed message: a 302 with one Contact for the INVITE, the
 // 200 for OPTIONS.
 void decide_and_write(benchmark::State& state) {
@@ -117,6 +131,10 @@ void configure(benchmark::internal::Benchmark* b) {
 BENCHMARK(reference_memchr_lines)->Apply(configure);
 BENCHMARK(parse_message)->Apply(configure);
 BENCHMARK(decide_and_write)->Apply(configure);
+BENCHMARK(parse_by_stage1_variant)
+        ->ArgNames({"options", "variant"})
+        ->ArgsProduct({{0, 1}, {0, 1, 2}})
+        ->Apply(add_statistics);
 
 } // namespace
 } // namespace sipredir::perf

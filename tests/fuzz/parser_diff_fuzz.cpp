@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const verdict_policy policy{.supported_option_tags = default_supported_option_tags};
     const verdict want_verdict = decide(reference, policy);
     testing::view_diff diff(bytes);
-    for (const auto v : {stage1::variant::ssse3, stage1::variant::avx2}) {
+    for (const auto v : {stage1::variant::ssse3, stage1::variant::avx2, stage1::variant::avx512}) {
         if (!stage1::select(v)) {
             continue;
         }

@@ -18,10 +18,19 @@
 namespace sipredir::sip {
 namespace {
 
-constexpr stage1::variant variants[] = {stage1::variant::ssse3, stage1::variant::avx2};
+constexpr stage1::variant variants[] = {
+        stage1::variant::ssse3, stage1::variant::avx2, stage1::variant::avx512};
 
 const char* name(stage1::variant v) {
-    return v == stage1::variant::avx2 ? "avx2" : "ssse3";
+    switch (v) {
+    case stage1::variant::ssse3:
+        return "ssse3";
+    case stage1::variant::avx2:
+        return "avx2";
+    case stage1::variant::avx512:
+        return "avx512";
+    }
+    return "?";
 }
 
 // Restores the kernel chosen at start when a test forced another.
