@@ -457,11 +457,19 @@ bool irregular(const stage1::index& idx, std::size_t from, std::size_t to) noexc
 // Whether the head holds special octets only right before an LF (the CR of a CRLF, or a
 // control or backslash ending a line): then a line needs no range test, only a look at its
 // last octet. One pass over the blocks instead of one range test per line.
+// The body's octets after the head (stage1::index::head_end) are left out: a body line's CR at
+// the end of the last block, whose LF stage 1 never classified, is no stray in the head.
 bool specials_only_before_lf(const stage1::index& idx) noexcept {
     std::uint64_t stray = 0;
-    for (std::size_t b = 0; b < idx.blocks; ++b) {
+    const std::size_t head_blocks = (idx.head_end + stage1::block_size - 1) / stage1::block_size;
+    for (std::size_t b = 0; b < head_blocks; ++b) {
         const std::uint64_t next_lf = b + 1 < idx.blocks ? idx.block[b + 1].lf : 0;
-        stray |= idx.block[b].special & ~((idx.block[b].lf >> 1) | (next_lf << 63));
+        std::uint64_t in_head = ~std::uint64_t{0};
+        if (const std::size_t left = idx.head_end - b * stage1::block_size;
+            left < stage1::block_size) {
+            in_head = (std::uint64_t{1} << left) - 1;
+        }
+        stray |= idx.block[b].special & in_head & ~((idx.block[b].lf >> 1) | (next_lf << 63));
     }
     return stray == 0;
 }

@@ -291,6 +291,30 @@ void classify_reference(const char* p, block_masks& o) noexcept {
     }
 }
 
+namespace {
+
+// Just past the empty line that made the kernel stop after `blocks` blocks: its first LF is in
+// one of the last two blocks, and the masks' candidate (an LF, a special octet, an LF) is
+// confirmed against the octets themselves, since the special octet might not be a CR.
+// `covered` when no candidate is the empty line.
+std::size_t find_head_end(const index& x) noexcept {
+    const std::size_t first_block = x.blocks >= 2 ? x.blocks - 2 : 0;
+    for (std::size_t b = first_block; b < x.blocks; ++b) {
+        for (std::uint64_t lf = x.block[b].lf; lf != 0; lf &= lf - 1) {
+            const std::size_t p = b * block_size + static_cast<std::size_t>(__builtin_ctzll(lf));
+            if (p + 1 < x.covered && x.base[p + 1] == '\n') {
+                return p + 2;
+            }
+            if (p + 2 < x.covered && x.base[p + 1] == '\r' && x.base[p + 2] == '\n') {
+                return p + 3;
+            }
+        }
+    }
+    return x.covered;
+}
+
+} // namespace
+
 void index::build(const char* data, std::size_t size) noexcept {
     base = data;
     const classify_fn k = active_kernel;
@@ -300,7 +324,12 @@ void index::build(const char* data, std::size_t size) noexcept {
     full = full < max_blocks ? full : max_blocks;
     blocks = k(data, full, block, c, found);
     covered = blocks * block_size;
-    if (found || blocks == max_blocks || covered == size) {
+    head_end = covered;
+    if (found) {
+        head_end = find_head_end(*this);
+        return;
+    }
+    if (blocks == max_blocks || covered == size) {
         return;
     }
     // The last partial block through a padded copy: never a read past the datagram.
@@ -315,6 +344,7 @@ void index::build(const char* data, std::size_t size) noexcept {
     b.token &= valid;
     ++blocks;
     covered = size;
+    head_end = found ? find_head_end(*this) : covered;
 }
 
 } // namespace sipredir::sip::stage1

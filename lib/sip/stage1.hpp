@@ -49,6 +49,10 @@ enum class variant : std::uint8_t { ssse3, avx2, avx512 };
 struct index {
     const char* base = nullptr;
     std::size_t covered = 0; // octets classified, from base; <= the datagram's size
+    // Octets [0, head_end) hold the start line and headers up to the empty line's LF, when
+    // stage 1 found the empty line; else head_end == covered. What the masks say past it is
+    // the body's.
+    std::size_t head_end = 0;
     std::size_t blocks = 0;
     block_masks block[max_blocks];
 
