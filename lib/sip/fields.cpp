@@ -4,6 +4,7 @@
 
 #include "chars.hpp"
 #include "class_run.hpp"
+#include "token_equal.hpp"
 
 namespace sipredir::sip {
 namespace {
@@ -130,28 +131,28 @@ parse_sent_by(const char* p, const char* end, const char* floor, via_top& out) n
 
 // One via-params entry into the fields a reply or the overload logic reads; others are skipped.
 void take_via_param(const param& prm, via_top& out) noexcept {
-    if (iequals(prm.name, "branch")) {
+    if (token_iequals(prm.name, "branch")) {
         out.branch = prm.value;
         out.has_branch = true;
-    } else if (iequals(prm.name, "rport")) {
+    } else if (token_iequals(prm.name, "rport")) {
         out.has_rport = true;
         out.rport_value = prm.value;
         out.rport_param = between(prm.name.data(), prm.whole.data() + prm.whole.size());
-    } else if (iequals(prm.name, "received")) {
+    } else if (token_iequals(prm.name, "received")) {
         out.has_received = prm.has_value;
         out.received = prm.value;
         out.received_param = prm.whole;
-    } else if (iequals(prm.name, "oc")) {
+    } else if (token_iequals(prm.name, "oc")) {
         out.has_oc = true;
         out.oc = prm.value;
         out.oc_param = prm.whole;
-    } else if (iequals(prm.name, "oc-validity")) {
+    } else if (token_iequals(prm.name, "oc-validity")) {
         out.oc_validity = prm.value;
         out.oc_validity_param = prm.whole;
-    } else if (iequals(prm.name, "oc-seq")) {
+    } else if (token_iequals(prm.name, "oc-seq")) {
         out.oc_seq = prm.value;
         out.oc_seq_param = prm.whole;
-    } else if (iequals(prm.name, "oc-algo")) {
+    } else if (token_iequals(prm.name, "oc-algo")) {
         out.oc_algo = prm.value;
         out.oc_algo_param = prm.whole;
     }
@@ -290,7 +291,7 @@ bool parse_name_addr(std::string_view value, name_addr& out, bool may_hold_contr
         case param_step::param:
             break;
         }
-        if (iequals(prm.name, "tag")) {
+        if (token_iequals(prm.name, "tag")) {
             out.tag = prm.value;
             out.has_tag = true;
         }

@@ -5,6 +5,7 @@
 #include "chars.hpp"
 #include "find.hpp"
 #include "scan.hpp"
+#include "token_equal.hpp"
 
 #include <cstring>
 
@@ -24,34 +25,10 @@ constexpr std::uint32_t name_key(std::string_view lower) {
     return name_key(lower.size(), lower.front(), lower.back());
 }
 
-template <typename Word> Word load(const char* p) noexcept {
-    Word w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
-
-// Both ends of `n` and `lower` as two overlapping words, n's bytes with bit 5 set.
-template <typename Word> bool ends_equal(std::string_view n, std::string_view lower) noexcept {
-    constexpr Word case_bits = static_cast<Word>(0x2020202020202020ULL);
-    const std::size_t last = n.size() - sizeof(Word);
-    return (load<Word>(n.data()) | case_bits) == load<Word>(lower.data())
-           && (load<Word>(n.data() + last) | case_bits) == load<Word>(lower.data() + last);
-}
-
-// `n` is a token (the reader checked it) of the same length as `lower`, which holds only a-z and
-// '-'. For such bytes c | 0x20 equals a lower-case letter only for that letter in either case,
-// and equals '-' only for '-' (0x0d, the other byte that would, is no token character). Two
-// overlapping word loads cover every length from 2 to 16 without a loop.
+// `n` is a token (the reader checked it) of the same length as `lower` (name_key compared the
+// lengths).
 header_kind confirm(std::string_view n, std::string_view lower, header_kind kind) noexcept {
-    bool equal = false;
-    if (lower.size() >= 8) {
-        equal = lower.size() <= 16 && ends_equal<std::uint64_t>(n, lower);
-    } else if (lower.size() >= 4) {
-        equal = ends_equal<std::uint32_t>(n, lower);
-    } else {
-        equal = ends_equal<std::uint16_t>(n, lower);
-    }
-    return equal ? kind : header_kind::other;
+    return token_iequals(n, lower) ? kind : header_kind::other;
 }
 
 } // namespace
