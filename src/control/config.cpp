@@ -6,6 +6,7 @@
 #include "file_text.hpp"
 #include "fleet/fleet_config.hpp"
 #include "management/management_config.hpp"
+#include "overload/overload_config.hpp"
 #include "probe/probe_config.hpp"
 #include "race/race_config.hpp"
 #include "report/report_config.hpp"
@@ -409,36 +410,6 @@ void read_load(const toml::table& root, load_age_config& l) {
     }
     only_keys(*t, "[load]", {"max_age_ms"});
     read_key(*t, "max_age_ms", l.max_age_ms, ranged<std::uint32_t>(100, 3'600'000));
-}
-
-void read_overload(const toml::table& root, overload_settings& o) {
-    const toml::table* t = table_at(root, "overload");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[overload]",
-            {"enabled", "busy_share", "imissed_per_second", "reduction", "validity_ms"}
-    );
-    read_key(*t, "enabled", o.enabled, bool_value);
-    read_key(*t, "busy_share", o.busy_share, [](const toml::node& n, std::string_view k) {
-        return number_value(n, k, 0.0, 1.0);
-    });
-    read_key(
-            *t,
-            "imissed_per_second",
-            o.imissed_per_second,
-            [](const toml::node& n, std::string_view k) {
-                const bool zero = (n.is_integer() && n.as_integer()->get() == 0)
-                                  || (n.is_floating_point() && n.as_floating_point()->get() == 0.0);
-                return zero ? 0.0 : number_value(n, k, 0.0, 1e9); // 0: not a trigger
-            }
-    );
-    // RFC 7339 loss algorithm: oc is the percentage to shed; 0 would ask for nothing.
-    read_key(*t, "reduction", o.reduction, ranged<std::uint8_t>(1, 100));
-    // oc-validity 0 would end overload control at once (§5.2): a live indication needs more.
-    read_key(*t, "validity_ms", o.validity_ms, ranged<std::uint32_t>(1, 86'400'000));
 }
 
 // Cross-section checks: probing, race legs, the fleet and reports use kernel sockets on the
