@@ -9,8 +9,6 @@
 #include "report/report_service.hpp"
 #include "snapshot_builder.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <ctime>
 #include <poll.h>
@@ -67,9 +65,6 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
     _used_slots.assign(balance::max_backends, false);
     for (const static_backend& b : _ctx.config().backends) {
         _used_slots[b.slot] = true;
-    }
-    if (sodium_init() < 0) {
-        throw std::runtime_error("libsodium cannot initialise");
     }
     _ctx.loop = this;
     for (const service_maker make : service_list) {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "service.hpp"
 
+#include <sodium.h>
+
 #include <ctime>
+#include <stdexcept>
 #include <sys/socket.h>
 
 namespace sipredir::control {
@@ -20,6 +23,10 @@ control_context::control_context(std::string config_path, appliance_config initi
     : path(std::move(config_path)), running(std::make_unique<appliance_config>(std::move(initial))),
       hooks(std::move(h)), own_redirects(balance::max_backends, 0),
       peer_redirects(balance::max_backends, 0), epoch_ns(monotonic_ns()) {
+    // The services draw their nonces and keys from libsodium's random source.
+    if (sodium_init() < 0) {
+        throw std::runtime_error("libsodium cannot initialise");
+    }
     monitor.apply(*running, now_ns());
 }
 
