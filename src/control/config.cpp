@@ -2,221 +2,32 @@
 #include "config.hpp"
 
 #include "address_text.hpp"
+#include "config_reader.hpp"
 #include "file_text.hpp"
+#include "fleet/fleet_config.hpp"
+#include "management/management_config.hpp"
+#include "overload/overload_config.hpp"
+#include "probe/probe_config.hpp"
+#include "race/race_config.hpp"
+#include "report/report_config.hpp"
 
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
-#include <initializer_list>
 #include <net/bytes.hpp>
 #include <set>
 #include <sip/chars.hpp>
 #include <sip/contact_uri.hpp>
-#include <sstream>
 
 namespace sipredir::control {
+
+using namespace toml_read;
 
 namespace {
 
 // Configuration and rules files: 16 MiB is some 100,000 rules.
 constexpr std::size_t max_config_bytes = 16 << 20;
-
-// A refusal, thrown inside the reader and turned into `file:line: message` at its edge.
-struct refusal {
-    refusal(std::uint32_t at, std::string what, std::string in = {}, bool complete = false)
-        : line(at), message(std::move(what)), file(std::move(in)), whole(complete) {}
-    std::uint32_t line;
-    std::string message;
-    std::string file; // empty: the configuration file itself
-    bool whole;       // `message` already says file:line
-};
-
-std::uint32_t line_of(const toml::node& n) {
-    return static_cast<std::uint32_t>(n.source().begin.line);
-}
-
-[[noreturn]] void refuse(const toml::node& at, std::string message) {
-    throw refusal{line_of(at), std::move(message)};
-}
-
-// Every key of `t` must be one of `known`: a misspelt key is an error, not a silent default.
-void only_keys(
-        const toml::table& t, std::string_view where, std::initializer_list<std::string_view> known
-) {
-    for (auto&& [key, value] : t) {
-        if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
-            std::string list;
-            for (const std::string_view k : known) {
-                list += list.empty() ? "" : ", ";
-                list += k;
-            }
-            refuse(value,
-                   "unknown key '" + std::string(key.str()) + "' in " + std::string(where)
-                           + " (known: " + list + ")");
-        }
-    }
-}
-
-const toml::table* table_at(const toml::table& root, std::string_view name) {
-    const toml::node* n = root.get(name);
-    if (n == nullptr) {
-        return nullptr;
-    }
-    if (!n->is_table()) {
-        refuse(*n, "[" + std::string(name) + "] must be a table");
-    }
-    return n->as_table();
-}
-
-std::string string_value(const toml::node& n, std::string_view key) {
-    if (!n.is_string()) {
-        refuse(n, std::string(key) + " must be a string");
-    }
-    return n.as_string()->get();
-}
-
-std::int64_t
-integer_value(const toml::node& n, std::string_view key, std::int64_t lo, std::int64_t hi) {
-    if (!n.is_integer()) {
-        refuse(n, std::string(key) + " must be an integer");
-    }
-    const std::int64_t v = n.as_integer()->get();
-    if (v < lo || v > hi) {
-        refuse(n,
-               std::string(key) + " must be between " + std::to_string(lo) + " and "
-                       + std::to_string(hi) + ", not " + std::to_string(v));
-    }
-    return v;
-}
-
-// A reader for read_key / list_value: an integer in [lo, hi], as T.
-template <typename T> auto ranged(std::int64_t lo, std::int64_t hi) {
-    return [lo, hi](const toml::node& n, std::string_view k) {
-        return static_cast<T>(integer_value(n, k, lo, hi));
-    };
-}
-
-// As ranged, but 0 too: "let the appliance choose".
-template <typename T> auto zero_or_ranged(std::int64_t lo, std::int64_t hi) {
-    return [lo, hi](const toml::node& n, std::string_view k) {
-        if (n.is_integer() && n.as_integer()->get() == 0) {
-            return T{0};
-        }
-        if (!n.is_integer()) {
-            refuse(n, std::string(k) + " must be an integer");
-        }
-        const std::int64_t v = n.as_integer()->get();
-        if (v < lo || v > hi) {
-            refuse(n,
-                   std::string(k) + " must be 0 (sized at start) or between " + std::to_string(lo)
-                           + " and " + std::to_string(hi) + ", not " + std::to_string(v));
-        }
-        return static_cast<T>(v);
-    };
-}
-
-double number_value(const toml::node& n, std::string_view key, double lo, double hi) {
-    if (!n.is_number()) {
-        refuse(n, std::string(key) + " must be a number");
-    }
-    const double v = n.is_integer() ? static_cast<double>(n.as_integer()->get())
-                                    : n.as_floating_point()->get();
-    if (!(v > lo && v <= hi)) {
-        std::ostringstream o;
-        o << key << " must be above " << lo << " and at most " << hi << ", not " << v;
-        refuse(n, o.str());
-    }
-    return v;
-}
-
-bool bool_value(const toml::node& n, std::string_view key) {
-    if (!n.is_boolean()) {
-        refuse(n, std::string(key) + " must be true or false");
-    }
-    return n.as_boolean()->get();
-}
-
-const toml::array& array_value(const toml::node& n, std::string_view key) {
-    if (!n.is_array()) {
-        refuse(n, std::string(key) + " must be an array");
-    }
-    return *n.as_array();
-}
-
-template <typename T, typename Read>
-void read_key(const toml::table& t, std::string_view key, T& out, Read read) {
-    if (const toml::node* n = t.get(key)) {
-        out = read(*n, key);
-    }
-}
-
-template <typename Enum>
-Enum one_of(
-        const toml::node& n,
-        std::string_view key,
-        std::initializer_list<std::pair<std::string_view, Enum>> choices
-) {
-    const std::string v = string_value(n, key);
-    std::string list;
-    for (const auto& [name, value] : choices) {
-        if (name == v) {
-            return value;
-        }
-        list += list.empty() ? "" : ", ";
-        list += name;
-    }
-    refuse(n, std::string(key) + " must be one of " + list + ", not '" + v + "'");
-}
-
-net::ip_address address_value(const toml::node& n, std::string_view key) {
-    net::ip_address ip;
-    const std::string text = string_value(n, key);
-    if (!net::parse_ip(text, ip)) {
-        refuse(n, std::string(key) + ": '" + text + "' is not an IPv4 or IPv6 address");
-    }
-    return ip;
-}
-
-// "198.18.1.1:5060", "[2001:db8::1]:5062", or an address alone (port 5060); `text` is n's
-// value, or the part of it that names the endpoint.
-net::ip_endpoint endpoint_of(const toml::node& n, std::string_view key, const std::string& text) {
-    std::string_view host = text;
-    std::string_view port;
-    if (!text.empty() && text.front() == '[') {
-        const std::size_t close = text.find(']');
-        if (close == std::string::npos || (close + 1 < text.size() && text[close + 1] != ':')) {
-            refuse(n, std::string(key) + ": '" + text + "' is not [IPv6]:port");
-        }
-        host = std::string_view(text).substr(0, close + 1);
-        if (close + 1 < text.size()) {
-            port = std::string_view(text).substr(close + 2);
-        }
-    } else if (std::count(text.begin(), text.end(), ':') == 1) {
-        const std::size_t colon = text.find(':');
-        host = std::string_view(text).substr(0, colon);
-        port = std::string_view(text).substr(colon + 1);
-    }
-    net::ip_endpoint e;
-    e.port = 5060;
-    if (!net::parse_ip(host, e.address)) {
-        refuse(n, std::string(key) + ": '" + text + "' is not address[:port]");
-    }
-    if (!port.empty() || (host.size() < text.size())) {
-        unsigned value = 0;
-        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) {
-            refuse(n, std::string(key) + ": '" + text + "' has no valid port (1-65535)");
-        }
-        e.port = static_cast<std::uint16_t>(value);
-    }
-    return e;
-}
-
-net::ip_endpoint endpoint_value(const toml::node& n, std::string_view key) {
-    return endpoint_of(n, key, string_value(n, key));
-}
 
 siphash_key key_value(const toml::node& n, std::string_view key) {
     const std::string text = string_value(n, key);
@@ -232,36 +43,6 @@ siphash_key key_value(const toml::node& n, std::string_view key) {
         refuse(n, std::string(key) + " must be 32 hexadecimal digits (128 bits)");
     }
     return k;
-}
-
-// A file named in the configuration, relative to the configuration's own directory.
-std::string path_value(const toml::node& n, std::string_view key, const std::string& source) {
-    std::string path = string_value(n, key);
-    if (!path.empty() && path.front() != '/') {
-        const std::size_t slash = source.rfind('/');
-        if (slash != std::string::npos) {
-            path = source.substr(0, slash + 1) + path;
-        }
-    }
-    return path;
-}
-
-report_key key_file_value(const toml::node& n, std::string_view key, const std::string& source) {
-    const std::string path = path_value(n, key, source);
-    const key_file_result r = read_key_file(path);
-    if (!r.key) {
-        refuse(n, std::string(key) + ": " + r.error);
-    }
-    return *r.key;
-}
-
-template <typename T, typename Read>
-std::vector<T> list_value(const toml::node& n, std::string_view key, Read read) {
-    std::vector<T> out;
-    for (const toml::node& item : array_value(n, key)) {
-        out.push_back(read(item, key));
-    }
-    return out;
 }
 
 void read_listen(const toml::table& root, listen_config& l) {
@@ -436,6 +217,77 @@ void read_sip(const toml::table& root, sip_config& s) {
     read_key(*t, "max_reply_growth", s.max_reply_growth, ranged<std::uint32_t>(0, 65535));
 }
 
+// A [[backend]]'s transport, weight, capacity, priority, threshold and administrative state.
+void read_backend_figures(const toml::table& t, static_backend& b) {
+    read_key(t, "transport", b.config.proto, [](const toml::node& n, std::string_view k) {
+        return one_of<balance::transport>(
+                n,
+                k,
+                {{"udp", balance::transport::udp},
+                 {"tcp", balance::transport::tcp},
+                 {"tls", balance::transport::tls}}
+        );
+    });
+    read_key(t, "weight", b.config.weight, ranged<std::uint32_t>(1, 1000));
+    read_key(t, "capacity", b.config.capacity, ranged<std::uint32_t>(1, 100000000));
+    read_key(t, "priority", b.config.priority, ranged<std::uint32_t>(0, 65535));
+    read_key(t, "threshold", b.config.threshold, [](const toml::node& n, std::string_view k) {
+        return number_value(n, k, 0.0, 1.0);
+    });
+    read_key(t, "state", b.state, [](const toml::node& n, std::string_view k) {
+        return one_of<balance::backend_state>(
+                n,
+                k,
+                {{"up", balance::backend_state::up},
+                 {"down", balance::backend_state::down},
+                 {"draining", balance::backend_state::draining}}
+        );
+    });
+}
+
+// One [[backend]], in slot `slot`; its name is added to `names` (refused when there already).
+static_backend read_backend(
+        const toml::table& t,
+        std::uint16_t slot,
+        const std::string& source,
+        std::set<std::string>& names
+) {
+    only_keys(
+            t,
+            "[[backend]]",
+            {"name",
+             "address",
+             "transport",
+             "weight",
+             "capacity",
+             "threshold",
+             "priority",
+             "state",
+             "report_key_file",
+             "report_source"}
+    );
+    static_backend b;
+    b.slot = slot;
+    if (const toml::node* n = t.get("report_key_file")) {
+        b.own_key = key_file_value(*n, "report_key_file", source);
+    }
+    if (const toml::node* n = t.get("report_source")) {
+        b.report_source = address_value(*n, "report_source");
+    }
+    const toml::node* name = t.get("name");
+    const toml::node* address = t.get("address");
+    if (name == nullptr || address == nullptr) {
+        refuse(t, "[[backend]] needs name and address");
+    }
+    b.config.name = string_value(*name, "name");
+    if (b.config.name.empty() || !names.insert(b.config.name).second) {
+        refuse(*name, "backend name '" + b.config.name + "' is empty or used twice");
+    }
+    b.config.address = endpoint_value(*address, "address");
+    read_backend_figures(t, b);
+    return b;
+}
+
 void read_backends(const toml::table& root, appliance_config& c) {
     const toml::node* list = root.get("backend");
     if (list == nullptr) {
@@ -447,272 +299,12 @@ void read_backends(const toml::table& root, appliance_config& c) {
     std::set<std::string> names;
     for (const toml::node& item : *list->as_array()) {
         const toml::table& t = *item.as_table();
-        only_keys(
-                t,
-                "[[backend]]",
-                {"name",
-                 "address",
-                 "transport",
-                 "weight",
-                 "capacity",
-                 "threshold",
-                 "priority",
-                 "state",
-                 "report_key_file",
-                 "report_source"}
-        );
-        static_backend b;
-        b.slot = static_cast<std::uint16_t>(c.backends.size());
-        if (const toml::node* n = t.get("report_key_file")) {
-            b.own_key = key_file_value(*n, "report_key_file", c.source);
-        }
-        if (const toml::node* n = t.get("report_source")) {
-            b.report_source = address_value(*n, "report_source");
-        }
-        const toml::node* name = t.get("name");
-        const toml::node* address = t.get("address");
-        if (name == nullptr || address == nullptr) {
-            refuse(t, "[[backend]] needs name and address");
-        }
-        b.config.name = string_value(*name, "name");
-        if (b.config.name.empty() || !names.insert(b.config.name).second) {
-            refuse(*name, "backend name '" + b.config.name + "' is empty or used twice");
-        }
-        b.config.address = endpoint_value(*address, "address");
-        read_key(t, "transport", b.config.proto, [](const toml::node& n, std::string_view k) {
-            return one_of<balance::transport>(
-                    n,
-                    k,
-                    {{"udp", balance::transport::udp},
-                     {"tcp", balance::transport::tcp},
-                     {"tls", balance::transport::tls}}
-            );
-        });
-        read_key(t, "weight", b.config.weight, ranged<std::uint32_t>(1, 1000));
-        read_key(t, "capacity", b.config.capacity, ranged<std::uint32_t>(1, 100000000));
-        read_key(t, "priority", b.config.priority, ranged<std::uint32_t>(0, 65535));
-        read_key(t, "threshold", b.config.threshold, [](const toml::node& n, std::string_view k) {
-            return number_value(n, k, 0.0, 1.0);
-        });
-        read_key(t, "state", b.state, [](const toml::node& n, std::string_view k) {
-            return one_of<balance::backend_state>(
-                    n,
-                    k,
-                    {{"up", balance::backend_state::up},
-                     {"down", balance::backend_state::down},
-                     {"draining", balance::backend_state::draining}}
-            );
-        });
+        static_backend b =
+                read_backend(t, static_cast<std::uint16_t>(c.backends.size()), c.source, names);
         if (c.backends.size() == balance::max_backends) {
             refuse(t, "more than " + std::to_string(balance::max_backends) + " backends");
         }
         c.backends.push_back(std::move(b));
-    }
-}
-
-// Probing: [probe] enables it; every key has a default.
-// A header name: letters, digits, "-", "_" and ".".
-std::string header_name_value(const toml::node& n, std::string_view key) {
-    std::string v = string_value(n, key);
-    for (const char ch : v) {
-        const bool token = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-                           || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-        if (!token) {
-            refuse(n, "load_header must be a header name (letters, digits, - _ .)");
-        }
-    }
-    return v;
-}
-
-// One alive_codes item: a code (200) or a range ("200-299"), within 100-699.
-code_range alive_code_value(const toml::node& item) {
-    code_range r;
-    if (item.is_integer()) {
-        r.first = r.last = static_cast<std::uint16_t>(integer_value(item, "alive_codes", 100, 699));
-        return r;
-    }
-    const std::string text = string_value(item, "alive_codes");
-    unsigned a = 0;
-    unsigned b = 0;
-    const char* p = text.data();
-    const char* end = text.data() + text.size();
-    auto [q, ec] = std::from_chars(p, end, a);
-    b = a;
-    if (ec == std::errc{} && q != end && *q == '-') {
-        const auto [q2, ec2] = std::from_chars(q + 1, end, b);
-        q = ec2 == std::errc{} ? q2 : p;
-    }
-    if (ec != std::errc{} || q != end || a < 100 || b > 699 || a > b) {
-        refuse(item, "alive_codes: '" + text + "' is not a code or a range like \"200-299\"");
-    }
-    r.first = static_cast<std::uint16_t>(a);
-    r.last = static_cast<std::uint16_t>(b);
-    return r;
-}
-
-std::vector<code_range> alive_codes_value(const toml::node& n) {
-    std::vector<code_range> codes;
-    for (const toml::node& item : array_value(n, "alive_codes")) {
-        codes.push_back(alive_code_value(item));
-    }
-    if (codes.empty()) {
-        refuse(n, "alive_codes must name at least one code");
-    }
-    return codes;
-}
-
-void read_probe(const toml::table& root, probe_config& p) {
-    const toml::table* t = table_at(root, "probe");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[probe]",
-            {"interval_ms",
-             "timeout_ms",
-             "down_after",
-             "up_after",
-             "alive_codes",
-             "source_port",
-             "load_header",
-             "load_format"}
-    );
-    p.enabled = true;
-    probe_settings& s = p.settings;
-    std::int64_t interval_ms = s.interval_ns / 1'000'000;
-    std::int64_t timeout_ms = s.timeout_ns / 1'000'000;
-    read_key(*t, "interval_ms", interval_ms, ranged<std::int64_t>(50, 3'600'000));
-    if (t->get("timeout_ms") == nullptr) {
-        timeout_ms = std::min(timeout_ms, interval_ms * 2 / 5);
-    }
-    read_key(*t, "timeout_ms", timeout_ms, ranged<std::int64_t>(10, 3'600'000));
-    if (timeout_ms > interval_ms) {
-        refuse(*t->get("timeout_ms"), "timeout_ms must not exceed interval_ms");
-    }
-    s.interval_ns = interval_ms * 1'000'000;
-    s.timeout_ns = timeout_ms * 1'000'000;
-    read_key(*t, "down_after", s.policy.down_after, ranged<std::uint32_t>(1, 100));
-    read_key(*t, "up_after", s.policy.up_after, ranged<std::uint32_t>(1, 100));
-    read_key(*t, "source_port", p.source_port, ranged<std::uint16_t>(1, 65535));
-    read_key(*t, "load_header", s.load_header, header_name_value);
-    read_key(*t, "load_format", s.format, [](const toml::node& n, std::string_view k) {
-        return one_of<load_format>(
-                n,
-                k,
-                {{"percent", load_format::percent}, {"calls-capacity", load_format::calls_capacity}}
-        );
-    });
-    if (const toml::node* n = t->get("alive_codes")) {
-        s.alive_codes = alive_codes_value(*n);
-    }
-}
-
-void read_reports(const toml::table& root, reports_config& r, const std::string& source) {
-    const toml::table* t = table_at(root, "reports");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[reports]",
-            {"port", "key_file", "allow_shared_report_key", "window_ms", "rate", "burst"}
-    );
-    if (t->get("port") == nullptr) {
-        refuse(*t, "[reports] needs port: the UDP port load reports arrive on");
-    }
-    read_key(*t, "port", r.port, ranged<std::uint16_t>(1, 65535));
-    if (const toml::node* n = t->get("key_file")) {
-        r.key = key_file_value(*n, "key_file", source);
-    }
-    read_key(*t, "allow_shared_report_key", r.allow_shared_key, bool_value);
-    read_key(*t, "window_ms", r.settings.window_ms, ranged<std::int64_t>(100, 3'600'000));
-    read_key(*t, "rate", r.settings.rate, [](const toml::node& n, std::string_view k) {
-        return number_value(n, k, 0.0, 100000.0);
-    });
-    read_key(*t, "burst", r.settings.burst, [](const toml::node& n, std::string_view k) {
-        return number_value(n, k, 0.0, 100000.0);
-    });
-    if (r.settings.burst < 1) {
-        refuse(*t->get("burst"), "burst must be at least 1");
-    }
-}
-
-void read_fleet(const toml::table& root, fleet_config& f, const std::string& source) {
-    const toml::table* t = table_at(root, "fleet");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[fleet]",
-            {"name",
-             "port",
-             "key_file",
-             "peers",
-             "interval_ms",
-             "full_interval_ms",
-             "peer_timeout_ms",
-             "window_ms",
-             "send_fraction"}
-    );
-    f.enabled = true;
-    const toml::node* name = t->get("name");
-    if (name == nullptr) {
-        refuse(*t, "[fleet] needs name: this appliance's name, unique in the fleet");
-    }
-    f.name = string_value(*name, "name");
-    if (!valid_name(f.name)) {
-        refuse(*name, "name must be 1-64 of letters, digits, '.', '_' and '-'");
-    }
-    read_key(*t, "port", f.port, ranged<std::uint16_t>(1, 65535));
-    const toml::node* key = t->get("key_file");
-    if (key == nullptr) {
-        refuse(*t, "[fleet] needs key_file: the fleet's shared key (64 hex digits)");
-    }
-    f.key = key_file_value(*key, "key_file", source);
-    if (const toml::node* n = t->get("peers")) {
-        // "name@address[:port]": a peer's messages are believed only from its address. A peer
-        // without a port listens on the same port as this appliance.
-        f.peers = list_value<net::ip_endpoint>(*n, "peers", [&](const toml::node& item, auto k) {
-            const std::string whole = string_value(item, k);
-            const std::size_t at = whole.find('@');
-            const std::string peer = at == std::string::npos ? "" : whole.substr(0, at);
-            if (!valid_name(peer) || peer == f.name
-                || std::find(f.peer_names.begin(), f.peer_names.end(), peer)
-                           != f.peer_names.end()) {
-                refuse(item,
-                       std::string(k) + ": '" + whole
-                               + "' must be \"name@address[:port]\", with the peer's [fleet] "
-                                 "name, not this appliance's, each name once");
-            }
-            f.peer_names.push_back(peer);
-            const std::string text = whole.substr(at + 1);
-            net::ip_endpoint e = endpoint_of(item, k, text);
-            const bool has_port = text.front() == '['
-                                          ? text.find("]:") != std::string::npos
-                                          : std::count(text.begin(), text.end(), ':') == 1;
-            if (!has_port) {
-                e.port = f.port;
-            }
-            return e;
-        });
-        if (f.peers.size() > 255) {
-            refuse(*n, "peers: at most 255 (docs/fleet.md: past ~64, use NATS)");
-        }
-    }
-    read_key(*t, "interval_ms", f.interval_ms, ranged<std::uint32_t>(5, 10000));
-    read_key(*t, "full_interval_ms", f.full_interval_ms, ranged<std::uint32_t>(100, 60000));
-    read_key(*t, "peer_timeout_ms", f.peer_timeout_ms, ranged<std::uint32_t>(100, 600000));
-    read_key(*t, "window_ms", f.window_ms, ranged<std::uint32_t>(100, 3'600'000));
-    read_key(*t, "send_fraction", f.send_fraction, [](const toml::node& n, std::string_view k) {
-        return number_value(n, k, 0.0, 1.0);
-    });
-    if (f.full_interval_ms < f.interval_ms) {
-        refuse(*t, "full_interval_ms must be at least interval_ms");
-    }
-    if (f.peer_timeout_ms <= f.full_interval_ms) {
-        refuse(*t, "peer_timeout_ms must exceed full_interval_ms (a live peer sends that often)");
     }
 }
 
@@ -770,100 +362,6 @@ void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
     }
 }
 
-void read_race(const toml::table& root, race_engine_config& r) {
-    const toml::table* t = table_at(root, "race");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[race]",
-            {"table_size", "source_port", "leg_linger_ms", "when_full", "allow_forwarding_legs"}
-    );
-    read_key(*t, "table_size", r.table_size, ranged<std::uint32_t>(1, 1 << 20));
-    read_key(*t, "source_port", r.source_port, ranged<std::uint16_t>(1, 65535));
-    read_key(*t, "leg_linger_ms", r.leg_linger_ms, ranged<std::uint32_t>(100, 64000));
-    read_key(*t, "when_full", r.full_reply_fallback, [](const toml::node& n, std::string_view k) {
-        return one_of<bool>(n, k, {{"503", false}, {"fallback", true}});
-    });
-    read_key(*t, "allow_forwarding_legs", r.allow_forwarding_legs, bool_value);
-}
-
-// A pool's race_* keys (policy "race" only).
-void read_pool_race(const toml::table& t, balance::pool_config& p, const race_engine_config& e) {
-    balance::race_config& r = p.race;
-    const bool race = p.policy == balance::policy_kind::race;
-    for (auto&& [key, value] : t) {
-        if (!race && key.str().starts_with("race_")) {
-            refuse(value, std::string(key.str()) + " is for pools with policy \"race\"");
-        }
-    }
-    read_key(t, "race_method", r.method, [](const toml::node& n, std::string_view k) {
-        using balance::race_method;
-        return one_of<race_method>(
-                n, k, {{"options", race_method::options}, {"invite", race_method::invite}}
-        );
-    });
-    if (const toml::node* n = t.get("race_fallback")) {
-        using balance::policy_kind;
-        if (n->is_string() && n->as_string()->get() == "503") {
-            r.refuse_fallback = true;
-        } else {
-            r.fallback = one_of<policy_kind>(
-                    *n,
-                    "race_fallback",
-                    {{"least-load", policy_kind::least_load},
-                     {"proportional", policy_kind::proportional},
-                     {"p2c", policy_kind::p2c},
-                     {"sequence", policy_kind::sequence},
-                     {"wrr", policy_kind::wrr},
-                     {"random", policy_kind::random},
-                     {"least-latency", policy_kind::least_latency},
-                     {"503", policy_kind::race}} // listed for the message; taken above
-            );
-        }
-    }
-    read_key(t, "race_timeout_ms", r.timeout_ms, ranged<std::uint32_t>(1, 10000));
-    read_key(t, "race_coalesce_ms", r.coalesce_ms, ranged<std::uint32_t>(0, 10000));
-    // No 0 ("no cap"): every request to a race pool is a leg to each of its backends, so an
-    // uncapped pool turns a flood at the appliance into a flood at every backend.
-    read_key(
-            t, "race_max_legs_per_second", r.max_legs_per_second, ranged<std::uint32_t>(1, 1000000)
-    );
-    read_key(t, "race_max_legs", r.max_legs, ranged<std::uint16_t>(1, balance::max_backends));
-    read_key(t, "race_max_body", r.max_body, ranged<std::uint32_t>(0, 65535));
-    read_key(t, "race_leg", r.leg, [](const toml::node& n, std::string_view k) {
-        using balance::race_leg;
-        return one_of<race_leg>(
-                n,
-                k,
-                {{"max-forwards-0", race_leg::max_forwards_0},
-                 {"header", race_leg::header},
-                 {"forward", race_leg::forward}}
-        );
-    });
-    read_key(t, "race_leg_header", r.leg_header, [](const toml::node& n, std::string_view k) {
-        const std::string v = string_value(n, k);
-        const std::size_t colon = v.find(':');
-        const bool clean = std::none_of(v.begin(), v.end(), sip::is_control_octet);
-        if (colon == 0 || colon == std::string::npos || !clean
-            || !std::all_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(colon), [](char c) {
-                   return sip::is(c, sip::cc_token);
-               })) {
-            refuse(n, "race_leg_header must be one header line, \"Name: value\"");
-        }
-        return v;
-    });
-    if (r.leg == balance::race_leg::header && r.leg_header.empty()) {
-        refuse(t, "pool '" + p.name + "': race_leg \"header\" needs race_leg_header");
-    }
-    if (r.leg == balance::race_leg::forward && !e.allow_forwarding_legs) {
-        refuse(*t.get("race_leg"),
-               "race_leg \"forward\" lets a race leg ring a phone: it needs "
-               "[race] allow_forwarding_legs = true (docs/race.md)");
-    }
-}
-
 // contact_params: ";name[=value]" uri-parameters (RFC 3261 §19.1.1), each name once; not
 // transport, which the backend's transport key sets.
 std::string contact_params_value(const toml::node& n, std::string_view key) {
@@ -912,177 +410,6 @@ void read_load(const toml::table& root, load_age_config& l) {
     }
     only_keys(*t, "[load]", {"max_age_ms"});
     read_key(*t, "max_age_ms", l.max_age_ms, ranged<std::uint32_t>(100, 3'600'000));
-}
-
-void read_overload(const toml::table& root, overload_settings& o) {
-    const toml::table* t = table_at(root, "overload");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[overload]",
-            {"enabled", "busy_share", "imissed_per_second", "reduction", "validity_ms"}
-    );
-    read_key(*t, "enabled", o.enabled, bool_value);
-    read_key(*t, "busy_share", o.busy_share, [](const toml::node& n, std::string_view k) {
-        return number_value(n, k, 0.0, 1.0);
-    });
-    read_key(
-            *t,
-            "imissed_per_second",
-            o.imissed_per_second,
-            [](const toml::node& n, std::string_view k) {
-                const bool zero = (n.is_integer() && n.as_integer()->get() == 0)
-                                  || (n.is_floating_point() && n.as_floating_point()->get() == 0.0);
-                return zero ? 0.0 : number_value(n, k, 0.0, 1e9); // 0: not a trigger
-            }
-    );
-    // RFC 7339 loss algorithm: oc is the percentage to shed; 0 would ask for nothing.
-    read_key(*t, "reduction", o.reduction, ranged<std::uint8_t>(1, 100));
-    // oc-validity 0 would end overload control at once (§5.2): a live indication needs more.
-    read_key(*t, "validity_ms", o.validity_ms, ranged<std::uint32_t>(1, 86'400'000));
-}
-
-void read_management(const toml::table& root, management_config& m) {
-    const toml::table* t = table_at(root, "management");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(*t, "[management]", {"socket", "metrics"});
-    read_key(*t, "socket", m.socket, [](const toml::node& n, std::string_view k) {
-        std::string v = string_value(n, k);
-        if (v.size() >= 100) {
-            refuse(n, "socket: a UNIX socket path is at most 99 characters");
-        }
-        return v;
-    });
-    if (const toml::node* n = t->get("metrics")) {
-        if (!string_value(*n, "metrics").empty()) {
-            m.metrics = endpoint_value(*n, "metrics");
-        }
-    }
-}
-
-// Which backends sign their reports with one key, as a phrase ("backends 'b1' and 'b2' share a
-// report key"); "" when each has its own or the configuration allows sharing.
-std::string shared_report_key(const appliance_config& c) {
-    if (c.reports.allow_shared_key) {
-        return "";
-    }
-    for (std::size_t i = 0; i < c.backends.size(); ++i) {
-        const report_key* a = c.backends[i].own_key ? &*c.backends[i].own_key : &*c.reports.key;
-        for (std::size_t j = i + 1; j < c.backends.size(); ++j) {
-            const report_key* b = c.backends[j].own_key ? &*c.backends[j].own_key : &*c.reports.key;
-            if (*a == *b) {
-                return "backends '" + c.backends[i].config.name + "' and '"
-                       + c.backends[j].config.name + "' share a report key";
-            }
-        }
-    }
-    return "";
-}
-
-// The line of [table] key, else of [table], else 1.
-std::uint32_t line_at(const toml::table& root, std::string_view table, std::string_view key) {
-    const toml::node* at = root[table][key].node();
-    if (at == nullptr) {
-        at = root[table].node();
-    }
-    return at != nullptr ? line_of(*at) : 1;
-}
-
-bool listened(const appliance_config& c, std::uint16_t port) {
-    return std::find(c.listen.ports.begin(), c.listen.ports.end(), port) != c.listen.ports.end();
-}
-
-void check_probe_socket(const toml::table& root, const appliance_config& c) {
-    if (!c.probe.enabled) {
-        return;
-    }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "probe", ""),
-                "[probe] needs the exception path ([exception] tap): probes use a kernel "
-                "socket on the appliance's address"};
-    }
-    if (listened(c, c.probe.source_port)) {
-        throw refusal{
-                line_at(root, "probe", "source_port"),
-                "source_port must not be one of listen.ports (the fast path answers those)"};
-    }
-}
-
-void check_race_socket(
-        const toml::table& root, const appliance_config& c, const balance::pool_config& race_pool
-) {
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "exception", ""),
-                "pool '" + race_pool.name
-                        + "' races its backends, which needs the exception path ([exception] "
-                          "tap): race legs use a kernel socket on the appliance's address"};
-    }
-    if (listened(c, c.race.source_port)
-        || (c.probe.enabled && c.race.source_port == c.probe.source_port)
-        || c.race.source_port == c.reports.port) {
-        throw refusal{
-                line_at(root, "race", "source_port"),
-                "race source_port must differ from listen.ports, probe.source_port and "
-                "reports.port"};
-    }
-}
-
-void check_fleet_socket(const toml::table& root, const appliance_config& c, bool races) {
-    if (!c.fleet.enabled) {
-        return;
-    }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "fleet", "port"),
-                "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
-                "a kernel socket"};
-    }
-    if (listened(c, c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
-        || c.fleet.port == c.reports.port || (races && c.fleet.port == c.race.source_port)) {
-        throw refusal{
-                line_at(root, "fleet", "port"),
-                "fleet port must differ from listen.ports, probe.source_port, reports.port "
-                "and race.source_port"};
-    }
-}
-
-void check_report_socket(const toml::table& root, const appliance_config& c) {
-    if (c.reports.port == 0) {
-        return;
-    }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "reports", "port"),
-                "[reports] needs the exception path ([exception] tap): reports arrive on a "
-                "kernel socket"};
-    }
-    if (listened(c, c.reports.port) || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
-        throw refusal{
-                line_at(root, "reports", "port"),
-                "port must differ from listen.ports and probe.source_port"};
-    }
-    for (const static_backend& b : c.backends) {
-        if (!b.own_key && !c.reports.key) {
-            throw refusal{
-                    line_at(root, "reports", "port"),
-                    "backend '" + b.config.name
-                            + "' has no key for its reports: give reports.key_file or its "
-                              "report_key_file"};
-        }
-    }
-    if (const std::string shared = shared_report_key(c); !shared.empty()) {
-        throw refusal{
-                line_at(root, "reports", "key_file"),
-                shared
-                        + ": any of them could sign as the others; give each [[backend]] "
-                          "its own report_key_file, or set allow_shared_report_key = true"};
-    }
 }
 
 // Cross-section checks: probing, race legs, the fleet and reports use kernel sockets on the
@@ -1259,17 +586,8 @@ void read_pools(const toml::table& root, appliance_config& c) {
     }
 }
 
-rules::rule read_rule(const toml::table& t, const appliance_config& c, const std::string& file) {
-    only_keys(
-            t,
-            "[[rule]]",
-            {"name", "field", "prefix", "exact", "contains", "regex", "caseless", "action", "pool"}
-    );
-    rules::rule r;
-    r.source = file;
-    r.line = line_of(t);
-    r.name = "line " + std::to_string(r.line);
-    read_key(t, "name", r.name, string_value);
+// A rule's field: what part of a request its pattern is matched against.
+void read_rule_field(const toml::table& t, rules::rule& r) {
     const toml::node* where = t.get("field");
     if (where == nullptr) {
         refuse(t, "rule '" + r.name + "' needs a field");
@@ -1292,22 +610,10 @@ rules::rule read_rule(const toml::table& t, const appliance_config& c, const std
                "field must be request-uri-user, request-uri-host, from-user or header:NAME, not '"
                        + f + "'");
     }
-    int matchers = 0;
-    for (const auto& [key, how] :
-         {std::pair{"prefix", rules::match_kind::prefix},
-          std::pair{"exact", rules::match_kind::exact},
-          std::pair{"contains", rules::match_kind::contains},
-          std::pair{"regex", rules::match_kind::regex}}) {
-        if (const toml::node* n = t.get(key)) {
-            r.how = how;
-            r.pattern = string_value(*n, key);
-            ++matchers;
-        }
-    }
-    if (matchers != 1) {
-        refuse(t, "rule '" + r.name + "' needs exactly one of prefix, exact, contains, regex");
-    }
-    read_key(t, "caseless", r.caseless, bool_value);
+}
+
+// A rule's action, and the pool a route rule names (by its index in c.pools).
+void read_rule_action(const toml::table& t, const appliance_config& c, rules::rule& r) {
     const toml::node* act = t.get("action");
     if (act == nullptr) {
         refuse(t, "rule '" + r.name + "' needs an action (route, drop, reject)");
@@ -1337,6 +643,37 @@ rules::rule read_rule(const toml::table& t, const appliance_config& c, const std
         }
         r.pool = static_cast<std::uint16_t>(found - c.pools.begin());
     }
+}
+
+rules::rule read_rule(const toml::table& t, const appliance_config& c, const std::string& file) {
+    only_keys(
+            t,
+            "[[rule]]",
+            {"name", "field", "prefix", "exact", "contains", "regex", "caseless", "action", "pool"}
+    );
+    rules::rule r;
+    r.source = file;
+    r.line = line_of(t);
+    r.name = "line " + std::to_string(r.line);
+    read_key(t, "name", r.name, string_value);
+    read_rule_field(t, r);
+    int matchers = 0;
+    for (const auto& [key, how] :
+         {std::pair{"prefix", rules::match_kind::prefix},
+          std::pair{"exact", rules::match_kind::exact},
+          std::pair{"contains", rules::match_kind::contains},
+          std::pair{"regex", rules::match_kind::regex}}) {
+        if (const toml::node* n = t.get(key)) {
+            r.how = how;
+            r.pattern = string_value(*n, key);
+            ++matchers;
+        }
+    }
+    if (matchers != 1) {
+        refuse(t, "rule '" + r.name + "' needs exactly one of prefix, exact, contains, regex");
+    }
+    read_key(t, "caseless", r.caseless, bool_value);
+    read_rule_action(t, c, r);
     return r;
 }
 

@@ -53,10 +53,8 @@ void append_value(std::string& out, std::string_view v) {
     out += '"';
 }
 
-} // namespace
-
 std::string
-log_line(log_level level, std::string_view event, std::initializer_list<log_field> fields) {
+fields_line(log_level level, std::string_view event, std::span<const log_field> fields) {
     std::string line = "level=";
     line += name_of(level);
     line += " event=";
@@ -70,9 +68,20 @@ log_line(log_level level, std::string_view event, std::initializer_list<log_fiel
     return line;
 }
 
+} // namespace
+
+std::string
+log_line(log_level level, std::string_view event, std::initializer_list<log_field> fields) {
+    return fields_line(level, event, {fields.begin(), fields.size()});
+}
+
 void log(log_level level, std::string_view event, std::initializer_list<log_field> fields) {
+    log(level, event, std::span<const log_field>(fields.begin(), fields.size()));
+}
+
+void log(log_level level, std::string_view event, std::span<const log_field> fields) {
     static const bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
-    const std::string line = log_line(level, event, fields);
+    const std::string line = fields_line(level, event, fields);
     if (journal) {
         std::fprintf(stderr, "<%d>%s\n", priority_of(level), line.c_str());
     } else {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,8 @@ enum class log_level : std::uint8_t { error, warning, info };
 using log_field = std::pair<std::string_view, std::string>;
 
 void log(log_level level, std::string_view event, std::initializer_list<log_field> fields = {});
+// The same, with fields gathered at run time.
+void log(log_level level, std::string_view event, std::span<const log_field> fields);
 
 // The line log() writes, without the journald prefix (tests).
 std::string

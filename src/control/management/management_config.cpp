@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "management_config.hpp"
+
+namespace sipredir::control {
+
+using namespace toml_read;
+
+void read_management(const toml::table& root, management_config& m) {
+    const toml::table* t = table_at(root, "management");
+    if (t == nullptr) {
+        return;
+    }
+    only_keys(*t, "[management]", {"socket", "metrics"});
+    read_key(*t, "socket", m.socket, [](const toml::node& n, std::string_view k) {
+        std::string v = string_value(n, k);
+        if (v.size() >= 100) {
+            refuse(n, "socket: a UNIX socket path is at most 99 characters");
+        }
+        return v;
+    });
+    if (const toml::node* n = t->get("metrics")) {
+        if (!string_value(*n, "metrics").empty()) {
+            m.metrics = endpoint_value(*n, "metrics");
+        }
+    }
+}
+
+} // namespace sipredir::control
