@@ -139,19 +139,12 @@ const char* line_end_lf(const char* line, const char* end, bool& folded) noexcep
     return end;
 }
 
-// name HCOLON value, with HCOLON = *( SP / HTAB ) ":" SWS, from a line whose name ends at
-// `name_end`; a line without a colon after a non-empty name is not well-formed.
+// name HCOLON value from a line whose name ends at `name_end`.
 void split_line(
         const char* line, const char* name_end, const char* line_end, header_line& out
 ) noexcept {
-    out.name = std::string_view(line, static_cast<std::size_t>(name_end - line));
-    const char* colon = name_end;
-    while (colon < line_end && (*colon == ' ' || *colon == '\t')) {
-        ++colon;
-    }
-    if (out.name.empty() || colon >= line_end || *colon != ':') {
-        out.well_formed = false;
-        out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
+    const char* const colon = take_name_and_colon(line, name_end, line_end, out);
+    if (colon == nullptr) {
         return;
     }
     out.value = scan::trim_lws(

@@ -47,6 +47,25 @@ struct header_line {
     bool folded = false;     // the line continued on another (RFC 3261 §7.3.1)
 };
 
+// Sets out.name to the line's name, which ends at `name_end`, and returns the colon of HCOLON
+// (RFC 3261 §25.1: *( SP / HTAB ) ":" SWS) after it. nullptr when the name is empty or no colon
+// follows: the line is then not well-formed and its value is the whole line.
+inline const char* take_name_and_colon(
+        const char* line, const char* name_end, const char* line_end, header_line& out
+) noexcept {
+    out.name = std::string_view(line, static_cast<std::size_t>(name_end - line));
+    const char* colon = name_end;
+    while (colon < line_end && (*colon == ' ' || *colon == '\t')) {
+        ++colon;
+    }
+    if (out.name.empty() || colon >= line_end || *colon != ':') {
+        out.well_formed = false;
+        out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
+        return nullptr;
+    }
+    return colon;
+}
+
 // Walks the header section starting at `begin`. Each header line ends at an LF that is not
 // followed by SP or HT (RFC 3261 §7.3.1 folding); CRLF and bare LF are both accepted.
 class header_reader {

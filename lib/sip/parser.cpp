@@ -529,15 +529,8 @@ void plain_line(
     if (name_end > line_end) {
         name_end = line_end;
     }
-    out.name = std::string_view(line, static_cast<std::size_t>(name_end - line));
-    // HCOLON = *( SP / HTAB ) ":" SWS
-    const char* colon = name_end;
-    while (colon < line_end && (*colon == ' ' || *colon == '\t')) {
-        ++colon;
-    }
-    if (out.name.empty() || colon >= line_end || *colon != ':') {
-        out.well_formed = false;
-        out.value = std::string_view(line, static_cast<std::size_t>(line_end - line));
+    const char* const colon = take_name_and_colon(line, name_end, line_end, out);
+    if (colon == nullptr) {
         return;
     }
     out.kind = classify_header(out.name);
