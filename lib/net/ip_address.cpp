@@ -5,33 +5,48 @@
 #include "bytes.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 namespace sipredir::net {
 namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
-std::size_t put_decimal(std::uint8_t v, char* out) noexcept {
-    std::size_t n = 0;
-    if (v >= 100) {
-        out[n++] = static_cast<char>('0' + v / 100);
+// The decimal text of every octet value, left-aligned in 3 characters, and its length: a
+// reply names its source address in text on every packet (Via's received, and the sent-by
+// comparison), so the digits come from a table instead of divisions.
+struct octet_text {
+    std::array<char, 3> digits;
+    std::uint8_t size;
+};
+
+constexpr std::array<octet_text, 256> octet_texts = [] {
+    std::array<octet_text, 256> t{};
+    for (unsigned v = 0; v < 256; ++v) {
+        octet_text& o = t[v];
+        if (v >= 100) {
+            o.digits[o.size++] = static_cast<char>('0' + v / 100);
+        }
+        if (v >= 10) {
+            o.digits[o.size++] = static_cast<char>('0' + (v / 10) % 10);
+        }
+        o.digits[o.size++] = static_cast<char>('0' + v % 10);
     }
-    if (v >= 10) {
-        out[n++] = static_cast<char>('0' + (v / 10) % 10);
-    }
-    out[n++] = static_cast<char>('0' + v % 10);
-    return n;
-}
+    return t;
+}();
 
 std::size_t format_v4(const std::uint8_t* b, char* out) noexcept {
     std::size_t n = 0;
     for (int i = 0; i < 4; ++i) {
-        if (i > 0) {
-            out[n++] = '.';
-        }
-        n += put_decimal(b[i], out + n);
+        const octet_text& t = octet_texts[b[i]];
+        // Always 3 characters: those past t.size are overwritten by the '.' and the next octet,
+        // or lie past the text returned (out has room for the longest form, max_ip_text).
+        std::memcpy(out + n, t.digits.data(), 3);
+        n += t.size;
+        out[n++] = '.';
     }
-    return n;
+    return n - 1;
 }
 
 bool parse_v4(std::string_view s, std::uint8_t* out) noexcept {

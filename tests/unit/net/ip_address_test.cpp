@@ -2,6 +2,7 @@
 // IP text forms against the C library's inet_pton / inet_ntop, and RFC 5952's examples.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <net/ip_address.hpp>
 #include <string>
@@ -18,6 +19,28 @@ ip_address parsed(std::string_view s) {
     ip_address ip;
     EXPECT_TRUE(parse_ip(s, ip)) << s;
     return ip;
+}
+
+TEST(ip_address, every_octet_value_in_every_position_as_inet_ntop_writes_it) {
+    for (unsigned position = 0; position < 4; ++position) {
+        for (unsigned v = 0; v < 256; ++v) {
+            ip_address ip;
+            ip.family = ip_family::v4;
+            const std::uint8_t others[4] = {198, 18, 7, 9};
+            for (unsigned i = 0; i < 4; ++i) {
+                ip.bytes[i] = i == position ? static_cast<std::uint8_t>(v) : others[i];
+            }
+            char want[INET_ADDRSTRLEN];
+            ASSERT_NE(inet_ntop(AF_INET, ip.bytes.data(), want, sizeof want), nullptr);
+            ASSERT_EQ(text(ip), want);
+            ip_address mapped{};
+            mapped.family = ip_family::v6;
+            mapped.bytes[10] = 0xff;
+            mapped.bytes[11] = 0xff;
+            std::copy_n(ip.bytes.begin(), 4, mapped.bytes.begin() + 12);
+            ASSERT_EQ(text(mapped), std::string("::ffff:") + want);
+        }
+    }
 }
 
 TEST(ip_address, rfc5952_canonical_text) {
