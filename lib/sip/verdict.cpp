@@ -6,18 +6,22 @@
 namespace sipredir::sip {
 namespace {
 
-verdict reply(std::uint16_t code, defect why = defect::none) noexcept {
-    verdict v;
-    v.what = action::reply;
+// The setters write a verdict's scalar fields only: its unsupported array (8 views) is read up
+// to unsupported_count and is never cleared, so a verdict reused per packet costs no zeroing.
+void set(verdict& v, action what, std::uint16_t code, defect why, drop_reason drop) noexcept {
+    v.what = what;
     v.code = code;
     v.why = why;
-    return v;
+    v.drop = drop;
+    v.unsupported_count = 0;
 }
 
-verdict dropped(drop_reason reason) noexcept {
-    verdict v;
-    v.drop = reason;
-    return v;
+void reply(verdict& v, std::uint16_t code, defect why = defect::none) noexcept {
+    set(v, action::reply, code, why, drop_reason::none);
+}
+
+void dropped(verdict& v, drop_reason reason) noexcept {
+    set(v, action::drop, 0, defect::none, reason);
 }
 
 bool supported(std::string_view tag, std::span<const std::string_view> tags) noexcept {
@@ -53,18 +57,17 @@ namespace {
 // version or a defect answered. False when the request passed.
 bool screened_out(const message_view& m, verdict& out) noexcept {
     if (m.kind == message_kind::response) {
-        out = dropped(drop_reason::response);
+        dropped(out, drop_reason::response);
     } else if (m.kind != message_kind::request) {
-        out = dropped(drop_reason::start_line_bad);
+        dropped(out, drop_reason::start_line_bad);
     } else if (m.via_count == 0 || !m.top_via_readable) {
-        out = dropped(drop_reason::unroutable);
+        dropped(out, drop_reason::unroutable);
     } else if (m.request_method == method::ack) {
-        out = verdict{};
-        out.what = action::absorb;
+        set(out, action::absorb, 0, defect::none, drop_reason::none);
     } else if (m.first_defect != defect::request_line_bad && (m.version_major != 2 || m.version_minor != 0)) {
-        out = reply(505);
+        reply(out, 505);
     } else if (m.first_defect != defect::none) {
-        out = reply(400, m.first_defect);
+        reply(out, 400, m.first_defect);
     } else {
         return false;
     }
@@ -81,22 +84,21 @@ bool lacks_a_header(const message_view& m, verdict& out) noexcept {
     if (missing == defect::none) {
         return false;
     }
-    out = reply(400, missing);
+    reply(out, 400, missing);
     return true;
 }
 
 } // namespace
 
-verdict decide(const message_view& m, const verdict_policy& p) noexcept {
-    verdict early;
-    if (screened_out(m, early) || lacks_a_header(m, early)) {
-        return early;
+void decide(const message_view& m, const verdict_policy& p, verdict& out) noexcept {
+    if (screened_out(m, out) || lacks_a_header(m, out)) {
+        return;
     }
     if (m.request_uri_parts.scheme == uri_scheme::other) {
-        return reply(416);
+        return reply(out, 416);
     }
     if (m.max_forwards == 0) {
-        return reply(483); // RFC 3261 §16.3 step 3, checked before the method (as Kamailio)
+        return reply(out, 483); // RFC 3261 §16.3 step 3, checked before the method (as Kamailio)
     }
     const method_set mask = bit(m.request_method);
     std::uint16_t code = 0;
@@ -105,21 +107,27 @@ verdict decide(const message_view& m, const verdict_policy& p) noexcept {
     } else if (m.request_method == method::options || m.request_method == method::cancel) {
         code = 200;
     } else {
-        return reply(405);
+        return reply(out, 405);
     }
     // RFC 3261 §8.1.1.7 / RFC 4475 §3.1.2.17: CSeq names the request's own method. Compared
     // byte-exact, as method names are case-sensitive.
     if (m.cseq_method_text != m.method_text) {
-        return reply(400, defect::cseq_method_mismatch);
+        return reply(out, 400, defect::cseq_method_mismatch);
     }
+    reply(out, 420);
     if (m.request_method != method::cancel) {
-        verdict v = reply(420);
-        collect_unsupported(m, p, v);
-        if (v.unsupported_count > 0) {
-            return v;
+        collect_unsupported(m, p, out);
+        if (out.unsupported_count > 0) {
+            return;
         }
     }
-    return reply(code);
+    reply(out, code);
+}
+
+verdict decide(const message_view& m, const verdict_policy& p) noexcept {
+    verdict v;
+    decide(m, p, v);
+    return v;
 }
 
 } // namespace sipredir::sip

@@ -74,5 +74,8 @@ struct verdict {
 // → 302, OPTIONS → 200, CANCEL → 200, any other → 405; a 302 or 200 whose CSeq method differs
 // from the request's → 400; Require with an unsupported tag → 420 (RFC 3261 §8.2.2.3).
 verdict decide(const message_view& m, const verdict_policy& policy) noexcept;
+// The same into `out`, which the worker reuses: its scalar fields are set, and its unsupported
+// array only up to unsupported_count (the rest keeps what it held).
+void decide(const message_view& m, const verdict_policy& policy, verdict& out) noexcept;
 
 } // namespace sipredir::sip

@@ -324,7 +324,7 @@ bool decide(
         request_work& w,
         handled& out
 ) noexcept {
-    w.d.v = sip::decide(w.m, s.verdict());
+    sip::decide(w.m, s.verdict(), w.d.v);
     w.d.source_limited = false;
     w.d.redirect = false;
     const sip::verdict& v = w.d.v;
