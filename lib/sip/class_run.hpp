@@ -102,6 +102,8 @@ inline constexpr nibble_tables token = classes(cc_token);
 inline constexpr nibble_tables host = classes(cc_host);
 inline constexpr nibble_tables ipv6 = classes(cc_ipv6);
 inline constexpr nibble_tables call_id = classes(cc_call_id);
+// A Call-ID's word: its octets less the '@' between two words.
+inline constexpr nibble_tables call_id_word = classes(cc_call_id, {}, "@");
 // A gen-value that is a token or a host with its port (`received`, `maddr`).
 inline constexpr nibble_tables token_or_colon = classes(cc_token, ":");
 // userinfo and uri-parameter octets of a SIP URI, less the '%' whose escape is checked apart.

@@ -298,21 +298,21 @@ bool parse_name_addr(std::string_view value, name_addr& out, bool may_hold_contr
     }
 }
 
+// callid = word [ "@" word ] (RFC 3261 §25.1): one pass, a word, at most one '@', a word.
 bool call_id_valid(std::string_view value) noexcept {
-    if (value.empty()) {
+    const char* const begin = value.data();
+    const char* const end = begin + value.size();
+    const char* p = run::skip<run::call_id_word>(begin, end);
+    if (p == begin) {
         return false;
     }
-    if (run::skip<run::call_id>(value.data(), value.data() + value.size())
-        != value.data() + value.size()) {
-        return false;
-    }
-    // word [ "@" word ]: at most one '@', with a word on each side.
-    const auto* at = static_cast<const char*>(std::memchr(value.data(), '@', value.size()));
-    if (at == nullptr) {
+    if (p == end) {
         return true;
     }
-    const char* const end = value.data() + value.size();
-    return at != value.data() && at + 1 != end && std::memchr(at + 1, '@', end - at - 1) == nullptr;
+    if (*p != '@' || p + 1 == end) {
+        return false;
+    }
+    return run::skip<run::call_id_word>(p + 1, end, begin) == end;
 }
 
 cseq_status
