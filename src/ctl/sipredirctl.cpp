@@ -45,10 +45,9 @@ int fail(const std::string& what) {
     return 2;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-    std::string path = default_socket;
+// The command line as one request line (the arguments joined by spaces), and the socket path.
+// 0 when it is good, else the exit status.
+int request_line(int argc, char** argv, std::string& path, std::string& line) {
     int i = 1;
     if (i + 1 < argc && std::strcmp(argv[i], "--socket") == 0) {
         path = argv[i + 1];
@@ -56,9 +55,8 @@ int main(int argc, char** argv) {
     }
     if (i >= argc || std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
         usage();
-        return i >= argc ? 2 : 0;
+        return i >= argc ? 2 : -1;
     }
-    std::string line;
     for (; i < argc; ++i) {
         if (std::strpbrk(argv[i], "\r\n") != nullptr) {
             std::fprintf(stderr, "sipredirctl: arguments are one line each\n");
@@ -68,7 +66,12 @@ int main(int argc, char** argv) {
         line += argv[i];
     }
     line += '\n';
+    return 0;
+}
 
+// Sends the line over the UNIX socket at `path` and reads the answer until the appliance closes.
+// 0, or 2 when the appliance could not be reached or did not answer.
+int exchange(const std::string& path, const std::string& line, std::string& reply) {
     sockaddr_un sa{};
     if (path.size() >= sizeof sa.sun_path) {
         std::fprintf(stderr, "sipredirctl: socket path too long\n");
@@ -86,7 +89,6 @@ int main(int argc, char** argv) {
     if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
         return fail("send");
     }
-    std::string reply;
     char buf[4096];
     for (;;) {
         // The appliance answers within a control round; a reload reads a file. 10 s is ample.
@@ -105,6 +107,21 @@ int main(int argc, char** argv) {
         reply.append(buf, static_cast<std::size_t>(n));
     }
     ::close(fd);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string path = default_socket;
+    std::string line;
+    if (const int rc = request_line(argc, argv, path, line); rc != 0) {
+        return rc < 0 ? 0 : rc; // -1: --help
+    }
+    std::string reply;
+    if (const int rc = exchange(path, line, reply); rc != 0) {
+        return rc;
+    }
     std::fputs(reply.c_str(), stdout);
     if (reply.empty()) {
         std::fprintf(stderr, "sipredirctl: the appliance closed without answering\n");
