@@ -7,7 +7,7 @@
 #include <cstring>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 namespace sipredir::net {
@@ -65,6 +65,47 @@ std::uint64_t sum_blocks(const std::uint8_t*& p, std::size_t& n) noexcept {
     }
     return a;
 }
+
+// The same 64 octets a step with AVX2 (two 32-octet registers), taken when CPUID reports it:
+// half the steps of the SSE2 loop for a datagram's worth of octets. Leaves fewer than 64.
+__attribute__((target("avx2"))) std::uint64_t
+sum_blocks_avx2(const std::uint8_t*& p, std::size_t& n) noexcept {
+    const __m256i bias = _mm256_set1_epi16(static_cast<short>(0x8000));
+    const __m256i ones = _mm256_set1_epi16(1);
+    std::uint64_t a = 0;
+    while (n >= 64) {
+        std::size_t run = std::min<std::size_t>(n, std::size_t{1} << 18) & ~std::size_t{63};
+        n -= run;
+        a += std::uint64_t{run / 4} << 16;
+        __m256i s0 = _mm256_setzero_si256();
+        __m256i s1 = _mm256_setzero_si256();
+        for (; run != 0; run -= 64, p += 64) {
+            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+            const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+            s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_xor_si256(x, bias), ones));
+            s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_xor_si256(y, bias), ones));
+        }
+        alignas(32) std::int32_t lanes[16];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s0);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes + 8), s1);
+        for (const std::int32_t lane : lanes) {
+            a += static_cast<std::uint64_t>(std::int64_t{lane});
+        }
+    }
+    return a;
+}
+
+using blocks_fn = std::uint64_t (*)(const std::uint8_t*&, std::size_t&) noexcept;
+
+std::uint64_t no_blocks(const std::uint8_t*&, std::size_t&) noexcept {
+    return 0;
+}
+
+// Chosen once, before main, never per packet.
+const blocks_fn wide_blocks = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0 ? blocks_fn{sum_blocks_avx2} : blocks_fn{no_blocks};
+}();
 #endif
 
 // The last 0-7 bytes, zero-padded after them, built in registers: a byte-wise copy to the
@@ -104,7 +145,8 @@ std::uint32_t ones_sum(std::span<const std::uint8_t> b, std::uint32_t initial) n
     std::size_t n = b.size();
     std::uint64_t a = 0;
 #if defined(__SSE2__)
-    a = sum_blocks(p, n);
+    a = wide_blocks(p, n);
+    a += sum_blocks(p, n);
 #endif
     std::uint64_t c = 0;
     for (; n >= 16; n -= 16, p += 16) {
