@@ -2,6 +2,7 @@
 #include "config.hpp"
 
 #include "address_text.hpp"
+#include "balance_names.hpp"
 #include "config_reader.hpp"
 #include "file_text.hpp"
 #include "fleet/fleet_config.hpp"
@@ -391,14 +392,7 @@ std::string contact_params_value(const toml::node& n, std::string_view key) {
 
 void read_pool_contact(const toml::table& t, balance::pool_config& p) {
     read_key(t, "contact_user", p.contact_from, [](const toml::node& n, std::string_view k) {
-        using balance::contact_user;
-        return one_of<contact_user>(
-                n,
-                k,
-                {{"request-uri", contact_user::request_uri},
-                 {"to", contact_user::to},
-                 {"none", contact_user::none}}
-        );
+        return one_of<balance::contact_user>(n, k, contact_user_table);
     });
     read_key(t, "contact_params", p.contact_params, contact_params_value);
 }
@@ -455,20 +449,7 @@ void check_backend_loops(const toml::table& root, const appliance_config& c) {
 }
 
 balance::policy_kind policy_value(const toml::node& n, std::string_view key) {
-    using balance::policy_kind;
-    return one_of<policy_kind>(
-            n,
-            key,
-            {{"least-load", policy_kind::least_load},
-             {"proportional", policy_kind::proportional},
-             {"p2c", policy_kind::p2c},
-             {"sequence", policy_kind::sequence},
-             {"wrr", policy_kind::wrr},
-             {"hash", policy_kind::hash},
-             {"random", policy_kind::random},
-             {"least-latency", policy_kind::least_latency},
-             {"race", policy_kind::race}}
-    );
+    return one_of<balance::policy_kind>(n, key, policy_kind_table);
 }
 
 balance::hash_key hash_key_value(const toml::node& n, std::string_view key) {

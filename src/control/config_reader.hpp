@@ -5,11 +5,13 @@
 #pragma once
 
 #include "config.hpp"
+#include "enum_names.hpp"
 
 #include <toml++/toml.h>
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -90,23 +92,32 @@ void read_key(const toml::table& t, std::string_view key, T& out, Read read) {
     }
 }
 
-// A string naming one of `choices`.
+// A string naming one of `choices` (an enum's whole table, or the values a key allows).
+template <typename Enum>
+Enum one_of(const toml::node& n, std::string_view key, std::span<const enum_name<Enum>> choices) {
+    const std::string v = string_value(n, key);
+    std::string list;
+    for (const enum_name<Enum>& c : choices) {
+        if (c.name == v) {
+            return c.value;
+        }
+        list += list.empty() ? "" : ", ";
+        list += c.name;
+    }
+    refuse(n, std::string(key) + " must be one of " + list + ", not '" + v + "'");
+}
+
 template <typename Enum>
 Enum one_of(
         const toml::node& n,
         std::string_view key,
         std::initializer_list<std::pair<std::string_view, Enum>> choices
 ) {
-    const std::string v = string_value(n, key);
-    std::string list;
+    std::vector<enum_name<Enum>> named;
     for (const auto& [name, value] : choices) {
-        if (name == v) {
-            return value;
-        }
-        list += list.empty() ? "" : ", ";
-        list += name;
+        named.push_back({value, name});
     }
-    refuse(n, std::string(key) + " must be one of " + list + ", not '" + v + "'");
+    return one_of<Enum>(n, key, std::span<const enum_name<Enum>>(named));
 }
 
 template <typename T, typename Read>

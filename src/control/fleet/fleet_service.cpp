@@ -165,8 +165,8 @@ std::string fleet_service::status_json() {
     const fleet::exchange_counters& c = _fleet->counters();
     o.key("received");
     object_writer r(out, 1);
-    for (std::size_t v = 0; v < fleet::exchange_verdict_count; ++v) {
-        r.field(fleet::name_of(static_cast<fleet::exchange_verdict>(v)), c.received[v]);
+    for (const enum_name<fleet::exchange_verdict>& v : fleet::exchange_verdict_table) {
+        r.field(v.name, c.received[static_cast<std::size_t>(v.value)]);
     }
     r.close();
     o.field("sends", c.sends);

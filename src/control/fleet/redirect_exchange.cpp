@@ -7,30 +7,6 @@
 
 namespace sipredir::control::fleet {
 
-const char* name_of(exchange_verdict v) noexcept {
-    switch (v) {
-    case exchange_verdict::accepted:
-        return "accepted";
-    case exchange_verdict::malformed:
-        return "malformed";
-    case exchange_verdict::forged:
-        return "forged";
-    case exchange_verdict::stale:
-        return "stale";
-    case exchange_verdict::replayed:
-        return "replayed";
-    case exchange_verdict::own:
-        return "own";
-    case exchange_verdict::too_many_peers:
-        return "too_many_peers";
-    case exchange_verdict::unknown_peer:
-        return "unknown_peer";
-    case exchange_verdict::wrong_source:
-        return "wrong_source";
-    }
-    return "?";
-}
-
 void redirect_exchange::configure(
         const exchange_settings& settings,
         std::span<const std::string> backends,

@@ -12,6 +12,7 @@
 // and no clock: the caller passes times and datagrams, so the tests run on a fake clock.
 #pragma once
 
+#include "../enum_names.hpp"
 #include "exchange_message.hpp"
 
 #include <array>
@@ -57,8 +58,24 @@ enum class exchange_verdict : std::uint8_t {
     unknown_peer, // a name not among the configured peers
     wrong_source, // a configured peer's name, from another address
 };
-inline constexpr std::size_t exchange_verdict_count = 9;
-const char* name_of(exchange_verdict v) noexcept;
+
+inline constexpr auto exchange_verdict_table = std::to_array<enum_name<exchange_verdict>>({
+        {exchange_verdict::accepted, "accepted"},
+        {exchange_verdict::malformed, "malformed"},
+        {exchange_verdict::forged, "forged"},
+        {exchange_verdict::stale, "stale"},
+        {exchange_verdict::replayed, "replayed"},
+        {exchange_verdict::own, "own"},
+        {exchange_verdict::too_many_peers, "too_many_peers"},
+        {exchange_verdict::unknown_peer, "unknown_peer"},
+        {exchange_verdict::wrong_source, "wrong_source"},
+});
+static_assert(covers_in_order(exchange_verdict_table, exchange_verdict::wrong_source));
+inline constexpr std::size_t exchange_verdict_count = exchange_verdict_table.size();
+
+constexpr std::string_view name_of(exchange_verdict v) noexcept {
+    return name_in(exchange_verdict_table, v);
+}
 
 struct peer_status {
     std::string name;

@@ -6,28 +6,6 @@
 
 namespace sipredir::control {
 
-const char* name_of(report_verdict v) noexcept {
-    switch (v) {
-    case report_verdict::accepted:
-        return "accepted";
-    case report_verdict::malformed:
-        return "malformed";
-    case report_verdict::unknown_backend:
-        return "unknown_backend";
-    case report_verdict::wrong_source:
-        return "wrong_source";
-    case report_verdict::forged:
-        return "forged";
-    case report_verdict::stale:
-        return "stale";
-    case report_verdict::replayed:
-        return "replayed";
-    case report_verdict::rate_limited:
-        return "rate_limited";
-    }
-    return "?";
-}
-
 void report_gate::configure(
         const report_settings& settings, std::span<const report_source> sources
 ) {

@@ -67,9 +67,8 @@ void report_service::write_stats(object_writer& o, std::string& out) const {
     // Named as in the metrics: sipredir_load_reports_total{verdict}.
     o.key("reports");
     object_writer r(out, 2);
-    for (std::size_t v = 0; v < report_verdict_count; ++v) {
-        r.field(name_of(static_cast<report_verdict>(v)),
-                _c.monitor.reports().count(static_cast<report_verdict>(v)));
+    for (const enum_name<report_verdict>& v : report_verdict_table) {
+        r.field(v.name, _c.monitor.reports().count(v.value));
     }
     r.close();
 }
