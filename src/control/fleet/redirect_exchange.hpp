@@ -168,6 +168,18 @@ private:
     exchange_counters _counters;
 
     bool triggered(std::span<const double> spare_calls) const noexcept;
+    // The steps of admit(): the message read and checked, its sender's state found (or made),
+    // the sender's allowance refilled, and its totals folded into `delta`.
+    exchange_verdict check_message(
+            std::string_view datagram,
+            const net::ip_address& from,
+            std::int64_t wall_ms,
+            exchange_message& m
+    ) const;
+    exchange_verdict find_peer(const exchange_message& m, std::int64_t now_ns, peer_state*& out);
+    peer_state& add_peer(const exchange_message& m, std::int64_t now_ns);
+    void refill_allowance(peer_state& p, std::int64_t now_ns) const noexcept;
+    void fold_totals(peer_state& p, std::string_view totals, std::span<std::uint64_t> delta);
     exchange_verdict check_sender(std::string_view name, const net::ip_address& from) const;
     double capacity_of(std::size_t slot) const noexcept;
 };

@@ -109,6 +109,10 @@ private:
           std::int64_t wall_ms,
           std::int64_t mono_ns,
           taken_report& out) noexcept;
+    // Whether a report sent at `ts_ms` is within the clock window of `wall_ms`.
+    bool within_window(std::uint64_t ts_ms, std::int64_t wall_ms) const noexcept;
+    // Takes one token from `s`'s bucket, refilled up to now; false when there is none.
+    bool take_token(source_state& s, std::int64_t mono_ns) const noexcept;
 };
 
 } // namespace sipredir::control
