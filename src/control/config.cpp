@@ -5,12 +5,12 @@
 #include "balance_names.hpp"
 #include "config_reader.hpp"
 #include "file_text.hpp"
-#include "fleet/fleet_config.hpp"
-#include "management/management_config.hpp"
-#include "overload/overload_config.hpp"
-#include "probe/probe_config.hpp"
-#include "race/race_config.hpp"
-#include "report/report_config.hpp"
+#include "fleet/fleet_config_reader.hpp"
+#include "management/management_config_reader.hpp"
+#include "overload/overload_config_reader.hpp"
+#include "probe/probe_config_reader.hpp"
+#include "race/race_config_reader.hpp"
+#include "report/report_config_reader.hpp"
 
 #include <toml++/toml.h>
 

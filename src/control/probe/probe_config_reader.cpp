@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "probe_config.hpp"
+#include "probe_config_reader.hpp"
 
 #include <algorithm>
 #include <charconv>

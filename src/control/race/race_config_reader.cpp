@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "race_config.hpp"
+#include "race_config_reader.hpp"
 
 #include <algorithm>
 #include <sip/chars.hpp>

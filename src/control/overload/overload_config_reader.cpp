@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "overload_config.hpp"
+#include "overload_config_reader.hpp"
 
 namespace sipredir::control {
 

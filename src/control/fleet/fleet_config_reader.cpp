@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "fleet_config.hpp"
+#include "fleet_config_reader.hpp"
 
 #include "../report/signed_text.hpp"
 

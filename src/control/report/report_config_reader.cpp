@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "report_config.hpp"
+#include "report_config_reader.hpp"
 
 namespace sipredir::control {
 

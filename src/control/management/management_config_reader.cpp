@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "management_config.hpp"
+#include "management_config_reader.hpp"
 
 namespace sipredir::control {
 
