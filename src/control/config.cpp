@@ -47,11 +47,11 @@ siphash_key key_value(const toml::node& n, std::string_view key) {
 }
 
 void read_listen(const toml::table& root, listen_config& l) {
-    const toml::table* t = table_at(root, "listen");
+    const toml::table* t =
+            section_at(root, "listen", {"addresses", "ports", "vlans", "promiscuous", "mtu"});
     if (t == nullptr) {
         throw refusal{1, "[listen] is missing: the appliance needs at least one address"};
     }
-    only_keys(*t, "[listen]", {"addresses", "ports", "vlans", "promiscuous", "mtu"});
     const toml::node* addresses = t->get("addresses");
     if (addresses == nullptr) {
         refuse(*t, "[listen] needs addresses = [\"...\"]");
@@ -77,13 +77,9 @@ void read_listen(const toml::table& root, listen_config& l) {
 }
 
 void read_dataplane(const toml::table& root, dataplane_config& d) {
-    const toml::table* t = table_at(root, "dataplane");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[dataplane]",
+    const toml::table* t = section_at(
+            root,
+            "dataplane",
             {"burst",
              "rx_descriptors",
              "tx_descriptors",
@@ -96,6 +92,9 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
              "fragment_timeout_ms",
              "fragment_mbufs"}
     );
+    if (t == nullptr) {
+        return;
+    }
     read_key(*t, "burst", d.burst, ranged<std::uint32_t>(1, 256));
     read_key(*t, "rx_descriptors", d.rx_descriptors, ranged<std::uint32_t>(64, 16384));
     read_key(*t, "tx_descriptors", d.tx_descriptors, ranged<std::uint32_t>(64, 16384));
@@ -135,11 +134,12 @@ pipeline::ip_prefix prefix_value(const toml::node& n, std::string_view key) {
 }
 
 void read_exception(const toml::table& root, exception_config& e) {
-    const toml::table* t = table_at(root, "exception");
+    const toml::table* t = section_at(
+            root, "exception", {"tap", "ring_size", "addresses", "filter", "icmp_per_second"}
+    );
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[exception]", {"tap", "ring_size", "addresses", "filter", "icmp_per_second"});
     read_key(*t, "filter", e.filter, bool_value);
     read_key(*t, "icmp_per_second", e.icmp_per_second, [](const toml::node& n, std::string_view k) {
         return static_cast<std::uint32_t>(integer_value(n, k, 1, 1000000));
@@ -167,13 +167,9 @@ void read_exception(const toml::table& root, exception_config& e) {
 }
 
 void read_sip(const toml::table& root, sip_config& s) {
-    const toml::table* t = table_at(root, "sip");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[sip]",
+    const toml::table* t = section_at(
+            root,
+            "sip",
             {"redirect_methods",
              "supported_option_tags",
              "server",
@@ -182,6 +178,9 @@ void read_sip(const toml::table& root, sip_config& s) {
              "pool",
              "max_reply_growth"}
     );
+    if (t == nullptr) {
+        return;
+    }
     if (const toml::node* n = t->get("redirect_methods")) {
         s.redirect_methods = 0;
         for (const toml::node& item : array_value(*n, "redirect_methods")) {
@@ -310,13 +309,9 @@ void read_backends(const toml::table& root, appliance_config& c) {
 }
 
 void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
-    const toml::table* t = table_at(root, "limits");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[limits]",
+    const toml::table* t = section_at(
+            root,
+            "limits",
             {"rate",
              "burst",
              "ipv4_prefix",
@@ -326,6 +321,9 @@ void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
              "retry_after",
              "allow"}
     );
+    if (t == nullptr) {
+        return;
+    }
     const toml::node* rate = t->get("rate");
     if (rate == nullptr) {
         refuse(*t, "[limits] needs rate (requests per second per source)");
@@ -398,11 +396,10 @@ void read_pool_contact(const toml::table& t, balance::pool_config& p) {
 }
 
 void read_load(const toml::table& root, load_age_config& l) {
-    const toml::table* t = table_at(root, "load");
+    const toml::table* t = section_at(root, "load", {"max_age_ms"});
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[load]", {"max_age_ms"});
     read_key(*t, "max_age_ms", l.max_age_ms, ranged<std::uint32_t>(100, 3'600'000));
 }
 
@@ -680,8 +677,7 @@ void read_rule_tables(
 void read_rules(const toml::table& root, appliance_config& c) {
     std::vector<rules::rule> all;
     read_rule_tables(root, c, c.source, all);
-    if (const toml::table* t = table_at(root, "rules")) {
-        only_keys(*t, "[rules]", {"file"});
+    if (const toml::table* t = section_at(root, "rules", {"file"})) {
         if (const toml::node* n = t->get("file")) {
             const std::string path = path_value(*n, "file", c.source);
             const file_text text = read_file_text(path, max_config_bytes);

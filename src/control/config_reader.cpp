@@ -43,6 +43,20 @@ const toml::table* table_at(const toml::table& root, std::string_view name) {
     return n->as_table();
 }
 
+const toml::table* section_at(
+        const toml::table& root,
+        std::string_view name,
+        std::initializer_list<std::string_view> known
+) {
+    const toml::table* t = table_at(root, name);
+    if (t != nullptr) {
+        std::string where = "[";
+        where.append(name).append("]");
+        only_keys(*t, where, known);
+    }
+    return t;
+}
+
 std::string string_value(const toml::node& n, std::string_view key) {
     if (!n.is_string()) {
         refuse(n, std::string(key) + " must be a string");

@@ -37,6 +37,12 @@ void only_keys(
 );
 // Null when the file has no [name]; refused when it is not a table.
 const toml::table* table_at(const toml::table& root, std::string_view name);
+// [name], every key of it one of `known` (as only_keys); null when the file has none.
+const toml::table* section_at(
+        const toml::table& root,
+        std::string_view name,
+        std::initializer_list<std::string_view> known
+);
 // The line of [table] key, else of [table], else 1.
 std::uint32_t line_at(const toml::table& root, std::string_view table, std::string_view key);
 // Whether the fast path answers `port` (one of listen.ports).

@@ -38,13 +38,9 @@ net::ip_endpoint peer_value(const toml::node& item, std::string_view k, fleet_co
 } // namespace
 
 void read_fleet(const toml::table& root, fleet_config& f, const std::string& source) {
-    const toml::table* t = table_at(root, "fleet");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[fleet]",
+    const toml::table* t = section_at(
+            root,
+            "fleet",
             {"name",
              "port",
              "key_file",
@@ -55,6 +51,9 @@ void read_fleet(const toml::table& root, fleet_config& f, const std::string& sou
              "window_ms",
              "send_fraction"}
     );
+    if (t == nullptr) {
+        return;
+    }
     f.enabled = true;
     const toml::node* name = t->get("name");
     if (name == nullptr) {

@@ -64,13 +64,9 @@ std::vector<code_range> alive_codes_value(const toml::node& n) {
 } // namespace
 
 void read_probe(const toml::table& root, probe_config& p) {
-    const toml::table* t = table_at(root, "probe");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[probe]",
+    const toml::table* t = section_at(
+            root,
+            "probe",
             {"interval_ms",
              "timeout_ms",
              "down_after",
@@ -80,6 +76,9 @@ void read_probe(const toml::table& root, probe_config& p) {
              "load_header",
              "load_format"}
     );
+    if (t == nullptr) {
+        return;
+    }
     p.enabled = true;
     probe_settings& s = p.settings;
     std::int64_t interval_ms = s.interval_ns / 1'000'000;

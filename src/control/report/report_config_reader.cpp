@@ -6,15 +6,14 @@ namespace sipredir::control {
 using namespace toml_read;
 
 void read_reports(const toml::table& root, reports_config& r, const std::string& source) {
-    const toml::table* t = table_at(root, "reports");
+    const toml::table* t = section_at(
+            root,
+            "reports",
+            {"port", "key_file", "allow_shared_report_key", "window_ms", "rate", "burst"}
+    );
     if (t == nullptr) {
         return;
     }
-    only_keys(
-            *t,
-            "[reports]",
-            {"port", "key_file", "allow_shared_report_key", "window_ms", "rate", "burst"}
-    );
     if (t->get("port") == nullptr) {
         refuse(*t, "[reports] needs port: the UDP port load reports arrive on");
     }
