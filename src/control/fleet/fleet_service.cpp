@@ -6,7 +6,7 @@
 
 namespace sipredir::control {
 
-fleet_service::fleet_service(control_context& c) : _c(c) {
+fleet_service::fleet_service(control_context& c) : datagram_service(c) {
     if (c.config().fleet.enabled) {
         _fleet = std::make_unique<fleet::redirect_exchange>();
         configure();
@@ -54,16 +54,7 @@ void fleet_service::describe(std::vector<log_field>& fields) const {
     );
 }
 
-void fleet_service::watch(std::vector<pollfd>& fds) const {
-    if (_socket) {
-        fds.push_back({_socket.get(), POLLIN, 0});
-    }
-}
-
-void fleet_service::on_polled(std::span<const pollfd> mine, std::int64_t now) {
-    if (!any_ready(mine)) {
-        return;
-    }
+void fleet_service::read_round(std::int64_t now) {
     const std::int64_t wall = wall_ms();
     read_datagrams(_socket, [&](std::string_view d, const net::ip_endpoint& from) {
         // Folded at the next publication, not at once: 50 peers every 50 ms would otherwise
