@@ -184,4 +184,19 @@ bool listened(const appliance_config& c, std::uint16_t port) {
     return std::find(c.listen.ports.begin(), c.listen.ports.end(), port) != c.listen.ports.end();
 }
 
+void need_exception_path(
+        const toml::table& root,
+        const appliance_config& c,
+        std::string_view section,
+        std::string_view key,
+        std::string_view use
+) {
+    if (c.exception.tap.empty()) {
+        std::string message = "[";
+        message.append(section).append("] needs the exception path ([exception] tap): ");
+        message.append(use);
+        throw refusal{line_at(root, section, key), std::move(message)};
+    }
+}
+
 } // namespace sipredir::control::toml_read

@@ -47,6 +47,15 @@ const toml::table* section_at(
 std::uint32_t line_at(const toml::table& root, std::string_view table, std::string_view key);
 // Whether the fast path answers `port` (one of listen.ports).
 bool listened(const appliance_config& c, std::uint16_t port);
+// A control socket on the appliance's address is a kernel socket on the TAP: refused at
+// [section] key when there is no exception path, saying what the socket is for (`use`).
+void need_exception_path(
+        const toml::table& root,
+        const appliance_config& c,
+        std::string_view section,
+        std::string_view key,
+        std::string_view use
+);
 
 // Each of these returns n's value or refuses it, naming `key`.
 std::string string_value(const toml::node& n, std::string_view key);

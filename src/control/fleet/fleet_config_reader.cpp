@@ -96,12 +96,7 @@ void check_fleet_socket(const toml::table& root, const appliance_config& c, bool
     if (!c.fleet.enabled) {
         return;
     }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "fleet", "port"),
-                "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
-                "a kernel socket"};
-    }
+    need_exception_path(root, c, "fleet", "port", "peers' counts arrive on a kernel socket");
     if (listened(c, c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
         || c.fleet.port == c.reports.port || (races && c.fleet.port == c.race.source_port)) {
         throw refusal{

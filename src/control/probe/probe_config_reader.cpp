@@ -113,12 +113,9 @@ void check_probe_socket(const toml::table& root, const appliance_config& c) {
     if (!c.probe.enabled) {
         return;
     }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "probe", ""),
-                "[probe] needs the exception path ([exception] tap): probes use a kernel "
-                "socket on the appliance's address"};
-    }
+    need_exception_path(
+            root, c, "probe", "", "probes use a kernel socket on the appliance's address"
+    );
     if (listened(c, c.probe.source_port)) {
         throw refusal{
                 line_at(root, "probe", "source_port"),

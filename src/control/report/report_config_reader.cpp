@@ -61,12 +61,7 @@ void check_report_socket(const toml::table& root, const appliance_config& c) {
     if (c.reports.port == 0) {
         return;
     }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "reports", "port"),
-                "[reports] needs the exception path ([exception] tap): reports arrive on a "
-                "kernel socket"};
-    }
+    need_exception_path(root, c, "reports", "port", "reports arrive on a kernel socket");
     if (listened(c, c.reports.port) || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
         throw refusal{
                 line_at(root, "reports", "port"),
