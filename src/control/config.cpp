@@ -2,14 +2,15 @@
 #include "config.hpp"
 
 #include "address_text.hpp"
+#include "balance_names.hpp"
 #include "config_reader.hpp"
 #include "file_text.hpp"
-#include "fleet/fleet_config.hpp"
-#include "management/management_config.hpp"
-#include "overload/overload_config.hpp"
-#include "probe/probe_config.hpp"
-#include "race/race_config.hpp"
-#include "report/report_config.hpp"
+#include "fleet/fleet_config_reader.hpp"
+#include "management/management_config_reader.hpp"
+#include "overload/overload_config_reader.hpp"
+#include "probe/probe_config_reader.hpp"
+#include "race/race_config_reader.hpp"
+#include "report/report_config_reader.hpp"
 
 #include <toml++/toml.h>
 
@@ -46,11 +47,11 @@ siphash_key key_value(const toml::node& n, std::string_view key) {
 }
 
 void read_listen(const toml::table& root, listen_config& l) {
-    const toml::table* t = table_at(root, "listen");
+    const toml::table* t =
+            section_at(root, "listen", {"addresses", "ports", "vlans", "promiscuous", "mtu"});
     if (t == nullptr) {
         throw refusal{1, "[listen] is missing: the appliance needs at least one address"};
     }
-    only_keys(*t, "[listen]", {"addresses", "ports", "vlans", "promiscuous", "mtu"});
     const toml::node* addresses = t->get("addresses");
     if (addresses == nullptr) {
         refuse(*t, "[listen] needs addresses = [\"...\"]");
@@ -76,13 +77,9 @@ void read_listen(const toml::table& root, listen_config& l) {
 }
 
 void read_dataplane(const toml::table& root, dataplane_config& d) {
-    const toml::table* t = table_at(root, "dataplane");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[dataplane]",
+    const toml::table* t = section_at(
+            root,
+            "dataplane",
             {"burst",
              "rx_descriptors",
              "tx_descriptors",
@@ -95,6 +92,9 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
              "fragment_timeout_ms",
              "fragment_mbufs"}
     );
+    if (t == nullptr) {
+        return;
+    }
     read_key(*t, "burst", d.burst, ranged<std::uint32_t>(1, 256));
     read_key(*t, "rx_descriptors", d.rx_descriptors, ranged<std::uint32_t>(64, 16384));
     read_key(*t, "tx_descriptors", d.tx_descriptors, ranged<std::uint32_t>(64, 16384));
@@ -134,11 +134,12 @@ pipeline::ip_prefix prefix_value(const toml::node& n, std::string_view key) {
 }
 
 void read_exception(const toml::table& root, exception_config& e) {
-    const toml::table* t = table_at(root, "exception");
+    const toml::table* t = section_at(
+            root, "exception", {"tap", "ring_size", "addresses", "filter", "icmp_per_second"}
+    );
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[exception]", {"tap", "ring_size", "addresses", "filter", "icmp_per_second"});
     read_key(*t, "filter", e.filter, bool_value);
     read_key(*t, "icmp_per_second", e.icmp_per_second, [](const toml::node& n, std::string_view k) {
         return static_cast<std::uint32_t>(integer_value(n, k, 1, 1000000));
@@ -166,13 +167,9 @@ void read_exception(const toml::table& root, exception_config& e) {
 }
 
 void read_sip(const toml::table& root, sip_config& s) {
-    const toml::table* t = table_at(root, "sip");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[sip]",
+    const toml::table* t = section_at(
+            root,
+            "sip",
             {"redirect_methods",
              "supported_option_tags",
              "server",
@@ -181,6 +178,9 @@ void read_sip(const toml::table& root, sip_config& s) {
              "pool",
              "max_reply_growth"}
     );
+    if (t == nullptr) {
+        return;
+    }
     if (const toml::node* n = t->get("redirect_methods")) {
         s.redirect_methods = 0;
         for (const toml::node& item : array_value(*n, "redirect_methods")) {
@@ -309,13 +309,9 @@ void read_backends(const toml::table& root, appliance_config& c) {
 }
 
 void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
-    const toml::table* t = table_at(root, "limits");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[limits]",
+    const toml::table* t = section_at(
+            root,
+            "limits",
             {"rate",
              "burst",
              "ipv4_prefix",
@@ -325,6 +321,9 @@ void read_limits(const toml::table& root, pipeline::source_limit_settings& l) {
              "retry_after",
              "allow"}
     );
+    if (t == nullptr) {
+        return;
+    }
     const toml::node* rate = t->get("rate");
     if (rate == nullptr) {
         refuse(*t, "[limits] needs rate (requests per second per source)");
@@ -391,24 +390,16 @@ std::string contact_params_value(const toml::node& n, std::string_view key) {
 
 void read_pool_contact(const toml::table& t, balance::pool_config& p) {
     read_key(t, "contact_user", p.contact_from, [](const toml::node& n, std::string_view k) {
-        using balance::contact_user;
-        return one_of<contact_user>(
-                n,
-                k,
-                {{"request-uri", contact_user::request_uri},
-                 {"to", contact_user::to},
-                 {"none", contact_user::none}}
-        );
+        return one_of<balance::contact_user>(n, k, contact_user_table);
     });
     read_key(t, "contact_params", p.contact_params, contact_params_value);
 }
 
 void read_load(const toml::table& root, load_age_config& l) {
-    const toml::table* t = table_at(root, "load");
+    const toml::table* t = section_at(root, "load", {"max_age_ms"});
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[load]", {"max_age_ms"});
     read_key(*t, "max_age_ms", l.max_age_ms, ranged<std::uint32_t>(100, 3'600'000));
 }
 
@@ -455,20 +446,7 @@ void check_backend_loops(const toml::table& root, const appliance_config& c) {
 }
 
 balance::policy_kind policy_value(const toml::node& n, std::string_view key) {
-    using balance::policy_kind;
-    return one_of<policy_kind>(
-            n,
-            key,
-            {{"least-load", policy_kind::least_load},
-             {"proportional", policy_kind::proportional},
-             {"p2c", policy_kind::p2c},
-             {"sequence", policy_kind::sequence},
-             {"wrr", policy_kind::wrr},
-             {"hash", policy_kind::hash},
-             {"random", policy_kind::random},
-             {"least-latency", policy_kind::least_latency},
-             {"race", policy_kind::race}}
-    );
+    return one_of<balance::policy_kind>(n, key, policy_kind_table);
 }
 
 balance::hash_key hash_key_value(const toml::node& n, std::string_view key) {
@@ -699,8 +677,7 @@ void read_rule_tables(
 void read_rules(const toml::table& root, appliance_config& c) {
     std::vector<rules::rule> all;
     read_rule_tables(root, c, c.source, all);
-    if (const toml::table* t = table_at(root, "rules")) {
-        only_keys(*t, "[rules]", {"file"});
+    if (const toml::table* t = section_at(root, "rules", {"file"})) {
         if (const toml::node* n = t->get("file")) {
             const std::string path = path_value(*n, "file", c.source);
             const file_text text = read_file_text(path, max_config_bytes);

@@ -4,9 +4,12 @@
 // docs/configuration.md describes every key.
 #pragma once
 
+#include "fleet/fleet_config.hpp"
+#include "management/management_config.hpp"
 #include "overload/server_overload.hpp"
-#include "probe/prober.hpp"
-#include "report/report_gate.hpp"
+#include "probe/probe_config.hpp"
+#include "race/race_config.hpp"
+#include "report/report_config.hpp"
 
 #include <balance/pool_config.hpp>
 #include <base/siphash.hpp>
@@ -108,60 +111,10 @@ inline bool same_identity_policy(const sip_config& a, const sip_config& b) {
            && a.max_reply_growth == b.max_reply_growth;
 }
 
-// Probing the backends with SIP OPTIONS from the appliance's own address, through the
-// exception path (a kernel socket on the TAP). Off unless [probe] is present.
-struct probe_config {
-    bool enabled = false;
-    probe_settings settings;          // interval, timeout, hysteresis, alive codes, load header
-    std::uint16_t source_port = 5062; // probes leave from listen.addresses[0]:source_port
-};
-
-// Pushed load reports (docs/operations.md). Off unless [reports] gives a port.
-struct reports_config {
-    std::uint16_t port = 0;
-    std::optional<report_key> key; // the deployment's; a backend's own key takes precedence
-    // Lets backends share a key (key_file, or one report_key_file for several): any of them
-    // can then sign as the others, so loading such a file logs a warning.
-    bool allow_shared_key = false;
-    report_settings settings;
-};
-
-// The control core's race engine (pools with policy "race"; docs/race.md). Restart-only.
-struct race_engine_config {
-    std::uint32_t table_size = 4096;    // races at once, and requests waiting on them
-    std::uint16_t source_port = 5064;   // legs leave from listen.addresses[0]:source_port
-    std::uint32_t leg_linger_ms = 4000; // how long a race's INVITE legs are followed (CANCEL, ACK)
-    bool full_reply_fallback = false;   // table full: the pool's fallback answers (else a 503)
-    bool allow_forwarding_legs = false; // permits race_leg = "forward" (legs may ring phones)
-    friend bool operator==(const race_engine_config&, const race_engine_config&) = default;
-};
-
-// The fleet (docs/fleet.md): this appliance shares its redirect counts with the other
-// appliances. Off unless [fleet]. enabled, name and port only change with a restart.
-struct fleet_config {
-    bool enabled = false;
-    std::string name;                      // this appliance, unique in the fleet
-    std::uint16_t port = 5070;             // UDP, on listen.addresses[0]
-    std::optional<report_key> key;         // the fleet's shared key
-    std::vector<net::ip_endpoint> peers;   // the other appliances' [fleet] address and port
-    std::vector<std::string> peer_names;   // their [fleet] names, in the order of peers
-    std::uint32_t interval_ms = 50;        // changed totals at most this often
-    std::uint32_t full_interval_ms = 1000; // every total this often (repairs loss)
-    std::uint32_t peer_timeout_ms = 3000;  // a silent peer's counts are forgotten
-    std::uint32_t window_ms = 5000;        // |sender's clock - ours| accepted
-    double send_fraction = 0.05; // unsent redirects past this share of a backend's spare: now
-};
-
 struct load_age_config {
     // A load figure (probe header or report) older than this is unknown: the backend's load is
     // then estimated from the redirects sent to it in the current window of this length.
     std::uint32_t max_age_ms = 5000;
-};
-
-struct management_config {
-    std::string socket = "/run/sipredir/sipredir.sock"; // sipredirctl's UNIX socket
-    std::optional<net::ip_endpoint> metrics;            // Prometheus HTTP; absent: off
-    friend bool operator==(const management_config&, const management_config&) = default;
 };
 
 struct static_backend {

@@ -43,6 +43,20 @@ const toml::table* table_at(const toml::table& root, std::string_view name) {
     return n->as_table();
 }
 
+const toml::table* section_at(
+        const toml::table& root,
+        std::string_view name,
+        std::initializer_list<std::string_view> known
+) {
+    const toml::table* t = table_at(root, name);
+    if (t != nullptr) {
+        std::string where = "[";
+        where.append(name).append("]");
+        only_keys(*t, where, known);
+    }
+    return t;
+}
+
 std::string string_value(const toml::node& n, std::string_view key) {
     if (!n.is_string()) {
         refuse(n, std::string(key) + " must be a string");
@@ -168,6 +182,21 @@ std::uint32_t line_at(const toml::table& root, std::string_view table, std::stri
 
 bool listened(const appliance_config& c, std::uint16_t port) {
     return std::find(c.listen.ports.begin(), c.listen.ports.end(), port) != c.listen.ports.end();
+}
+
+void need_exception_path(
+        const toml::table& root,
+        const appliance_config& c,
+        std::string_view section,
+        std::string_view key,
+        std::string_view use
+) {
+    if (c.exception.tap.empty()) {
+        std::string message = "[";
+        message.append(section).append("] needs the exception path ([exception] tap): ");
+        message.append(use);
+        throw refusal{line_at(root, section, key), std::move(message)};
+    }
 }
 
 } // namespace sipredir::control::toml_read

@@ -5,11 +5,13 @@
 #pragma once
 
 #include "config.hpp"
+#include "enum_names.hpp"
 
 #include <toml++/toml.h>
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,10 +37,25 @@ void only_keys(
 );
 // Null when the file has no [name]; refused when it is not a table.
 const toml::table* table_at(const toml::table& root, std::string_view name);
+// [name], every key of it one of `known` (as only_keys); null when the file has none.
+const toml::table* section_at(
+        const toml::table& root,
+        std::string_view name,
+        std::initializer_list<std::string_view> known
+);
 // The line of [table] key, else of [table], else 1.
 std::uint32_t line_at(const toml::table& root, std::string_view table, std::string_view key);
 // Whether the fast path answers `port` (one of listen.ports).
 bool listened(const appliance_config& c, std::uint16_t port);
+// A control socket on the appliance's address is a kernel socket on the TAP: refused at
+// [section] key when there is no exception path, saying what the socket is for (`use`).
+void need_exception_path(
+        const toml::table& root,
+        const appliance_config& c,
+        std::string_view section,
+        std::string_view key,
+        std::string_view use
+);
 
 // Each of these returns n's value or refuses it, naming `key`.
 std::string string_value(const toml::node& n, std::string_view key);
@@ -90,23 +107,32 @@ void read_key(const toml::table& t, std::string_view key, T& out, Read read) {
     }
 }
 
-// A string naming one of `choices`.
+// A string naming one of `choices` (an enum's whole table, or the values a key allows).
+template <typename Enum>
+Enum one_of(const toml::node& n, std::string_view key, std::span<const enum_name<Enum>> choices) {
+    const std::string v = string_value(n, key);
+    std::string list;
+    for (const enum_name<Enum>& c : choices) {
+        if (c.name == v) {
+            return c.value;
+        }
+        list += list.empty() ? "" : ", ";
+        list += c.name;
+    }
+    refuse(n, std::string(key) + " must be one of " + list + ", not '" + v + "'");
+}
+
 template <typename Enum>
 Enum one_of(
         const toml::node& n,
         std::string_view key,
         std::initializer_list<std::pair<std::string_view, Enum>> choices
 ) {
-    const std::string v = string_value(n, key);
-    std::string list;
+    std::vector<enum_name<Enum>> named;
     for (const auto& [name, value] : choices) {
-        if (name == v) {
-            return value;
-        }
-        list += list.empty() ? "" : ", ";
-        list += name;
+        named.push_back({value, name});
     }
-    refuse(n, std::string(key) + " must be one of " + list + ", not '" + v + "'");
+    return one_of<Enum>(n, key, std::span<const enum_name<Enum>>(named));
 }
 
 template <typename T, typename Read>

@@ -10,18 +10,6 @@
 
 namespace sipredir::control {
 
-const char* name_of(load_source s) noexcept {
-    switch (s) {
-    case load_source::none:
-        return "estimate";
-    case load_source::probe:
-        return "probe";
-    case load_source::report:
-        return "report";
-    }
-    return "?";
-}
-
 void load_monitor::apply(const appliance_config& c, std::int64_t now_ns) {
     _config = &c;
     _live.resize(balance::max_backends);

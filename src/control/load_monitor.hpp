@@ -6,6 +6,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "enum_names.hpp"
 #include "probe/prober.hpp"
 #include "report/report_gate.hpp"
 
@@ -23,7 +24,17 @@ enum class load_source : std::uint8_t {
     probe,  // the load header of a probe reply
     report, // a pushed load report
 };
-const char* name_of(load_source s) noexcept;
+
+inline constexpr auto load_source_table = std::to_array<enum_name<load_source>>({
+        {load_source::none, "estimate"},
+        {load_source::probe, "probe"},
+        {load_source::report, "report"},
+});
+static_assert(covers_in_order(load_source_table, load_source::report));
+
+constexpr std::string_view name_of(load_source s) noexcept {
+    return name_in(load_source_table, s);
+}
 
 // One backend as `sipredirctl backends` and the metrics show it.
 struct backend_status {

@@ -175,12 +175,11 @@ void write_probes_and_reports(writer& w, const metrics_input& in) {
     }
     if (in.reports != nullptr) {
         w.family("sipredir_load_reports_total", "counter", "Pushed load reports, by verdict.");
-        for (std::size_t v = 0; v < report_verdict_count; ++v) {
-            const auto verdict = static_cast<report_verdict>(v);
+        for (const enum_name<report_verdict>& v : report_verdict_table) {
             w.sample(
                     "sipredir_load_reports_total",
-                    std::string("verdict=\"") + name_of(verdict) + "\"",
-                    in.reports->count(verdict)
+                    "verdict=\"" + std::string(v.name) + "\"",
+                    in.reports->count(v.value)
             );
         }
     }
@@ -206,12 +205,11 @@ void write_race_and_fleet(writer& w, const metrics_input& in) {
     }
     if (in.fleet != nullptr) {
         w.family("sipredir_fleet_messages_total", "counter", "Peers' count messages, by verdict.");
-        for (std::size_t v = 0; v < fleet::exchange_verdict_count; ++v) {
+        for (const enum_name<fleet::exchange_verdict>& v : fleet::exchange_verdict_table) {
             w.sample(
                     "sipredir_fleet_messages_total",
-                    std::string("verdict=\"")
-                            + fleet::name_of(static_cast<fleet::exchange_verdict>(v)) + "\"",
-                    in.fleet->received[v]
+                    "verdict=\"" + std::string(v.name) + "\"",
+                    in.fleet->received[static_cast<std::size_t>(v.value)]
             );
         }
         w.family(

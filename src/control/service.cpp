@@ -34,6 +34,18 @@ std::int64_t control_context::now_ns() const noexcept {
     return monotonic_ns() - epoch_ns + 1;
 }
 
+void datagram_service::watch(std::vector<pollfd>& fds) const {
+    if (_socket) {
+        fds.push_back({_socket.get(), POLLIN, 0});
+    }
+}
+
+void datagram_service::on_polled(std::span<const pollfd> mine, std::int64_t now) {
+    if (any_ready(mine)) {
+        read_round(now);
+    }
+}
+
 bool send_datagram(const socket_fd& s, const net::ip_endpoint& to, std::string_view d) {
     sockaddr_storage sa{};
     const socklen_t len = to_sockaddr(to, sa);

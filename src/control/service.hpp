@@ -13,6 +13,7 @@
 #include "overload/server_overload.hpp"
 #include "sockets.hpp"
 
+#include <algorithm>
 #include <balance/snapshot.hpp>
 #include <cstdint>
 #include <functional>
@@ -152,6 +153,22 @@ public:
     virtual void finish() {}
 };
 
+// A service whose traffic is datagrams on one UDP socket (probing, reports, races, the fleet):
+// the socket is polled while open, and each round it is ready its datagrams are read.
+class datagram_service : public service {
+public:
+    void watch(std::vector<pollfd>& fds) const final;
+    void on_polled(std::span<const pollfd> mine, std::int64_t now) final;
+
+protected:
+    explicit datagram_service(control_context& c) : _c(c) {}
+    // The socket is ready: takes what waits on it (read_datagrams) at `now`.
+    virtual void read_round(std::int64_t now) = 0;
+
+    control_context& _c;
+    socket_fd _socket; // open while the configuration asks for it
+};
+
 // Builds one service; the loop's list is of these.
 using service_maker = std::unique_ptr<service> (*)(control_context&);
 
@@ -161,19 +178,29 @@ inline constexpr std::size_t max_datagrams_per_round = 256;
 // Sends one datagram without blocking; true when all of it went.
 bool send_datagram(const socket_fd& s, const net::ip_endpoint& to, std::string_view d);
 
-// Hands take(datagram, source) what waits on `s`, at most max_datagrams_per_round of them.
-template <typename Take> void read_datagrams(const socket_fd& s, Take take) {
+// Hands take(datagram, source) what waits on `s`, at most max_datagrams_per_round of them. A
+// datagram longer than `max_size` is handed over empty.
+template <typename Take>
+void read_datagrams(const socket_fd& s, Take take, std::size_t max_size = 65536) {
     char buf[65536];
+    const std::size_t room = std::min(max_size, sizeof buf);
     for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
         sockaddr_storage from{};
         socklen_t len = sizeof from;
         const ssize_t got = ::recvfrom(
-                s.get(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len
+                s.get(),
+                buf,
+                room,
+                MSG_DONTWAIT | MSG_TRUNC,
+                reinterpret_cast<sockaddr*>(&from),
+                &len
         );
         if (got < 0) {
             return;
         }
-        take(std::string_view(buf, static_cast<std::size_t>(got)), from_sockaddr(from));
+        // MSG_TRUNC gives the datagram's real length, so that a cut one is not taken as whole.
+        const auto size = static_cast<std::size_t>(got);
+        take(size > room ? std::string_view{} : std::string_view(buf, size), from_sockaddr(from));
     }
 }
 

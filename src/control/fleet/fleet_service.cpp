@@ -6,7 +6,7 @@
 
 namespace sipredir::control {
 
-fleet_service::fleet_service(control_context& c) : _c(c) {
+fleet_service::fleet_service(control_context& c) : datagram_service(c) {
     if (c.config().fleet.enabled) {
         _fleet = std::make_unique<fleet::redirect_exchange>();
         configure();
@@ -54,16 +54,7 @@ void fleet_service::describe(std::vector<log_field>& fields) const {
     );
 }
 
-void fleet_service::watch(std::vector<pollfd>& fds) const {
-    if (_socket) {
-        fds.push_back({_socket.get(), POLLIN, 0});
-    }
-}
-
-void fleet_service::on_polled(std::span<const pollfd> mine, std::int64_t now) {
-    if (!any_ready(mine)) {
-        return;
-    }
+void fleet_service::read_round(std::int64_t now) {
     const std::int64_t wall = wall_ms();
     read_datagrams(_socket, [&](std::string_view d, const net::ip_endpoint& from) {
         // Folded at the next publication, not at once: 50 peers every 50 ms would otherwise
@@ -165,8 +156,8 @@ std::string fleet_service::status_json() {
     const fleet::exchange_counters& c = _fleet->counters();
     o.key("received");
     object_writer r(out, 1);
-    for (std::size_t v = 0; v < fleet::exchange_verdict_count; ++v) {
-        r.field(fleet::name_of(static_cast<fleet::exchange_verdict>(v)), c.received[v]);
+    for (const enum_name<fleet::exchange_verdict>& v : fleet::exchange_verdict_table) {
+        r.field(v.name, c.received[static_cast<std::size_t>(v.value)]);
     }
     r.close();
     o.field("sends", c.sends);

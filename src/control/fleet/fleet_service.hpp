@@ -9,7 +9,7 @@
 
 namespace sipredir::control {
 
-class fleet_service final : public service {
+class fleet_service final : public datagram_service {
 public:
     explicit fleet_service(control_context& c);
 
@@ -18,8 +18,6 @@ public:
 
     void open() override;
     void describe(std::vector<log_field>& fields) const override;
-    void watch(std::vector<pollfd>& fds) const override;
-    void on_polled(std::span<const pollfd> mine, std::int64_t now) override;
     void on_tick(std::int64_t now) override;
     std::int64_t next_due_ns() const override;
     void on_own_redirects(std::span<const std::uint64_t> delta) override;
@@ -31,9 +29,8 @@ public:
     void fill_metrics(metrics_input& in) override;
 
 private:
-    control_context& _c;
+    void read_round(std::int64_t now) override;
     std::unique_ptr<fleet::redirect_exchange> _fleet; // null: no peers to share with
-    socket_fd _socket;
     std::int64_t _next_collect_ns = 0;
     std::vector<fleet::peer_status> _peers; // what the last fill_metrics showed
 

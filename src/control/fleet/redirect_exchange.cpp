@@ -7,30 +7,6 @@
 
 namespace sipredir::control::fleet {
 
-const char* name_of(exchange_verdict v) noexcept {
-    switch (v) {
-    case exchange_verdict::accepted:
-        return "accepted";
-    case exchange_verdict::malformed:
-        return "malformed";
-    case exchange_verdict::forged:
-        return "forged";
-    case exchange_verdict::stale:
-        return "stale";
-    case exchange_verdict::replayed:
-        return "replayed";
-    case exchange_verdict::own:
-        return "own";
-    case exchange_verdict::too_many_peers:
-        return "too_many_peers";
-    case exchange_verdict::unknown_peer:
-        return "unknown_peer";
-    case exchange_verdict::wrong_source:
-        return "wrong_source";
-    }
-    return "?";
-}
-
 void redirect_exchange::configure(
         const exchange_settings& settings,
         std::span<const std::string> backends,
@@ -159,6 +135,15 @@ redirect_exchange::take_messages(std::int64_t now_ns, std::int64_t wall_ms) {
     return out;
 }
 
+namespace {
+
+// Whether `m` is no newer than the message (epoch_ms, seq) already taken from its sender.
+bool older_than(const exchange_message& m, std::uint64_t epoch_ms, std::uint64_t seq) noexcept {
+    return m.epoch_ms < epoch_ms || (m.epoch_ms == epoch_ms && m.seq <= seq);
+}
+
+} // namespace
+
 exchange_verdict redirect_exchange::admit(
         std::string_view datagram,
         const net::ip_address& from,
@@ -166,71 +151,98 @@ exchange_verdict redirect_exchange::admit(
         std::int64_t now_ns,
         std::span<std::uint64_t> delta
 ) {
-    const auto verdict = [&](exchange_verdict v) {
-        ++_counters.received[static_cast<std::size_t>(v)];
-        return v;
-    };
     exchange_message m;
+    exchange_verdict v = check_message(datagram, from, wall_ms, m);
+    peer_state* p = nullptr;
+    if (v == exchange_verdict::accepted) {
+        v = find_peer(m, now_ns, p);
+    }
+    if (v == exchange_verdict::accepted) {
+        refill_allowance(*p, now_ns);
+        fold_totals(*p, m.totals, delta);
+        p->status.last_seq = m.seq;
+        p->status.heard_ns = now_ns;
+        ++p->status.messages;
+    }
+    ++_counters.received[static_cast<std::size_t>(v)];
+    return v;
+}
+
+exchange_verdict redirect_exchange::check_message(
+        std::string_view datagram,
+        const net::ip_address& from,
+        std::int64_t wall_ms,
+        exchange_message& m
+) const {
     if (!parse_exchange(datagram, m)) {
-        return verdict(exchange_verdict::malformed);
+        return exchange_verdict::malformed;
     }
     if (!signature_valid(m.line, _settings.key)) {
-        return verdict(exchange_verdict::forged);
+        return exchange_verdict::forged;
     }
     const auto ts = static_cast<std::int64_t>(std::min<std::uint64_t>(
             m.ts_ms, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
     ));
     if (ts > wall_ms + _settings.window_ms || ts < wall_ms - _settings.window_ms) {
-        return verdict(exchange_verdict::stale);
+        return exchange_verdict::stale;
     }
     if (m.from == _settings.self) {
-        return verdict(exchange_verdict::own);
+        return exchange_verdict::own;
     }
-    if (const exchange_verdict v = check_sender(m.from, from); v != exchange_verdict::accepted) {
-        return verdict(v);
-    }
-    const auto older_than = [&](std::uint64_t epoch_ms, std::uint64_t seq) {
-        return m.epoch_ms < epoch_ms || (m.epoch_ms == epoch_ms && m.seq <= seq);
-    };
+    return check_sender(m.from, from);
+}
+
+exchange_verdict
+redirect_exchange::find_peer(const exchange_message& m, std::int64_t now_ns, peer_state*& out) {
     auto it = _peers.find(m.from);
     if (it == _peers.end()) {
         // A peer forgotten within the clock window: its old messages are still inside the
         // window, and must not pass for a new life's first (a baseline the next replay adds to).
         const auto gone = _forgotten.find(m.from);
-        if (gone != _forgotten.end() && older_than(gone->second.epoch_ms, gone->second.last_seq)) {
-            return verdict(exchange_verdict::replayed);
+        if (gone != _forgotten.end()
+            && older_than(m, gone->second.epoch_ms, gone->second.last_seq)) {
+            return exchange_verdict::replayed;
         }
         if (_peers.size() >= _settings.max_peers) {
-            return verdict(exchange_verdict::too_many_peers);
+            return exchange_verdict::too_many_peers;
         }
         if (gone != _forgotten.end()) {
             _forgotten.erase(gone);
         }
-        peer_state fresh;
-        fresh.status.name = std::string(m.from);
-        fresh.status.epoch_ms = m.epoch_ms;
-        fresh.totals.assign(_own.size(), 0);
-        fresh.seen.assign(_own.size(), false); // first sight: its totals are a baseline
-        fresh.allowance.resize(_own.size());
-        for (std::size_t i = 0; i < _own.size(); ++i) {
-            fresh.allowance[i] = capacity_of(i); // a second's worth to begin with
-        }
-        fresh.status.heard_ns = now_ns;
-        it = _peers.emplace(fresh.status.name, std::move(fresh)).first;
-    } else {
-        peer_status& s = it->second.status;
-        if (older_than(s.epoch_ms, s.last_seq)) {
-            return verdict(exchange_verdict::replayed);
-        }
-        if (m.epoch_ms > s.epoch_ms) {
-            // It restarted: its totals count from 0 again, so all of them are new redirects.
-            ++_counters.restarts_seen;
-            s.epoch_ms = m.epoch_ms;
-            it->second.totals.assign(_own.size(), 0);
-            it->second.seen.assign(_own.size(), true);
-        }
+        out = &add_peer(m, now_ns);
+        return exchange_verdict::accepted;
     }
-    peer_state& p = it->second;
+    peer_status& s = it->second.status;
+    if (older_than(m, s.epoch_ms, s.last_seq)) {
+        return exchange_verdict::replayed;
+    }
+    if (m.epoch_ms > s.epoch_ms) {
+        // It restarted: its totals count from 0 again, so all of them are new redirects.
+        ++_counters.restarts_seen;
+        s.epoch_ms = m.epoch_ms;
+        it->second.totals.assign(_own.size(), 0);
+        it->second.seen.assign(_own.size(), true);
+    }
+    out = &it->second;
+    return exchange_verdict::accepted;
+}
+
+redirect_exchange::peer_state&
+redirect_exchange::add_peer(const exchange_message& m, std::int64_t now_ns) {
+    peer_state fresh;
+    fresh.status.name = std::string(m.from);
+    fresh.status.epoch_ms = m.epoch_ms;
+    fresh.totals.assign(_own.size(), 0);
+    fresh.seen.assign(_own.size(), false); // first sight: its totals are a baseline
+    fresh.allowance.resize(_own.size());
+    for (std::size_t i = 0; i < _own.size(); ++i) {
+        fresh.allowance[i] = capacity_of(i); // a second's worth to begin with
+    }
+    fresh.status.heard_ns = now_ns;
+    return _peers.emplace(fresh.status.name, std::move(fresh)).first->second;
+}
+
+void redirect_exchange::refill_allowance(peer_state& p, std::int64_t now_ns) const noexcept {
     // What each backend's total may rise by: its capacity a second since the peer's last
     // message, up to one second's worth (a backend sized for `capacity` concurrent calls
     // cannot start more than that many a second if its calls last a second or more).
@@ -240,7 +252,12 @@ exchange_verdict redirect_exchange::admit(
         const double cap = capacity_of(i);
         p.allowance[i] = std::isinf(cap) ? cap : std::min(cap, p.allowance[i] + cap * elapsed_s);
     }
-    for_each_total(m.totals, [&](std::string_view name, std::uint64_t total) {
+}
+
+void redirect_exchange::fold_totals(
+        peer_state& p, std::string_view totals, std::span<std::uint64_t> delta
+) {
+    for_each_total(totals, [&](std::string_view name, std::uint64_t total) {
         const auto slot = _slots.find(name);
         if (slot == _slots.end()) {
             ++_counters.unknown_backends;
@@ -267,10 +284,6 @@ exchange_verdict redirect_exchange::admit(
             p.totals[i] = total;
         }
     });
-    p.status.last_seq = m.seq;
-    p.status.heard_ns = now_ns;
-    ++p.status.messages;
-    return verdict(exchange_verdict::accepted);
 }
 
 void redirect_exchange::expire(std::int64_t now_ns) {

@@ -12,6 +12,7 @@
 // and no clock: the caller passes times and datagrams, so the tests run on a fake clock.
 #pragma once
 
+#include "../enum_names.hpp"
 #include "exchange_message.hpp"
 
 #include <array>
@@ -57,8 +58,24 @@ enum class exchange_verdict : std::uint8_t {
     unknown_peer, // a name not among the configured peers
     wrong_source, // a configured peer's name, from another address
 };
-inline constexpr std::size_t exchange_verdict_count = 9;
-const char* name_of(exchange_verdict v) noexcept;
+
+inline constexpr auto exchange_verdict_table = std::to_array<enum_name<exchange_verdict>>({
+        {exchange_verdict::accepted, "accepted"},
+        {exchange_verdict::malformed, "malformed"},
+        {exchange_verdict::forged, "forged"},
+        {exchange_verdict::stale, "stale"},
+        {exchange_verdict::replayed, "replayed"},
+        {exchange_verdict::own, "own"},
+        {exchange_verdict::too_many_peers, "too_many_peers"},
+        {exchange_verdict::unknown_peer, "unknown_peer"},
+        {exchange_verdict::wrong_source, "wrong_source"},
+});
+static_assert(covers_in_order(exchange_verdict_table, exchange_verdict::wrong_source));
+inline constexpr std::size_t exchange_verdict_count = exchange_verdict_table.size();
+
+constexpr std::string_view name_of(exchange_verdict v) noexcept {
+    return name_in(exchange_verdict_table, v);
+}
 
 struct peer_status {
     std::string name;
@@ -151,6 +168,18 @@ private:
     exchange_counters _counters;
 
     bool triggered(std::span<const double> spare_calls) const noexcept;
+    // The steps of admit(): the message read and checked, its sender's state found (or made),
+    // the sender's allowance refilled, and its totals folded into `delta`.
+    exchange_verdict check_message(
+            std::string_view datagram,
+            const net::ip_address& from,
+            std::int64_t wall_ms,
+            exchange_message& m
+    ) const;
+    exchange_verdict find_peer(const exchange_message& m, std::int64_t now_ns, peer_state*& out);
+    peer_state& add_peer(const exchange_message& m, std::int64_t now_ns);
+    void refill_allowance(peer_state& p, std::int64_t now_ns) const noexcept;
+    void fold_totals(peer_state& p, std::string_view totals, std::span<std::uint64_t> delta);
     exchange_verdict check_sender(std::string_view name, const net::ip_address& from) const;
     double capacity_of(std::size_t slot) const noexcept;
 };

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// [management] of the configuration (docs/configuration.md): sipredirctl's UNIX socket and the
-// metrics HTTP endpoint.
+// [management] of the configuration (docs/configuration.md): sipredirctl's UNIX socket and
+// the metrics HTTP endpoint.
 #pragma once
 
-#include "../config_reader.hpp"
+#include <net/ip_address.hpp>
+#include <optional>
+#include <string>
 
 namespace sipredir::control {
 
-// [management] into m. Refuses a socket path a UNIX socket cannot hold.
-void read_management(const toml::table& root, management_config& m);
+struct management_config {
+    std::string socket = "/run/sipredir/sipredir.sock"; // sipredirctl's UNIX socket
+    std::optional<net::ip_endpoint> metrics;            // Prometheus HTTP; absent: off
+    friend bool operator==(const management_config&, const management_config&) = default;
+};
 
 } // namespace sipredir::control

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "views.hpp"
 
+#include "../balance_names.hpp"
 #include "../snapshot_builder.hpp"
 
 #include <sodium.h>
@@ -12,56 +13,6 @@
 namespace sipredir::control {
 
 namespace {
-
-const char* state_name(balance::backend_state s) {
-    switch (s) {
-    case balance::backend_state::up:
-        return "up";
-    case balance::backend_state::down:
-        return "down";
-    case balance::backend_state::draining:
-        return "draining";
-    case balance::backend_state::unknown:
-        return "unknown";
-    }
-    return "?";
-}
-
-const char* policy_name(balance::policy_kind k) {
-    switch (k) {
-    case balance::policy_kind::least_load:
-        return "least-load";
-    case balance::policy_kind::proportional:
-        return "proportional";
-    case balance::policy_kind::p2c:
-        return "p2c";
-    case balance::policy_kind::sequence:
-        return "sequence";
-    case balance::policy_kind::wrr:
-        return "wrr";
-    case balance::policy_kind::hash:
-        return "hash";
-    case balance::policy_kind::random:
-        return "random";
-    case balance::policy_kind::least_latency:
-        return "least-latency";
-    case balance::policy_kind::race:
-        return "race";
-    }
-    return "?";
-}
-
-std::string_view contact_user_name(balance::contact_user u) noexcept {
-    switch (u) {
-    case balance::contact_user::request_uri:
-        return "request-uri";
-    case balance::contact_user::to:
-        return "to";
-    case balance::contact_user::none:
-        return "none";
-    }
-    return "?";
-}
 
 std::unique_ptr<const balance::table_snapshot> current_tables(control_context& c) {
     // The facts as of now, built whole; off the fast path, for the operator's questions. The
@@ -88,7 +39,7 @@ void write_table(const control_context& c, const balance::pool_snapshot& pool, s
         first = false;
         object_writer w(out, 2);
         w.field("name", sb != nullptr ? sb->config.name : std::string("?"));
-        w.field("state", state_name(b.state));
+        w.field("state", name_of(b.state));
         w.field("load", b.load);
         w.field("threshold", b.threshold);
         w.field("eligible",
@@ -153,8 +104,8 @@ std::string backends_json(const control_context& c) {
         object_writer b(out, 2);
         b.field("name", s.name);
         b.field("address", s.address);
-        b.field("state", state_name(s.state));
-        b.field("configured", state_name(s.configured));
+        b.field("state", name_of(s.state));
+        b.field("configured", name_of(s.configured));
         b.field("drained", s.drained);
         b.field("probe", name_of(s.probed));
         b.field("probe_changed_ms_ago", s.probe_changed_ms_ago);
@@ -189,9 +140,9 @@ std::string pools_json(control_context& c) {
         first = false;
         object_writer w(out, 2);
         w.field("name", p.name);
-        w.field("policy", policy_name(p.policy));
+        w.field("policy", name_of(p.policy));
         w.field("contacts", std::uint64_t{p.contacts});
-        w.field("contact_user", contact_user_name(p.contact_from));
+        w.field("contact_user", name_of(p.contact_from));
         w.field("retry_after", std::uint64_t{p.retry_after});
         // Tiers on: how many, and the priority that takes requests now.
         w.field("tiers", std::uint64_t{p.tiers.size()});
@@ -234,7 +185,7 @@ std::string query_json(control_context& c, const query_args& args) {
     object_writer o(out, 0);
     o.field("ok", true);
     o.field("pool", pool->name);
-    o.field("policy", policy_name(pool->policy));
+    o.field("policy", name_of(pool->policy));
     o.field("counted", counted && s.count > 0);
     o.key("choice");
     out += "[";

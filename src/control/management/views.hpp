@@ -3,8 +3,8 @@
 // newline, or Prometheus text), rendered from the services' shared state as of now.
 #pragma once
 
-#include "../query_args.hpp"
 #include "../service.hpp"
+#include "query_args.hpp"
 
 #include <string>
 

@@ -3,11 +3,18 @@
 // to send less (RFC 7339).
 #pragma once
 
-#include "../config_reader.hpp"
+#include <cstdint>
 
 namespace sipredir::control {
 
-// [overload] into o. Refuses a bad key with its line.
-void read_overload(const toml::table& root, overload_settings& o);
+// [overload] (docs/configuration.md). A reload applies it.
+struct overload_settings {
+    bool enabled = true;
+    double busy_share = 0.9;          // a worker busy this share of the time or more: overloaded
+    double imissed_per_second = 1000; // frames the NIC missed per second; 0: not a trigger
+    std::uint8_t reduction = 20;      // oc: percent of requests clients are asked to shed
+    std::uint32_t validity_ms = 500;  // oc-validity
+    friend bool operator==(const overload_settings&, const overload_settings&) = default;
+};
 
 } // namespace sipredir::control

@@ -4,22 +4,14 @@
 // workers' counters and published in the table snapshot for the workers to put in replies.
 #pragma once
 
+#include "overload_config.hpp"
+
 #include <balance/snapshot.hpp>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 namespace sipredir::control {
-
-// [overload] (docs/configuration.md). A reload applies it.
-struct overload_settings {
-    bool enabled = true;
-    double busy_share = 0.9;          // a worker busy this share of the time or more: overloaded
-    double imissed_per_second = 1000; // frames the NIC missed per second; 0: not a trigger
-    std::uint8_t reduction = 20;      // oc: percent of requests clients are asked to shed
-    std::uint32_t validity_ms = 500;  // oc-validity
-    friend bool operator==(const overload_settings&, const overload_settings&) = default;
-};
 
 // One interval's readings.
 struct overload_readings {

@@ -67,16 +67,4 @@ bool record_timeout(health_record& h, const health_policy& p, std::int64_t now_n
     return fail(h, p, now_ns);
 }
 
-const char* name_of(health h) noexcept {
-    switch (h) {
-    case health::unknown:
-        return "unknown";
-    case health::up:
-        return "up";
-    case health::down:
-        return "down";
-    }
-    return "?";
-}
-
 } // namespace sipredir::control

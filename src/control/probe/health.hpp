@@ -3,6 +3,8 @@
 // down, M successes bring it back) and the round-trip time (EWMA and jitter, RFC 6298 style).
 #pragma once
 
+#include "../enum_names.hpp"
+
 #include <cstdint>
 
 namespace sipredir::control {
@@ -12,6 +14,13 @@ enum class health : std::uint8_t {
     up,
     down,
 };
+
+inline constexpr auto health_table = std::to_array<enum_name<health>>({
+        {health::unknown, "unknown"},
+        {health::up, "up"},
+        {health::down, "down"},
+});
+static_assert(covers_in_order(health_table, health::down));
 
 struct health_policy {
     std::uint32_t down_after = 2; // consecutive failures (timeouts, codes not alive)
@@ -46,6 +55,8 @@ bool record_reply(
 // The probe went unanswered. Returns true when the state changed.
 bool record_timeout(health_record& h, const health_policy& p, std::int64_t now_ns) noexcept;
 
-const char* name_of(health h) noexcept;
+constexpr std::string_view name_of(health h) noexcept {
+    return name_in(health_table, h);
+}
 
 } // namespace sipredir::control

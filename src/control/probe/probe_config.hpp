@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// [probe] of the configuration (docs/configuration.md): its reader, and its socket's checks
-// against the other sections.
+// [probe] of the configuration (docs/configuration.md): what probing is given.
 #pragma once
 
-#include "../config_reader.hpp"
+#include "prober.hpp"
+
+#include <cstdint>
 
 namespace sipredir::control {
 
-// [probe] into p (enabled when the table is present). Refuses a bad key with its line.
-void read_probe(const toml::table& root, probe_config& p);
-// Probing needs the exception path, and a source port the fast path does not answer.
-void check_probe_socket(const toml::table& root, const appliance_config& c);
+// Probing the backends with SIP OPTIONS from the appliance's own address, through the
+// exception path (a kernel socket on the TAP). Off unless [probe] is present.
+struct probe_config {
+    bool enabled = false;
+    probe_settings settings;          // interval, timeout, hysteresis, alive codes, load header
+    std::uint16_t source_port = 5062; // probes leave from listen.addresses[0]:source_port
+};
 
 } // namespace sipredir::control

@@ -7,7 +7,7 @@
 
 namespace sipredir::control {
 
-probe_service::probe_service(control_context& c) : _c(c) {
+probe_service::probe_service(control_context& c) : datagram_service(c) {
     const appliance_config& config = c.config();
     randombytes_buf(&_origin.nonce, sizeof _origin.nonce);
     randombytes_buf(_origin.mac_key.data(), _origin.mac_key.size());
@@ -27,16 +27,7 @@ void probe_service::describe(std::vector<log_field>& fields) const {
     );
 }
 
-void probe_service::watch(std::vector<pollfd>& fds) const {
-    if (_socket) {
-        fds.push_back({_socket.get(), POLLIN, 0});
-    }
-}
-
-void probe_service::on_polled(std::span<const pollfd> mine, std::int64_t now) {
-    if (!any_ready(mine)) {
-        return;
-    }
+void probe_service::read_round(std::int64_t now) {
     read_datagrams(_socket, [&](std::string_view d, const net::ip_endpoint& from) {
         const auto changed = _c.monitor.probes().on_datagram(d, from, _origin, now);
         if (!changed) {

@@ -8,14 +8,12 @@
 
 namespace sipredir::control {
 
-class probe_service final : public service {
+class probe_service final : public datagram_service {
 public:
     explicit probe_service(control_context& c);
 
     void open() override;
     void describe(std::vector<log_field>& fields) const override;
-    void watch(std::vector<pollfd>& fds) const override;
-    void on_polled(std::span<const pollfd> mine, std::int64_t now) override;
     void on_tick(std::int64_t now) override;
     std::int64_t next_due_ns() const override;
     std::string_view restart_only_change(
@@ -25,9 +23,8 @@ public:
     void fill_metrics(metrics_input& in) override;
 
 private:
-    control_context& _c;
+    void read_round(std::int64_t now) override;
     probe_origin _origin;
-    socket_fd _socket; // open when [probe] is
 };
 
 std::unique_ptr<service> make_probe_service(control_context& c);

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// [race] and the race_* keys of a [[pool]] (docs/race.md): their readers, and the race
-// socket's checks against the other sections.
+// [race] of the configuration (docs/race.md): what the control core's race engine is given.
 #pragma once
 
-#include "../config_reader.hpp"
+#include <cstdint>
 
 namespace sipredir::control {
 
-// [race] into r.
-void read_race(const toml::table& root, race_engine_config& r);
-// A pool's race_* keys (policy "race" only; refused on any other pool).
-void read_pool_race(const toml::table& t, balance::pool_config& p, const race_engine_config& e);
-// A race pool (`race_pool`) needs the exception path and a source port of its own.
-void check_race_socket(
-        const toml::table& root, const appliance_config& c, const balance::pool_config& race_pool
-);
+// The control core's race engine (pools with policy "race"; docs/race.md). Restart-only.
+struct race_engine_config {
+    std::uint32_t table_size = 4096;    // races at once, and requests waiting on them
+    std::uint16_t source_port = 5064;   // legs leave from listen.addresses[0]:source_port
+    std::uint32_t leg_linger_ms = 4000; // how long a race's INVITE legs are followed (CANCEL, ACK)
+    bool full_reply_fallback = false;   // table full: the pool's fallback answers (else a 503)
+    bool allow_forwarding_legs = false; // permits race_leg = "forward" (legs may ring phones)
+    friend bool operator==(const race_engine_config&, const race_engine_config&) = default;
+};
 
 } // namespace sipredir::control

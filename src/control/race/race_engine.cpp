@@ -133,25 +133,9 @@ void engine::submit(
         answer(frame, fallback(pool), out);
         return;
     }
-    const balance::race_config& cfg = _pools[pool].config;
-    coalescing& c = _coalescing[pool];
-    const std::int64_t window_ns = std::int64_t{cfg.coalesce_ms} * 1'000'000;
-    if (window_ns > 0) {
-        if (c.has_recent && now_ns - c.recent_ns < window_ns) {
-            ++_counters.coalesced;
-            answer(frame, {.pool = pool, .has_winner = true, .winner_slot = c.recent_slot}, out);
-            return;
-        }
-        if (c.open_race != none) {
-            const race_entry& r = _races[c.open_race];
-            if (r.used && r.generation == c.open_generation && !r.decided
-                && now_ns - r.started_ns < window_ns && r.waiters < _settings.max_waiters
-                && !_free_waiters.empty()) {
-                ++_counters.coalesced;
-                wait_on(c.open_race, frame, pool);
-                return;
-            }
-        }
+    const std::int64_t window_ns = std::int64_t{_pools[pool].config.coalesce_ms} * 1'000'000;
+    if (window_ns > 0 && coalesce(frame, pool, window_ns, now_ns, out)) {
+        return;
     }
     if (_free_races.empty() || _free_waiters.empty()) {
         ++_counters.table_full;
@@ -175,9 +159,37 @@ void engine::submit(
     }
     wait_on(race, frame, pool);
     if (window_ns > 0) {
+        coalescing& c = _coalescing[pool];
         c.open_race = race;
         c.open_generation = _races[race].generation;
     }
+}
+
+bool engine::coalesce(
+        std::span<const std::uint8_t> frame,
+        std::uint16_t pool,
+        std::int64_t window_ns,
+        std::int64_t now_ns,
+        const engine_outputs& out
+) {
+    const coalescing& c = _coalescing[pool];
+    if (c.has_recent && now_ns - c.recent_ns < window_ns) {
+        ++_counters.coalesced;
+        answer(frame, {.pool = pool, .has_winner = true, .winner_slot = c.recent_slot}, out);
+        return true;
+    }
+    if (c.open_race == none) {
+        return false;
+    }
+    const race_entry& r = _races[c.open_race];
+    if (r.used && r.generation == c.open_generation && !r.decided
+        && now_ns - r.started_ns < window_ns && r.waiters < _settings.max_waiters
+        && !_free_waiters.empty()) {
+        ++_counters.coalesced;
+        wait_on(c.open_race, frame, pool);
+        return true;
+    }
+    return false;
 }
 
 std::uint32_t engine::start(
@@ -197,18 +209,7 @@ std::uint32_t engine::start(
             || !make_invite_template(_origin, m, r.invite, pv.config.max_body))) {
         r.method = balance::race_method::options;
     }
-    r.legs.clear();
-    for (const race_backend& b : pv.live) {
-        if (r.legs.size() >= pv.config.max_legs) {
-            ++_counters.legs_over_max;
-            continue;
-        }
-        if (!take_leg_token(b.slot, pv.config.max_legs_per_second, now_ns)) {
-            ++_counters.legs_capped;
-            continue;
-        }
-        r.legs.push_back({.slot = b.slot, .address = b.address});
-    }
+    choose_legs(r, pv, now_ns);
     if (r.legs.empty()) {
         return none;
     }
@@ -225,6 +226,27 @@ std::uint32_t engine::start(
     r.active_at = static_cast<std::uint32_t>(_active.size());
     _active.push_back(index);
     ++_counters.races;
+    send_legs(index, pv, out);
+    return index;
+}
+
+void engine::choose_legs(race_entry& r, const pool_view& pv, std::int64_t now_ns) {
+    r.legs.clear();
+    for (const race_backend& b : pv.live) {
+        if (r.legs.size() >= pv.config.max_legs) {
+            ++_counters.legs_over_max;
+            continue;
+        }
+        if (!take_leg_token(b.slot, pv.config.max_legs_per_second, now_ns)) {
+            ++_counters.legs_capped;
+            continue;
+        }
+        r.legs.push_back({.slot = b.slot, .address = b.address});
+    }
+}
+
+void engine::send_legs(std::uint32_t index, const pool_view& pv, const engine_outputs& out) {
+    race_entry& r = _races[index];
     const leg_style style{.leg = pv.config.leg, .header = pv.config.leg_header};
     for (std::size_t i = 0; i < r.legs.size(); ++i) {
         leg& l = r.legs[i];
@@ -239,7 +261,6 @@ std::uint32_t engine::start(
             l.state = leg_state::done; // never sent: nothing to wait for or finish
         }
     }
-    return index;
 }
 
 void engine::wait_on(std::uint32_t race, std::span<const std::uint8_t> frame, std::uint16_t pool) {
@@ -399,9 +420,22 @@ void engine::on_leg_response(
         }
         return;
     }
+    finish_invite_leg(r, l, id, m, out);
+    if (wins) {
+        decide(index, &l, now_ns, out);
+    }
+}
+
+void engine::finish_invite_leg(
+        const race_entry& r,
+        leg& l,
+        const leg_id& id,
+        const sip::message_view& m,
+        const engine_outputs& out
+) {
     // A final response, or its retransmission (each gets its ACK again, §17.1.1.2).
     const std::string_view to = m.has_to ? m.to.value : std::string_view(r.invite.to);
-    if (code < 300) {
+    if (m.status_code < 300) {
         const std::string_view target = contact_uri(m.first_contact);
         send(l.address, write_2xx_ack(_origin, r.invite, id, to, target), _counters.acks, out);
         if (l.state != leg_state::done) {
@@ -411,9 +445,6 @@ void engine::on_leg_response(
         send(l.address, write_ack(_origin, r.invite, id, to), _counters.acks, out);
     }
     l.state = leg_state::done;
-    if (wins) {
-        decide(index, &l, now_ns, out);
-    }
 }
 
 bool engine::finished(const race_entry& r) const noexcept {

@@ -186,6 +186,18 @@ private:
           const sip::message_view& m,
           std::int64_t now_ns,
           const engine_outputs& out);
+    // Answers `frame` from the pool's recent winner, or queues it on the pool's open race,
+    // when one is within the coalescing window; false when the request needs a race of its own.
+    bool coalesce(
+            std::span<const std::uint8_t> frame,
+            std::uint16_t pool,
+            std::int64_t window_ns,
+            std::int64_t now_ns,
+            const engine_outputs& out
+    );
+    // start()'s steps: the backends the race asks (each within its limits), then the legs sent.
+    void choose_legs(race_entry& r, const pool_view& pv, std::int64_t now_ns);
+    void send_legs(std::uint32_t index, const pool_view& pv, const engine_outputs& out);
     void wait_on(std::uint32_t race, std::span<const std::uint8_t> frame, std::uint16_t pool);
     void
     decide(std::uint32_t race, const leg* winner, std::int64_t now_ns, const engine_outputs& out);
@@ -195,6 +207,14 @@ private:
             leg& l,
             const sip::message_view& m,
             std::int64_t now_ns,
+            const engine_outputs& out
+    );
+    // An INVITE leg's final response: ACKed (a 2xx one also ended with a BYE), the leg done.
+    void finish_invite_leg(
+            const race_entry& r,
+            leg& l,
+            const leg_id& id,
+            const sip::message_view& m,
             const engine_outputs& out
     );
     void

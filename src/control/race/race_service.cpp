@@ -7,7 +7,7 @@
 
 namespace sipredir::control {
 
-race_service::race_service(control_context& c) : _c(c) {
+race_service::race_service(control_context& c) : datagram_service(c) {
     const appliance_config& config = c.config();
     if (!config.any_race_pool()) {
         return;
@@ -55,16 +55,7 @@ void race_service::describe(std::vector<log_field>& fields) const {
     fields.emplace_back("races", _race ? endpoint_text(_race->origin().local) : "off");
 }
 
-void race_service::watch(std::vector<pollfd>& fds) const {
-    if (_socket) {
-        fds.push_back({_socket.get(), POLLIN, 0});
-    }
-}
-
-void race_service::on_polled(std::span<const pollfd> mine, std::int64_t now) {
-    if (!any_ready(mine)) {
-        return;
-    }
+void race_service::read_round(std::int64_t now) {
     const race::engine_outputs out = outputs();
     read_datagrams(_socket, [&](std::string_view d, const net::ip_endpoint& from) {
         _race->on_datagram(d, from, now, out);

@@ -10,7 +10,7 @@
 
 namespace sipredir::control {
 
-class race_service final : public service {
+class race_service final : public datagram_service {
 public:
     explicit race_service(control_context& c);
 
@@ -21,8 +21,6 @@ public:
 
     void open() override;
     void describe(std::vector<log_field>& fields) const override;
-    void watch(std::vector<pollfd>& fds) const override;
-    void on_polled(std::span<const pollfd> mine, std::int64_t now) override;
     void on_tick(std::int64_t now) override;
     std::int64_t next_due_ns() const override;
     void on_facts(std::span<const balance::backend_facts> facts) override;
@@ -34,9 +32,8 @@ public:
     void finish() override;
 
 private:
-    control_context& _c;
+    void read_round(std::int64_t now) override;
     std::unique_ptr<race::engine> _race; // pools with policy race; null: none
-    socket_fd _socket;
 
     race::engine_outputs outputs();
 };

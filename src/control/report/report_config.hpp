@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// [reports] of the configuration (docs/configuration.md): its reader, and the checks of its
-// socket and keys against the other sections.
+// [reports] of the configuration (docs/configuration.md): what the pushed load reports are
+// given.
 #pragma once
 
-#include "../config_reader.hpp"
+#include "load_report.hpp"
+#include "report_gate.hpp"
+
+#include <cstdint>
+#include <optional>
 
 namespace sipredir::control {
 
-// [reports] into r; key_file is read relative to `source`. Refuses a bad key with its line.
-void read_reports(const toml::table& root, reports_config& r, const std::string& source);
-// Reports need the exception path, a port of their own, and a key for every backend (one each,
-// unless allow_shared_report_key).
-void check_report_socket(const toml::table& root, const appliance_config& c);
+// Pushed load reports (docs/operations.md). Off unless [reports] gives a port.
+struct reports_config {
+    std::uint16_t port = 0;
+    std::optional<report_key> key; // the deployment's; a backend's own key takes precedence
+    // Lets backends share a key (key_file, or one report_key_file for several): any of them
+    // can then sign as the others, so loading such a file logs a warning.
+    bool allow_shared_key = false;
+    report_settings settings;
+};
 
 } // namespace sipredir::control

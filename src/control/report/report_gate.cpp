@@ -6,28 +6,6 @@
 
 namespace sipredir::control {
 
-const char* name_of(report_verdict v) noexcept {
-    switch (v) {
-    case report_verdict::accepted:
-        return "accepted";
-    case report_verdict::malformed:
-        return "malformed";
-    case report_verdict::unknown_backend:
-        return "unknown_backend";
-    case report_verdict::wrong_source:
-        return "wrong_source";
-    case report_verdict::forged:
-        return "forged";
-    case report_verdict::stale:
-        return "stale";
-    case report_verdict::replayed:
-        return "replayed";
-    case report_verdict::rate_limited:
-        return "rate_limited";
-    }
-    return "?";
-}
-
 void report_gate::configure(
         const report_settings& settings, std::span<const report_source> sources
 ) {
@@ -86,18 +64,37 @@ report_verdict report_gate::judge(
     if (!report_authentic(r, s.source.key)) {
         return report_verdict::forged;
     }
+    if (!within_window(r.ts_ms, wall_ms)) {
+        return report_verdict::stale;
+    }
+    if (s.has_seq && (r.ts_ms < s.last_ts || (r.ts_ms == s.last_ts && r.seq <= s.last_seq))) {
+        return report_verdict::replayed;
+    }
+    if (!take_token(s, mono_ns)) {
+        return report_verdict::rate_limited;
+    }
+    s.last_ts = r.ts_ms;
+    s.last_seq = r.seq;
+    s.has_seq = true;
+    ++s.accepted;
+    out.slot = s.source.slot;
+    out.utilisation = *r.utilisation();
+    out.calls = r.calls;
+    out.capacity = r.capacity;
+    return report_verdict::accepted;
+}
+
+bool report_gate::within_window(std::uint64_t ts_ms, std::int64_t wall_ms) const noexcept {
     // The window as unsigned bounds, computed where they cannot overflow, so that no ts (up to
     // 2^64 - 1) is converted or subtracted out of range.
     const std::int64_t window = std::max<std::int64_t>(_settings.window_ms, 0);
     const std::int64_t wall = std::clamp<std::int64_t>(wall_ms, 0, INT64_MAX / 2);
     const auto earliest = static_cast<std::uint64_t>(std::max<std::int64_t>(wall - window, 0));
     const auto latest = static_cast<std::uint64_t>(wall) + static_cast<std::uint64_t>(window);
-    if (r.ts_ms < earliest || r.ts_ms > latest) {
-        return report_verdict::stale;
-    }
-    if (s.has_seq && (r.ts_ms < s.last_ts || (r.ts_ms == s.last_ts && r.seq <= s.last_seq))) {
-        return report_verdict::replayed;
-    }
+    return ts_ms >= earliest && ts_ms <= latest;
+}
+
+bool report_gate::take_token(source_state& s, std::int64_t mono_ns) const noexcept {
     // Token bucket: `rate` a second, at most `burst` saved up.
     if (!s.started) {
         s.tokens = _settings.burst;
@@ -111,18 +108,10 @@ report_verdict report_gate::judge(
         s.refilled_ns = mono_ns;
     }
     if (s.tokens < 1) {
-        return report_verdict::rate_limited;
+        return false;
     }
     s.tokens -= 1;
-    s.last_ts = r.ts_ms;
-    s.last_seq = r.seq;
-    s.has_seq = true;
-    ++s.accepted;
-    out.slot = s.source.slot;
-    out.utilisation = *r.utilisation();
-    out.calls = r.calls;
-    out.capacity = r.capacity;
-    return report_verdict::accepted;
+    return true;
 }
 
 const report_gate::source_state* report_gate::state_of(std::uint16_t slot) const noexcept {

@@ -5,6 +5,7 @@
 // Everything else is refused and counted by reason.
 #pragma once
 
+#include "../enum_names.hpp"
 #include "load_report.hpp"
 
 #include <array>
@@ -39,8 +40,23 @@ enum class report_verdict : std::uint8_t {
     replayed,
     rate_limited,
 };
-inline constexpr std::size_t report_verdict_count = 8;
-const char* name_of(report_verdict v) noexcept;
+
+inline constexpr auto report_verdict_table = std::to_array<enum_name<report_verdict>>({
+        {report_verdict::accepted, "accepted"},
+        {report_verdict::malformed, "malformed"},
+        {report_verdict::unknown_backend, "unknown_backend"},
+        {report_verdict::wrong_source, "wrong_source"},
+        {report_verdict::forged, "forged"},
+        {report_verdict::stale, "stale"},
+        {report_verdict::replayed, "replayed"},
+        {report_verdict::rate_limited, "rate_limited"},
+});
+static_assert(covers_in_order(report_verdict_table, report_verdict::rate_limited));
+inline constexpr std::size_t report_verdict_count = report_verdict_table.size();
+
+constexpr std::string_view name_of(report_verdict v) noexcept {
+    return name_in(report_verdict_table, v);
+}
 
 struct taken_report {
     std::uint16_t slot = 0;
@@ -93,6 +109,10 @@ private:
           std::int64_t wall_ms,
           std::int64_t mono_ns,
           taken_report& out) noexcept;
+    // Whether a report sent at `ts_ms` is within the clock window of `wall_ms`.
+    bool within_window(std::uint64_t ts_ms, std::int64_t wall_ms) const noexcept;
+    // Takes one token from `s`'s bucket, refilled up to now; false when there is none.
+    bool take_token(source_state& s, std::int64_t mono_ns) const noexcept;
 };
 
 } // namespace sipredir::control

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "report_service.hpp"
 
-#include <sys/socket.h>
-
 namespace sipredir::control {
+
+namespace {
+
+// The longest datagram read as a report.
+constexpr std::size_t max_report_datagram = 2048;
+
+} // namespace
 
 void report_service::open() {
     const appliance_config& c = _c.config();
@@ -17,44 +22,21 @@ void report_service::describe(std::vector<log_field>& fields) const {
     fields.emplace_back("reports", port != 0 ? std::to_string(port) : "off");
 }
 
-void report_service::watch(std::vector<pollfd>& fds) const {
-    if (_socket) {
-        fds.push_back({_socket.get(), POLLIN, 0});
-    }
-}
-
-void report_service::on_polled(std::span<const pollfd> mine, std::int64_t now) {
-    if (!any_ready(mine)) {
-        return;
-    }
-    char buf[2048];
+void report_service::read_round(std::int64_t now) {
     const std::int64_t wall = wall_ms();
-    for (std::size_t n = 0; n < max_datagrams_per_round; ++n) {
-        sockaddr_storage from{};
-        socklen_t len = sizeof from;
-        const ssize_t got = ::recvfrom(
-                _socket.get(),
-                buf,
-                sizeof buf,
-                MSG_DONTWAIT | MSG_TRUNC,
-                reinterpret_cast<sockaddr*>(&from),
-                &len
-        );
-        if (got < 0) {
-            return;
-        }
-        // MSG_TRUNC gives the datagram's real length: one longer than the buffer is no report,
-        // and the gate counts the empty view as malformed.
-        const bool truncated = static_cast<std::size_t>(got) > sizeof buf;
-        const std::string_view d = truncated ? std::string_view{}
-                                             : std::string_view(buf, static_cast<std::size_t>(got));
-        taken_report r;
-        const net::ip_address source = from_sockaddr(from).address;
-        if (_c.monitor.reports().admit(d, source, wall, now, r) == report_verdict::accepted) {
-            _c.monitor.take(r, now);
-            _c.dirty = true;
-        }
-    }
+    // A datagram longer than any report reaches the gate empty, which counts it as malformed.
+    read_datagrams(
+            _socket,
+            [&](std::string_view d, const net::ip_endpoint& from) {
+                taken_report r;
+                if (_c.monitor.reports().admit(d, from.address, wall, now, r)
+                    == report_verdict::accepted) {
+                    _c.monitor.take(r, now);
+                    _c.dirty = true;
+                }
+            },
+            max_report_datagram
+    );
 }
 
 std::string_view report_service::restart_only_change(
@@ -67,9 +49,8 @@ void report_service::write_stats(object_writer& o, std::string& out) const {
     // Named as in the metrics: sipredir_load_reports_total{verdict}.
     o.key("reports");
     object_writer r(out, 2);
-    for (std::size_t v = 0; v < report_verdict_count; ++v) {
-        r.field(name_of(static_cast<report_verdict>(v)),
-                _c.monitor.reports().count(static_cast<report_verdict>(v)));
+    for (const enum_name<report_verdict>& v : report_verdict_table) {
+        r.field(v.name, _c.monitor.reports().count(v.value));
     }
     r.close();
 }

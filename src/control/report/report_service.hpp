@@ -7,14 +7,12 @@
 
 namespace sipredir::control {
 
-class report_service final : public service {
+class report_service final : public datagram_service {
 public:
-    explicit report_service(control_context& c) : _c(c) {}
+    explicit report_service(control_context& c) : datagram_service(c) {}
 
     void open() override;
     void describe(std::vector<log_field>& fields) const override;
-    void watch(std::vector<pollfd>& fds) const override;
-    void on_polled(std::span<const pollfd> mine, std::int64_t now) override;
     std::string_view restart_only_change(
             const appliance_config& running, const appliance_config& next
     ) const override;
@@ -22,8 +20,7 @@ public:
     void fill_metrics(metrics_input& in) override;
 
 private:
-    control_context& _c;
-    socket_fd _socket; // open when [reports] gives a port
+    void read_round(std::int64_t now) override;
 };
 
 std::unique_ptr<service> make_report_service(control_context& c);

@@ -8,8 +8,8 @@
 #include <balance/redirect_counters.hpp>
 #include <chrono>
 #include <control/config.hpp>
+#include <control/management/query_args.hpp>
 #include <control/plane.hpp>
-#include <control/query_args.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <regex>

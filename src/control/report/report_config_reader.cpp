@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "report_config.hpp"
+#include "report_config_reader.hpp"
 
 namespace sipredir::control {
 
 using namespace toml_read;
 
 void read_reports(const toml::table& root, reports_config& r, const std::string& source) {
-    const toml::table* t = table_at(root, "reports");
+    const toml::table* t = section_at(
+            root,
+            "reports",
+            {"port", "key_file", "allow_shared_report_key", "window_ms", "rate", "burst"}
+    );
     if (t == nullptr) {
         return;
     }
-    only_keys(
-            *t,
-            "[reports]",
-            {"port", "key_file", "allow_shared_report_key", "window_ms", "rate", "burst"}
-    );
     if (t->get("port") == nullptr) {
         refuse(*t, "[reports] needs port: the UDP port load reports arrive on");
     }
@@ -62,12 +61,7 @@ void check_report_socket(const toml::table& root, const appliance_config& c) {
     if (c.reports.port == 0) {
         return;
     }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "reports", "port"),
-                "[reports] needs the exception path ([exception] tap): reports arrive on a "
-                "kernel socket"};
-    }
+    need_exception_path(root, c, "reports", "port", "reports arrive on a kernel socket");
     if (listened(c, c.reports.port) || (c.probe.enabled && c.reports.port == c.probe.source_port)) {
         throw refusal{
                 line_at(root, "reports", "port"),

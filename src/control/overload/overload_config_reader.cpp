@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "overload_config.hpp"
+#include "overload_config_reader.hpp"
 
 namespace sipredir::control {
 
 using namespace toml_read;
 
 void read_overload(const toml::table& root, overload_settings& o) {
-    const toml::table* t = table_at(root, "overload");
+    const toml::table* t = section_at(
+            root,
+            "overload",
+            {"enabled", "busy_share", "imissed_per_second", "reduction", "validity_ms"}
+    );
     if (t == nullptr) {
         return;
     }
-    only_keys(
-            *t,
-            "[overload]",
-            {"enabled", "busy_share", "imissed_per_second", "reduction", "validity_ms"}
-    );
     read_key(*t, "enabled", o.enabled, bool_value);
     read_key(*t, "busy_share", o.busy_share, [](const toml::node& n, std::string_view k) {
         return number_value(n, k, 0.0, 1.0);

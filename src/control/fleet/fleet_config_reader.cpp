@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "fleet_config.hpp"
+#include "fleet_config_reader.hpp"
 
 #include "../report/signed_text.hpp"
 
@@ -38,13 +38,9 @@ net::ip_endpoint peer_value(const toml::node& item, std::string_view k, fleet_co
 } // namespace
 
 void read_fleet(const toml::table& root, fleet_config& f, const std::string& source) {
-    const toml::table* t = table_at(root, "fleet");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[fleet]",
+    const toml::table* t = section_at(
+            root,
+            "fleet",
             {"name",
              "port",
              "key_file",
@@ -55,6 +51,9 @@ void read_fleet(const toml::table& root, fleet_config& f, const std::string& sou
              "window_ms",
              "send_fraction"}
     );
+    if (t == nullptr) {
+        return;
+    }
     f.enabled = true;
     const toml::node* name = t->get("name");
     if (name == nullptr) {
@@ -97,12 +96,7 @@ void check_fleet_socket(const toml::table& root, const appliance_config& c, bool
     if (!c.fleet.enabled) {
         return;
     }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "fleet", "port"),
-                "[fleet] needs the exception path ([exception] tap): peers' counts arrive on "
-                "a kernel socket"};
-    }
+    need_exception_path(root, c, "fleet", "port", "peers' counts arrive on a kernel socket");
     if (listened(c, c.fleet.port) || (c.probe.enabled && c.fleet.port == c.probe.source_port)
         || c.fleet.port == c.reports.port || (races && c.fleet.port == c.race.source_port)) {
         throw refusal{

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "probe_config.hpp"
+#include "probe_config_reader.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -64,13 +64,9 @@ std::vector<code_range> alive_codes_value(const toml::node& n) {
 } // namespace
 
 void read_probe(const toml::table& root, probe_config& p) {
-    const toml::table* t = table_at(root, "probe");
-    if (t == nullptr) {
-        return;
-    }
-    only_keys(
-            *t,
-            "[probe]",
+    const toml::table* t = section_at(
+            root,
+            "probe",
             {"interval_ms",
              "timeout_ms",
              "down_after",
@@ -80,6 +76,9 @@ void read_probe(const toml::table& root, probe_config& p) {
              "load_header",
              "load_format"}
     );
+    if (t == nullptr) {
+        return;
+    }
     p.enabled = true;
     probe_settings& s = p.settings;
     std::int64_t interval_ms = s.interval_ns / 1'000'000;
@@ -114,12 +113,9 @@ void check_probe_socket(const toml::table& root, const appliance_config& c) {
     if (!c.probe.enabled) {
         return;
     }
-    if (c.exception.tap.empty()) {
-        throw refusal{
-                line_at(root, "probe", ""),
-                "[probe] needs the exception path ([exception] tap): probes use a kernel "
-                "socket on the appliance's address"};
-    }
+    need_exception_path(
+            root, c, "probe", "", "probes use a kernel socket on the appliance's address"
+    );
     if (listened(c, c.probe.source_port)) {
         throw refusal{
                 line_at(root, "probe", "source_port"),

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "race_config.hpp"
+#include "race_config_reader.hpp"
 
 #include <algorithm>
 #include <sip/chars.hpp>
@@ -9,15 +9,14 @@ namespace sipredir::control {
 using namespace toml_read;
 
 void read_race(const toml::table& root, race_engine_config& r) {
-    const toml::table* t = table_at(root, "race");
+    const toml::table* t = section_at(
+            root,
+            "race",
+            {"table_size", "source_port", "leg_linger_ms", "when_full", "allow_forwarding_legs"}
+    );
     if (t == nullptr) {
         return;
     }
-    only_keys(
-            *t,
-            "[race]",
-            {"table_size", "source_port", "leg_linger_ms", "when_full", "allow_forwarding_legs"}
-    );
     read_key(*t, "table_size", r.table_size, ranged<std::uint32_t>(1, 1 << 20));
     read_key(*t, "source_port", r.source_port, ranged<std::uint16_t>(1, 65535));
     read_key(*t, "leg_linger_ms", r.leg_linger_ms, ranged<std::uint32_t>(100, 64000));

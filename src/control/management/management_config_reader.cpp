@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "management_config.hpp"
+#include "management_config_reader.hpp"
 
 namespace sipredir::control {
 
 using namespace toml_read;
 
 void read_management(const toml::table& root, management_config& m) {
-    const toml::table* t = table_at(root, "management");
+    const toml::table* t = section_at(root, "management", {"socket", "metrics"});
     if (t == nullptr) {
         return;
     }
-    only_keys(*t, "[management]", {"socket", "metrics"});
     read_key(*t, "socket", m.socket, [](const toml::node& n, std::string_view k) {
         std::string v = string_value(n, k);
         if (v.size() >= 100) {
