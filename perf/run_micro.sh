@@ -43,11 +43,16 @@ for line in open(sys.argv[2]):
     instr[(op, msg)] = int(n)
 names = {"reference_memchr_lines": "memchr", "parse_message": "parse", "decide_and_write": "write"}
 stats = {}
+kernels = {}  # parse_by_stage1_variant: (message, kernel) -> aggregate -> benchmark
 for b in bench["benchmarks"]:
-    if b.get("run_type") != "aggregate":
+    if b.get("run_type") != "aggregate" or b.get("error_occurred"):
         continue
-    base, arg = b["run_name"].split("/")
-    key = (names[base], "invite" if arg.endswith(":0") else "options")
+    parts = b["run_name"].split("/")
+    msg = "invite" if parts[1].endswith(":0") else "options"
+    if parts[0] == "parse_by_stage1_variant":
+        kernels.setdefault((msg, int(parts[2].split(":")[1])), {})[b["aggregate_name"]] = b
+        continue
+    key = (names[parts[0]], msg)
     stats.setdefault(key, {})[b["aggregate_name"]] = b
     stats[key]["allocs"] = b.get("allocs/op", 0)
 msgs = {"invite": "INVITE 800 B", "options": "OPTIONS 260 B"}
@@ -66,6 +71,14 @@ for op in ("parse", "write"):
     r = [stats[(op, m)]["median"]["cpu_time"] / stats[("memchr", m)]["median"]["cpu_time"]
          for m in ("invite", "options")]
     print(f"| {op} / memchr | {r[0]:.2f} | {r[1]:.2f} |")
+if kernels:
+    print()
+    print("| parse, stage 1 kernel forced (same run) | INVITE median ns | OPTIONS median ns |")
+    print("|---|---:|---:|")
+    for k, name in enumerate(("SSSE3", "AVX2", "AVX-512BW")):
+        cells = [kernels.get((m, k), {}).get("median") for m in ("invite", "options")]
+        shown = [f"{c['cpu_time']:.1f}" if c else "n/a (CPU lacks it)" for c in cells]
+        print(f"| {name} | {shown[0]} | {shown[1]} |")
 ctx = bench["context"]
 print()
 print(f"{ctx['num_cpus']} CPUs at {ctx['mhz_per_cpu']} MHz, library build type "
