@@ -4,13 +4,9 @@
 #include "address_text.hpp"
 #include "balance_names.hpp"
 #include "config_reader.hpp"
+#include "features.hpp"
 #include "file_text.hpp"
-#include "fleet/fleet_config_reader.hpp"
-#include "management/management_config_reader.hpp"
-#include "overload/overload_config_reader.hpp"
-#include "probe/probe_config_reader.hpp"
 #include "race/race_config_reader.hpp"
-#include "report/report_config_reader.hpp"
 
 #include <toml++/toml.h>
 
@@ -407,15 +403,11 @@ void read_load(const toml::table& root, load_age_config& l) {
 // appliance's address, which only the exception path gives; their ports must not be ones the
 // fast path answers, nor each other's.
 void check_control(const toml::table& root, const appliance_config& c) {
-    check_probe_socket(root, c);
-    const auto race_pool = std::find_if(c.pools.begin(), c.pools.end(), [](const auto& p) {
-        return p.policy == balance::policy_kind::race;
-    });
-    if (race_pool != c.pools.end()) {
-        check_race_socket(root, c, *race_pool);
+    for (const feature& f : features()) {
+        if (f.check != nullptr) {
+            f.check(root, c);
+        }
     }
-    check_fleet_socket(root, c, race_pool != c.pools.end());
-    check_report_socket(root, c);
 }
 
 // A backend that is this appliance, or another appliance of its fleet, would have callers
@@ -744,28 +736,31 @@ std::size_t default_pool(const toml::table& root, const appliance_config& c) {
     return static_cast<std::size_t>(pool - c.pools.begin());
 }
 
+// The sections no feature owns (features.cpp lists the others).
+constexpr std::string_view core_sections[] = {
+        "listen",
+        "dataplane",
+        "exception",
+        "sip",
+        "load",
+        "backend",
+        "pool",
+        "rule",
+        "rules",
+        "limits",
+        "config_revision",
+};
+
+void only_known_sections(const toml::table& root) {
+    std::vector<std::string_view> known(std::begin(core_sections), std::end(core_sections));
+    for (const feature& f : features()) {
+        known.push_back(f.section);
+    }
+    only_keys(root, "the file", known);
+}
+
 appliance_config read_config(const toml::table& root, const std::string& source) {
-    only_keys(
-            root,
-            "the file",
-            {"listen",
-             "dataplane",
-             "exception",
-             "sip",
-             "probe",
-             "reports",
-             "load",
-             "management",
-             "backend",
-             "pool",
-             "rule",
-             "rules",
-             "limits",
-             "race",
-             "fleet",
-             "overload",
-             "config_revision"}
-    );
+    only_known_sections(root);
     appliance_config c;
     c.source = source;
     for (auto&& [key, value] : root) {
@@ -779,14 +774,11 @@ appliance_config read_config(const toml::table& root, const std::string& source)
     }
     read_exception(root, c.exception);
     read_sip(root, c.sip);
-    read_probe(root, c.probe);
-    read_reports(root, c.reports, source);
-    read_race(root, c.race);
-    read_fleet(root, c.fleet, source);
     read_load(root, c.load);
     read_limits(root, c.limits);
-    read_overload(root, c.overload);
-    read_management(root, c.management);
+    for (const feature& f : features()) {
+        f.read(root, c);
+    }
     read_backends(root, c);
     read_pools(root, c);
     read_rules(root, c);

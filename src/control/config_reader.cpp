@@ -18,6 +18,12 @@ std::uint32_t line_of(const toml::node& n) {
 void only_keys(
         const toml::table& t, std::string_view where, std::initializer_list<std::string_view> known
 ) {
+    only_keys(t, where, std::span<const std::string_view>(known.begin(), known.size()));
+}
+
+void only_keys(
+        const toml::table& t, std::string_view where, std::span<const std::string_view> known
+) {
     for (auto&& [key, value] : t) {
         if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
             std::string list;

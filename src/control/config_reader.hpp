@@ -35,6 +35,9 @@ std::uint32_t line_of(const toml::node& n);
 void only_keys(
         const toml::table& t, std::string_view where, std::initializer_list<std::string_view> known
 );
+void only_keys(
+        const toml::table& t, std::string_view where, std::span<const std::string_view> known
+);
 // Null when the file has no [name]; refused when it is not a table.
 const toml::table* table_at(const toml::table& root, std::string_view name);
 // [name], every key of it one of `known` (as only_keys); null when the file has none.

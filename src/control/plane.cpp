@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "plane.hpp"
 
+#include "features.hpp"
 #include "fleet/fleet_service.hpp"
 #include "log.hpp"
 #include "management/management_service.hpp"
-#include "probe/probe_service.hpp"
 #include "race/race_service.hpp"
-#include "report/report_service.hpp"
 #include "snapshot_builder.hpp"
 
 #include <algorithm>
@@ -16,16 +15,6 @@
 namespace sipredir::control {
 
 namespace {
-
-// The control plane's services, in the order each round serves them. A feature of the control
-// plane is one line here.
-constexpr service_maker service_list[] = {
-        make_probe_service,
-        make_report_service,
-        make_race_service,
-        make_fleet_service,
-        make_management_service,
-};
 
 constexpr std::int64_t publish_interval_ns = 100'000'000;
 
@@ -67,8 +56,10 @@ plane::plane(std::string config_path, appliance_config initial, plane_hooks hook
         _used_slots[b.slot] = true;
     }
     _ctx.loop = this;
-    for (const service_maker make : service_list) {
-        _services.push_back(make(_ctx));
+    for (const feature& f : features()) {
+        if (f.make != nullptr) {
+            _services.push_back(f.make(_ctx));
+        }
     }
     _ctx.services = _services;
 }
