@@ -14,6 +14,7 @@
 // 200 ms, so the last ones are timed too.
 //
 //   sipredir-loadgen EAL... -- --rate PPS --seconds S [--count N] [--warmup S] [--json FILE]
+//   sipredir-loadgen --help | --version
 //
 // Prints one JSON object (also to --json): offered, refused, replies, replies_302, the window's
 // length, the rates, the most the sender fell behind its schedule (sender_lag_us_max: the host
@@ -41,6 +42,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <version.hpp>
 
 namespace {
 
@@ -69,6 +71,50 @@ double number(std::string_view flag, const char* text) {
     return v;
 }
 
+// A whole number above 0: "1.5", "abc" or "12x" must not quietly become another count.
+std::uint64_t whole_number(std::string_view flag, const char* text) {
+    std::uint64_t v = 0;
+    const std::string_view s(text);
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v == 0) {
+        throw std::runtime_error(std::string(flag) + ": not a whole number above 0: " + text);
+    }
+    return v;
+}
+
+// The usage to `to` (stdout for --help, stderr for a wrong command line).
+void usage(std::FILE* to) {
+    std::fprintf(
+            to,
+            "usage: sipredir-loadgen [EAL options] -- --rate PPS --seconds S [--count N]\n"
+            "          [--warmup S] [--json FILE]\n"
+            "       sipredir-loadgen --help | --version\n"
+            "  port 0: the frames (net_pcap, rx_pcap=FILE,infinite_rx=1); port 1: the target\n"
+            "  (net_memif, client role). Prints one JSON object of counts and latencies.\n"
+    );
+}
+
+// --help and --version anywhere on the command line, answered before EAL starts. -1 when
+// neither is given, else the exit status.
+int answer_without_eal(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a(argv[i]);
+        if (a == "--help" || a == "-h") {
+            usage(stdout);
+            return 0;
+        }
+        if (a == "--version") {
+            std::printf(
+                    "sipredir-loadgen %.*s\n",
+                    static_cast<int>(sipredir::version.size()),
+                    sipredir::version.data()
+            );
+            return 0;
+        }
+    }
+    return -1;
+}
+
 options parse_options(int argc, char** argv) {
     options o;
     for (int i = 0; i < argc; ++i) {
@@ -82,7 +128,7 @@ options parse_options(int argc, char** argv) {
         } else if (a == "--seconds") {
             o.seconds = number(a, v);
         } else if (a == "--count") {
-            o.count = static_cast<std::uint64_t>(number(a, v));
+            o.count = whole_number(a, v);
         } else if (a == "--warmup") {
             o.warmup = number(a, v);
         } else if (a == "--json") {
@@ -325,6 +371,9 @@ std::string report(double rate, double s, std::uint64_t hz, const counts& c, con
 } // namespace
 
 int main(int argc, char** argv) {
+    if (const int rc = answer_without_eal(argc, argv); rc >= 0) {
+        return rc;
+    }
     const int eal = rte_eal_init(argc, argv);
     if (eal < 0) {
         std::fprintf(stderr, "sipredir-loadgen: EAL initialisation failed\n");

@@ -3,6 +3,11 @@
 //
 //   sipredir [EAL options] -- --config FILE [--duration SECONDS] [--stats-json FILE]
 //                             [--exit-when-idle MS]
+//   sipredir --check-config FILE | --version | --help
+//
+// --check-config reads and compiles the configuration as a reload would, without EAL (no
+// hugepages, no root): exit 0, or `file:line: what is wrong` on stderr and exit 1. The
+// application's options are checked before EAL starts too.
 //
 // The main lcore is the control plane (configuration, table publication, exception path,
 // statistics); every other lcore is a worker with its own RX/TX queue pair.
@@ -20,7 +25,9 @@
 #include <rte_pdump.h>
 #include <rte_ring.h>
 
+#include <charconv>
 #include <chrono>
+#include <control/check_config.hpp>
 #include <control/exit_stats.hpp>
 #include <control/log.hpp>
 #include <control/mbuf_budget.hpp>
@@ -33,6 +40,9 @@
 #include <numa.h>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
+#include <version.hpp>
 
 namespace {
 
@@ -66,18 +76,47 @@ extern "C" void on_hangup(int) {
     }
 }
 
-void usage(const char* program) {
+// The usage to `to` (stdout for --help, stderr for a wrong command line).
+void usage(std::FILE* to, const char* program) {
     std::fprintf(
-            stderr,
+            to,
             "usage: %s [EAL options] -- --config FILE [--duration SECONDS]\n"
             "          [--stats-json FILE] [--exit-when-idle MS]\n"
+            "       %s --check-config FILE | --version | --help\n"
             "  --config FILE        the TOML configuration (docs/configuration.md)\n"
             "  --duration SECONDS   stop after this long (default: at SIGINT/SIGTERM)\n"
             "  --stats-json FILE    also write the final statistics (JSON) here\n"
             "  --exit-when-idle MS  stop once no frame arrived for MS ms after the first\n"
-            "                       (replaying a pcap)\n",
+            "                       (replaying a pcap)\n"
+            "  --check-config FILE  read and compile FILE as a reload would, without EAL; exit\n"
+            "                       0, or print file:line: what is wrong and exit 1\n"
+            "EAL options: DPDK's, e.g. -l 0,1 -a 0000:01:00.0 (DPDK's EAL parameters guide).\n",
+            program,
             program
     );
+}
+
+// A positive number of seconds: "abc", "5s", "nan", "inf" or 0 must not pass as a duration.
+bool seconds_value(std::string_view text, double& out) {
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !(v > 0)
+        || v > 1e9) {
+        return false;
+    }
+    out = v;
+    return true;
+}
+
+// A whole number of milliseconds up to a day: "abc", "-1" or "12x" must not become a number.
+bool milliseconds_value(std::string_view text, std::uint32_t& out) {
+    std::uint32_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || v > 86'400'000) {
+        return false;
+    }
+    out = v;
+    return true;
 }
 
 bool parse_options(int argc, char** argv, options& o) {
@@ -92,43 +131,102 @@ bool parse_options(int argc, char** argv, options& o) {
     optind = 1;
     int c = 0;
     while ((c = getopt_long(argc, argv, "", long_options, nullptr)) != -1) {
-        try {
-            switch (c) {
-            case 'c':
-                o.config = optarg;
-                break;
-            case 'd':
-                o.duration = std::stod(optarg);
-                if (o.duration <= 0) {
-                    throw std::invalid_argument("duration");
-                }
-                break;
-            case 's':
-                o.stats_json = optarg;
-                break;
-            case 'i':
-                o.exit_when_idle_ms = static_cast<std::uint32_t>(std::stoul(optarg));
-                break;
-            default:
-                usage(argv[0]);
+        switch (c) {
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'd':
+            if (!seconds_value(optarg, o.duration)) {
+                std::fprintf(
+                        stderr,
+                        "sipredir: --duration needs a number of seconds above 0, not '%s'\n",
+                        optarg
+                );
                 return false;
             }
-        } catch (const std::exception&) {
-            std::fprintf(
-                    stderr,
-                    "sipredir: --%s: '%s' is not a positive number\n",
-                    c == 'd' ? "duration" : "exit-when-idle",
-                    optarg
-            );
+            break;
+        case 's':
+            o.stats_json = optarg;
+            break;
+        case 'i':
+            if (!milliseconds_value(optarg, o.exit_when_idle_ms)) {
+                std::fprintf(
+                        stderr,
+                        "sipredir: --exit-when-idle needs a whole number of ms from 0 to "
+                        "86400000, not '%s'\n",
+                        optarg
+                );
+                return false;
+            }
+            break;
+        default:
+            usage(stderr, argv[0]);
             return false;
         }
     }
+    if (optind < argc) {
+        std::fprintf(stderr, "sipredir: unexpected argument '%s'\n", argv[optind]);
+        return false;
+    }
     if (o.config.empty()) {
         std::fprintf(stderr, "sipredir: --config FILE is required\n");
-        usage(argv[0]);
+        usage(stderr, argv[0]);
         return false;
     }
     return true;
+}
+
+// --version, --help and --check-config FILE, anywhere on the command line: answered before EAL
+// starts, so that they need no hugepages, no NIC and no root. -1 when none is given, else the
+// exit status.
+int answer_without_eal(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--version") {
+            std::printf(
+                    "%.*s\n",
+                    static_cast<int>(control::version_text.size()),
+                    control::version_text.data()
+            );
+            return 0;
+        }
+        if (a == "--help" || a == "-h") {
+            usage(stdout, argv[0]);
+            return 0;
+        }
+        if (a == "--check-config") {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "sipredir: --check-config needs a FILE\n");
+                return 2;
+            }
+            const std::string error = control::check_config(argv[i + 1]);
+            if (!error.empty()) {
+                std::fprintf(stderr, "%s\n", error.c_str());
+                return 1;
+            }
+            std::printf("%s: ok\n", argv[i + 1]);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+// The application's options, after EAL's and their "--", checked before EAL starts: a wrong one
+// costs no hugepage set-up. False (said on stderr) when they are wrong.
+bool parse_application_options(int argc, char** argv, options& o) {
+    int dashes = 1;
+    while (dashes < argc && std::string_view(argv[dashes]) != "--") {
+        ++dashes;
+    }
+    if (dashes == argc) {
+        std::fprintf(stderr, "sipredir: give the EAL options, then --, then --config FILE\n");
+        usage(stderr, argv[0]);
+        return false;
+    }
+    // getopt_long reorders what it is given: a copy, so that EAL still sees the command line.
+    std::vector<char*> args{argv[0]};
+    args.insert(args.end(), argv + dashes + 1, argv + argc);
+    return parse_options(static_cast<int>(args.size()), args.data(), o);
 }
 
 std::uint16_t first_port() {
@@ -501,17 +599,16 @@ int serve(app::appliance& a, const options& o) {
 } // namespace
 
 int main(int argc, char** argv) {
-    const int eal_args = rte_eal_init(argc, argv);
-    if (eal_args < 0) {
+    if (const int rc = answer_without_eal(argc, argv); rc >= 0) {
+        return rc;
+    }
+    options o;
+    if (!parse_application_options(argc, argv, o)) {
+        return 2;
+    }
+    if (rte_eal_init(argc, argv) < 0) {
         std::fprintf(stderr, "sipredir: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
         return 1;
-    }
-    argc -= eal_args;
-    argv += eal_args;
-    options o;
-    if (!parse_options(argc, argv, o)) {
-        rte_eal_cleanup();
-        return 2;
     }
     control::config_result loaded = control::load_config(o.config);
     if (!loaded.config) {

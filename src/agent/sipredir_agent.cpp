@@ -6,6 +6,7 @@
 //                  (--command CMD | --file PATH | --kamailio | --opensips)
 //                  [--capacity CALLS] [--interval-ms MS] [--sample-ms MS] [--change PERCENT]
 //                  [--count N]
+//   sipredir-agent --help | --version
 //
 // It reads the load every --sample-ms (default: the interval) and sends a report every
 // --interval-ms, or at once when the load moved by --change percentage points (default 10)
@@ -36,6 +37,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <version.hpp>
 
 namespace {
 
@@ -60,13 +62,15 @@ struct options {
     std::uint64_t count = 0;     // reports; 0: until SIGTERM
 };
 
-int usage() {
+// The usage to `to` (stdout for --help, stderr for a wrong command line).
+int usage(std::FILE* to = stderr) {
     std::fprintf(
-            stderr,
+            to,
             "usage: sipredir-agent --backend NAME --key-file PATH --to ADDRESS:PORT [--to ...]\n"
             "         (--command CMD | --file PATH | --kamailio | --opensips)\n"
             "         [--capacity CALLS] [--interval-ms MS] [--sample-ms MS] [--change PERCENT]\n"
             "         [--count N]\n"
+            "       sipredir-agent --help | --version\n"
     );
     return 2;
 }
@@ -249,8 +253,17 @@ bool read_flag(int argc, char** argv, int& i, options& o) {
 }
 
 // The command line, checked as a whole; 0 when it is good, else the exit status.
+// -1 after --help or --version (exit 0).
 int read_options(int argc, char** argv, options& o) {
     for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return -1;
+        }
+        if (std::strcmp(argv[i], "--version") == 0) {
+            std::printf("sipredir-agent %.*s\n", static_cast<int>(version.size()), version.data());
+            return -1;
+        }
         if (!read_flag(argc, argv, i, o)) {
             return 2;
         }
@@ -363,7 +376,7 @@ void report_until_stopped(const options& o, const report_key& key, report_socket
 int main(int argc, char** argv) {
     options o;
     if (const int rc = read_options(argc, argv, o); rc != 0) {
-        return rc;
+        return rc < 0 ? 0 : rc;
     }
     const key_file_result key = read_key_file(o.key_file);
     if (!key.key) {

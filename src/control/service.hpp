@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <version.hpp>
 
 namespace sipredir::control {
 
@@ -56,7 +57,7 @@ struct plane_hooks {
     std::function<void(std::uint16_t)> count_redirect;
 };
 
-inline constexpr std::string_view version_text = "sipredir 0.6.0";
+inline constexpr std::string_view version_text = sipredir::version_text;
 
 class service;
 

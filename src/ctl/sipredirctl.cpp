@@ -4,25 +4,32 @@
 //   sipredirctl [--socket PATH] stats | backends | pools | query [POOL] [--count=false] |
 //               drain NAME | undrain NAME | reload | metrics | version
 //
-// Prints the appliance's JSON answer; exits 0 when it says "ok": true, 1 when it refused, 2 when
-// the appliance could not be reached.
+// Prints the appliance's answer. Every answer but `metrics` is a JSON object: exits 0 when it
+// says "ok": true, 1 when it refused ("ok": false) or is not such an object. `metrics` answers
+// Prometheus text: 0 when there is some. 2 when the appliance could not be reached or closed
+// without answering. `sipredirctl --version` is this program's own version, asked of nobody.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <version.hpp>
 
 namespace {
 
 constexpr const char* default_socket = "/run/sipredir/sipredir.sock";
 
-void usage() {
+// The usage to `to` (stdout for --help, stderr for a wrong command line).
+void usage(std::FILE* to) {
     std::fprintf(
-            stderr,
+            to,
             "usage: sipredirctl [--socket PATH] COMMAND [ARGUMENT]\n"
+            "       sipredirctl --help | --version\n"
             "  stats            the appliance's counters\n"
             "  backends         every backend: state, load, age, RTT, redirects\n"
             "  pools            every pool: policy, available and eligible backends\n"
@@ -34,8 +41,10 @@ void usage() {
             "  undrain NAME     back in rotation\n"
             "  reload           read the configuration file again\n"
             "  metrics          the Prometheus text\n"
-            "  version\n"
-            "The socket defaults to %s ([management] socket).\n",
+            "  version          the appliance's version and configuration revision\n"
+            "The socket defaults to %s ([management] socket).\n"
+            "Exit status: 0 when the appliance answered \"ok\": true (or, for metrics, any text),\n"
+            "1 when it refused, 2 when it could not be reached.\n",
             default_socket
     );
 }
@@ -53,9 +62,21 @@ int request_line(int argc, char** argv, std::string& path, std::string& line) {
         path = argv[i + 1];
         i += 2;
     }
-    if (i >= argc || std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-        usage();
-        return i >= argc ? 2 : -1;
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+        usage(stdout);
+        return -1;
+    }
+    if (std::strcmp(argv[i], "--version") == 0) {
+        std::printf(
+                "sipredirctl %.*s\n",
+                static_cast<int>(sipredir::version.size()),
+                sipredir::version.data()
+        );
+        return -1;
     }
     for (; i < argc; ++i) {
         if (std::strpbrk(argv[i], "\r\n") != nullptr) {
@@ -110,13 +131,30 @@ int exchange(const std::string& path, const std::string& line, std::string& repl
     return 0;
 }
 
+// The exit status for the appliance's answer to `verb` (docs/operations.md): its JSON read, not
+// searched as text, so that "ok": true inside a string or a name is not taken for success.
+int status_of(std::string_view verb, const std::string& reply) {
+    const nlohmann::json answer = nlohmann::json::parse(reply, nullptr, false);
+    const bool object = !answer.is_discarded() && answer.is_object();
+    if (verb == "metrics" && !object) {
+        // Prometheus text; a refusal would be a JSON object, judged below.
+        return 0;
+    }
+    if (!object) {
+        std::fprintf(stderr, "sipredirctl: the answer is not a JSON object\n");
+        return 1;
+    }
+    const auto ok = answer.find("ok");
+    return ok != answer.end() && ok->is_boolean() && ok->get<bool>() ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     std::string path = default_socket;
     std::string line;
     if (const int rc = request_line(argc, argv, path, line); rc != 0) {
-        return rc < 0 ? 0 : rc; // -1: --help
+        return rc < 0 ? 0 : rc; // -1: --help, --version
     }
     std::string reply;
     if (const int rc = exchange(path, line, reply); rc != 0) {
@@ -127,5 +165,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sipredirctl: the appliance closed without answering\n");
         return 2;
     }
-    return reply.find("\"ok\": true") != std::string::npos ? 0 : 1;
+    return status_of(std::string_view(line).substr(0, line.find_first_of(" \n")), reply);
 }

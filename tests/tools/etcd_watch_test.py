@@ -5,6 +5,9 @@
 # appliance's own, with the revision; a change is written, reloaded and its status put back; a
 # change to another appliance's keys reloads nothing; a refused file is put back as it was;
 # with etcd stopped nothing changes and the watcher waits; etcd back, the next change applies.
+# A stand-in for `sipredir --check-config` refuses any file containing UNCHECKED: such a file is
+# neither written nor reloaded, and --once exits 1; a check program that is not there is
+# skipped and the log says so.
 # The file is 0640 whatever the umask, and a symbolic link in its place is refused; with the first
 # endpoint dead the watcher uses the next. Then an etcd with TLS (a CA and certificates made here
 # with openssl), client certificates and users with one role per appliance (docs/fleet.md's
@@ -83,6 +86,14 @@ if verb == "reload":
 elif verb == "version":
     lines = open(state).read().split() if __import__("os").path.exists(state) else []
     print(json.dumps({"ok": True, "config_revision": lines[-1] if lines else ""}))
+'''
+
+
+FAKE_CHECK = r'''
+import sys
+path = sys.argv[1]
+if "UNCHECKED" in open(path).read():
+    sys.exit(print(path + ":4: unchecked on purpose", file=sys.stderr) or 1)
 '''
 
 
@@ -289,7 +300,10 @@ with tempfile.TemporaryDirectory() as d:
     state = os.path.join(d, "reloads")
     with open(os.path.join(d, "ctl.py"), "w") as f:
         f.write(FAKE_CTL)
-    common = ["--endpoints", url, "--prefix", "/sr", "--name", "sr-1", "--config", config]
+    with open(os.path.join(d, "check.py"), "w") as f:
+        f.write(FAKE_CHECK)
+    common = ["--endpoints", url, "--prefix", "/sr", "--name", "sr-1", "--check",
+              f"python3 {d}/check.py", "--config", config]
 
     once = subprocess.run([watcher, *common, "--once"], capture_output=True, text=True, timeout=30)
     text = open(config).read() if os.path.exists(config) else ""
@@ -344,6 +358,24 @@ with tempfile.TemporaryDirectory() as d:
     check("and the running file is put back", open(config).read() == before)
     etcdctl("del", "/sr/common/30-broken")
     until(lambda: status().get("state") == "applied")
+
+    before, reloads_before = open(config).read(), reloads()
+    etcdctl("put", "/sr/common/40-unchecked", "UNCHECKED = true\n")
+    st = until(lambda: status() if "unchecked" in status().get("error", "") else None)
+    check("a file sipredir --check-config refuses: status refused with its file:line, naming the file",
+          bool(st) and st.get("state") == "refused" and st["error"].startswith(config + ":4: "), st)
+    check("and it is neither written nor reloaded, and no judged copy is left",
+          open(config).read() == before and reloads() == reloads_before
+          and not [f for f in os.listdir(d) if f.endswith(".check")], (reloads(), os.listdir(d)))
+    once = subprocess.run([watcher, *common, "--once"], capture_output=True, text=True, timeout=30)
+    check("--once with a refused file exits 1 and leaves the file alone",
+          once.returncode == 1 and open(config).read() == before, once.stderr)
+    etcdctl("del", "/sr/common/40-unchecked")
+    until(lambda: status().get("state") == "applied")
+    skipped = subprocess.run([watcher, *common[:6], "--check", f"{d}/no-sipredir --check-config",
+                              *common[8:], "--once"], capture_output=True, text=True, timeout=30)
+    check("a --check program that is not there: skipped, and the log says so",
+          skipped.returncode == 0 and "event=check_skipped" in skipped.stderr, skipped.stderr)
 
     # The first endpoint dead: the watcher reads and watches through the second. A long --watch-s,
     # so that only the watch (not a periodic re-read) can bring the change in.

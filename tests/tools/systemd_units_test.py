@@ -60,6 +60,12 @@ with tempfile.TemporaryDirectory() as work:
               f"level {level.group(1) if level else '?'}, exit {run.returncode}")
 
 main = directives(os.path.join(unit_dir, "sipredir.service"))
+check_config = "/usr/local/bin/sipredir --check-config /etc/sipredir/sipredir.toml"
+check("sipredir checks its configuration before it starts",
+      main.get("ExecStartPre") == [check_config], main.get("ExecStartPre"))
+check("sipredir checks its configuration before it reloads",
+      main.get("ExecReload", [""])[0] == check_config and len(main.get("ExecReload")) == 2,
+      main.get("ExecReload"))
 check("sipredir runs as user sipredir", main.get("User") == ["sipredir"], main.get("User"))
 check("sipredir runs as group sipredir", main.get("Group") == ["sipredir"], main.get("Group"))
 for key, value in [("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
