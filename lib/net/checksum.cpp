@@ -101,10 +101,15 @@ std::uint64_t no_blocks(const std::uint8_t*&, std::size_t&) noexcept {
     return 0;
 }
 
-// Chosen once, before main, never per packet.
-const blocks_fn wide_blocks = [] {
+// Chosen once, before main, never per packet. Constant-initialised to the SSE2-only path, so a
+// sum taken during another file's static initialisation is still right.
+constinit blocks_fn wide_blocks = no_blocks;
+[[maybe_unused]] const bool wide_chosen = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0 ? blocks_fn{sum_blocks_avx2} : blocks_fn{no_blocks};
+    if (__builtin_cpu_supports("avx2") != 0) {
+        wide_blocks = sum_blocks_avx2;
+    }
+    return true;
 }();
 #endif
 

@@ -230,7 +230,7 @@ bool read_flag(int argc, char** argv, int& i, options& o) {
     } else if (a == "--interval-ms") {
         return number(o.interval_ms, 1U, 3'600'000U);
     } else if (a == "--sample-ms") {
-        return number(o.sample_ms, 1U, 3'600'000U);
+        return number(o.sample_ms, 0U, 3'600'000U); // 0: the interval
     } else if (a == "--change") {
         const std::string text(value());
         char* end = nullptr;
