@@ -8,6 +8,7 @@
 # Usage: cli_test.py VERSION SOURCE_ROOT SIPREDIRCTL AGENT ETCD_WATCH [SIPREDIR LOADGEN]
 # (sipredir and sipredir-loadgen only where DPDK is built).
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -52,7 +53,17 @@ for name, path in binaries.items():
 
 with tempfile.TemporaryDirectory() as d:
     os.chmod(d, 0o755)
-    good = os.path.join(root, "config", "example.toml")
+    # A copy nobody can read: the checkout may sit in a directory only root may enter (a clone
+    # under mktemp -d is mode 0700).
+    # (with the rules file it names, relative to it).
+    good = os.path.join(d, "example.toml")
+    shutil.copyfile(os.path.join(root, "config", "example.toml"), good)
+    shutil.copytree(os.path.join(root, "config", "rules"), os.path.join(d, "rules"))
+    for base, dirs, files in os.walk(d):
+        for name in dirs:
+            os.chmod(os.path.join(base, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(base, name), 0o644)
     bad = os.path.join(d, "bad.toml")
     with open(bad, "w") as f:
         f.write("[listen]\nports = [5060]\nno_such_key = 1\n")
