@@ -444,9 +444,8 @@ control::plane_hooks plane_hooks_for(
                         return final_report(a, *plane, t.count());
                     },
             .answer_race = [&race_path](
-                                   std::span<const std::uint8_t> frame,
-                                   const pipeline::race_decision& d
-                           ) { return race_path.answer(frame, d); },
+                                   pipeline::held_request& request, const pipeline::race_decision& d
+                           ) { return race_path.answer(request, d); },
             // The control lcore's own counters, which its race answers count on too.
             .count_redirect = [&a, workers](std::uint16_t slot
                               ) { a.redirects->of(workers).add(slot, 1); },

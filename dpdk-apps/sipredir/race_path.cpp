@@ -13,8 +13,6 @@ namespace sipredir::app {
 namespace {
 
 constexpr unsigned race_burst = 64;
-// A request up to the largest IP packet, and its reply after it.
-constexpr std::size_t frame_room = 2 * 65536 + 256;
 
 } // namespace
 
@@ -34,7 +32,7 @@ void create_race_rings(appliance& a) {
 }
 
 race_path::race_path(appliance& a, std::size_t control_index)
-    : _app(a), _identity(a.identity), _scratch(65536), _frame(frame_room), _request(65536 + 256) {
+    : _app(a), _identity(a.identity), _scratch(65536), _request(65536 + 256) {
     // The worker verified the checksums; the reply's UDP checksum is filled here, in software,
     // because worker 0 sends it as it is.
     _identity.checks = {.ipv4_header_checksum = false, .udp_checksum = false};
@@ -70,17 +68,13 @@ unsigned race_path::pump(control::plane& plane) {
     return moved;
 }
 
-bool race_path::answer(std::span<const std::uint8_t> frame, const pipeline::race_decision& d) {
+bool race_path::answer(pipeline::held_request& request, const pipeline::race_decision& d) {
     // Once the workers stop, worker 0 sends nothing more: the answer would be lost.
-    if (_app.stop.load(std::memory_order_relaxed) || frame.size() > _frame.size() / 2) {
+    if (_app.stop.load(std::memory_order_relaxed)) {
         return false;
     }
-    std::memcpy(_frame.data(), frame.data(), frame.size());
-    _state.decided = &d;
-    const pipeline::handled h = pipeline::handle_frame(
-            _identity, _app.table->acquire(), _state, _frame, frame.size(), _identity.checks
-    );
-    _state.decided = nullptr;
+    const pipeline::handled h =
+            pipeline::answer_held(_identity, _app.table->acquire(), _state, request, d);
     if (h.what != pipeline::disposition::replied || h.needs_fragmenting) {
         return false;
     }
@@ -89,7 +83,7 @@ bool race_path::answer(std::span<const std::uint8_t> frame, const pipeline::race
         rte_pktmbuf_free(reply);
         return false;
     }
-    std::memcpy(rte_pktmbuf_mtod(reply, void*), _frame.data() + h.reply_offset, h.reply_size);
+    std::memcpy(rte_pktmbuf_mtod(reply, void*), request.reply(h).data(), h.reply_size);
     reply->data_len = static_cast<std::uint16_t>(h.reply_size);
     reply->pkt_len = h.reply_size;
     // Worker 0 sends it on its TX queue with the kernel's frames (control is that ring's only

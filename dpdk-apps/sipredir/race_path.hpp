@@ -8,7 +8,7 @@
 #include "app.hpp"
 
 #include <control/plane.hpp>
-#include <pipeline/handle_frame.hpp>
+#include <pipeline/held_request.hpp>
 #include <span>
 #include <vector>
 
@@ -26,15 +26,14 @@ public:
     // (workers stopped) this hands over what is left: the plane counts each answer it could not
     // send.
     unsigned pump(control::plane& plane);
-    // Builds the reply to `frame` as decided and queues it for worker 0; false when it cannot.
-    bool answer(std::span<const std::uint8_t> frame, const pipeline::race_decision& d);
+    // Builds the reply to `request` as decided and queues it for worker 0; false when it cannot.
+    bool answer(pipeline::held_request& request, const pipeline::race_decision& d);
 
 private:
     appliance& _app;
     pipeline::identity _identity; // the workers', with every check done in software
     pipeline::worker_state _state;
     std::vector<char> _scratch;
-    std::vector<std::uint8_t> _frame;   // a request, linear, with room for its reply
     std::vector<std::uint8_t> _request; // a chained request, read out of its mbufs
 };
 

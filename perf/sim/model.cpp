@@ -318,8 +318,8 @@ result run(const scenario& s) {
                         return true;
                     },
             .answer =
-                    [&](std::span<const std::uint8_t> frame, const pipeline::race_decision& d) {
-                        const std::uint64_t id = caller_id(frame);
+                    [&](pipeline::held_request& request, const pipeline::race_decision& d) {
+                        const std::uint64_t id = caller_id(request.frame());
                         if (id >= arrived_at.size()) {
                             return false;
                         }

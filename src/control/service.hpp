@@ -20,6 +20,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <pipeline/held_request.hpp>
 #include <pipeline/worker_stats.hpp>
 #include <poll.h>
 #include <span>
@@ -50,8 +51,8 @@ struct plane_hooks {
     std::function<std::uint64_t()> imissed;
     // The appliance's statistics as JSON (the same as --stats-json).
     std::function<std::string()> stats_json;
-    // Answers a raced request (its frame as received) as decided; false when it could not.
-    std::function<bool(std::span<const std::uint8_t>, const pipeline::race_decision&)> answer_race;
+    // Answers a raced request (held as received, parsed) as decided; false when it could not.
+    std::function<bool(pipeline::held_request&, const pipeline::race_decision&)> answer_race;
     // Counts one redirect to a slot that the control plane itself named (a query), with the
     // workers' redirects: the next take_redirects includes it.
     std::function<void(std::uint16_t)> count_redirect;

@@ -3,26 +3,9 @@
 
 #include <algorithm>
 #include <limits>
-#include <net/frame.hpp>
 #include <sip/parser.hpp>
 
 namespace sipredir::control::race {
-
-namespace {
-
-// The payload of a frame a worker already checked (checksums are not verified again).
-bool parse_request(std::span<const std::uint8_t> frame, sip::message_view& m) noexcept {
-    net::frame_view f;
-    const net::frame_result r =
-            net::parse_frame(frame, f, {.ipv4_header_checksum = false, .udp_checksum = false});
-    if (r.kind != net::frame_class::udp) {
-        return false;
-    }
-    sip::parse(frame.subspan(f.payload_offset, f.payload_size), m);
-    return m.kind == sip::message_kind::request && m.has_from && m.has_to;
-}
-
-} // namespace
 
 std::vector<named_counter> listed(const engine_counters& c) {
     return {
@@ -75,11 +58,9 @@ pipeline::race_decision engine::fallback(std::uint16_t pool) const noexcept {
 }
 
 bool engine::answer(
-        std::span<const std::uint8_t> frame,
-        const pipeline::race_decision& d,
-        const engine_outputs& out
+        pipeline::held_request& request, const pipeline::race_decision& d, const engine_outputs& out
 ) {
-    const bool sent = out.answer && out.answer(frame, d);
+    const bool sent = out.answer && out.answer(request, d);
     ++(sent ? _counters.answered : _counters.answer_failed);
     return sent;
 }
@@ -123,41 +104,44 @@ void engine::submit(
         const engine_outputs& out
 ) {
     ++_counters.requests;
+    // The one parse on this core: a race's legs are made from it, and the answer goes on from
+    // it (pipeline::answer_held).
+    if (!_incoming.hold(frame)) {
+        ++_counters.unreadable;
+        return;
+    }
     if (pool >= _pools.size() || !_pools[pool].races) {
         ++_counters.not_race;
-        answer(frame, fallback(pool), out);
+        answer(_incoming, fallback(pool), out);
         return;
     }
     if (frame.size() > _settings.max_frame) {
         ++_counters.too_large;
-        answer(frame, fallback(pool), out);
+        answer(_incoming, fallback(pool), out);
         return;
     }
     const std::int64_t window_ns = std::int64_t{_pools[pool].config.coalesce_ms} * 1'000'000;
-    if (window_ns > 0 && coalesce(frame, pool, window_ns, now_ns, out)) {
+    if (window_ns > 0 && coalesce(pool, window_ns, now_ns, out)) {
         return;
     }
     if (_free_races.empty() || _free_waiters.empty()) {
         ++_counters.table_full;
         pipeline::race_decision d = fallback(pool);
         d.refuse = !_settings.full_reply_fallback;
-        answer(frame, d, out);
+        answer(_incoming, d, out);
         return;
     }
-    // Only a new race needs the request's fields (its legs copy them): a request answered by
-    // a race already run or running is parsed once more only by its answer, not here too.
-    sip::message_view m;
-    if (!parse_request(frame, m)) {
+    if (!_incoming.raceable()) {
         ++_counters.unreadable;
         return;
     }
-    const std::uint32_t race = start(pool, m, now_ns, out);
+    const std::uint32_t race = start(pool, _incoming.message(), now_ns, out);
     if (race == none) {
         ++_counters.no_backend;
-        answer(frame, fallback(pool), out);
+        answer(_incoming, fallback(pool), out);
         return;
     }
-    wait_on(race, frame, pool);
+    wait_on(race, pool);
     if (window_ns > 0) {
         coalescing& c = _coalescing[pool];
         c.open_race = race;
@@ -166,16 +150,12 @@ void engine::submit(
 }
 
 bool engine::coalesce(
-        std::span<const std::uint8_t> frame,
-        std::uint16_t pool,
-        std::int64_t window_ns,
-        std::int64_t now_ns,
-        const engine_outputs& out
+        std::uint16_t pool, std::int64_t window_ns, std::int64_t now_ns, const engine_outputs& out
 ) {
     const coalescing& c = _coalescing[pool];
     if (c.has_recent && now_ns - c.recent_ns < window_ns) {
         ++_counters.coalesced;
-        answer(frame, {.pool = pool, .has_winner = true, .winner_slot = c.recent_slot}, out);
+        answer(_incoming, {.pool = pool, .has_winner = true, .winner_slot = c.recent_slot}, out);
         return true;
     }
     if (c.open_race == none) {
@@ -186,7 +166,7 @@ bool engine::coalesce(
         && now_ns - r.started_ns < window_ns && r.waiters < _settings.max_waiters
         && !_free_waiters.empty()) {
         ++_counters.coalesced;
-        wait_on(c.open_race, frame, pool);
+        wait_on(c.open_race, pool);
         return true;
     }
     return false;
@@ -263,14 +243,14 @@ void engine::send_legs(std::uint32_t index, const pool_view& pv, const engine_ou
     }
 }
 
-void engine::wait_on(std::uint32_t race, std::span<const std::uint8_t> frame, std::uint16_t pool) {
+void engine::wait_on(std::uint32_t race, std::uint16_t pool) {
     const std::uint32_t index = _free_waiters.back();
     _free_waiters.pop_back();
     waiter& w = _waiters[index];
     w.used = true;
     w.pool = pool;
     w.next = none;
-    w.frame.assign(frame.begin(), frame.end());
+    std::swap(w.request, _incoming);
     race_entry& r = _races[race];
     if (r.last_waiter == none) {
         r.first_waiter = index;
@@ -310,10 +290,9 @@ void engine::decide(
     }
     for (std::uint32_t w = r.first_waiter; w != none;) {
         waiter& x = _waiters[w];
-        answer(x.frame, d, out);
+        answer(x.request, d, out);
         const std::uint32_t next = x.next;
         x.used = false;
-        x.frame.clear();
         _free_waiters.push_back(w);
         w = next;
     }

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <net/ip_address.hpp>
-#include <pipeline/handle_frame.hpp>
+#include <pipeline/held_request.hpp>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -44,9 +44,9 @@ struct pool_view {
 struct engine_outputs {
     // Sends a leg's request; false when the socket did not take it.
     std::function<bool(const net::ip_endpoint&, std::string_view)> send;
-    // Answers a caller: the request frame as the worker received it, and how to answer it.
-    // False when the answer could not be sent (counted).
-    std::function<bool(std::span<const std::uint8_t>, const pipeline::race_decision&)> answer;
+    // Answers a caller: its request, held as the worker handed it over (parsed once, when it
+    // came), and how to answer it. False when the answer could not be sent (counted).
+    std::function<bool(pipeline::held_request&, const pipeline::race_decision&)> answer;
 };
 
 struct engine_counters {
@@ -59,7 +59,8 @@ struct engine_counters {
     std::uint64_t no_backend = 0;  // no live backend, or none under its leg cap: fallback
     std::uint64_t table_full = 0;  // no room for the race or the request: [race] when_full
     std::uint64_t too_large = 0;   // requests over max_frame: fallback at once
-    std::uint64_t unreadable = 0;  // handed-over frames that do not parse (not expected)
+    std::uint64_t unreadable = 0;  // handed-over frames that are not UDP, or a race's request
+                                   // without From or To (not expected: the worker checked)
     std::uint64_t not_race = 0;    // the pool stopped racing (a reload): its policy answered
     std::uint64_t answered = 0;    // callers answered (302 or 503)
     std::uint64_t answer_failed = 0;
@@ -92,7 +93,7 @@ public:
     // The pools, by the index the workers give (a publication or reload replaces them).
     void set_pools(std::vector<pool_view> pools);
 
-    // A request a worker routed to `pool`: the whole frame, copied here.
+    // A request a worker routed to `pool`: the whole frame, copied and parsed here, once.
     void
     submit(std::span<const std::uint8_t> frame,
            std::uint16_t pool,
@@ -148,7 +149,7 @@ private:
         bool used = false;
         std::uint16_t pool = 0;
         std::uint32_t next = none;
-        std::vector<std::uint8_t> frame;
+        pipeline::held_request request;
     };
     struct coalescing {
         std::uint32_t open_race = none; // undecided race new requests may join
@@ -175,8 +176,12 @@ private:
     std::array<leg_bucket, balance::max_backends> _buckets{};
     engine_counters _counters;
 
+    // The request submit holds, before it is answered at once or waits on a race (swapped with
+    // a free waiter's, so that their rooms are reused).
+    pipeline::held_request _incoming;
+
     bool
-    answer(std::span<const std::uint8_t> frame,
+    answer(pipeline::held_request& request,
            const pipeline::race_decision& d,
            const engine_outputs& out);
     pipeline::race_decision fallback(std::uint16_t pool) const noexcept;
@@ -186,10 +191,9 @@ private:
           const sip::message_view& m,
           std::int64_t now_ns,
           const engine_outputs& out);
-    // Answers `frame` from the pool's recent winner, or queues it on the pool's open race,
+    // Answers _incoming from the pool's recent winner, or queues it on the pool's open race,
     // when one is within the coalescing window; false when the request needs a race of its own.
     bool coalesce(
-            std::span<const std::uint8_t> frame,
             std::uint16_t pool,
             std::int64_t window_ns,
             std::int64_t now_ns,
@@ -198,7 +202,8 @@ private:
     // start()'s steps: the backends the race asks (each within its limits), then the legs sent.
     void choose_legs(race_entry& r, const pool_view& pv, std::int64_t now_ns);
     void send_legs(std::uint32_t index, const pool_view& pv, const engine_outputs& out);
-    void wait_on(std::uint32_t race, std::span<const std::uint8_t> frame, std::uint16_t pool);
+    // _incoming waits on `race`.
+    void wait_on(std::uint32_t race, std::uint16_t pool);
     void
     decide(std::uint32_t race, const leg* winner, std::int64_t now_ns, const engine_outputs& out);
     void on_leg_response(

@@ -39,9 +39,9 @@ race::engine_outputs race_service::outputs() {
 void race_service::request(std::span<const std::uint8_t> frame, std::uint16_t pool) {
     if (_race) {
         _race->submit(frame, pool, _c.now_ns(), outputs());
-    } else if (_c.hooks.answer_race) {
+    } else if (_c.hooks.answer_race && _unraced.hold(frame)) {
         // No pool raced at start: the pool's own policy answers.
-        _c.hooks.answer_race(frame, {.pool = pool});
+        _c.hooks.answer_race(_unraced, {.pool = pool});
     }
 }
 

@@ -34,6 +34,7 @@ public:
 private:
     void read_round(std::int64_t now) override;
     std::unique_ptr<race::engine> _race; // pools with policy race; null: none
+    pipeline::held_request _unraced;     // no engine: the request its pool's policy answers
 
     race::engine_outputs outputs();
 };

@@ -115,8 +115,8 @@ protected:
                             return true;
                         },
                 .answer =
-                        [this](std::span<const std::uint8_t> f, const pipeline::race_decision& d) {
-                            answers.push_back({{f.begin(), f.end()}, d});
+                        [this](pipeline::held_request& r, const pipeline::race_decision& d) {
+                            answers.push_back({{r.frame().begin(), r.frame().end()}, d});
                             return true;
                         },
         };

@@ -10,6 +10,7 @@
 #include <control/config.hpp>
 #include <control/snapshot_builder.hpp>
 #include <pipeline/handle_frame.hpp>
+#include <pipeline/held_request.hpp>
 #include <pipeline/worker_stats.hpp>
 #include <set>
 #include <sip/parser.hpp>
@@ -421,6 +422,48 @@ TEST_F(race_pool_test, a_winner_gone_down_since_is_replaced_by_the_fallback) {
     const std::string text = payload_of(run(build_frame(spec, invite("g1"))), spec);
     EXPECT_EQ(last.code, 302);
     EXPECT_NE(contact_of(text), dialled(pool.backends[1].contact));
+}
+
+// The control core holds a raced request parsed once and answers it from that parse: the same
+// reply the whole pipeline gives it, also after the held request has moved (its view must follow
+// its bytes).
+TEST_F(race_pool_test, a_held_request_is_answered_as_the_whole_pipeline_answers_it) {
+    const frame_spec spec;
+    const race_decision decisions[] = {
+            {.pool = 0, .has_winner = true, .winner_slot = 0},
+            {.pool = 0, .has_winner = true, .winner_slot = 2},
+            {.pool = 0, .refuse = true},
+    };
+    for (const std::string_view method : {"INVITE", "OPTIONS", "BYE"}) {
+        for (const race_decision& d : decisions) {
+            const auto frame = build_frame(spec, invite("h1", method));
+            state.decided = &d;
+            const std::string expected = payload_of(run(frame), spec);
+            const std::uint16_t expected_code = last.code;
+            state.decided = nullptr;
+
+            held_request first;
+            ASSERT_TRUE(first.hold(frame));
+            EXPECT_EQ(first.message().method_text, method);
+            held_request request = std::move(first);
+            const handled h = answer_held(s, tables.get(), state, request, d);
+            EXPECT_EQ(state.decided, nullptr);
+            ASSERT_EQ(h.what, disposition::replied) << method;
+            EXPECT_EQ(h.code, expected_code) << method;
+            const auto reply = request.reply(h);
+            EXPECT_EQ(payload_of({reply.begin(), reply.end()}, spec), expected) << method;
+        }
+    }
+}
+
+TEST_F(race_pool_test, a_held_request_that_is_not_udp_is_refused) {
+    held_request request;
+    const std::vector<std::uint8_t> runt(20, 0);
+    EXPECT_FALSE(request.hold(runt));
+    EXPECT_FALSE(request.raceable());
+    const frame_spec spec;
+    ASSERT_TRUE(request.hold(build_frame(spec, invite("h2"))));
+    EXPECT_TRUE(request.raceable());
 }
 
 TEST_F(pipeline_test, nothing_published_means_503) {

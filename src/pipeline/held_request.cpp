@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "held_request.hpp"
+
+#include "stages.hpp"
+
+#include <algorithm>
+
+namespace sipredir::pipeline {
+
+namespace {
+
+// The reply goes past the request (stages.cpp's reply): it is at most the request's size plus
+// the growth reply_growth.hpp allows plus its Contacts (at most balance::max_contacts).
+constexpr std::size_t room_for(std::size_t frame_size) noexcept {
+    return 2 * frame_size + 4096;
+}
+
+} // namespace
+
+bool held_request::hold(std::span<const std::uint8_t> frame) {
+    _frame_size = frame.size();
+    _room.resize(std::max(_room.size(), room_for(frame.size())));
+    std::copy(frame.begin(), frame.end(), _room.begin());
+    const net::frame_result r = net::parse_frame(
+            this->frame(), _f, {.ipv4_header_checksum = false, .udp_checksum = false}
+    );
+    if (r.kind != net::frame_class::udp) {
+        _work.m = {};
+        return false;
+    }
+    parse(std::span(_room).subspan(_f.payload_offset, _f.payload_size), _work);
+    return true;
+}
+
+bool held_request::raceable() const noexcept {
+    return _work.m.kind == sip::message_kind::request && _work.m.has_from && _work.m.has_to;
+}
+
+handled answer_held(
+        const identity& s,
+        const balance::table_snapshot* snapshot,
+        worker_state& state,
+        held_request& request,
+        const race_decision& d
+) noexcept {
+    state.decided = &d;
+    request_work& w = request._work;
+    handled out;
+    if (decide(s, snapshot, state, request._f, false, w, out)
+        && choose(s, snapshot, state, w, out)) {
+        out = reply(s, state, request._f, w, request._room, request._frame_size);
+    }
+    state.decided = nullptr;
+    return out;
+}
+
+} // namespace sipredir::pipeline
