@@ -4,22 +4,31 @@
 #include "stages.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace sipredir::pipeline {
 
 namespace {
 
-// The reply goes past the request (stages.cpp's reply): it is at most the request's size plus
-// the growth reply_growth.hpp allows plus its Contacts (at most balance::max_contacts).
+// The reply goes past the request when it fits there, else it is built aside and moved to the
+// room's front (stages.cpp's reply). A reply is at most its request's size plus the growth
+// reply_growth.hpp allows (256 by default) plus its Contacts (at most balance::max_contacts):
+// within 4 kB more. One that is not is refused as a worker refuses it (reply_too_large), and the
+// race engine counts answer_failed.
 constexpr std::size_t room_for(std::size_t frame_size) noexcept {
-    return 2 * frame_size + 4096;
+    return frame_size + 4096;
 }
 
 } // namespace
 
 bool held_request::hold(std::span<const std::uint8_t> frame) {
     _frame_size = frame.size();
-    _room.resize(std::max(_room.size(), room_for(frame.size())));
+    // Rooms move from request to request (the race engine swaps them): one that held a 64 kB
+    // datagram is not kept for a 1 kB one, so a table of waiting requests stays its own size.
+    const std::size_t room = room_for(frame.size());
+    if (_room.size() < room || _room.size() > 2 * room) {
+        std::vector<std::uint8_t>(room).swap(_room);
+    }
     std::copy(frame.begin(), frame.end(), _room.begin());
     const net::frame_result r = net::parse_frame(
             this->frame(), _f, {.ipv4_header_checksum = false, .udp_checksum = false}
