@@ -38,6 +38,7 @@
 #include <fstream>
 #include <getopt.h>
 #include <numa.h>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -289,6 +290,31 @@ rte_ring* make_ring(const std::string& name, const app::appliance& a, unsigned s
     return r;
 }
 
+// The port's own counters (rte_eth_stats); nothing when the port cannot give them.
+std::optional<control::port_counters> read_port(const app::appliance& a) {
+    rte_eth_stats port{};
+    if (rte_eth_stats_get(a.data.id, &port) != 0) {
+        return std::nullopt;
+    }
+    return control::port_counters{
+            .ipackets = port.ipackets,
+            .opackets = port.opackets,
+            .imissed = port.imissed,
+            .ierrors = port.ierrors,
+            .oerrors = port.oerrors,
+            .rx_nombuf = port.rx_nombuf,
+    };
+}
+
+control::dataplane_counters read_dataplane(const app::appliance& a) {
+    return {
+            .port = read_port(a),
+            .tap_written = a.to_kernel.load(),
+            .tap_dropped = a.to_kernel_dropped.load(),
+            .from_kernel_dropped = a.from_kernel_dropped.load(),
+    };
+}
+
 // From the running configuration (after reloads), whose backends name the slots.
 std::string final_report(const app::appliance& a, const control::plane& plane, double seconds) {
     const control::appliance_config& config = plane.config();
@@ -306,17 +332,7 @@ std::string final_report(const app::appliance& a, const control::plane& plane, d
     const pipeline::stats_totals t = pipeline::sum(a.all_stats());
     run.exception_from_kernel = t.from_kernel_sent;
     run.exception_dropped = a.from_kernel_dropped.load() + t.from_kernel_tx_full;
-    rte_eth_stats port{};
-    if (rte_eth_stats_get(a.data.id, &port) == 0) {
-        run.port = {
-                .ipackets = port.ipackets,
-                .opackets = port.opackets,
-                .imissed = port.imissed,
-                .ierrors = port.ierrors,
-                .oerrors = port.oerrors,
-                .rx_nombuf = port.rx_nombuf,
-        };
-    }
+    run.port = read_port(a).value_or(control::port_counters{});
     return control::stats_json(t, run);
 }
 
@@ -421,6 +437,8 @@ control::plane_hooks plane_hooks_for(
     return {
             .take_redirects = [&a] { return a.redirects->take_new(); },
             .redirect_total = [&a](std::uint16_t slot) { return a.redirects->total(slot); },
+            .pool_redirect_total = [&a](std::size_t pool) { return a.redirects->pool_total(pool); },
+            .dataplane = [&a] { return read_dataplane(a); },
             .publish = [&a](const control::appliance_config& c,
                             std::span<const balance::backend_facts> f,
                             const balance::overload_signal& o) { return publish(a, c, f, o); },
@@ -433,11 +451,7 @@ control::plane_hooks plane_hooks_for(
                         }
                         return busy;
                     },
-            .imissed =
-                    [&a] {
-                        rte_eth_stats port{};
-                        return rte_eth_stats_get(a.data.id, &port) == 0 ? port.imissed : 0;
-                    },
+            .imissed = [&a] { return read_port(a).value_or(control::port_counters{}).imissed; },
             .stats_json =
                     [&a, &plane, start] {
                         const std::chrono::duration<double> t = clock_type::now() - start;

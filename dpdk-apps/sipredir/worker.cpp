@@ -267,6 +267,7 @@ private:
                     static_cast<double>(rte_rdtsc() - rx_tsc) * _ns_per_tsc
             );
             _stats.latency[pipeline::latency_bucket(ns)].add(sent);
+            _stats.latency_ns_sum.add(ns * sent);
         }
     }
 

@@ -14,6 +14,8 @@ namespace sipredir::balance {
 // gives each backend identity and keeps across reloads.
 inline constexpr std::size_t max_backends = 256;
 inline constexpr std::size_t max_contacts = 8;
+// Pools are indexed by their place in the configuration, which holds at most this many.
+inline constexpr std::size_t max_pools = 64;
 
 enum class backend_state : std::uint8_t {
     up,

@@ -18,12 +18,17 @@ namespace sipredir::balance {
 struct alignas(sync::cache_line) worker_redirects {
     // writer: own worker; readers: control; sync: relaxed
     std::array<std::atomic<std::uint64_t>, max_backends> total{};
+    // 302s sent for each pool (by its index in the configuration). A backend may serve several
+    // pools, so these are not sums of `total`. writer: own worker; readers: control; sync: relaxed
+    std::array<std::atomic<std::uint64_t>, max_pools> by_pool{};
 
     // Single writer: a plain load and store, not a locked read-modify-write.
-    void add(std::uint16_t slot, std::uint64_t n) noexcept {
-        total[slot].store(
-                total[slot].load(std::memory_order_relaxed) + n, std::memory_order_relaxed
-        );
+    void add(std::uint16_t slot, std::uint64_t n) noexcept { bump(total[slot], n); }
+    void add_to_pool(std::size_t pool, std::uint64_t n) noexcept { bump(by_pool[pool], n); }
+
+private:
+    static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
 };
 
@@ -41,6 +46,15 @@ public:
         std::uint64_t sum = 0;
         for (std::size_t w = 0; w < _n; ++w) {
             sum += _workers[w].total[slot].load(std::memory_order_relaxed);
+        }
+        return sum;
+    }
+
+    // Any reader: every 302 sent for pool `pool` so far, summed over workers.
+    std::uint64_t pool_total(std::size_t pool) const noexcept {
+        std::uint64_t sum = 0;
+        for (std::size_t w = 0; w < _n; ++w) {
+            sum += _workers[w].by_pool[pool].load(std::memory_order_relaxed);
         }
         return sum;
     }

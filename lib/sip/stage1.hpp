@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace sipredir::sip::stage1 {
 
@@ -43,6 +44,19 @@ using classify_fn = std::size_t (*)(
 ) noexcept;
 
 enum class variant : std::uint8_t { ssse3, avx2, avx512 };
+
+// "ssse3", "avx2", "avx512bw": as the operator sees it (sipredir_build_info).
+constexpr std::string_view name_of(variant v) noexcept {
+    switch (v) {
+    case variant::ssse3:
+        return "ssse3";
+    case variant::avx2:
+        return "avx2";
+    case variant::avx512:
+        return "avx512bw";
+    }
+    return "?";
+}
 
 // The structural index of one datagram's head. Octets past the datagram are never read: the
 // last partial block is classified from a zero-padded copy and its masks cut at the end.

@@ -549,8 +549,8 @@ void read_pools(const toml::table& root, appliance_config& c) {
     for (const toml::node& item : *list->as_array()) {
         const toml::table& t = *item.as_table();
         balance::pool_config p = read_pool(t, c, names);
-        if (c.pools.size() == 64) {
-            refuse(t, "more than 64 pools");
+        if (c.pools.size() == balance::max_pools) {
+            refuse(t, "more than " + std::to_string(balance::max_pools) + " pools");
         }
         c.pools.push_back(std::move(p));
     }

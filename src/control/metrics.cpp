@@ -4,6 +4,7 @@
 #include "counter_catalogue.hpp"
 
 #include <cstdio>
+#include <version.hpp>
 
 namespace sipredir::control {
 
@@ -97,11 +98,9 @@ void write_worker_counters(writer& w, const pipeline::stats_totals& t) {
     // Buckets are powers of two in ns: le is each bucket's upper edge in seconds.
     w.family("sipredir_reply_latency_seconds", "histogram", "RX burst to TX burst, per reply.");
     std::uint64_t cumulative = 0;
-    double sum = 0;
     for (std::size_t i = 0; i < t.latency.size(); ++i) {
         cumulative += t.latency[i];
         const double upper = static_cast<double>(std::uint64_t{2} << i) / 1e9;
-        sum += static_cast<double>(t.latency[i]) * upper * 0.75; // bucket midpoint
         char le[40];
         std::snprintf(le, sizeof le, "le=\"%.9g\"", upper);
         if (i + 1 < t.latency.size()) {
@@ -109,19 +108,26 @@ void write_worker_counters(writer& w, const pipeline::stats_totals& t) {
         }
     }
     w.sample("sipredir_reply_latency_seconds_bucket", "le=\"+Inf\"", cumulative);
-    w.sample("sipredir_reply_latency_seconds_sum", "", sum);
+    // The workers sum each reply's time as they bucket it: the exact sum, not one from buckets.
+    w.sample("sipredir_reply_latency_seconds_sum", "", static_cast<double>(t.latency_ns_sum) / 1e9);
     w.sample("sipredir_reply_latency_seconds_count", "", cumulative);
 }
 
 void write_backends(writer& w, const metrics_input& in) {
-    w.family("sipredir_redirects_total", "counter", "302 replies naming the backend first.");
+    // A backend may serve several pools: its count is over all of them, and each pool has its
+    // own count of 302s (one per reply, whatever its number of Contacts).
+    w.family(
+            "sipredir_redirects_total",
+            "counter",
+            "Contacts naming the backend in 302s, and queries answered with it, over all pools."
+    );
     for (const backend_status& b : in.backends) {
         const std::uint64_t n = b.slot < in.redirects.size() ? in.redirects[b.slot] : 0;
-        w.sample(
-                "sipredir_redirects_total",
-                "pool=\"" + label(in.pool) + "\",backend=\"" + label(b.name) + "\"",
-                n
-        );
+        w.sample("sipredir_redirects_total", "backend=\"" + label(b.name) + "\"", n);
+    }
+    w.family("sipredir_pool_redirects_total", "counter", "302 replies sent for each pool.");
+    for (const pool_redirects& p : in.pools) {
+        w.sample("sipredir_pool_redirects_total", "pool=\"" + label(p.name) + "\"", p.total);
     }
     w.family("sipredir_backend_up", "gauge", "1 when the backend may be chosen (up or unknown).");
     for (const backend_status& b : in.backends) {
@@ -271,6 +277,57 @@ void write_control_state(writer& w, const metrics_input& in) {
     w.sample("sipredir_overload_imissed_per_second", "", in.overload_read.imissed_per_second);
 }
 
+// The port's counters (DPDK's names) and the exception path's, when there is a data plane.
+void write_dataplane(writer& w, const dataplane_counters& d) {
+    if (d.port) {
+        const port_counters& p = *d.port;
+        const std::pair<const char*, std::uint64_t> port[] = {
+                {"ipackets", p.ipackets},
+                {"opackets", p.opackets},
+                {"imissed", p.imissed},
+                {"ierrors", p.ierrors},
+                {"oerrors", p.oerrors},
+                {"rx_nombuf", p.rx_nombuf},
+        };
+        w.family(
+                "sipredir_port_frames_total",
+                "counter",
+                "The port's own statistics: imissed (RX queue full), ierrors, oerrors and "
+                "rx_nombuf (no mbuf) are frames lost before any worker counted them."
+        );
+        for (const auto& [name, value] : port) {
+            w.sample("sipredir_port_frames_total", std::string("stat=\"") + name + "\"", value);
+        }
+    }
+    w.family(
+            "sipredir_exception_path_tap_written_total",
+            "counter",
+            "Frames the control core wrote to the exception path's TAP."
+    );
+    w.sample("sipredir_exception_path_tap_written_total", "", d.tap_written);
+    w.family(
+            "sipredir_exception_path_dropped_total",
+            "counter",
+            "Frames the control core's side of the exception path dropped: the TAP did not take "
+            "them, or the ring back to worker 0 was full."
+    );
+    w.sample("sipredir_exception_path_dropped_total", "where=\"tap\"", d.tap_dropped);
+    w.sample(
+            "sipredir_exception_path_dropped_total",
+            "where=\"from_kernel_ring\"",
+            d.from_kernel_dropped
+    );
+}
+
+void write_build_info(writer& w, const metrics_input& in) {
+    w.family("sipredir_build_info", "gauge", "The running build: version and parser kernel.");
+    std::string labels = "version=\"" + label(sipredir::version) + "\"";
+    if (!in.stage1_kernel.empty()) {
+        labels += ",stage1=\"" + label(in.stage1_kernel) + "\"";
+    }
+    w.sample("sipredir_build_info", labels, std::uint64_t{1});
+}
+
 } // namespace
 
 std::string prometheus_text(const metrics_input& in) {
@@ -283,6 +340,10 @@ std::string prometheus_text(const metrics_input& in) {
     write_probes_and_reports(w, in);
     write_race_and_fleet(w, in);
     write_control_state(w, in);
+    if (in.dataplane) {
+        write_dataplane(w, *in.dataplane);
+    }
+    write_build_info(w, in);
     return out;
 }
 

@@ -3,11 +3,13 @@
 // latency histogram, and per backend its redirects, state, load, RTT and reports.
 #pragma once
 
+#include "exit_stats.hpp"
 #include "fleet/redirect_exchange.hpp"
 #include "load_monitor.hpp"
 #include "overload/server_overload.hpp"
 #include "race/race_engine.hpp"
 
+#include <optional>
 #include <pipeline/worker_stats.hpp>
 #include <span>
 #include <string>
@@ -27,9 +29,23 @@ struct control_counters {
     std::uint64_t management_too_large = 0;
 };
 
+// What the port and the control core's side of the exception path counted, beside the
+// workers (whose own exception counters are in the catalogue).
+struct dataplane_counters {
+    std::optional<port_counters> port;     // absent: the port's statistics could not be read
+    std::uint64_t tap_written = 0;         // frames the control core wrote to the TAP
+    std::uint64_t tap_dropped = 0;         // frames for the TAP it did not take
+    std::uint64_t from_kernel_dropped = 0; // the kernel's frames the ring to worker 0 did not take
+};
+
+struct pool_redirects {
+    std::string name;
+    std::uint64_t total = 0; // 302s sent for this pool
+};
+
 struct metrics_input {
     const pipeline::stats_totals* totals = nullptr;
-    std::string pool; // the pool requests are redirected to
+    std::span<const pool_redirects> pools;
     std::span<const backend_status> backends;
     std::span<const std::uint64_t> redirects; // by slot
     const probe_counters* probes = nullptr;
@@ -41,6 +57,8 @@ struct metrics_input {
     std::span<const fleet::peer_status> peers;
     balance::overload_signal overload; // the RFC 7339 indication last published
     overload_readings overload_read;   // the last interval's busiest worker and missed frames
+    std::optional<dataplane_counters> dataplane; // absent: no data plane (tests, tools)
+    std::string stage1_kernel;                   // the SIMD kernel the parser runs
 };
 
 std::string prometheus_text(const metrics_input& in);

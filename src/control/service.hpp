@@ -36,6 +36,10 @@ struct plane_hooks {
     std::function<std::vector<std::uint64_t>()> take_redirects;
     // Every redirect issued to a slot so far.
     std::function<std::uint64_t(std::uint16_t)> redirect_total;
+    // Every 302 sent for a pool (by its index in the configuration) so far.
+    std::function<std::uint64_t(std::size_t)> pool_redirect_total;
+    // The port's and the exception path's counters. Absent: no data plane (tests, tools).
+    std::function<dataplane_counters()> dataplane;
     // Publishes a table built from `config` and `facts`, carrying `overload`; false when it had
     // to decline (it is tried again at the next round).
     std::function<

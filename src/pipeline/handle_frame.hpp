@@ -19,7 +19,7 @@
 
 namespace sipredir::pipeline {
 
-inline constexpr std::size_t max_pools = 64;
+inline constexpr std::size_t max_pools = balance::max_pools;
 
 // How the control core answers a request it raced (src/control/race): the pool the worker
 // routed it to, and the race's winner, if there was one (else the pool's fallback chooses, or

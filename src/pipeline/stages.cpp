@@ -144,10 +144,11 @@ finish(const identity& s,
     if (s.udp_checksum_in_software || oversize) {
         net::fill_udp_checksum(frame, layout, f, payload_size);
     }
-    if (state.redirects != nullptr) {
+    if (state.redirects != nullptr && w.chosen.count != 0) {
         for (std::uint8_t i = 0; i < w.chosen.count; ++i) {
             state.redirects->add(w.pool->backends[w.chosen.picks[i]].slot, 1);
         }
+        state.redirects->add_to_pool(w.d.pool, 1); // w.pool is this pool's, so it is in range
     }
     return {
             .what = disposition::replied,

@@ -52,6 +52,7 @@ stats_totals sum(std::span<const worker_stats> workers) noexcept {
         add_all(t.replies_by_code, w.replies_by_code);
         add_all(t.bad_requests, w.bad_requests);
         add_all(t.latency, w.latency);
+        t.latency_ns_sum += w.latency_ns_sum.get();
         t.fragments_merged += w.fragments_merged.get();
         t.idle_sleeps += w.idle_sleeps.get();
         t.busy_ns += w.busy_ns.get();

@@ -45,10 +45,11 @@ struct alignas(sync::cache_line) worker_stats {
     std::array<counter, reply_code_slots> replies_by_code;
     std::array<counter, sip::defect_table.size()> bad_requests; // 400s, by the defect named
     std::array<counter, latency_buckets> latency;               // frames, by RX-to-TX time
-    counter fragments_merged;    // fragments that became part of a reassembled datagram, but one
-    counter idle_sleeps;         // lab mode: times the worker slept for want of traffic
-    counter busy_ns;             // time in polls that received frames (the rest is idle polling)
-    counter from_kernel_sent;    // exception path: the kernel's frames sent on this queue
+    counter latency_ns_sum;   // RX-to-TX time summed over those frames: the histogram's exact sum
+    counter fragments_merged; // fragments that became part of a reassembled datagram, but one
+    counter idle_sleeps;      // lab mode: times the worker slept for want of traffic
+    counter busy_ns;          // time in polls that received frames (the rest is idle polling)
+    counter from_kernel_sent; // exception path: the kernel's frames sent on this queue
     counter from_kernel_tx_full; // ... and those the TX queue did not take
     counter limited_replies;     // 503s sent because the source was over its rate limit
 
@@ -146,6 +147,7 @@ struct stats_totals {
     std::array<std::uint64_t, reply_code_slots> replies_by_code{};
     std::array<std::uint64_t, sip::defect_table.size()> bad_requests{};
     std::array<std::uint64_t, latency_buckets> latency{};
+    std::uint64_t latency_ns_sum = 0;
     std::uint64_t fragments_merged = 0;
     std::uint64_t idle_sleeps = 0;
     std::uint64_t busy_ns = 0;

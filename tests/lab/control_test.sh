@@ -140,11 +140,14 @@ ip netns exec "$lab_ns_callers" ping -c 1 -W 2 198.18.0.1 >/dev/null 2>&1
 check "after the flood the appliance still answers ARP (and a ping)" $?
 
 metrics=$(ip netns exec "$lab_ns_app" python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9100/metrics', timeout=5).read().decode())")
-check "Prometheus text over HTTP names redirects per pool and backend" \
-    "$(grep -q '^sipredir_redirects_total{pool="default",backend="b1"} [0-9]' <<<"$metrics" &&
+check "Prometheus text over HTTP names redirects per backend and per pool, and the port" \
+    "$(grep -q '^sipredir_redirects_total{backend="b1"} [0-9]' <<<"$metrics" &&
+        grep -q '^sipredir_pool_redirects_total{pool="default"} [0-9]' <<<"$metrics" &&
+        grep -q '^sipredir_port_frames_total{stat="imissed"} [0-9]' <<<"$metrics" &&
+        grep -q '^sipredir_build_info{version="[0-9.]*",stage1="[a-z0-9]*"} 1' <<<"$metrics" &&
         grep -q '^sipredir_reply_latency_seconds_bucket{le="+Inf"}' <<<"$metrics" &&
         grep -q '^# TYPE sipredir_reply_latency_seconds histogram' <<<"$metrics" && echo 0 || echo 1)" \
-    "$(head -c 600 <<<"$metrics")"
+    "$(grep -E '^sipredir_(redirects_total|pool_redirects_total|port_frames_total|build_info)' <<<"$metrics" | head -20)"
 
 # --- a backend dies: out within 2 probe intervals, never chosen after -------------------------
 lab_kill_backend 1

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <balance/policy.hpp>
 #include <balance/redirect_counters.hpp>
+#include <sip/stage1.hpp>
 
 namespace sipredir::control {
 
@@ -213,15 +214,26 @@ std::string metrics_text(control_context& c) {
     for (const backend_status& b : backends) {
         redirects[b.slot] = c.hooks.redirect_total ? c.hooks.redirect_total(b.slot) : 0;
     }
+    std::vector<pool_redirects> pools;
+    for (std::size_t i = 0; i < c.config().pools.size(); ++i) {
+        pools.push_back(
+                {.name = c.config().pools[i].name,
+                 .total = c.hooks.pool_redirect_total ? c.hooks.pool_redirect_total(i) : 0}
+        );
+    }
     metrics_input in;
     in.totals = &totals;
-    in.pool = c.config().pools[c.config().pool_index].name;
+    in.pools = pools;
     in.backends = backends;
     in.redirects = redirects;
     in.control = c.counters;
     in.config_revision = c.config().revision;
     in.overload = c.overload_signal;
     in.overload_read = c.overload.readings();
+    if (c.hooks.dataplane) {
+        in.dataplane = c.hooks.dataplane();
+    }
+    in.stage1_kernel = sip::stage1::name_of(sip::stage1::active());
     for (const std::unique_ptr<service>& s : c.services) {
         s->fill_metrics(in);
     }

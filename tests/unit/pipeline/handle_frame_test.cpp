@@ -466,6 +466,21 @@ TEST_F(race_pool_test, a_held_request_that_is_not_udp_is_refused) {
     EXPECT_TRUE(request.raceable());
 }
 
+// Each 302 counts once for its pool (however many Contacts it names); other replies do not.
+TEST_F(pipeline_test, each_302_counts_once_for_its_pool) {
+    const frame_spec spec;
+    run(build_frame(spec, invite("p1")));
+    ASSERT_EQ(last.code, 302);
+    run(build_frame(spec, invite("p2")));
+    run(build_frame(spec, invite("p3", "OPTIONS")));
+    ASSERT_EQ(last.code, 200);
+    EXPECT_EQ(redirects.pool_total(config.pool_index), 2u);
+    tables.reset(); // nothing published: a 503
+    run(build_frame(spec, invite("p4")));
+    ASSERT_EQ(last.code, 503);
+    EXPECT_EQ(redirects.pool_total(config.pool_index), 2u);
+}
+
 TEST_F(pipeline_test, nothing_published_means_503) {
     tables.reset();
     const frame_spec spec;
