@@ -220,6 +220,12 @@ void read_exception(const toml::table& root, exception_config& e) {
         }
         return v;
     });
+    for (const char* key : {"addresses", "routes"}) {
+        const toml::node* n = t->get(key);
+        if (n != nullptr && e.tap.empty() && !array_value(*n, key).empty()) {
+            refuse(*n, std::string(key) + " are for the TAP, and tap names none");
+        }
+    }
 }
 
 void read_sip(const toml::table& root, sip_config& s) {

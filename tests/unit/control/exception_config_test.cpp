@@ -106,6 +106,13 @@ TEST(exception_config, bad_addresses_and_routes_are_refused_at_their_line) {
              "[exception]\ntap = \"sipredir0\"\nroutes = [{to = \"0.0.0.0/0\", via = "
              "\"198.18.0.9\"}]\n",
              "t.toml:11: via: '198.18.0.9' is on no subnet of exception.addresses"},
+            {"addresses without a TAP",
+             "[exception]\naddresses = [\"198.18.0.1/24\"]\n",
+             "t.toml:10: addresses are for the TAP, and tap names none"},
+            {"routes without a TAP",
+             "[exception]\naddresses = [\"198.18.0.1/24\"]\ntap = \"\"\nroutes = [{to = "
+             "\"0.0.0.0/0\", via = \"198.18.0.9\"}]\n",
+             "t.toml:10: addresses are for the TAP, and tap names none"},
             {"rx_checksum unknown",
              "[dataplane]\nrx_checksum = \"ignore\"\n",
              "t.toml:10: rx_checksum must be one of verify, trust, not 'ignore'"},
