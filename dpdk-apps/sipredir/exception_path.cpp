@@ -8,88 +8,16 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
-#include <net/if.h>
-#include <netinet/in.h>
+#include <control/interface_setup.hpp>
+#include <cstdio>
 #include <stdexcept>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <string>
 
 namespace sipredir::app {
 
 namespace {
 
 constexpr unsigned pump_burst = 64;
-
-// The kernel's in6_ifreq (linux/ipv6.h), which clashes with netinet/in.h if included.
-struct in6_ifreq_compat {
-    in6_addr addr;
-    std::uint32_t prefixlen;
-    int ifindex;
-};
-
-class socket_fd {
-public:
-    explicit socket_fd(int family) : _fd(::socket(family, SOCK_DGRAM, 0)) {
-        if (_fd < 0) {
-            throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-        }
-    }
-    ~socket_fd() { ::close(_fd); }
-    socket_fd(const socket_fd&) = delete;
-    socket_fd& operator=(const socket_fd&) = delete;
-    int get() const noexcept { return _fd; }
-
-private:
-    int _fd;
-};
-
-[[noreturn]] void fail(const std::string& iface, const std::string& what) {
-    throw std::runtime_error("exception path " + iface + ": " + what + ": " + std::strerror(errno));
-}
-
-void add_address(const std::string& iface, const control::interface_address& a) {
-    if (a.address.family == net::ip_family::v4) {
-        socket_fd s(AF_INET);
-        ifreq r{};
-        std::strncpy(r.ifr_name, iface.c_str(), IFNAMSIZ - 1);
-        auto* sin = reinterpret_cast<sockaddr_in*>(&r.ifr_addr);
-        sin->sin_family = AF_INET;
-        std::memcpy(&sin->sin_addr, a.address.bytes.data(), 4);
-        if (ioctl(s.get(), SIOCSIFADDR, &r) != 0) {
-            fail(iface, "cannot set an IPv4 address");
-        }
-        sin->sin_addr.s_addr = a.prefix == 0 ? 0 : htonl(~std::uint32_t{0} << (32 - a.prefix));
-        if (ioctl(s.get(), SIOCSIFNETMASK, &r) != 0) {
-            fail(iface, "cannot set an IPv4 netmask");
-        }
-        return;
-    }
-    socket_fd s(AF_INET6);
-    in6_ifreq_compat r{};
-    std::memcpy(&r.addr, a.address.bytes.data(), 16);
-    r.prefixlen = a.prefix;
-    r.ifindex = static_cast<int>(if_nametoindex(iface.c_str()));
-    if (r.ifindex == 0 || ioctl(s.get(), SIOCSIFADDR, &r) != 0) {
-        fail(iface, "cannot set an IPv6 address");
-    }
-}
-
-void set_up(const std::string& iface) {
-    socket_fd s(AF_INET);
-    ifreq r{};
-    std::strncpy(r.ifr_name, iface.c_str(), IFNAMSIZ - 1);
-    if (ioctl(s.get(), SIOCGIFFLAGS, &r) != 0) {
-        fail(iface, "cannot read the interface flags");
-    }
-    r.ifr_flags = static_cast<short>(r.ifr_flags | IFF_UP | IFF_RUNNING);
-    if (ioctl(s.get(), SIOCSIFFLAGS, &r) != 0) {
-        fail(iface, "cannot bring the interface up");
-    }
-}
 
 } // namespace
 
@@ -119,9 +47,9 @@ port_facts start_tap(const control::appliance_config& c, const std::array<std::u
         throw std::runtime_error("exception path: TAP port not found after creation");
     }
     port_facts p = start_port(port, 1, 1, c, false, "tap_pool");
-    set_up(c.exception.tap);
-    for (const control::interface_address& a : c.exception.addresses) {
-        add_address(c.exception.tap, a);
+    if (const std::string error = control::configure_interface(c.exception.tap, c.exception);
+        !error.empty()) {
+        throw std::runtime_error("exception path: " + error);
     }
     return p;
 }

@@ -33,6 +33,7 @@
 #include <control/mbuf_budget.hpp>
 #include <control/plane.hpp>
 #include <control/snapshot_builder.hpp>
+#include <control/start_warnings.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -479,6 +480,16 @@ void launch_workers(app::appliance& a, std::vector<app::worker_launch>& launches
     }
 }
 
+// One log line for each thing the configuration may get wrong on this machine.
+void warn_at_start(const app::appliance& a) {
+    rte_eth_dev_info info{};
+    rte_eth_dev_info_get(a.data.id, &info);
+    const std::string_view driver = info.driver_name != nullptr ? info.driver_name : "";
+    for (const control::start_warning& w : control::start_warnings(a.config, driver)) {
+        control::log(control::log_level::warning, w.event, {{"detail", w.detail}});
+    }
+}
+
 void print_ready(const app::appliance& a) {
     rte_eth_dev_info info{};
     rte_eth_dev_info_get(a.data.id, &info);
@@ -578,6 +589,7 @@ int serve(app::appliance& a, const options& o) {
     size_mbuf_pool(a, workers);
     start_dataplane(a, workers);
     start_side_paths(a, workers);
+    warn_at_start(a);
     app::race_path race_path(a, workers);
 
     // The first table, before any worker runs; the control plane keeps it current from then on.

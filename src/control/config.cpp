@@ -84,6 +84,7 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
              "idle",
              "idle_sleep_max_us",
              "udp_checksum",
+             "rx_checksum",
              "fragment_flows",
              "fragment_timeout_ms",
              "fragment_mbufs"}
@@ -108,6 +109,11 @@ void read_dataplane(const toml::table& root, dataplane_config& d) {
                 n, k, {{"auto", checksum_mode::automatic}, {"software", checksum_mode::software}}
         );
     });
+    read_key(*t, "rx_checksum", d.rx_checksum, [](const toml::node& n, std::string_view k) {
+        return one_of<rx_checksum_mode>(
+                n, k, {{"verify", rx_checksum_mode::verify}, {"trust", rx_checksum_mode::trust}}
+        );
+    });
 }
 
 // "198.18.0.0/15", "2001:db8::/32"
@@ -129,9 +135,60 @@ pipeline::ip_prefix prefix_value(const toml::node& n, std::string_view key) {
     return out;
 }
 
+// Whether `p` has no bit set past its length (a network, as a route's destination must be).
+bool network_only(const pipeline::ip_prefix& p) {
+    pipeline::ip_prefix network = p;
+    const std::size_t size = p.address.family == net::ip_family::v4 ? 4 : 16;
+    for (std::size_t bit = p.length; bit < size * 8; ++bit) {
+        network.address.bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+    }
+    return network.address == p.address;
+}
+
+// exception.routes: [{to = "198.18.4.0/24", via = "198.18.0.254"}, ...], each gateway on a
+// subnet of one of the addresses the TAP is given (else the kernel could not reach it).
+void read_routes(const toml::node& list, exception_config& e) {
+    for (const toml::node& item : array_value(list, "routes")) {
+        if (!item.is_table()) {
+            refuse(item, "routes: each route is {to = \"address/prefix\", via = \"address\"}");
+        }
+        const toml::table& t = *item.as_table();
+        only_keys(t, "a route of exception.routes", {"to", "via"});
+        const toml::node* to = t.get("to");
+        const toml::node* via = t.get("via");
+        if (to == nullptr || via == nullptr) {
+            refuse(item, "routes: each route needs to (a prefix) and via (a gateway address)");
+        }
+        const pipeline::ip_prefix dest = prefix_value(*to, "to");
+        if (!network_only(dest)) {
+            refuse(*to,
+                   "to: '" + string_value(*to, "to")
+                           + "' has bits set past its prefix length (a route's destination is "
+                             "a network, such as 198.18.4.0/24)");
+        }
+        const net::ip_address gateway = address_value(*via, "via");
+        if (gateway.family != dest.address.family) {
+            refuse(*via, "via: the gateway and the destination must both be IPv4 or both IPv6");
+        }
+        const bool reachable =
+                std::any_of(e.addresses.begin(), e.addresses.end(), [&](const auto& a) {
+                    return pipeline::in_prefix(gateway, {a.address, a.prefix});
+                });
+        if (!reachable) {
+            refuse(*via,
+                   "via: '" + string_value(*via, "via")
+                           + "' is on no subnet of exception.addresses: the TAP could not reach "
+                             "that gateway");
+        }
+        e.routes.push_back({{dest.address, dest.length}, gateway});
+    }
+}
+
 void read_exception(const toml::table& root, exception_config& e) {
     const toml::table* t = section_at(
-            root, "exception", {"tap", "ring_size", "addresses", "filter", "icmp_per_second"}
+            root,
+            "exception",
+            {"tap", "ring_size", "addresses", "routes", "filter", "icmp_per_second"}
     );
     if (t == nullptr) {
         return;
@@ -145,6 +202,9 @@ void read_exception(const toml::table& root, exception_config& e) {
             const pipeline::ip_prefix p = prefix_value(item, "addresses");
             e.addresses.push_back({p.address, p.length});
         }
+    }
+    if (const toml::node* n = t->get("routes")) {
+        read_routes(*n, e);
     }
     read_key(*t, "tap", e.tap, [](const toml::node& n, std::string_view k) {
         std::string name = string_value(n, k);
@@ -160,6 +220,12 @@ void read_exception(const toml::table& root, exception_config& e) {
         }
         return v;
     });
+    for (const char* key : {"addresses", "routes"}) {
+        const toml::node* n = t->get(key);
+        if (n != nullptr && e.tap.empty() && !array_value(*n, key).empty()) {
+            refuse(*n, std::string(key) + " are for the TAP, and tap names none");
+        }
+    }
 }
 
 void read_sip(const toml::table& root, sip_config& s) {

@@ -37,6 +37,14 @@ enum class checksum_mode : std::uint8_t {
     software,
 };
 
+// What a received frame's UDP checksum gets when the port has not verified it.
+enum class rx_checksum_mode : std::uint8_t {
+    verify, // checked in software; a bad one is dropped (frame_udp_bad_checksum)
+    // Taken as good: for a peer that leaves checksums unfilled (a veth under net_af_packet,
+    // whose kernel hands over frames before their checksum is written).
+    trust,
+};
+
 struct listen_config {
     std::vector<net::ip_address> addresses;
     std::vector<std::uint16_t> ports{5060};
@@ -63,6 +71,7 @@ struct dataplane_config {
     idle_mode idle = idle_mode::poll;
     std::uint32_t idle_sleep_max_us = 100;
     checksum_mode udp_checksum = checksum_mode::automatic;
+    rx_checksum_mode rx_checksum = rx_checksum_mode::verify;
     std::uint32_t fragment_flows = 4096; // IP reassembly table entries per worker
     // Past this, a datagram's fragments are given up: the sender's own retransmission (T1 =
     // 500 ms, RFC 3261 §17.1.1.2) brings them all again (docs/security.md).
@@ -79,12 +88,21 @@ struct interface_address {
     friend bool operator==(const interface_address&, const interface_address&) = default;
 };
 
+// A route given to the TAP at start: `to` reached through the gateway `via` (same family).
+struct interface_route {
+    interface_address to; // the destination prefix, no bits set past its length
+    net::ip_address via;
+    friend bool operator==(const interface_route&, const interface_route&) = default;
+};
+
 struct exception_config {
     std::string tap; // kernel interface name; empty: no exception path (frames counted, dropped)
     std::uint32_t ring_size = 1024;
     // Given to the TAP interface at start, so the kernel answers ARP / NDP / ping for them and
     // has a route back to the callers. Empty: the operator configures the interface.
     std::vector<interface_address> addresses;
+    // Added after the addresses, so that each gateway is on a subnet of one of them.
+    std::vector<interface_route> routes;
     // Pass to the kernel only ARP/NDP, ICMP (at most icmp_per_second per worker), UDP to the
     // control ports from their peers and TCP to an in-band metrics port (docs/security.md).
     bool filter = true;

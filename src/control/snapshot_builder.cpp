@@ -53,6 +53,8 @@ make_identity(const appliance_config& c, const std::array<std::uint8_t, 6>& own_
     s.server = c.sip.server;
     s.to_tag_key = key_or_random(c.sip.to_tag_key);
     s.request_hash_key = key_or_random(c.sip.request_hash_key);
+    // Chosen once here, never per frame: "trust" takes an unverified UDP checksum as good.
+    s.checks.udp_checksum = c.dataplane.rx_checksum == rx_checksum_mode::verify;
     s.max_reply_frame = c.listen.mtu + 14;
     s.max_reply_growth = c.sip.max_reply_growth;
     s.limits = c.limits;
