@@ -20,6 +20,8 @@ packages=(
     dpdk-dev libtomlplusplus-dev
     # the systemd units' sandbox is checked with systemd-analyze security --offline
     systemd
+    # sipredirctl top is tested as a person sees it: in a tmux pane
+    tmux
     # style
     clang-format-16
     # docs: docs/img/architecture.svg is rendered from its .dot source (a unit test checks it)

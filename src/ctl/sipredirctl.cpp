@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // sipredirctl: the operator's command line to a running sipredir, over its UNIX socket.
 //
-//   sipredirctl [--socket PATH] stats | backends | pools | query [POOL] [--count=false] |
-//               drain NAME | undrain NAME | reload | metrics | version
+//   sipredirctl [--socket PATH] [--json] stats | backends | pools | fleet |
+//               query [POOL] [--count=false] | drain NAME | undrain NAME | reload | metrics |
+//               version
+//   sipredirctl [--socket PATH] top [--interval SECONDS] [--count N]
 //
-// Prints the appliance's answer. Every answer but `metrics` is a JSON object: exits 0 when it
-// says "ok": true, 1 when it refused ("ok": false) or is not such an object. `metrics` answers
+// Prints the appliance's answer as tables (tables.hpp), or as the JSON itself with --json.
+// Every answer but `metrics` is a JSON object: exits 0 when it says "ok": true, 1 when it
+// refused ("ok": false, its error on stderr) or is not such an object. `metrics` answers
 // Prometheus text: 0 when there is some. 2 when the appliance could not be reached or closed
-// without answering. `sipredirctl --version` is this program's own version, asked of nobody.
-#include <cerrno>
+// without answering. `top` is a live view (top.hpp). `sipredirctl --version` is this program's
+// own version, asked of nobody.
+#include "client.hpp"
+#include "tables.hpp"
+#include "top.hpp"
+
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <poll.h>
 #include <string>
 #include <string_view>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <version.hpp>
 
 namespace {
@@ -28,8 +32,11 @@ constexpr const char* default_socket = "/run/sipredir/sipredir.sock";
 void usage(std::FILE* to) {
     std::fprintf(
             to,
-            "usage: sipredirctl [--socket PATH] COMMAND [ARGUMENT]\n"
+            "usage: sipredirctl [--socket PATH] [--json] COMMAND [ARGUMENT]\n"
+            "       sipredirctl [--socket PATH] top [--interval SECONDS] [--count N]\n"
             "       sipredirctl --help | --version\n"
+            "  top              a live view: backends, workers, latency, fleet, events\n"
+            "                   (q to quit; --interval 1 s by default; --count N screens)\n"
             "  stats            the appliance's counters\n"
             "  backends         every backend: state, load, age, RTT, redirects\n"
             "  pools            every pool: policy, available and eligible backends\n"
@@ -42,6 +49,7 @@ void usage(std::FILE* to) {
             "  reload           read the configuration file again\n"
             "  metrics          the Prometheus text\n"
             "  version          the appliance's version and configuration revision\n"
+            "Answers are shown as tables; --json prints the appliance's JSON as it is.\n"
             "The socket defaults to %s ([management] socket).\n"
             "Exit status: 0 when the appliance answered \"ok\": true (or, for metrics, any text),\n"
             "1 when it refused, 2 when it could not be reached.\n",
@@ -49,18 +57,23 @@ void usage(std::FILE* to) {
     );
 }
 
-int fail(const std::string& what) {
-    std::fprintf(stderr, "sipredirctl: %s: %s\n", what.c_str(), std::strerror(errno));
-    return 2;
-}
+struct command_line {
+    std::string path = default_socket;
+    bool json = false;
+    std::string line; // the request: the arguments joined by spaces, newline-terminated
+};
 
-// The command line as one request line (the arguments joined by spaces), and the socket path.
-// 0 when it is good, else the exit status.
-int request_line(int argc, char** argv, std::string& path, std::string& line) {
-    int i = 1;
-    if (i + 1 < argc && std::strcmp(argv[i], "--socket") == 0) {
-        path = argv[i + 1];
-        i += 2;
+// --socket PATH and --json, in any order before the command. 0 when the line is good, -1 for
+// --help and --version (answered here), else the exit status.
+int options(int argc, char** argv, int& i, command_line& c) {
+    for (; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+            c.path = argv[++i];
+        } else if (std::strcmp(argv[i], "--json") == 0) {
+            c.json = true;
+        } else {
+            break;
+        }
     }
     if (i >= argc) {
         usage(stderr);
@@ -78,57 +91,55 @@ int request_line(int argc, char** argv, std::string& path, std::string& line) {
         );
         return -1;
     }
+    return 0;
+}
+
+// The command line as one request line (the arguments joined by spaces), and the options.
+// 0 when it is good, -1 for --help and --version, else the exit status.
+int request_line(int argc, char** argv, command_line& c) {
+    int i = 1;
+    if (const int rc = options(argc, argv, i, c); rc != 0) {
+        return rc;
+    }
     for (; i < argc; ++i) {
         if (std::strpbrk(argv[i], "\r\n") != nullptr) {
             std::fprintf(stderr, "sipredirctl: arguments are one line each\n");
             return 2;
         }
-        line += line.empty() ? "" : " ";
-        line += argv[i];
+        c.line += c.line.empty() ? "" : " ";
+        c.line += argv[i];
     }
-    line += '\n';
+    c.line += '\n';
     return 0;
 }
 
-// Sends the line over the UNIX socket at `path` and reads the answer until the appliance closes.
-// 0, or 2 when the appliance could not be reached or did not answer.
-int exchange(const std::string& path, const std::string& line, std::string& reply) {
-    sockaddr_un sa{};
-    if (path.size() >= sizeof sa.sun_path) {
-        std::fprintf(stderr, "sipredirctl: socket path too long\n");
-        return 2;
-    }
-    sa.sun_family = AF_UNIX;
-    std::memcpy(sa.sun_path, path.data(), path.size());
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return fail("socket");
-    }
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
-        return fail("cannot reach sipredir at " + path);
-    }
-    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
-        return fail("send");
-    }
-    char buf[4096];
-    for (;;) {
-        // The appliance answers within a control round; a reload reads a file. 10 s is ample.
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 10000) <= 0) {
-            std::fprintf(stderr, "sipredirctl: no answer within 10 s\n");
+// `top [--interval SECONDS] [--count N]` from the words after `top`.
+int top(const command_line& c, int argc, char** argv, int first) {
+    double interval = 1;
+    long count = 0;
+    for (int i = first; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
+        const char* end = value != nullptr ? value + std::strlen(value) : nullptr;
+        bool good = value != nullptr;
+        if (good && word == "--interval") {
+            good = std::from_chars(value, end, interval).ptr == end && interval >= 0.1
+                   && interval <= 3600;
+        } else if (good && word == "--count") {
+            good = std::from_chars(value, end, count).ptr == end && count >= 0;
+        } else {
+            good = false;
+        }
+        if (!good) {
+            std::fprintf(
+                    stderr,
+                    "sipredirctl: top takes --interval SECONDS (0.1 to 3600) and --count N\n"
+            );
             return 2;
         }
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n < 0) {
-            return fail("recv");
-        }
-        if (n == 0) {
-            break;
-        }
-        reply.append(buf, static_cast<std::size_t>(n));
+        ++i;
     }
-    ::close(fd);
-    return 0;
+    return sipredir::ctl::run_top(c.path, interval, count);
 }
 
 // The exit status for the appliance's answer to `verb` (docs/operations.md): its JSON read, not
@@ -151,19 +162,32 @@ int status_of(std::string_view verb, const std::string& reply) {
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string path = default_socket;
-    std::string line;
-    if (const int rc = request_line(argc, argv, path, line); rc != 0) {
+    command_line c;
+    if (const int rc = request_line(argc, argv, c); rc != 0) {
         return rc < 0 ? 0 : rc; // -1: --help, --version
     }
+    const std::string_view verb = std::string_view(c.line).substr(0, c.line.find_first_of(" \n"));
+    if (verb == "top") {
+        int first = 1;
+        while (std::strcmp(argv[first], "top") != 0) {
+            ++first;
+        }
+        return top(c, argc, argv, first + 1);
+    }
     std::string reply;
-    if (const int rc = exchange(path, line, reply); rc != 0) {
+    if (const int rc = sipredir::ctl::exchange(c.path, c.line, reply, 10000); rc != 0) {
         return rc;
     }
-    std::fputs(reply.c_str(), stdout);
     if (reply.empty()) {
         std::fprintf(stderr, "sipredirctl: the appliance closed without answering\n");
         return 2;
     }
-    return status_of(std::string_view(line).substr(0, line.find_first_of(" \n")), reply);
+    const int status = status_of(verb, reply);
+    const nlohmann::json answer = nlohmann::json::parse(reply, nullptr, false);
+    if (c.json || verb == "metrics" || status != 0 || !answer.is_object()) {
+        std::fputs(reply.c_str(), status == 0 ? stdout : stderr);
+        return status;
+    }
+    std::fputs(sipredir::ctl::human_view(verb, answer).c_str(), stdout);
+    return status;
 }
