@@ -449,6 +449,7 @@ control::plane_hooks plane_hooks_for(
             // The control lcore's own counters, which its race answers count on too.
             .count_redirect = [&a, workers](std::uint16_t slot
                               ) { a.redirects->of(workers).add(slot, 1); },
+            .workers = static_cast<std::uint32_t>(workers),
     };
 }
 
@@ -531,6 +532,7 @@ int shut_down(
         const options& o,
         clock_type::time_point start
 ) {
+    plane.stopping();
     a.stop.store(true);
     int rc = 0;
     unsigned l = 0;
