@@ -548,7 +548,7 @@ int shut_down(
     app::drain_exception_rings(a);
     const std::chrono::duration<double> ran = clock_type::now() - start;
     const std::string report = final_report(a, plane, ran.count());
-    std::fputs(report.c_str(), stdout);
+    std::fputs(control::one_line(report).c_str(), stdout);
     std::fflush(stdout);
     if (!o.stats_json.empty()) {
         std::ofstream out(o.stats_json);
