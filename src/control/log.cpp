@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <sys/stat.h>
 #include <sys/uio.h>
+// sd_journal_sendv would add CODE_FILE, CODE_LINE and CODE_FUNC, always this file's: nothing an
+// operator can use.
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
