@@ -42,14 +42,18 @@ void systemd_notifier::watchdog(std::int64_t now_ns) {
         return;
     }
     if (now_ns - _last_publication_ns >= 2 * _interval_ns) {
-        return; // no table for a whole WATCHDOG_USEC: let systemd act
+        _next_watchdog_ns = now_ns; // again once a table is published (next_due_ns)
+        return;                     // no table for a whole WATCHDOG_USEC: let systemd act
     }
     send("WATCHDOG=1");
     _next_watchdog_ns = now_ns + _interval_ns;
 }
 
 std::int64_t systemd_notifier::next_due_ns() const noexcept {
-    if (!_ready || _interval_ns == 0) {
+    // Not due before a table is published again when none was for a whole WATCHDOG_USEC by then;
+    // a publication is a round of the loop of its own.
+    if (!_ready || _interval_ns == 0
+        || _next_watchdog_ns - _last_publication_ns >= 2 * _interval_ns) {
         return std::numeric_limits<std::int64_t>::max();
     }
     return _next_watchdog_ns;

@@ -34,7 +34,8 @@ public:
     // WATCHDOG_USEC: a loop that can no longer publish (a worker that never reaches a quiescent
     // state holds every old table) stops the pings, and systemd restarts the appliance.
     void watchdog(std::int64_t now_ns);
-    // When watchdog() next has something to send; max when never.
+    // When watchdog() next has something to send; max when never, or not until a table is
+    // published again.
     std::int64_t next_due_ns() const noexcept;
     // Before a reload is read: RELOADING=1 with the monotonic clock (MONOTONIC_USEC). Nothing
     // before READY=1 was sent.

@@ -104,10 +104,12 @@ TEST_F(systemd_notify, no_watchdog_once_no_table_was_published_for_its_interval)
     systemd_notifier n;
     make_ready(n, 0);
     n.watchdog(2 * second); // the last table is 2 s old: WATCHDOG_USEC has passed
+    EXPECT_EQ(n.next_due_ns(), std::numeric_limits<std::int64_t>::max()); // until a table
     n.stopping();
     EXPECT_EQ(next_message(), "STOPPING=1");
     // A table again: the pings resume.
     EXPECT_TRUE(n.published(3 * second, 2));
+    EXPECT_LE(n.next_due_ns(), 3 * second);
     n.watchdog(3 * second);
     EXPECT_EQ(next_message(), "WATCHDOG=1");
 }
