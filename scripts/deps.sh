@@ -10,6 +10,7 @@ packages=(
     # product dependencies (see docs/dependencies.md for why each is here)
     libdpdk-dev dpdk libhyperscan-dev libjemalloc-dev libnuma-dev libsodium-dev libpcap-dev
     nlohmann-json3-dev
+    libsystemd-dev
     # tests and benchmarks
     googletest libgtest-dev libbenchmark-dev libclang-rt-14-dev libfuzzer-14-dev
     # lab: callers and backends, captures, namespaces

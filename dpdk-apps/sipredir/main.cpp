@@ -464,6 +464,7 @@ control::plane_hooks plane_hooks_for(
             // The control lcore's own counters, which its race answers count on too.
             .count_redirect = [&a, workers](std::uint16_t slot
                               ) { a.redirects->of(workers).add(slot, 1); },
+            .workers = static_cast<std::uint32_t>(workers),
     };
 }
 
@@ -556,6 +557,7 @@ int shut_down(
         const options& o,
         clock_type::time_point start
 ) {
+    plane.stopping();
     a.stop.store(true);
     int rc = 0;
     unsigned l = 0;
@@ -571,7 +573,7 @@ int shut_down(
     app::drain_exception_rings(a);
     const std::chrono::duration<double> ran = clock_type::now() - start;
     const std::string report = final_report(a, plane, ran.count());
-    std::fputs(report.c_str(), stdout);
+    std::fputs(control::one_line(report).c_str(), stdout);
     std::fflush(stdout);
     if (!o.stats_json.empty()) {
         std::ofstream out(o.stats_json);

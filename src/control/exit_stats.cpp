@@ -140,4 +140,23 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     return out;
 }
 
+std::string one_line(std::string_view json) {
+    std::string out;
+    out.reserve(json.size());
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        if (json[i] != '\n') {
+            out += json[i];
+            continue;
+        }
+        while (i + 1 < json.size() && json[i + 1] == ' ') {
+            ++i; // the indentation
+        }
+        if (!out.empty() && out.back() == ',') {
+            out += ' ';
+        }
+    }
+    out += '\n';
+    return out;
+}
+
 } // namespace sipredir::control

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <pipeline/worker_stats.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sipredir::control {
@@ -38,5 +39,10 @@ struct run_summary {
 };
 
 std::string stats_json(const pipeline::stats_totals& t, const run_summary& run);
+
+// The same JSON on one line, ending in a line break: what sipredir prints at exit, so that the
+// journal keeps it as one entry. Only the layout changes (the writer escapes every line break
+// inside a string, so each one in `json` is layout).
+std::string one_line(std::string_view json);
 
 } // namespace sipredir::control

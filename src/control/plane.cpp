@@ -116,7 +116,7 @@ std::int64_t plane::wait_ns(std::chrono::microseconds max_wait) const {
     if (_ctx.dirty) {
         return 0;
     }
-    std::int64_t due = _next_publish_ns;
+    std::int64_t due = std::min(_next_publish_ns, _systemd.next_due_ns());
     for (const std::unique_ptr<service>& s : _services) {
         due = std::min(due, s->next_due_ns());
     }
@@ -153,6 +153,28 @@ void plane::run_once(std::chrono::microseconds max_wait) {
     if (_ctx.dirty || now >= _next_publish_ns) {
         publish(now);
     }
+    tell_systemd(now);
+}
+
+// The line `systemctl status` shows: "2 workers, 3 of 4 backends up".
+std::string plane::status_line() const {
+    const std::span<const balance::backend_facts> facts = _ctx.monitor.facts();
+    std::size_t up = 0;
+    for (const static_backend& b : _ctx.config().backends) {
+        up += b.slot < facts.size() && facts[b.slot].state == balance::backend_state::up ? 1 : 0;
+    }
+    const std::uint32_t w = _ctx.hooks.workers;
+    return std::to_string(w) + (w == 1 ? " worker, " : " workers, ") + std::to_string(up) + " of "
+           + std::to_string(_ctx.config().backends.size()) + " backends up";
+}
+
+// READY=1 once the loop has published a table (the workers run by then), the status when a
+// table is published, and the watchdog's pings.
+void plane::tell_systemd(std::int64_t now) {
+    if (_systemd.published(now, _ctx.counters.publications)) {
+        _systemd.status(status_line());
+    }
+    _systemd.watchdog(now);
 }
 
 void plane::collect_redirects() {
@@ -217,6 +239,7 @@ std::string plane::restart_only_change(const appliance_config& next) const {
 }
 
 std::string plane::reload() {
+    _systemd.reloading();
     config_result next = load_config(_ctx.path);
     std::string error;
     if (!next.config) {
@@ -231,6 +254,7 @@ std::string plane::reload() {
     if (!error.empty()) {
         ++_ctx.counters.reloads_failed;
         log(log_level::error, "reload_refused", {{"error", error}});
+        _systemd.reloaded(status_line()); // the running configuration stays
         return error;
     }
     auto fresh = std::make_unique<appliance_config>(std::move(*next.config));
@@ -249,6 +273,7 @@ std::string plane::reload() {
         {{"backends", std::to_string(_ctx.config().backends.size())},
          {"pools", std::to_string(_ctx.config().pools.size())},
          {"config_revision", _ctx.config().revision}});
+    _systemd.reloaded(status_line());
     return "";
 }
 

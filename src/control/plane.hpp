@@ -9,6 +9,7 @@
 #include "fleet/redirect_exchange.hpp"
 #include "race/race_engine.hpp"
 #include "service.hpp"
+#include "systemd_notify.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -39,6 +40,9 @@ public:
     // Null without [fleet].
     const fleet::redirect_exchange* fleet() const noexcept;
 
+    // At shutdown, before the workers stop: tells systemd (STOPPING=1).
+    void stopping() { _systemd.stopping(); }
+
     // From a signal handler: reload at the next round.
     void request_reload() noexcept { _reload_requested.store(true, std::memory_order_relaxed); }
 
@@ -61,12 +65,15 @@ private:
     std::vector<bool> _used_slots;              // slots ever given a backend (assign_slots)
     std::atomic<bool> _reload_requested{false}; // writer: signal handler; reader: control
     std::int64_t _next_publish_ns = 0;
+    systemd_notifier _systemd;
 
     void collect_redirects() override;
     void publish(std::int64_t now) override;
     std::int64_t wait_ns(std::chrono::microseconds max_wait) const;
     std::string restart_only_change(const appliance_config& next) const;
     template <typename S> S* find() const noexcept;
+    std::string status_line() const;
+    void tell_systemd(std::int64_t now);
 };
 
 } // namespace sipredir::control

@@ -60,6 +60,8 @@ struct plane_hooks {
     // Counts one redirect to a slot that the control plane itself named (a query), with the
     // workers' redirects: the next take_redirects includes it.
     std::function<void(std::uint16_t)> count_redirect;
+    // How many workers run (the status systemd shows).
+    std::uint32_t workers = 0;
 };
 
 inline constexpr std::string_view version_text = sipredir::version_text;

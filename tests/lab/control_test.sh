@@ -13,7 +13,9 @@
 #   - sequence falls through to the next backend, and answers 503 + Retry-After when all are
 #     over their threshold (a reload switches the policy);
 #   - 20 reloads under sustained load lose no request (caller's count and accounting identity);
-#   - a reload with an error keeps the running configuration and says file:line.
+#   - a reload with an error keeps the running configuration and says file:line, and
+#     `sipredirctl reload` exits 1 (what `systemctl reload` reports);
+#   - the final statistics are printed on one line.
 # Usage: control_test.sh SIPREDIR SIPREDIRCTL SIP_BLASTER ROOT. TAP output; needs root.
 set -uo pipefail
 lab_sipredir=$1
@@ -303,5 +305,11 @@ check "no frame dropped by the port or the workers but the filter's ($(json "d['
     "$(json "int(not (d['port']['imissed'] <= $sent - $flood_filtered and d['port']['rx_nombuf'] == 0 and d['dropped'] == d['dropped_by_cause']['exception_filtered'] >= $flood_filtered))" <<<"$stats")" "$stats"
 grep -q 'event=backend_down backend=b1' "$work/sipredir.log"
 check "the log says when b1 went down, in key=value form" $?
+# Under systemd each line of stdout is a journal entry: the final statistics are one.
+check "the final statistics are one line of the log, the same as --stats-json" \
+    "$(python3 -c 'import json, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("{")]
+print(int(not (len(lines) == 1 and json.loads(lines[0]) == json.load(open(sys.argv[2])))))' \
+        "$work/sipredir.log" "$work/stats.json")"
 
 tap_plan

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The shipped systemd units run sandboxed: systemd's own offline audit (systemd-analyze security)
 # rates each at exposure 4.0 or lower, sipredir runs as its own user with the capabilities
-# docs/security.md names and no others, and the agent gets its key as a credential.
+# docs/security.md names and no others, and the agent gets its key as a credential. sipredir is
+# a Type=notify service with a watchdog, after dpdk.service, reloaded by sipredirctl (whose exit
+# status shows a refused reload). meson installs every unit.
 # Usage: systemd_units_test.py UNIT_DIR SECURITY_MD
 import os
 import re
@@ -21,8 +23,8 @@ def check(name, ok, detail=""):
     failures += 0 if ok else 1
 
 
-def directives(path):
-    """Key -> list of values of the [Service] section (continuation lines joined)."""
+def directives(path, wanted="[Service]"):
+    """Key -> list of values of one section (continuation lines joined)."""
     out, section, pending = {}, None, ""
     for raw in open(path, encoding="utf-8"):
         line = pending + raw.rstrip("\n")
@@ -36,7 +38,7 @@ def directives(path):
         if line.startswith("["):
             section = line
             continue
-        if section == "[Service]" and "=" in line:
+        if section == wanted and "=" in line:
             key, value = line.split("=", 1)
             out.setdefault(key.strip(), []).append(value.strip())
     return out
@@ -63,9 +65,21 @@ main = directives(os.path.join(unit_dir, "sipredir.service"))
 check_config = "/usr/local/bin/sipredir --check-config /etc/sipredir/sipredir.toml"
 check("sipredir checks its configuration before it starts",
       main.get("ExecStartPre") == [check_config], main.get("ExecStartPre"))
-check("sipredir checks its configuration before it reloads",
-      main.get("ExecReload", [""])[0] == check_config and len(main.get("ExecReload")) == 2,
+check("sipredir checks its configuration before it reloads, then sipredirctl reloads it (its "
+      "exit status shows a refused reload)",
+      main.get("ExecReload") == [
+          check_config, "/usr/local/bin/sipredirctl --socket /run/sipredir/sipredir.sock reload"],
       main.get("ExecReload"))
+check("sipredir tells systemd when it is ready (Type=notify)",
+      main.get("Type") == ["notify"], main.get("Type"))
+watchdog = main.get("WatchdogSec", [""])
+seconds = re.fullmatch(r"([0-9]+)s?", watchdog[-1])
+check("sipredir has a watchdog of 1 to 60 s",
+      seconds is not None and 1 <= int(seconds.group(1)) <= 60, watchdog)
+unit_section = directives(os.path.join(unit_dir, "sipredir.service"), "[Unit]")
+after = " ".join(unit_section.get("After", [])).split()
+check("sipredir starts after dpdk.service (NIC binding, hugepages)",
+      "dpdk.service" in after, after)
 check("sipredir runs as user sipredir", main.get("User") == ["sipredir"], main.get("User"))
 check("sipredir runs as group sipredir", main.get("Group") == ["sipredir"], main.get("Group"))
 for key, value in [("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
@@ -96,6 +110,13 @@ check("the agent reads the key from the credentials directory",
 for unit in units:
     d = directives(os.path.join(unit_dir, unit))
     check(f"{unit}: NoNewPrivileges=yes", d.get("NoNewPrivileges") == ["yes"])
+
+# meson installs each unit (config/meson.build names every file of config/systemd).
+installer = open(os.path.join(unit_dir, os.pardir, "meson.build"), encoding="utf-8").read()
+for unit in sorted(f for f in os.listdir(unit_dir) if f.endswith(".service")):
+    check(f"{unit}: installed by meson", f"'systemd/{unit}'" in installer)
+check("every unit is checked here", set(units) == {
+    f for f in os.listdir(unit_dir) if f.endswith(".service")})
 
 print(f"{failures} failed")
 sys.exit(1 if failures else 0)
