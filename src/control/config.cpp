@@ -7,6 +7,7 @@
 #include "features.hpp"
 #include "file_text.hpp"
 #include "race/race_config_reader.hpp"
+#include "runtime_changes.hpp"
 
 #include <toml++/toml.h>
 
@@ -862,9 +863,18 @@ appliance_config read_config(const toml::table& root, const std::string& source)
 }
 
 config_result parse_config(std::string_view text, const std::string& source) {
+    return parse_config(text, source, nullptr);
+}
+
+config_result
+parse_config(std::string_view text, const std::string& source, const runtime_changes* candidate) {
     config_result result;
     try {
-        const toml::table root = toml::parse(text, source);
+        toml::table root = toml::parse(text, source);
+        if (std::string e = apply_overlay(root, candidate); !e.empty()) {
+            result.error.message = "runtime changes: " + e;
+            return result;
+        }
         result.config = read_config(root, source);
     } catch (const toml::parse_error& e) {
         result.error.message = source + ":" + std::to_string(e.source().begin.line) + ": "
@@ -873,18 +883,26 @@ config_result parse_config(std::string_view text, const std::string& source) {
         result.error.message = r.whole ? r.message
                                        : (r.file.empty() ? source : r.file) + ":"
                                                  + std::to_string(r.line) + ": " + r.message;
+        // A key a runtime change put there has no line in the file.
+        if (!r.whole && r.file.empty() && r.line == 0) {
+            result.error.message = source + ", with its runtime changes: " + r.message;
+        }
     }
     return result;
 }
 
 config_result load_config(const std::string& path) {
+    return load_config(path, nullptr);
+}
+
+config_result load_config(const std::string& path, const runtime_changes* candidate) {
     const file_text text = read_file_text(path, max_config_bytes);
     if (!text.text) {
         config_result r;
         r.error.message = path + ":0: " + text.error;
         return r;
     }
-    return parse_config(*text.text, path);
+    return parse_config(*text.text, path, candidate);
 }
 
 } // namespace sipredir::control

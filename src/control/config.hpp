@@ -206,4 +206,11 @@ config_result load_config(const std::string& path);
 // The same from text; `source` names it in errors.
 config_result parse_config(std::string_view text, const std::string& source);
 
+struct runtime_changes;
+// The same with the backends changed through the API (runtime_changes.hpp): `candidate` when
+// given (a change being tried), else the overlay persisted in [management] state_file.
+config_result load_config(const std::string& path, const runtime_changes* candidate);
+config_result
+parse_config(std::string_view text, const std::string& source, const runtime_changes* candidate);
+
 } // namespace sipredir::control

@@ -20,6 +20,7 @@ namespace sipredir::control {
 struct control_counters {
     std::uint64_t reloads = 0;
     std::uint64_t reloads_failed = 0;
+    std::uint64_t backend_changes = 0; // set, add or remove through the API, in force
     std::uint64_t publications = 0;
     std::uint64_t generation = 0;
     // sipredirctl and HTTP clients closed before their reply was written, by cause: the oldest

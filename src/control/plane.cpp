@@ -6,6 +6,7 @@
 #include "log.hpp"
 #include "management/management_service.hpp"
 #include "race/race_service.hpp"
+#include "runtime_changes.hpp"
 #include "snapshot_builder.hpp"
 
 #include <algorithm>
@@ -238,26 +239,22 @@ std::string plane::restart_only_change(const appliance_config& next) const {
     return std::string(section);
 }
 
-std::string plane::reload() {
-    _systemd.reloading();
-    config_result next = load_config(_ctx.path);
-    std::string error;
+std::string plane::refusal_of(const config_result& next) const {
     if (!next.config) {
-        error = next.error.message;
-    } else if (const std::string section = restart_only_change(*next.config); !section.empty()) {
-        const auto line = next.config->section_lines.find(section);
-        error = _ctx.path + ":"
-                + std::to_string(line != next.config->section_lines.end() ? line->second : 1)
-                + ": [" + section
-                + "] differs from the running configuration and only a restart can change it";
+        return next.error.message;
     }
-    if (!error.empty()) {
-        ++_ctx.counters.reloads_failed;
-        log(log_level::error, "reload_refused", {{"error", error}});
-        _systemd.reloaded(status_line()); // the running configuration stays
-        return error;
+    const std::string section = restart_only_change(*next.config);
+    if (section.empty()) {
+        return "";
     }
-    auto fresh = std::make_unique<appliance_config>(std::move(*next.config));
+    const auto line = next.config->section_lines.find(section);
+    return _ctx.path + ":"
+           + std::to_string(line != next.config->section_lines.end() ? line->second : 1) + ": ["
+           + section + "] differs from the running configuration and only a restart can change it";
+}
+
+void plane::install(appliance_config next) {
+    auto fresh = std::make_unique<appliance_config>(std::move(next));
     assign_slots(_ctx.config(), *fresh, _used_slots);
     // The monitor switches to the new configuration before the old one is freed.
     _ctx.monitor.apply(*fresh, _ctx.now_ns());
@@ -265,15 +262,61 @@ std::string plane::reload() {
     for (const std::unique_ptr<service>& s : _services) {
         s->on_reload();
     }
-    ++_ctx.counters.reloads;
     _ctx.dirty = true;
     publish(_ctx.now_ns());
+}
+
+std::string plane::reload() {
+    _systemd.reloading();
+    config_result next = load_config(_ctx.path);
+    if (const std::string error = refusal_of(next); !error.empty()) {
+        ++_ctx.counters.reloads_failed;
+        log(log_level::error, "reload_refused", {{"error", error}});
+        _systemd.reloaded(status_line()); // the running configuration stays
+        return error;
+    }
+    install(std::move(*next.config));
+    ++_ctx.counters.reloads;
     log(log_level::info,
         "reloaded",
         {{"backends", std::to_string(_ctx.config().backends.size())},
          {"pools", std::to_string(_ctx.config().pools.size())},
          {"config_revision", _ctx.config().revision}});
     _systemd.reloaded(status_line());
+    return "";
+}
+
+std::string plane::change_backends(std::string_view words, std::string_view who) {
+    const std::string state_file = _ctx.config().management.state_file;
+    if (state_file.empty()) {
+        return "backend changes need [management] state_file, or a restart would lose them";
+    }
+    runtime_changes changes;
+    std::string error = read_runtime_state(state_file, changes);
+    if (error.empty()) {
+        error = edit_runtime_changes(changes, words);
+    }
+    config_result next;
+    if (error.empty()) {
+        next = load_config(_ctx.path, &changes);
+        error = refusal_of(next);
+    }
+    if (error.empty()) {
+        error = write_runtime_state(state_file, changes);
+    }
+    if (!error.empty()) {
+        log(log_level::warning,
+            "backend_change_refused",
+            {{"change", std::string(words)}, {"by", std::string(who)}, {"error", error}});
+        return error;
+    }
+    install(std::move(*next.config));
+    ++_ctx.counters.backend_changes;
+    log(log_level::info,
+        "backend_changed",
+        {{"change", std::string(words)},
+         {"by", std::string(who)},
+         {"generation", std::to_string(_ctx.counters.generation)}});
     return "";
 }
 

@@ -49,6 +49,7 @@ public:
     // Reads the configuration file again. Empty on success, else `file:line: what is wrong`
     // (the running configuration stays).
     std::string reload() override;
+    std::string change_backends(std::string_view words, std::string_view who) override;
     // One sipredirctl request line -> its JSON answer (one object, "ok" says how it went).
     std::string command(std::string_view line);
 
@@ -71,6 +72,10 @@ private:
     void publish(std::int64_t now) override;
     std::int64_t wait_ns(std::chrono::microseconds max_wait) const;
     std::string restart_only_change(const appliance_config& next) const;
+    // Why `next` cannot replace the running configuration ("" when it can).
+    std::string refusal_of(const config_result& next) const;
+    // Puts `next` in force: slots, monitor, services, a publication.
+    void install(appliance_config next);
     template <typename S> S* find() const noexcept;
     std::string status_line() const;
     void tell_systemd(std::int64_t now);

@@ -79,6 +79,10 @@ public:
     // Reads the configuration file again. Empty on success, else `file:line: what is wrong`
     // (the running configuration stays).
     virtual std::string reload() = 0;
+    // Changes backends through the API (runtime_changes.hpp: set, add, remove), persisted in
+    // [management] state_file and published; `who` is logged with it. Empty on success, else
+    // what is wrong (the running configuration stays).
+    virtual std::string change_backends(std::string_view words, std::string_view who) = 0;
 
 protected:
     ~control_loop() = default;
@@ -105,7 +109,10 @@ struct control_context {
     server_overload overload;                 // the appliance's own RFC 7339 trigger
     balance::overload_signal overload_signal; // the last one published (reduction 0: none)
     std::int64_t epoch_ns = 0;
-    control_loop* loop = nullptr;                       // set by the loop before any service runs
+    control_loop* loop = nullptr; // set by the loop before any service runs
+    // Who asked the command being answered ("uid 0 (root), pid 42"), set by the management
+    // service around each answer, for the log of what was changed by whom.
+    std::string requester;
     std::span<const std::unique_ptr<service>> services; // every service, in the loop's order
 };
 

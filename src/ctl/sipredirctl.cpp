@@ -2,8 +2,8 @@
 // sipredirctl: the operator's command line to a running sipredir, over its UNIX socket.
 //
 //   sipredirctl [--socket PATH] [--json] stats | backends | pools | fleet |
-//               query [POOL] [--count=false] | drain NAME | undrain NAME | reload | metrics |
-//               version
+//               query [POOL] [--count=false] | drain NAME | undrain NAME |
+//               backend set|add|remove NAME ... | reload | metrics | version
 //   sipredirctl [--socket PATH] top [--interval SECONDS] [--count N]
 //
 // Prints the appliance's answer as tables (tables.hpp), or as the JSON itself with --json.
@@ -46,6 +46,12 @@ void usage(std::FILE* to) {
             "                   answer counts as a redirect to it unless --count=false\n"
             "  drain NAME       no new redirects to NAME (its calls go on)\n"
             "  undrain NAME     back in rotation\n"
+            "  backend set NAME KEY=VALUE...\n"
+            "  backend add NAME address=ADDR pools=POOL[,POOL] [KEY=VALUE...]\n"
+            "  backend remove NAME\n"
+            "                   change backends at run time (weight, capacity, threshold,\n"
+            "                   state=up|down|draining, priority, ...): checked like the file,\n"
+            "                   kept in [management] state_file over restarts and reloads\n"
             "  reload           read the configuration file again\n"
             "  metrics          the Prometheus text\n"
             "  version          the appliance's version and configuration revision\n"

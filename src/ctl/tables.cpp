@@ -259,6 +259,11 @@ std::string human_view(std::string_view verb, const json& answer) {
         return text_of(field(answer, key)) + " " + key + "; table generation "
                + count_text(field(answer, "generation")) + "\n";
     }
+    if (verb == "backend") {
+        return "changed: " + text_of(field(answer, "changed")) + "; "
+               + count_text(field(answer, "backends")) + " backends; table generation "
+               + count_text(field(answer, "generation")) + "\n";
+    }
     if (verb == "reload") {
         return "reloaded " + text_of(field(answer, "reloaded")) + ": "
                + count_text(field(answer, "backends")) + " backends; table generation "

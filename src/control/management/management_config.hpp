@@ -12,6 +12,9 @@ namespace sipredir::control {
 struct management_config {
     std::string socket = "/run/sipredir/sipredir.sock"; // sipredirctl's UNIX socket
     std::optional<net::ip_endpoint> metrics;            // Prometheus HTTP; absent: off
+    // Where backend changes made through the API are kept (runtime_changes.hpp); "": such
+    // changes are refused, since a restart would lose them.
+    std::string state_file;
     friend bool operator==(const management_config&, const management_config&) = default;
 };
 

@@ -6,7 +6,7 @@ namespace sipredir::control {
 using namespace toml_read;
 
 void read_management(const toml::table& root, management_config& m) {
-    const toml::table* t = section_at(root, "management", {"socket", "metrics"});
+    const toml::table* t = section_at(root, "management", {"socket", "metrics", "state_file"});
     if (t == nullptr) {
         return;
     }
@@ -17,6 +17,7 @@ void read_management(const toml::table& root, management_config& m) {
         }
         return v;
     });
+    read_key(*t, "state_file", m.state_file, string_value);
     if (const toml::node* n = t->get("metrics")) {
         if (!string_value(*n, "metrics").empty()) {
             m.metrics = endpoint_value(*n, "metrics");

@@ -6,11 +6,29 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <pwd.h>
 #include <sys/socket.h>
 
 namespace sipredir::control {
 
 namespace {
+
+// "uid 0 (root), pid 42": who is at the other end of a UNIX socket.
+std::string peer_of(int fd) {
+    ucred cred{};
+    socklen_t size = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) {
+        return "unknown";
+    }
+    std::string who = "uid " + std::to_string(cred.uid);
+    passwd pw{};
+    passwd* found = nullptr;
+    char buf[1024];
+    if (::getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
+        who += " (" + std::string(found->pw_name) + ")";
+    }
+    return who + ", pid " + std::to_string(cred.pid);
+}
 
 constexpr std::size_t max_request = 4096;
 // A client that moves no byte of its request or reply for this long is closed: its buffer is
@@ -95,6 +113,7 @@ void management_service::accept(int listener, bool http) {
             ++_c.counters.management_evicted;
         }
         connection c;
+        c.who = http ? "http" : peer_of(fd.get());
         c.fd = std::move(fd);
         c.http = http;
         c.last_progress = std::chrono::steady_clock::now();
@@ -170,7 +189,10 @@ std::string management_service::reply_to(const connection& c) {
     if (nl == std::string::npos) {
         return {};
     }
-    return answer_command(_c, std::string_view(c.in).substr(0, nl));
+    _c.requester = c.who;
+    std::string answer = answer_command(_c, std::string_view(c.in).substr(0, nl));
+    _c.requester.clear();
+    return answer;
 }
 
 std::string management_service::http_reply(std::string_view request_line) {
@@ -212,6 +234,9 @@ management_service::command(std::string_view verb_name, std::string_view arg) {
     }
     if (verb_name == "reload") {
         return reload();
+    }
+    if (verb_name == "backend") {
+        return change_backends(arg);
     }
     for (const verb& v : verbs) {
         if (v.name == verb_name) {
@@ -255,6 +280,22 @@ std::string management_service::reload() {
     return out + "\n";
 }
 
+std::string management_service::change_backends(std::string_view words) {
+    const std::string error =
+            _c.loop->change_backends(words, _c.requester.empty() ? "unknown" : _c.requester);
+    if (!error.empty()) {
+        return error_json(error);
+    }
+    std::string out;
+    object_writer o(out, 0);
+    o.field("ok", true);
+    o.field("changed", words);
+    o.field("backends", std::uint64_t{_c.config().backends.size()});
+    o.field("generation", _c.counters.generation);
+    o.close();
+    return out + "\n";
+}
+
 std::unique_ptr<service> make_management_service(control_context& c) {
     return std::make_unique<management_service>(c);
 }
@@ -275,7 +316,7 @@ std::string answer_command(control_context& c, std::string_view line) {
     return error_json(
             "unknown command '" + std::string(verb_name)
             + "' (stats, backends, pools, query [POOL] [count=false], drain NAME, undrain NAME, "
-              "reload, metrics, version)"
+              "backend set|add|remove NAME ..., reload, metrics, version)"
     );
 }
 

@@ -34,6 +34,7 @@ private:
         std::size_t sent = 0;  // of `out`
         bool answered = false; // `out` is built: only writing is left
         bool http = false;
+        std::string who; // sipredirctl's peer: its uid, user and pid (SO_PEERCRED)
         std::chrono::steady_clock::time_point last_progress; // accepted, or a byte moved
     };
 
@@ -49,6 +50,7 @@ private:
     bool write_out(connection& c); // false: done or failed, close it
     std::string drain(std::string_view verb, std::string_view name);
     std::string reload();
+    std::string change_backends(std::string_view words);
 };
 
 std::unique_ptr<service> make_management_service(control_context& c);

@@ -131,6 +131,15 @@ TEST(ctl_views, stats_name_replies_by_code_and_drops_by_cause) {
     EXPECT_TRUE(contains(text, "imissed 3")) << text;
 }
 
+TEST(ctl_views, a_backend_change_says_what_changed) {
+    const json answer = {
+            {"ok", true}, {"changed", "set b1 weight=3"}, {"backends", 3}, {"generation", 12}};
+    EXPECT_EQ(
+            human_view("backend", answer),
+            "changed: set b1 weight=3; 3 backends; table generation 12\n"
+    );
+}
+
 TEST(ctl_views, an_unknown_verb_shows_its_json) {
     const json answer = {{"ok", true}, {"something", 1}};
     EXPECT_TRUE(contains(human_view("frobnicate", answer), "\"something\": 1"));
