@@ -48,7 +48,7 @@ timeout_ms = 200
 [management]
 socket = "$work/sipredir.sock"
 CONF
-ctl() { "$root/build/src/sipredirctl" --socket "$work/sipredir.sock" "$@"; }
+ctl() { "$root/build/src/sipredirctl" --socket "$work/sipredir.sock" --json "$@"; }
 field_of() { # field_of BACKEND FIELD: from sipredirctl backends
     ctl backends | python3 -c "import json,sys; print(next(b['$2'] for b in json.load(sys.stdin)['backends'] if b['name']=='$1'))"
 }

@@ -190,8 +190,20 @@ int main(int argc, char** argv) {
     }
     const int status = status_of(verb, reply);
     const nlohmann::json answer = nlohmann::json::parse(reply, nullptr, false);
-    if (c.json || verb == "metrics" || status != 0 || !answer.is_object()) {
-        std::fputs(reply.c_str(), status == 0 ? stdout : stderr);
+    // Scripts (--json) get the answer as it came, whatever it says; so does anything that is
+    // not a JSON object (metrics' text).
+    if (c.json || !answer.is_object()) {
+        std::fputs(reply.c_str(), stdout);
+        return status;
+    }
+    if (status != 0) {
+        const auto error = answer.find("error");
+        std::fprintf(
+                stderr,
+                "sipredirctl: %s\n",
+                error != answer.end() && error->is_string() ? error->get<std::string>().c_str()
+                                                            : reply.c_str()
+        );
         return status;
     }
     std::fputs(sipredir::ctl::human_view(verb, answer).c_str(), stdout);

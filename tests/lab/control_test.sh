@@ -13,6 +13,8 @@
 #   - sequence falls through to the next backend, and answers 503 + Retry-After when all are
 #     over their threshold (a reload switches the policy);
 #   - 20 reloads under sustained load lose no request (caller's count and accounting identity);
+#   - backends set, removed and added with `sipredirctl backend` under load lose no request,
+#     a wrong change is refused, the changes are kept in the state file and logged with who;
 #   - a reload with an error keeps the running configuration and says file:line, and
 #     `sipredirctl reload` exits 1 (what `systemctl reload` reports);
 #   - the final statistics are printed on one line.
@@ -31,7 +33,7 @@ lab_skip_unless_able
 work=$(mktemp -d)
 trap 'lab_down; rm -rf "$work"' EXIT
 
-ctl() { "$ctl_bin" --socket "$work/sr.sock" "$@"; }
+ctl() { "$ctl_bin" --socket "$work/sr.sock" --json "$@"; }
 # The JSON field $2 of backend $1 in `sipredirctl backends`.
 backend_field() {
     ctl backends | python3 -c "import json,sys; d=json.load(sys.stdin); print(next(b['$2'] for b in d['backends'] if b['name']=='$1'))"
@@ -86,6 +88,7 @@ max_age_ms = 60000
 [management]
 socket = "$work/sr.sock"
 metrics = "127.0.0.1:9100"
+state_file = "$work/backends.json"
 CONF
     if [ "${3:-}" = b4 ]; then
         cat >>"$2" <<CONF
@@ -291,6 +294,34 @@ b4=$(redirects b4)
 blast 1 2000 >/dev/null
 b4=$(($(redirects b4) - b4))
 check "backend b4, added by the last reload, takes its share ($b4 of 2000)" "$([ "$b4" -gt 200 ] && echo 0 || echo 1)"
+
+# --- backends changed through the API under load: nothing lost, kept in the state file -------
+blast 4 "$rate" >"$work/change_blast.json" &
+blast_pid=$!
+changes_ok=0
+for change in "set b4 weight=5" "set b2 state=draining" "remove b4" \
+    "add b4 address=198.18.1.4:5060 pools=default capacity=1000000 weight=2 report_key_file=$work/b4.key" \
+    "set b2 state=up" "set b1 capacity=2000000"; do
+    # shellcheck disable=SC2086 # the change is words
+    ctl backend $change >/dev/null && changes_ok=$((changes_ok + 1))
+    sleep 0.3 # spreads the changes over the load, it synchronises nothing
+done
+refused=$(ctl backend set b1 weight=0)
+refused_status=$?
+wait "$blast_pid"
+out=$(cat "$work/change_blast.json")
+check "6 backend changes through sipredirctl applied under load ($changes_ok of 6)" \
+    "$([ "$changes_ok" -eq 6 ] && echo 0 || echo 1)"
+check "a wrong change is refused with the reader's words ($(json "d['error']" <<<"$refused"))" \
+    "$([ "$refused_status" -eq 1 ] && grep -q 'weight must be between 1 and 1000' <<<"$refused" && echo 0 || echo 1)"
+check "the callers lost nothing while backends changed: $(json "f\"{d['sent']} sent, {d['answered']} answered, {d['lost']} lost\"" <<<"$out")" \
+    "$(json "int(not (d['lost'] == 0 and d['sent'] == d['answered'] and d['sent'] > 0))" <<<"$out")" "$out"
+check "the changes are in force (b1 capacity $(backend_field b1 capacity), b2 $(backend_field b2 state)) and kept in the state file" \
+    "$([ "$(backend_field b1 capacity)" = 2000000 ] && [ "$(backend_field b2 state)" = up ] &&
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["set"]["b1"]["capacity"] == 2000000 and "b4" in d["removed"] and d["added"][0]["name"] == "b4" else 1)' "$work/backends.json" &&
+        echo 0 || echo 1)" "$(cat "$work/backends.json")"
+grep -q 'event=backend_changed change="set b1 capacity=2000000" by="uid [0-9]* ([a-z]*), pid [0-9]*"' "$work/sipredir.log"
+check "each change is logged with who made it" $? "$(grep backend_change "$work/sipredir.log" | tail -3)"
 
 kill -INT "$lab_sipredir_pid"
 wait "$lab_sipredir_pid"

@@ -37,7 +37,7 @@ ns_etcd=$lab_prefix-etcd
 etcd_url=https://198.18.2.1:2379
 etcd_tls=(--cacert "$work/ca.pem" --cert "$work/operator.pem" --key "$work/operator.key")
 etcd_user=() # root's, once authentication is on
-ctl() { "$ctl_bin" --socket "$work/sr-$1.sock" "${@:2}"; }
+ctl() { "$ctl_bin" --socket "$work/sr-$1.sock" --json "${@:2}"; }
 # Debian's interpreter: a pyenv shim on PATH costs a second a call on a loaded 2-core machine.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3

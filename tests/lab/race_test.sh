@@ -25,7 +25,7 @@ lab_skip_unless_able
 work=$(mktemp -d)
 trap 'lab_down; rm -rf "$work"' EXIT
 
-ctl() { "$ctl_bin" --socket "$work/sr.sock" "$@"; }
+ctl() { "$ctl_bin" --socket "$work/sr.sock" --json "$@"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 backend_state() {
     ctl backends | python3 -c "import json,sys; d=json.load(sys.stdin); print(next(b['state'] for b in d['backends'] if b['name']=='$1'))"

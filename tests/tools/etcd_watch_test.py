@@ -73,7 +73,7 @@ def until(condition, seconds=15):
 FAKE_CTL = r'''
 import json, sys
 config, state = sys.argv[1], sys.argv[2]
-verb = sys.argv[3]
+verb = sys.argv[-1]  # after the options the watcher gives (--json)
 if verb == "reload":
     text = open(config).read()
     if "BROKEN" in text:
