@@ -25,6 +25,9 @@ packages=(
     tmux
     # style
     clang-format-16
+    # monitoring: promtool checks and unit-tests the shipped alert rules; the monitoring lab runs
+    # the server
+    prometheus
     # docs: docs/img/architecture.svg is rendered from its .dot source (a unit test checks it)
     graphviz
 )
