@@ -207,6 +207,9 @@ int answer_without_eal(int argc, char** argv) {
                 return 1;
             }
             std::printf("%s: ok\n", argv[i + 1]);
+            for (const std::string& w : control::check_config_warnings(argv[i + 1])) {
+                std::fprintf(stderr, "sipredir: warning: %s\n", w.c_str());
+            }
             return 0;
         }
     }

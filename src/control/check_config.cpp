@@ -4,6 +4,7 @@
 #include "config.hpp"
 #include "mbuf_budget.hpp"
 #include "snapshot_builder.hpp"
+#include "start_warnings.hpp"
 
 #include <rules/ruleset.hpp>
 
@@ -27,6 +28,17 @@ std::string check_config(const std::string& path) {
         return check_mbuf_pool(c, 1);
     }
     return {};
+}
+
+std::vector<std::string> check_config_warnings(const std::string& path) {
+    std::vector<std::string> out;
+    const config_result loaded = load_config(path);
+    if (loaded.config) {
+        for (const start_warning& w : start_warnings(*loaded.config, "")) {
+            out.push_back(w.event + ": " + w.detail);
+        }
+    }
+    return out;
 }
 
 } // namespace sipredir::control

@@ -71,6 +71,18 @@ with tempfile.TemporaryDirectory() as d:
         out = run([sipredir, "--check-config", good], preexec_fn=as_nobody)
         check("check-config: config/example.toml is good (exit 0), without root or EAL",
               out.returncode == 0 and "EAL" not in out.stderr, out)
+        check("check-config: the example warns of nothing",
+              "warning" not in out.stderr, out)
+        # The example with its TAP addresses taken out: still good, but probes would fail.
+        unaddressed = os.path.join(d, "unaddressed.toml")
+        with open(good) as f, open(unaddressed, "w") as out_file:
+            out_file.write("\n".join(line for line in f.read().splitlines()
+                                     if not line.startswith("addresses = [\"198.18.0.1/24\"")
+                                     and not line.startswith("routes = ")))
+        os.chmod(unaddressed, 0o644)
+        out = run([sipredir, "--check-config", unaddressed], preexec_fn=as_nobody)
+        check("check-config: probing with an unaddressed TAP is good but warned of (exit 0)",
+              out.returncode == 0 and "warning: probe_tap_without_address" in out.stderr, out)
         out = run([sipredir, "--check-config", bad], preexec_fn=as_nobody)
         check("check-config: an unknown key exits 1 with file:line: on stderr",
               out.returncode == 1 and out.stderr.startswith(f"{bad}:3: "), out)
