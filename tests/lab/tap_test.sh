@@ -4,7 +4,8 @@
 # the TAP it creates the [exception] addresses (IPv4 and IPv6) and routes of its file, the
 # kernel answers ping through it and the probes bring the backends up; without addresses the
 # probes fail, every backend goes down, and the warnings at start said so beforehand (and name
-# af_packet with rx_checksum = "verify").
+# af_packet with rx_checksum = "verify"); and config/example.toml copied with its addresses
+# edited, nothing else, redirects SIPp's calls.
 # Usage: tap_test.sh SIPREDIR ROOT. TAP output; needs root (skips otherwise).
 set -uo pipefail
 lab_sipredir=$1
@@ -84,6 +85,35 @@ check "as warned, the probes fail and every backend goes down" $? "$(cat "$work/
 kill -INT "$lab_sipredir_pid"
 wait "$lab_sipredir_pid"
 check "sipredir stops cleanly on SIGINT" $? "$(tail -5 "$work/bare.log")"
+
+# What a new user does: copy config/example.toml and edit its addresses, nothing else. The lab's
+# link is one /15 with the backends on it: the TAP's address covers them and needs no route, and
+# the example's IPv6 backend becomes the lab's third. Its rules file is beside it, as shipped.
+cp "$root/config/example.toml" "$work/copied.toml"
+cp -r "$root/config/rules" "$work/rules"
+sed -i -e 's|^addresses = \["198.18.0.1/24", "2001:db8::1/64"\]|addresses = ["198.18.0.1/15"]|' \
+    -e '/^routes = \[{to = "198.18.1.0\/24"/d' \
+    -e 's|^address = "\[2001:db8::10\]:5060"|address = "198.18.1.3:5060"|' "$work/copied.toml"
+edits=$(diff "$root/config/example.toml" "$work/copied.toml" | grep -c '^[<>]')
+check "the copy differs from the example in its addresses only ($edits lines)" \
+    "$([ "$edits" -eq 5 ] && echo 0 || echo 1)" "$(diff "$root/config/example.toml" "$work/copied.toml")"
+lab_start_sipredir "$work/copied.toml" 60 "$work/stats3.json" "$work/copied.log"
+check "sipredir starts with the copied example" $? "$(cat "$work/copied.log")"
+wait_lines 'event=backend_up' 3 "$work/copied.log"
+check "its probes bring the three backends up" $? "$(cat "$work/copied.log")"
+(cd "$work" && timeout 60 ip netns exec "$lab_ns_callers" sipp 198.18.0.1:5060 \
+    -sf "$root/tests/lab/sipp/caller.xml" -i 198.18.0.2 -p 5070 -t u1 -nostdin -s 1234 \
+    -m 20 -r 20 -l 20 -timeout 50s -trace_logs -log_file "$work/copied-caller.log" \
+    >"$work/copied-caller.out" 2>&1)
+check "20 SIPp calls through it are redirected and completed at a backend" $? \
+    "$(tail -20 "$work/copied-caller.out")"
+redirected=$(grep -c '^302 Contact: <sip:1234@198\.18\.1\.[1-3]:5060;transport=udp>$' \
+    "$work/copied-caller.log")
+check "each of them got a 302 naming a backend ($redirected of 20)" \
+    "$([ "$redirected" -eq 20 ] && echo 0 || echo 1)" "$(head -5 "$work/copied-caller.log")"
+kill -INT "$lab_sipredir_pid"
+wait "$lab_sipredir_pid"
+check "sipredir stops cleanly on SIGINT" $? "$(tail -5 "$work/copied.log")"
 lab_stop_backends
 
 tap_plan
