@@ -298,6 +298,13 @@ check "backend b4, added by the last reload, takes its share ($b4 of 2000)" "$([
 # --- backends changed through the API under load: nothing lost, kept in the state file -------
 blast 4 "$rate" >"$work/change_blast.json" &
 blast_pid=$!
+# sipredirctl top on the live appliance (two screens; not a terminal: pages one after another).
+"$ctl_bin" --socket "$work/sr.sock" top --interval 0.5 --count 2 >"$work/top.txt" 2>&1
+top_status=$?
+check "sipredirctl top shows the live appliance: backends with redirects/s, the workers' rates" \
+    "$([ "$top_status" -eq 0 ] && grep -q '^b4 ' "$work/top.txt" &&
+        grep -Eq 'replies/s [1-9][0-9]*' "$work/top.txt" && grep -q 'REDIRECTS/s' "$work/top.txt" &&
+        echo 0 || echo 1)" "$(tail -30 "$work/top.txt")"
 changes_ok=0
 for change in "set b4 weight=5" "set b2 state=draining" "remove b4" \
     "add b4 address=198.18.1.4:5060 pools=default capacity=1000000 weight=2 report_key_file=$work/b4.key" \
