@@ -135,6 +135,18 @@ std::string stats_json(const pipeline::stats_totals& t, const run_summary& run) 
     write_backends(top, out, run);
     write_defects_and_latency(top, out, t);
     write_exception_path_and_port(top, out, run);
+    top.key("per_worker") += "[";
+    for (std::size_t w = 0; w < run.per_worker.size(); ++w) {
+        const worker_line& l = run.per_worker[w];
+        out += w == 0 ? "\n  " : ",\n  ";
+        object_writer one(out, 2);
+        one.field("received_frames", l.rx);
+        one.field("replies", l.replied);
+        one.field("dropped", l.dropped);
+        one.field("busy_seconds", static_cast<double>(l.busy_ns) / 1e9);
+        one.close();
+    }
+    out += run.per_worker.empty() ? "]" : "\n]";
     top.close();
     out += "\n";
     return out;

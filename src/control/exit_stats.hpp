@@ -24,6 +24,14 @@ struct port_counters {
     std::uint64_t rx_nombuf = 0; // frames dropped for want of an mbuf
 };
 
+// One worker's own share of the totals, to tell an idle worker from a busy one (RSS spread).
+struct worker_line {
+    std::uint64_t rx = 0;
+    std::uint64_t replied = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t busy_ns = 0;
+};
+
 struct run_summary {
     double seconds = 0;
     std::uint32_t workers = 0;
@@ -36,6 +44,7 @@ struct run_summary {
     port_counters port;
     const race::engine_counters* race = nullptr; // null: no pool races
     std::vector<std::uint64_t> race_wins;        // races won, beside backend_names
+    std::vector<worker_line> per_worker;         // by worker index
 };
 
 std::string stats_json(const pipeline::stats_totals& t, const run_summary& run);

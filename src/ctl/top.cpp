@@ -97,6 +97,31 @@ std::string header_lines(const top_sample& now, double seconds, const std::strin
     return out;
 }
 
+// One row per worker: an idle one next to a busy one means the traffic does not spread (RSS).
+std::string
+per_worker_lines(const json& now, const json& before, double seconds, bool have_before) {
+    if (!now.is_array() || now.empty()) {
+        return "";
+    }
+    text_table t({"WORKER", "RX/s", "REPLIES/s", "DROPS/s", "BUSY%"});
+    for (std::size_t w = 0; w < now.size(); ++w) {
+        const json& n = now[w];
+        const json& b = have_before && before.is_array() && w < before.size() ? before[w] : json();
+        const bool have = b.is_object();
+        const auto r = [&](const char* name) {
+            return rate(number(at(n, name)), number(at(b, name)), seconds, have);
+        };
+        const double busy = number(at(n, "busy_seconds")) - number(at(b, "busy_seconds"));
+        t.add({std::to_string(w),
+               r("received_frames"),
+               r("replies"),
+               r("dropped"),
+               have && seconds > 0 ? fixed_text(json(100 * std::max(0.0, busy) / seconds), 1) : "-"}
+        );
+    }
+    return t.render();
+}
+
 std::string worker_lines(const top_sample* before, const top_sample& now, double seconds) {
     const json& a = at(now.stats, "appliance");
     const json& b = before != nullptr ? at(before->stats, "appliance") : json();
@@ -144,7 +169,7 @@ std::string worker_lines(const top_sample* before, const top_sample& now, double
     }
     out += "  latency (RX to TX" + std::string(have ? ", this interval" : ", since start")
            + ")  p50 " + percentile(h, 0.50) + "   p99 " + percentile(h, 0.99) + "\n";
-    return out;
+    return out + per_worker_lines(at(a, "per_worker"), at(b, "per_worker"), seconds, have);
 }
 
 std::string backend_lines(const top_sample* before, const top_sample& now, double seconds) {

@@ -66,7 +66,18 @@ json stats(std::uint64_t rx, std::uint64_t replies, double busy, std::uint64_t r
               {"busy_seconds", busy},
               {"latency_ns", {{"p50", 8192}, {"p99", 8192}, {"histogram_log2", latency}}},
               {"redirects_by_backend", {{"b1", 5}, {"b2", 7}}},
-              {"port", {{"imissed", 3}, {"ierrors", 0}, {"rx_nombuf", 0}}}}},
+              {"port", {{"imissed", 3}, {"ierrors", 0}, {"rx_nombuf", 0}}},
+              {"per_worker",
+               json::array(
+                       {{{"received_frames", rx / 2},
+                         {"replies", replies / 2},
+                         {"dropped", 0},
+                         {"busy_seconds", busy}},
+                        {{"received_frames", rx - rx / 2},
+                         {"replies", replies - replies / 2},
+                         {"dropped", rx - replies},
+                         {"busy_seconds", 0.0}}}
+               )}}},
             {"reloads", {{"applied", 1}, {"refused", refused}}},
             {"table_generation", 42},
     };
@@ -158,6 +169,9 @@ TEST(ctl_top, rates_and_shares_come_from_the_interval) {
     EXPECT_TRUE(contains(squeezed(page), "b1 up 25.0 0.50 500 25.0 1,100\n")) << page;
     EXPECT_TRUE(contains(squeezed(page), "b2 up 50.0 - 1500 75.0 3,300\n")) << page;
     EXPECT_TRUE(contains(page, "none yet")) << page;
+    // Each worker took half the frames; worker 0 did all the busy time (1 s of 2), worker 1 none.
+    EXPECT_TRUE(contains(squeezed(page), " 0 1000 1000 0 50.0\n")) << page;
+    EXPECT_TRUE(contains(squeezed(page), " 1 1000 1000 0 0.0\n")) << page;
 }
 
 TEST(ctl_top, the_first_screen_has_no_rates) {
