@@ -337,6 +337,18 @@ std::string final_report(const app::appliance& a, const control::plane& plane, d
     run.exception_from_kernel = t.from_kernel_sent;
     run.exception_dropped = a.from_kernel_dropped.load() + t.from_kernel_tx_full;
     run.port = read_port(a).value_or(control::port_counters{});
+    for (const pipeline::worker_stats& w : a.all_stats()) {
+        std::uint64_t dropped = 0;
+        for (const pipeline::counter& c : w.dropped) {
+            dropped += c.get();
+        }
+        run.per_worker.push_back(
+                {.rx = w.rx.get(),
+                 .replied = w.replied.get(),
+                 .dropped = dropped,
+                 .busy_ns = w.busy_ns.get()}
+        );
+    }
     return control::stats_json(t, run);
 }
 

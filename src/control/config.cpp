@@ -876,9 +876,13 @@ parse_config(std::string_view text, const std::string& source, const runtime_cha
             return result;
         }
         result.config = read_config(root, source);
+        result.config->source_text = std::string(text);
     } catch (const toml::parse_error& e) {
         result.error.message = source + ":" + std::to_string(e.source().begin.line) + ": "
                                + std::string(e.description());
+    } catch (const nlohmann::json::exception& e) {
+        // A runtime change's value of a kind the overlay cannot hold (a hand-edited state file).
+        result.error.message = source + ", with its runtime changes: " + e.what();
     } catch (const refusal& r) {
         result.error.message = r.whole ? r.message
                                        : (r.file.empty() ? source : r.file) + ":"

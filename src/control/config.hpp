@@ -147,7 +147,10 @@ struct static_backend {
 };
 
 struct appliance_config {
-    std::string source;   // the file it came from
+    std::string source; // the file it came from
+    // The file's text as it was read: a backend change (runtime_changes.hpp) applies to what
+    // runs, not to edits on disk that no reload has taken yet.
+    std::string source_text;
     std::string revision; // its config_revision (e.g. an etcd revision); "" when not given
     listen_config listen;
     dataplane_config dataplane;
@@ -175,6 +178,15 @@ struct appliance_config {
     const static_backend* backend_in(std::uint16_t slot) const noexcept {
         for (const static_backend& b : backends) {
             if (b.slot == slot) {
+                return &b;
+            }
+        }
+        return nullptr;
+    }
+
+    const static_backend* backend_named(std::string_view name) const noexcept {
+        for (const static_backend& b : backends) {
+            if (b.config.name == name) {
                 return &b;
             }
         }

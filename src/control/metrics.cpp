@@ -257,6 +257,12 @@ void write_control_state(writer& w, const metrics_input& in) {
             "cause=\"too_large\"",
             in.control.management_too_large
     );
+    w.family(
+            "sipredir_backend_changes_total",
+            "counter",
+            "Backends set, added or removed through the API (sipredirctl backend), in force."
+    );
+    w.sample("sipredir_backend_changes_total", "", in.control.backend_changes);
     w.family("sipredir_config_info", "gauge", "The running configuration's config_revision.");
     w.sample(
             "sipredir_config_info",

@@ -293,12 +293,19 @@ std::string plane::change_backends(std::string_view words, std::string_view who)
     }
     runtime_changes changes;
     std::string error = read_runtime_state(state_file, changes);
+    // set and remove name a backend that runs now; add one that does not (the reader says so).
+    if (const auto [verb, name] = change_target(words);
+        error.empty() && (verb == "set" || verb == "remove")
+        && _ctx.config().backend_named(name) == nullptr) {
+        error = "no backend named '" + name + "'";
+    }
     if (error.empty()) {
         error = edit_runtime_changes(changes, words);
     }
     config_result next;
     if (error.empty()) {
-        next = load_config(_ctx.path, &changes);
+        // Over the file as it runs: edits on disk wait for their own reload.
+        next = parse_config(_ctx.config().source_text, _ctx.path, &changes);
         error = refusal_of(next);
     }
     if (error.empty()) {

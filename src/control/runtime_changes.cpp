@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <span>
 #include <unistd.h>
 
@@ -149,13 +150,13 @@ void put(toml::table& t, const std::string& key, const json& v) {
     }
 }
 
-toml::array& array_at(toml::table& root, const char* key) {
+// The array of tables `key` (created empty when the file has none); null when `key` is
+// something else, which the configuration reader then refuses with its line.
+toml::array* array_at(toml::table& root, const char* key) {
     if (!root.contains(key)) {
         root.insert(key, toml::array{});
     }
-    toml::array* a = root[key].as_array();
-    static toml::array none;
-    return a != nullptr ? *a : none;
+    return root[key].as_array();
 }
 
 // Removes `name` from every pool's backends.
@@ -208,17 +209,28 @@ bool parse_runtime_changes(std::string_view text, runtime_changes& out, std::str
     const json set = j.value("set", json::object());
     const json added = j.value("added", json::array());
     const json removed = j.value("removed", json::array());
+    if (!set.is_object() || !added.is_array() || !removed.is_array()) {
+        error = "set must be an object, added and removed arrays";
+        return false;
+    }
+    for (const auto& [name, keys] : set.items()) {
+        if (!keys.is_object()) {
+            error = "set." + name + " must be an object of keys";
+            return false;
+        }
+    }
+    for (const json& b : added) {
+        if (!b.is_object() || !b.contains("name") || !b["name"].is_string()
+            || !b.value("pools", json::array()).is_array()) {
+            error = "an added backend needs a name (text) and pools (a list)";
+            return false;
+        }
+        c.added.push_back(b);
+    }
     for (const auto& [name, keys] : set.items()) {
         for (const auto& [key, value] : keys.items()) {
             c.set[name][key] = value;
         }
-    }
-    for (const json& b : added) {
-        if (!b.is_object() || !b.contains("name")) {
-            error = "an added backend without a name";
-            return false;
-        }
-        c.added.push_back(b);
     }
     for (const json& n : removed) {
         if (!n.is_string()) {
@@ -284,33 +296,41 @@ std::string edit_runtime_changes(runtime_changes& c, std::string_view words) {
     return "";
 }
 
+std::pair<std::string, std::string> change_target(std::string_view words) {
+    const std::vector<std::string_view> w = words_of(words);
+    return {w.size() > 0 ? std::string(w[0]) : "", w.size() > 1 ? std::string(w[1]) : ""};
+}
+
 std::string apply_runtime_changes(const runtime_changes& c, toml::table& root) {
-    toml::array& backends = array_at(root, "backend");
-    toml::array& pools = array_at(root, "pool");
+    if (c.empty()) {
+        return "";
+    }
+    toml::array* backends = array_at(root, "backend");
+    toml::array* pools = array_at(root, "pool");
+    if (backends == nullptr || pools == nullptr) {
+        return ""; // not arrays of tables: the reader says so, with the line
+    }
+    // A backend removed here and since deleted from the file, or changed here and since
+    // deleted, is no error: the file caught up with the change. Only additions must fit.
     for (const std::string& name : c.removed) {
-        const auto before = backends.size();
-        for (auto it = backends.begin(); it != backends.end();) {
+        for (auto it = backends->begin(); it != backends->end();) {
             const toml::table* t = it->as_table();
             const auto v = t != nullptr ? (*t)["name"].value<std::string>() : std::nullopt;
-            it = v && *v == name ? backends.erase(it) : it + 1;
+            it = v && *v == name ? backends->erase(it) : it + 1;
         }
-        if (backends.size() == before) {
-            return "removed backend '" + name + "' is not in the file";
-        }
-        leave_pools(pools, name);
+        leave_pools(*pools, name);
     }
     for (const json& b : c.added) {
-        if (std::string e = apply_added(b, backends, pools); !e.empty()) {
+        if (std::string e = apply_added(b, *backends, *pools); !e.empty()) {
             return e;
         }
     }
     for (const auto& [name, keys] : c.set) {
-        toml::node_view<toml::node> b = named_in(backends, name);
-        if (!b) {
-            return "changed backend '" + name + "' is not in the file";
-        }
+        toml::node_view<toml::node> b = named_in(*backends, name);
         for (const auto& [key, value] : keys) {
-            put(*b.as_table(), key, value);
+            if (b) {
+                put(*b.as_table(), key, value);
+            }
         }
     }
     return "";
@@ -318,8 +338,8 @@ std::string apply_runtime_changes(const runtime_changes& c, toml::table& root) {
 
 std::string read_runtime_state(const std::string& path, runtime_changes& out) {
     out = {};
-    if (::access(path.c_str(), F_OK) != 0) {
-        return "";
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+        return ""; // no change made yet
     }
     const file_text text = read_file_text(path, std::size_t{1} << 20);
     std::string error;
@@ -346,6 +366,13 @@ std::string write_runtime_state(const std::string& path, const runtime_changes& 
         const std::string why = std::strerror(errno);
         std::remove(next.c_str());
         return "cannot write " + path + ": " + why;
+    }
+    // The rename itself is durable once its directory is on disk.
+    const std::size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+    if (const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
     }
     return "";
 }

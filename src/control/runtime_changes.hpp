@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sipredir::control {
@@ -46,13 +47,17 @@ std::string read_runtime_state(const std::string& path, runtime_changes& out);
 // what is wrong.
 std::string write_runtime_state(const std::string& path, const runtime_changes& c);
 
+// The verb (set, add, remove) and the backend name of a change's words ("" when missing).
+std::pair<std::string, std::string> change_target(std::string_view words);
+
 // Applies to a configuration's TOML, before it is read, the overlay it runs with: `candidate`
 // when given (a change being tried), else the one in the file its [management] state_file
 // names (none while that file does not exist). "" or what is wrong, naming the state file.
 std::string apply_overlay(toml::table& root, const runtime_changes* candidate);
 
-// Applies the overlay to a configuration's TOML before it is read. Returns "" or what does not
-// apply (a backend or pool the file no longer has).
+// Applies the overlay to a configuration's TOML before it is read. A removal or a change of a
+// backend the file no longer has is moot (the file caught up), not an error; an addition to a
+// pool the file no longer has is. Returns "" or what does not apply.
 std::string apply_runtime_changes(const runtime_changes& c, toml::table& root);
 
 } // namespace sipredir::control

@@ -110,7 +110,7 @@ struct control_context {
     balance::overload_signal overload_signal; // the last one published (reduction 0: none)
     std::int64_t epoch_ns = 0;
     control_loop* loop = nullptr; // set by the loop before any service runs
-    // Who asked the command being answered ("uid 0 (root), pid 42"), set by the management
+    // Who asked the command being answered ("uid 0, pid 42"), set by the management
     // service around each answer, for the log of what was changed by whom.
     std::string requester;
     std::span<const std::unique_ptr<service>> services; // every service, in the loop's order

@@ -6,28 +6,21 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <pwd.h>
 #include <sys/socket.h>
 
 namespace sipredir::control {
 
 namespace {
 
-// "uid 0 (root), pid 42": who is at the other end of a UNIX socket.
+// "uid 0, pid 42": who is at the other end of a UNIX socket. No user name: a lookup may ask
+// NSS (LDAP, sssd) and block the control loop.
 std::string peer_of(int fd) {
     ucred cred{};
     socklen_t size = sizeof cred;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) {
         return "unknown";
     }
-    std::string who = "uid " + std::to_string(cred.uid);
-    passwd pw{};
-    passwd* found = nullptr;
-    char buf[1024];
-    if (::getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
-        who += " (" + std::string(found->pw_name) + ")";
-    }
-    return who + ", pid " + std::to_string(cred.pid);
+    return "uid " + std::to_string(cred.uid) + ", pid " + std::to_string(cred.pid);
 }
 
 constexpr std::size_t max_request = 4096;

@@ -158,7 +158,8 @@ TEST_F(backend_command_test, a_wrong_change_is_refused_whole_and_nothing_is_kept
     const std::string persisted = read_all(dir + "/backends.json");
     const std::pair<const char*, const char*> cases[] = {
             {"backend set b1 weight=0", "weight"}, // the reader's range
-            {"backend set b9 weight=2", "'b9' is not in the file"},
+            {"backend set b9 weight=2", "no backend named 'b9'"},
+            {"backend remove b9", "no backend named 'b9'"},
             {"backend add b1 address=198.18.1.8 pools=core", "b1"}, // a name taken
             {"backend add b8 address=198.18.1.8 pools=edge", "no pool named 'edge'"},
             {"backend add b8 address=nowhere pools=core", "address"},
@@ -183,22 +184,54 @@ TEST_F(backend_command_test, without_a_state_file_changes_are_refused) {
     EXPECT_NE(a.value("error", "").find("state_file"), std::string::npos) << a.dump();
 }
 
-TEST_F(backend_command_test, an_overlay_the_file_no_longer_fits_refuses_the_reload) {
+// The file catches up with a change (the backend the overlay removed or changed is deleted from
+// it): the overlay's entry is moot, not an error, so the reload and the next start go on.
+TEST_F(backend_command_test, an_overlay_the_file_caught_up_with_is_moot) {
     ASSERT_TRUE(command("backend set b2 weight=3").at("ok").get<bool>());
     std::string text = config_text(dir);
-    text.replace(
-            text.find("[[backend]]\nname = \"b2\""),
-            std::string("[[backend]]\nname = \"b2\"\naddress = \"198.18.1.2\"\ncapacity = 10\n")
-                    .size(),
-            ""
-    );
+    const std::string b2 = "[[backend]]\nname = \"b2\"\naddress = \"198.18.1.2\"\ncapacity = 10\n";
+    text.erase(text.find(b2), b2.size());
     text.replace(text.find("\"b1\", \"b2\""), 10, "\"b1\"");
     std::ofstream(path) << text;
-    const std::string error = p->reload();
-    EXPECT_NE(
-            error.find("backends.json: changed backend 'b2' is not in the file"), std::string::npos
-    ) << error;
-    EXPECT_NE(named(p->config(), "b2"), nullptr); // the running configuration stays
+    EXPECT_EQ(p->reload(), "");
+    EXPECT_EQ(named(p->config(), "b2"), nullptr);
+    start();
+    EXPECT_EQ(p->config().backends.size(), 1u);
+}
+
+// A changed file on disk is not taken by a backend change: that waits for its own reload.
+TEST_F(backend_command_test, a_change_applies_to_the_running_file_not_to_edits_on_disk) {
+    std::string text = config_text(dir);
+    text.replace(text.find("capacity = 10"), 13, "capacity = 99");
+    std::ofstream(path) << text;
+    ASSERT_TRUE(command("backend set b2 weight=4").at("ok").get<bool>());
+    EXPECT_EQ(named(p->config(), "b1")->config.capacity, 10u);
+    EXPECT_EQ(named(p->config(), "b2")->config.weight, 4u);
+    EXPECT_EQ(p->reload(), "");
+    EXPECT_EQ(named(p->config(), "b1")->config.capacity, 99u);
+    EXPECT_EQ(named(p->config(), "b2")->config.weight, 4u);
+}
+
+// A hand-edited state file of the wrong shape is an error naming it, never a crash.
+TEST_F(backend_command_test, a_state_file_of_the_wrong_shape_is_refused_with_its_name) {
+    for (const char* bad : {
+                 R"({"added": [{"name": 5, "pools": ["core"]}]})",
+                 R"({"added": [{"name": "b5", "pools": "core"}]})",
+                 R"({"set": {"b1": 3}})",
+                 R"({"removed": [7]})",
+                 R"({"set": [], "added": {}, "removed": "b1"})",
+                 "not json",
+         }) {
+        std::ofstream(dir + "/backends.json") << bad;
+        const config_result r = load_config(path);
+        EXPECT_FALSE(r.config) << bad;
+        EXPECT_NE(r.error.message.find("backends.json"), std::string::npos)
+                << bad << ": " << r.error.message;
+    }
+    std::ofstream(dir + "/backends.json") << R"({"set": {"b1": {"weight": "heavy"}}})";
+    const config_result typed = load_config(path); // the reader judges the value
+    EXPECT_FALSE(typed.config);
+    EXPECT_NE(typed.error.message.find("weight"), std::string::npos) << typed.error.message;
 }
 
 } // namespace
