@@ -101,13 +101,26 @@ int options(int argc, char** argv, int& i, command_line& c) {
 }
 
 // The command line as one request line (the arguments joined by spaces), and the options.
-// 0 when it is good, -1 for --help and --version, else the exit status.
+// --json and --socket PATH may also follow the command. 0 when it is good, -1 for --help and
+// --version, else the exit status.
 int request_line(int argc, char** argv, command_line& c) {
     int i = 1;
     if (const int rc = options(argc, argv, i, c); rc != 0) {
         return rc;
     }
     for (; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--json") == 0) {
+            c.json = true;
+            continue;
+        }
+        if (std::strcmp(argv[i], "--socket") == 0) {
+            if (i + 1 >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            c.path = argv[++i];
+            continue;
+        }
         if (std::strpbrk(argv[i], "\r\n") != nullptr) {
             std::fprintf(stderr, "sipredirctl: arguments are one line each\n");
             return 2;
@@ -125,6 +138,13 @@ int top(const command_line& c, int argc, char** argv, int first) {
     long count = 0;
     for (int i = first; i < argc; ++i) {
         const std::string_view word = argv[i];
+        if (word == "--json") {
+            continue; // an option of sipredirctl's, read already (top draws, it has no JSON)
+        }
+        if (word == "--socket") {
+            ++i;
+            continue;
+        }
         const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
         const char* end = value != nullptr ? value + std::strlen(value) : nullptr;
         bool good = value != nullptr;

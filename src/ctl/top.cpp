@@ -319,7 +319,8 @@ void on_signal(int) {
 // The answer to `verb` when it is a JSON object saying "ok": true; else null.
 json ask(const std::string& socket, const char* verb) {
     std::string reply;
-    if (exchange(socket, std::string(verb) + "\n", reply, 2000) != 0) {
+    // Quiet: the screen says when the appliance does not answer; stderr would tear it.
+    if (exchange(socket, std::string(verb) + "\n", reply, 2000, true) != 0) {
         return nullptr;
     }
     json answer = json::parse(reply, nullptr, false);
@@ -395,14 +396,19 @@ private:
 } // namespace
 
 int run_top(const std::string& socket, double interval_s, long count) {
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    // Each ends the loop, so the terminal is restored on the way out. A closed pipe (top | head)
+    // is seen as a failed write instead of killing the process with the terminal left raw.
+    for (const int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) {
+        std::signal(sig, on_signal);
+    }
+    std::signal(SIGPIPE, SIG_IGN);
     const raw_keys keys;
     const bool screen = ::isatty(STDOUT_FILENO) != 0;
     std::deque<top_event> events;
     top_sample before;
     bool have_before = false;
     bool ask_fleet = true;
+    bool answered = false; // the last screen's sample
     for (long shown = 0; interrupted == 0 && (count == 0 || shown < count); ++shown) {
         top_sample now = take_sample(socket, ask_fleet);
         ask_fleet = !now.fleet.is_null() || now.stats.is_null(); // no [fleet]: stop asking
@@ -418,7 +424,10 @@ int run_top(const std::string& socket, double interval_s, long count) {
         // A terminal is redrawn in place; a pipe gets one page after another.
         std::fputs(screen ? "\x1b[H\x1b[2J" : "\f\n", stdout);
         std::fputs(page.c_str(), stdout);
-        std::fflush(stdout);
+        if (std::fflush(stdout) != 0) {
+            break; // the reader went away
+        }
+        answered = !now.stats.is_null();
         before = std::move(now);
         have_before = true;
         if (count != 0 && shown + 1 >= count) {
@@ -428,7 +437,7 @@ int run_top(const std::string& socket, double interval_s, long count) {
             break;
         }
     }
-    return 0;
+    return answered ? 0 : 2; // 2, as for any command, when the appliance did not answer
 }
 
 } // namespace sipredir::ctl

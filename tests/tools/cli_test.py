@@ -148,6 +148,14 @@ with tempfile.TemporaryDirectory() as d:
     ]:
         out = run([ctl, "--socket", path] + args)
         check(f"sipredirctl {' '.join(args)}: {what} exits {status}", out.returncode == status, out)
+    out = run([ctl, "version", "--json", "--socket", path])
+    check("sipredirctl: --json and --socket after the command, the answer as it came",
+          out.returncode == 0 and out.stdout.startswith('{"ok": true'), out)
+    out = run([ctl, "--socket", path, "version"])
+    check("sipredirctl: without --json, a line for a person", out.stdout == "sipredir 0\n", out)
+    out = run([ctl, "--socket", path, "drain", "x"])
+    check("sipredirctl: a refusal's error on stderr, nothing on stdout",
+          out.returncode == 1 and out.stdout == "" and "no backend named" in out.stderr, out)
     answers["metrics"] = '{"ok": false, "error": "metrics refused"}\n'
     out = run([ctl, "--socket", path, "metrics"])
     check("sipredirctl metrics: a JSON refusal exits 1", out.returncode == 1, out)
