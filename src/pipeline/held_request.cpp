@@ -51,15 +51,33 @@ handled answer_held(
         worker_state& state,
         held_request& request,
         const race_decision& d
-) noexcept {
+) {
     state.decided = &d;
     request_work& w = request._work;
     handled out;
     if (decide(s, snapshot, state, request._f, false, w, out)
         && choose(s, snapshot, state, w, out)) {
         out = reply(s, state, request._f, w, request._room, request._frame_size);
+        if (out.what == disposition::dropped && out.cause == drop_cause::reply_too_large) {
+            out = reply_in_largest_room(s, state, request);
+        }
     }
     state.decided = nullptr;
+    return out;
+}
+
+// The rare reply that did not fit the room (a configured growth over 4 kB, or many Contacts
+// repeating a long dialled user): written into a room as large as the identity's bounds allow,
+// which then replaces the request's. The request's bytes move with it, but its view (into the
+// old room) must not be read again: it is answered, and hold() parses the next one afresh.
+handled reply_in_largest_room(const identity& s, worker_state& state, held_request& request) {
+    const std::size_t n = request._frame_size;
+    std::vector<std::uint8_t> larger(
+            n + s.max_reply_growth + balance::max_contacts * (n + 512) + 4096
+    );
+    std::copy_n(request._room.begin(), n, larger.begin());
+    const handled out = reply(s, state, request._f, request._work, larger, n);
+    request._room.swap(larger);
     return out;
 }
 

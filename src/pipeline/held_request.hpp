@@ -40,13 +40,14 @@ public:
     }
 
 private:
+    friend handled reply_in_largest_room(const identity&, worker_state&, held_request&);
     friend handled answer_held(
             const identity& s,
             const balance::table_snapshot* snapshot,
             worker_state& state,
             held_request& request,
             const race_decision& d
-    ) noexcept;
+    );
 
     std::vector<std::uint8_t> _room; // the frame, then room for its reply
     std::size_t _frame_size = 0;
@@ -54,16 +55,20 @@ private:
     request_work _work; // _work.m views _room
 };
 
+// answer_held's way out when the reply does not fit the room (held_request.cpp).
+handled reply_in_largest_room(const identity& s, worker_state& state, held_request& request);
+
 // Answers a held request as its race decided: decide, choose, reply, with no parse. Decide runs
 // again here because the snapshot may have been replaced while the race ran, and the reply's
 // pre-rendered pieces live in the snapshot. The reply is written into the request's room
-// (held_request::reply); the request's bytes are spent by it.
+// (held_request::reply), a larger one when it does not fit there; the request is spent by it
+// (its view is not to be read again). Control core only: it may allocate.
 handled answer_held(
         const identity& s,
         const balance::table_snapshot* snapshot,
         worker_state& state,
         held_request& request,
         const race_decision& d
-) noexcept;
+);
 
 } // namespace sipredir::pipeline

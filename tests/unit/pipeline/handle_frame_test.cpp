@@ -456,6 +456,29 @@ TEST_F(race_pool_test, a_held_request_is_answered_as_the_whole_pipeline_answers_
     }
 }
 
+// A reply larger than the held room (three Contacts each repeating a 2,000-octet dialled user,
+// with the growth bound raised to allow it) is written into a larger room, not refused.
+TEST_F(race_pool_test, a_held_reply_larger_than_its_room_is_still_written) {
+    s.max_reply_growth = 65535;
+    auto& pool = const_cast<balance::pool_snapshot&>(tables->pools[0]);
+    pool.contacts = 3;
+    std::string request = invite("big");
+    const std::string user(2000, '7');
+    request.replace(request.find("alice@"), 5, user);
+    const frame_spec spec;
+    const auto frame = build_frame(spec, request);
+    const race_decision d{.pool = 0, .has_winner = true, .winner_slot = 0};
+    held_request held;
+    ASSERT_TRUE(held.hold(frame));
+    const handled h = answer_held(s, tables.get(), state, held, d);
+    ASSERT_EQ(h.what, disposition::replied) << static_cast<int>(h.cause);
+    EXPECT_EQ(h.code, 302);
+    const auto reply = held.reply(h);
+    EXPECT_GT(reply.size(), frame.size() + 4096);
+    const std::string text = payload_of({reply.begin(), reply.end()}, spec);
+    EXPECT_EQ(contact_of(text).find("<sip:" + user + "@"), 0u) << text.substr(0, 300);
+}
+
 TEST_F(race_pool_test, a_held_request_that_is_not_udp_is_refused) {
     held_request request;
     const std::vector<std::uint8_t> runt(20, 0);
