@@ -254,6 +254,13 @@ std::string plane::refusal_of(const config_result& next) const {
 }
 
 void plane::install(appliance_config next) {
+    if (_ctx.hooks.pool_redirect_total) {
+        std::vector<std::string> names;
+        for (const balance::pool_config& p : _ctx.config().pools) {
+            names.push_back(p.name);
+        }
+        _ctx.pool_redirects.rebase(names, _ctx.hooks.pool_redirect_total);
+    }
     auto fresh = std::make_unique<appliance_config>(std::move(next));
     assign_slots(_ctx.config(), *fresh, _used_slots);
     // The monitor switches to the new configuration before the old one is freed.

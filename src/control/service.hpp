@@ -11,6 +11,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "overload/server_overload.hpp"
+#include "pool_redirect_totals.hpp"
 #include "sockets.hpp"
 
 #include <algorithm>
@@ -109,7 +110,8 @@ struct control_context {
     server_overload overload;                 // the appliance's own RFC 7339 trigger
     balance::overload_signal overload_signal; // the last one published (reduction 0: none)
     std::int64_t epoch_ns = 0;
-    control_loop* loop = nullptr; // set by the loop before any service runs
+    control_loop* loop = nullptr;        // set by the loop before any service runs
+    pool_redirect_totals pool_redirects; // 302s per pool by name over reloads
     // Who asked the command being answered ("uid 0, pid 42"), set by the management
     // service around each answer, for the log of what was changed by whom.
     std::string requester;

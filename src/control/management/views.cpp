@@ -216,9 +216,12 @@ std::string metrics_text(control_context& c) {
     }
     std::vector<pool_redirects> pools;
     for (std::size_t i = 0; i < c.config().pools.size(); ++i) {
+        const std::string& name = c.config().pools[i].name;
         pools.push_back(
-                {.name = c.config().pools[i].name,
-                 .total = c.hooks.pool_redirect_total ? c.hooks.pool_redirect_total(i) : 0}
+                {.name = name,
+                 .total = c.hooks.pool_redirect_total
+                                  ? c.pool_redirects.total(i, name, c.hooks.pool_redirect_total)
+                                  : 0}
         );
     }
     metrics_input in;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <control/metrics.hpp>
+#include <control/pool_redirect_totals.hpp>
 #include <cstdlib>
 #include <string>
 #include <version.hpp>
@@ -53,6 +54,27 @@ TEST(metrics, redirects_are_counted_per_backend_and_per_pool) {
     EXPECT_TRUE(has_line(text, "sipredir_pool_redirects_total{pool=\"west\"} 6")) << text;
     // A backend's count is not attributed to a pool it may not serve.
     EXPECT_EQ(text.find("sipredir_redirects_total{pool="), std::string::npos) << text;
+}
+
+// The workers count by place; a reload that reorders and removes pools keeps each name's total.
+TEST(metrics, a_pool_keeps_its_redirects_when_a_reload_moves_it) {
+    std::vector<std::uint64_t> by_place(balance::max_pools, 0);
+    const pool_redirect_totals::place_count count = [&](std::size_t p) { return by_place[p]; };
+    pool_redirect_totals totals;
+    by_place[0] = 10; // east
+    by_place[1] = 4;  // west
+    EXPECT_EQ(totals.total(0, "east", count), 10u);
+    EXPECT_EQ(totals.total(1, "west", count), 4u);
+    totals.rebase({"east", "west"}, count); // the reload: now west, north
+    EXPECT_EQ(totals.total(0, "west", count), 4u);
+    EXPECT_EQ(totals.total(1, "north", count), 0u);
+    by_place[0] += 3; // west
+    by_place[1] += 5; // north
+    EXPECT_EQ(totals.total(0, "west", count), 7u);
+    EXPECT_EQ(totals.total(1, "north", count), 5u);
+    totals.rebase({"west", "north"}, count); // and back: east, west
+    EXPECT_EQ(totals.total(0, "east", count), 10u);
+    EXPECT_EQ(totals.total(1, "west", count), 7u);
 }
 
 TEST(metrics, the_port_and_the_exception_path_are_exported_with_a_data_plane) {
