@@ -70,6 +70,7 @@ wait_state() { # wait_state BACKEND STATE: bounded, 10 s
 lab_up
 lab_start_sipredir "$work/demo.toml" 150 "$work/stats.json" "$work/sipredir.log"
 grep '^sipredir: port' "$work/sipredir.log"
+echo "watch it live from another terminal: $root/build/src/sipredirctl --socket $work/sipredir.sock top"
 lab_start_backends "$root/tests/lab/sipp/backend.xml" "$work"
 ip netns exec "$lab_ns_callers" ping -c 1 -W 5 198.18.0.1 >/dev/null &&
     echo "ping 198.18.0.1: answered by the kernel through sipredir's exception path"
@@ -95,6 +96,11 @@ lab_kill_backend 2
 killed=$(date +%s.%N)
 echo "$(date +%T) b2 killed"
 wait_state b2 down && echo "$(date +%T) sipredir: b2 down $(changed_after b2 "$killed") s after it died (probe every 250 ms, 200 ms timeout, down after 2 failures)"
+# What an operator sees meanwhile (sipredirctl top, live from another terminal): its second
+# screen, with the rates of its last second.
+echo "$(date +%T) sipredirctl top, live:"
+"$root/build/src/sipredirctl" --socket "$work/sipredir.sock" top --interval 1 --count 2 |
+    awk '/^\f/ { page++ } page == 2 && !/^\f/ { print "    " $0 }'
 sleep "$third"
 lab_start_backend 2 "$root/tests/lab/sipp/backend.xml" "$work"
 revived=$(date +%s.%N)
