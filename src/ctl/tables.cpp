@@ -30,15 +30,6 @@ std::string text_of(const json& v) {
     return v.is_null() ? "-" : v.dump();
 }
 
-const json& field(const json& object, const char* name) {
-    static const json none;
-    if (!object.is_object()) {
-        return none;
-    }
-    const auto it = object.find(name);
-    return it == object.end() ? none : *it;
-}
-
 std::string version_view(const json& a) {
     std::string out = text_of(field(a, "version"));
     const std::string revision = text_of(field(a, "config_revision"));
@@ -177,6 +168,15 @@ std::string query_view(const json& a) {
 }
 
 } // namespace
+
+const json& field(const json& object, const char* name) {
+    static const json none;
+    if (!object.is_object()) {
+        return none;
+    }
+    const auto it = object.find(name);
+    return it == object.end() ? none : *it;
+}
 
 std::string text_table::render() const {
     std::vector<std::size_t> widths;

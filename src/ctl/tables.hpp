@@ -22,6 +22,9 @@ private:
     std::vector<std::vector<std::string>> _rows;
 };
 
+// The member `name` of a JSON object; null when it is absent or `object` is no object.
+const nlohmann::json& field(const nlohmann::json& object, const char* name);
+
 // 12345678 → "12,345,678".
 std::string grouped(std::uint64_t n);
 // A JSON number as an integer text with thousands grouped; "-" when it is not a number.

@@ -21,15 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-const json& at(const json& object, const char* name) {
-    static const json none;
-    if (!object.is_object()) {
-        return none;
-    }
-    const auto it = object.find(name);
-    return it == object.end() ? none : *it;
-}
-
 double number(const json& v) {
     return v.is_number() ? v.get<double>() : 0;
 }
@@ -49,8 +40,8 @@ std::string rate(double now, double before, double seconds, bool have_before) {
 // The backends by name.
 std::map<std::string, const json*> by_name(const json& answer, const char* list) {
     std::map<std::string, const json*> out;
-    for (const json& b : at(answer, list)) {
-        out[text(at(b, "name"))] = &b;
+    for (const json& b : field(answer, list)) {
+        out[text(field(b, "name"))] = &b;
     }
     return out;
 }
@@ -77,23 +68,24 @@ std::string percentile(const std::vector<double>& buckets, double p) {
 
 std::vector<double> histogram(const json& stats) {
     std::vector<double> out;
-    for (const json& n : at(at(at(stats, "appliance"), "latency_ns"), "histogram_log2")) {
+    for (const json& n : field(field(field(stats, "appliance"), "latency_ns"), "histogram_log2")) {
         out.push_back(number(n));
     }
     return out;
 }
 
 std::string header_lines(const top_sample& now, double seconds, const std::string& socket) {
-    const json& a = at(now.stats, "appliance");
+    const json& a = field(now.stats, "appliance");
     std::string out = "sipredir top (" + std::string(sipredir::version) + ")  " + socket;
     out += "   refresh " + fixed_text(json(seconds), 1) + " s   q to quit\n";
     if (now.stats.is_null()) {
         return out + "\n  sipredir does not answer at " + socket + "\n";
     }
-    out += "up " + fixed_text(at(a, "seconds"), 0) + " s   workers " + count_text(at(a, "workers"))
-           + "   table generation " + count_text(at(now.stats, "table_generation")) + "   reloads "
-           + count_text(at(at(now.stats, "reloads"), "applied")) + " applied, "
-           + count_text(at(at(now.stats, "reloads"), "refused")) + " refused\n";
+    out += "up " + fixed_text(field(a, "seconds"), 0) + " s   workers "
+           + count_text(field(a, "workers")) + "   table generation "
+           + count_text(field(now.stats, "table_generation")) + "   reloads "
+           + count_text(field(field(now.stats, "reloads"), "applied")) + " applied, "
+           + count_text(field(field(now.stats, "reloads"), "refused")) + " refused\n";
     return out;
 }
 
@@ -109,9 +101,9 @@ per_worker_lines(const json& now, const json& before, double seconds, bool have_
         const json& b = have_before && before.is_array() && w < before.size() ? before[w] : json();
         const bool have = b.is_object();
         const auto r = [&](const char* name) {
-            return rate(number(at(n, name)), number(at(b, name)), seconds, have);
+            return rate(number(field(n, name)), number(field(b, name)), seconds, have);
         };
-        const double busy = number(at(n, "busy_seconds")) - number(at(b, "busy_seconds"));
+        const double busy = number(field(n, "busy_seconds")) - number(field(b, "busy_seconds"));
         t.add({std::to_string(w),
                r("received_frames"),
                r("replies"),
@@ -123,18 +115,19 @@ per_worker_lines(const json& now, const json& before, double seconds, bool have_
 }
 
 std::string worker_lines(const top_sample* before, const top_sample& now, double seconds) {
-    const json& a = at(now.stats, "appliance");
-    const json& b = before != nullptr ? at(before->stats, "appliance") : json();
+    const json& a = field(now.stats, "appliance");
+    const json& b = before != nullptr ? field(before->stats, "appliance") : json();
     const bool have = before != nullptr && b.is_object();
     const auto r = [&](const char* name) {
-        return rate(number(at(a, name)), number(at(b, name)), seconds, have);
+        return rate(number(field(a, name)), number(field(b, name)), seconds, have);
     };
-    const double workers = std::max(1.0, number(at(a, "workers")));
+    const double workers = std::max(1.0, number(field(a, "workers")));
     const std::string busy =
             have && seconds > 0 ? fixed_text(
                     json(100
                          * std::max(
-                                 0.0, number(at(a, "busy_seconds")) - number(at(b, "busy_seconds"))
+                                 0.0,
+                                 number(field(a, "busy_seconds")) - number(field(b, "busy_seconds"))
                          )
                          / (seconds * workers)),
                     1
@@ -144,16 +137,16 @@ std::string worker_lines(const top_sample* before, const top_sample& now, double
                       + "   drops/s " + r("dropped") + "   to kernel/s " + r("exception_frames")
                       + "   busy " + busy + " %\n";
     std::string codes;
-    for (const auto& [code, n] : at(a, "replies_by_code").items()) {
-        const double d = number(n) - number(at(at(b, "replies_by_code"), code.c_str()));
+    for (const auto& [code, n] : field(a, "replies_by_code").items()) {
+        const double d = number(n) - number(field(field(b, "replies_by_code"), code.c_str()));
         if (have && d > 0) {
             codes += "  " + code + " " + fixed_text(json(d / seconds), 0) + "/s";
         }
     }
     out += "  replies by code:" + (codes.empty() ? std::string("  none") : codes) + "\n";
     std::string drops;
-    for (const auto& [cause, n] : at(a, "dropped_by_cause").items()) {
-        const double d = number(n) - number(at(at(b, "dropped_by_cause"), cause.c_str()));
+    for (const auto& [cause, n] : field(a, "dropped_by_cause").items()) {
+        const double d = number(n) - number(field(field(b, "dropped_by_cause"), cause.c_str()));
         if (have ? d > 0 : number(n) > 0) {
             drops += "  " + cause + " "
                      + (have ? fixed_text(json(d / seconds), 0) + "/s" : count_text(n));
@@ -169,39 +162,42 @@ std::string worker_lines(const top_sample* before, const top_sample& now, double
     }
     out += "  latency (RX to TX" + std::string(have ? ", this interval" : ", since start")
            + ")  p50 " + percentile(h, 0.50) + "   p99 " + percentile(h, 0.99) + "\n";
-    return out + per_worker_lines(at(a, "per_worker"), at(b, "per_worker"), seconds, have);
+    return out + per_worker_lines(field(a, "per_worker"), field(b, "per_worker"), seconds, have);
 }
 
 std::string backend_lines(const top_sample* before, const top_sample& now, double seconds) {
     const auto old = before != nullptr ? by_name(before->backends, "backends")
                                        : std::map<std::string, const json*>{};
     double all = 0;
-    for (const json& b : at(now.backends, "backends")) {
-        const auto o = old.find(text(at(b, "name")));
+    for (const json& b : field(now.backends, "backends")) {
+        const auto o = old.find(text(field(b, "name")));
         if (o != old.end()) {
-            all += std::max(0.0, number(at(b, "redirects")) - number(at(*o->second, "redirects")));
+            all += std::max(
+                    0.0, number(field(b, "redirects")) - number(field(*o->second, "redirects"))
+            );
         }
     }
     text_table t({"BACKEND", "STATE", "LOAD%", "RTT ms", "REDIRECTS/s", "SHARE%", "REDIRECTS"});
-    for (const json& b : at(now.backends, "backends")) {
-        const auto o = old.find(text(at(b, "name")));
+    for (const json& b : field(now.backends, "backends")) {
+        const auto o = old.find(text(field(b, "name")));
         const bool have = o != old.end();
         const double d =
                 have ? std::max(
-                        0.0, number(at(b, "redirects")) - number(at(*o->second, "redirects"))
+                        0.0, number(field(b, "redirects")) - number(field(*o->second, "redirects"))
                 )
                      : 0;
-        std::string state = text(at(b, "state"));
-        if (at(b, "drained").is_boolean() && at(b, "drained").get<bool>()) {
+        std::string state = text(field(b, "state"));
+        if (field(b, "drained").is_boolean() && field(b, "drained").get<bool>()) {
             state += " (drained)";
         }
-        t.add({text(at(b, "name")),
+        t.add({text(field(b, "name")),
                state,
-               at(b, "load").is_number() ? fixed_text(json(number(at(b, "load")) * 100), 1) : "-",
-               fixed_text(at(b, "rtt_ms"), 2),
+               field(b, "load").is_number() ? fixed_text(json(number(field(b, "load")) * 100), 1)
+                                            : "-",
+               fixed_text(field(b, "rtt_ms"), 2),
                have && seconds > 0 ? fixed_text(json(d / seconds), 0) : "-",
                have && all > 0 ? fixed_text(json(100 * d / all), 1) : "-",
-               count_text(at(b, "redirects"))});
+               count_text(field(b, "redirects"))});
     }
     std::string out = "\n";
     out += t.render();
@@ -215,21 +211,21 @@ std::string fleet_lines(const top_sample* before, const top_sample& now, double 
     const auto old = before != nullptr ? by_name(before->fleet, "peers")
                                        : std::map<std::string, const json*>{};
     text_table t({"PEER", "HEARD ms AGO", "REDIRECTS/s", "REDIRECTS"});
-    for (const json& p : at(now.fleet, "peers")) {
-        const auto o = old.find(text(at(p, "name")));
-        t.add({text(at(p, "name")),
-               count_text(at(p, "heard_ms_ago")),
+    for (const json& p : field(now.fleet, "peers")) {
+        const auto o = old.find(text(field(p, "name")));
+        t.add({text(field(p, "name")),
+               count_text(field(p, "heard_ms_ago")),
                o != old.end()
-                       ? rate(number(at(p, "redirects")),
-                              number(at(*o->second, "redirects")),
+                       ? rate(number(field(p, "redirects")),
+                              number(field(*o->second, "redirects")),
                               seconds,
                               true)
                        : "-",
-               count_text(at(p, "redirects"))});
+               count_text(field(p, "redirects"))});
     }
-    return "\nFLEET " + text(at(now.fleet, "name")) + ": "
-           + count_text(json(at(now.fleet, "peers").size())) + " of "
-           + count_text(at(now.fleet, "configured_peers")) + " peers heard\n" + t.render();
+    return "\nFLEET " + text(field(now.fleet, "name")) + ": "
+           + count_text(json(field(now.fleet, "peers").size())) + " of "
+           + count_text(field(now.fleet, "configured_peers")) + " peers heard\n" + t.render();
 }
 
 } // namespace
@@ -237,17 +233,17 @@ std::string fleet_lines(const top_sample* before, const top_sample& now, double 
 std::vector<std::string> events_between(const top_sample& before, const top_sample& now) {
     std::vector<std::string> out;
     const auto old = by_name(before.backends, "backends");
-    for (const json& b : at(now.backends, "backends")) {
-        const std::string name = text(at(b, "name"));
+    for (const json& b : field(now.backends, "backends")) {
+        const std::string name = text(field(b, "name"));
         const auto o = old.find(name);
         if (o == old.end()) {
             if (!before.backends.is_null()) {
-                out.push_back("backend " + name + " added (" + text(at(b, "state")) + ")");
+                out.push_back("backend " + name + " added (" + text(field(b, "state")) + ")");
             }
             continue;
         }
-        const std::string was = text(at(*o->second, "state"));
-        const std::string is = text(at(b, "state"));
+        const std::string was = text(field(*o->second, "state"));
+        const std::string is = text(field(b, "state"));
         if (was != is) {
             out.push_back("backend " + name + " " + was + " -> " + is);
         }
@@ -258,17 +254,17 @@ std::vector<std::string> events_between(const top_sample& before, const top_samp
             out.push_back("backend " + name + " removed");
         }
     }
-    const json& r0 = at(before.stats, "reloads");
-    const json& r1 = at(now.stats, "reloads");
-    if (number(at(r1, "applied")) > number(at(r0, "applied")) && r0.is_object()) {
+    const json& r0 = field(before.stats, "reloads");
+    const json& r1 = field(now.stats, "reloads");
+    if (number(field(r1, "applied")) > number(field(r0, "applied")) && r0.is_object()) {
         out.push_back("configuration reloaded");
     }
-    if (number(at(r1, "refused")) > number(at(r0, "refused")) && r0.is_object()) {
+    if (number(field(r1, "refused")) > number(field(r0, "refused")) && r0.is_object()) {
         out.push_back("a reload was refused (the running configuration stays)");
     }
     const auto peers0 = by_name(before.fleet, "peers");
-    for (const json& p : at(now.fleet, "peers")) {
-        const std::string name = text(at(p, "name"));
+    for (const json& p : field(now.fleet, "peers")) {
+        const std::string name = text(field(p, "name"));
         if (!peers0.contains(name) && !before.fleet.is_null()) {
             out.push_back("fleet peer " + name + " heard");
         }
