@@ -9,11 +9,12 @@
 # (sipredir and sipredir-loadgen only where DPDK is built).
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from standin_appliance import serve_standin  # noqa: E402
 
 version, root, ctl, agent, watch = sys.argv[1:6]
 sipredir, loadgen = (sys.argv[6:8] + [None, None])[:2]
@@ -115,27 +116,8 @@ with tempfile.TemporaryDirectory() as d:
         "query": "",
     }
     path = os.path.join(d, "sr.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(8)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                line = b""
-                while not line.endswith(b"\n"):
-                    chunk = conn.recv(256)
-                    if not chunk:
-                        break
-                    line += chunk
-                verb = line.decode().split(" ", 1)[0].strip()
-                conn.sendall(answers.get(verb, '{"ok": false, "error": "unknown"}\n').encode())
-
-    threading.Thread(target=serve, daemon=True).start()
+    server = serve_standin(
+        path, lambda verb: answers.get(verb, '{"ok": false, "error": "unknown"}\n'))
     for args, status, what in [
         (["version"], 0, '"ok": true'),
         (["drain", "x"], 1, '"ok": false, with "ok\\": true" inside the error'),

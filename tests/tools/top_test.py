@@ -7,12 +7,14 @@
 # Usage: top_test.py SIPREDIRCTL
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from standin_appliance import serve_standin  # noqa: E402
 
 ctl = sys.argv[1]
 failures = 0
@@ -55,23 +57,6 @@ def answer(verb):
     return {"ok": False, "error": "this appliance has no [fleet]"}
 
 
-def serve(server):
-    while True:
-        try:
-            conn, _ = server.accept()
-        except OSError:
-            return
-        with conn:
-            line = b""
-            while not line.endswith(b"\n"):
-                chunk = conn.recv(256)
-                if not chunk:
-                    break
-                line += chunk
-            verb = line.decode().split(" ", 1)[0].strip()
-            conn.sendall((json.dumps(answer(verb)) + "\n").encode())
-
-
 def pane(session):
     out = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
                          capture_output=True, text=True)
@@ -96,10 +81,7 @@ def alive(session):
 
 with tempfile.TemporaryDirectory() as d:
     path = os.path.join(d, "sr.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(8)
-    threading.Thread(target=serve, args=(server,), daemon=True).start()
+    server = serve_standin(path, lambda verb: json.dumps(answer(verb)) + "\n")
     session = f"sipredir-top-{os.getpid()}"
     env = dict(os.environ, TMUX_TMPDIR=d)
     os.environ["TMUX_TMPDIR"] = d  # a tmux server of our own, gone with the directory
