@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // sipredir --check-config's judgement: a good file passes; a bad one, whatever stage refuses it
 // (the TOML, a section, the rules' compilation, the mbuf pool), names its file and line.
+#include "minimal_config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <control/check_config.hpp>
@@ -12,17 +14,7 @@ using namespace sipredir::control;
 
 namespace {
 
-const std::string minimal = R"([listen]
-addresses = ["198.18.0.1"]
-
-[[backend]]
-name = "b1"
-address = "198.18.1.1:5060"
-
-[[pool]]
-name = "default"
-backends = ["b1"]
-)";
+const std::string& minimal = sipredir::test::minimal_config;
 
 struct check_case {
     const char* name;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "../test_support.hpp"
+#include "minimal_config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,17 +13,7 @@ using namespace sipredir::control;
 
 namespace {
 
-const std::string minimal = R"([listen]
-addresses = ["198.18.0.1"]
-
-[[backend]]
-name = "b1"
-address = "198.18.1.1:5060"
-
-[[pool]]
-name = "default"
-backends = ["b1"]
-)";
+const std::string& minimal = sipredir::test::minimal_config;
 
 appliance_config parsed(const std::string& text) {
     config_result r = parse_config(text, "t.toml");
