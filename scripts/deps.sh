@@ -15,8 +15,9 @@ packages=(
     googletest libgtest-dev libbenchmark-dev libclang-rt-14-dev libfuzzer-14-dev
     # lab: callers and backends, captures, namespaces
     sip-tester tshark iproute2 iputils-ping ethtool valgrind python3 python3-matplotlib
-    # the fleet: configuration from etcd (sipredir-etcd-watch and its tests)
-    etcd-server etcd-client openssl
+    # the fleet: configuration from etcd (sipredir-etcd-watch and its tests); the exchange over
+    # NATS (the client library; the server for the NATS lab)
+    etcd-server etcd-client openssl libnats-dev nats-server
     # the data plane: DPDK tools (testpmd, telemetry, dumpcap), configuration
     dpdk-dev libtomlplusplus-dev
     # the systemd units' sandbox is checked with systemd-analyze security --offline

@@ -191,6 +191,44 @@ void write_probes_and_reports(writer& w, const metrics_input& in) {
     }
 }
 
+// What the fleet's transport (the mesh or NATS) counted.
+void write_fleet_transport(
+        writer& w, const fleet::transport_counters& t, std::string_view transport
+) {
+    const std::string kind = "transport=\"" + std::string(transport) + "\"";
+    w.family(
+            "sipredir_fleet_transport_messages_total",
+            "counter",
+            "Fleet messages through the transport: published (once, for every peer), not sent, "
+            "received (before any check) and dropped on arrival."
+    );
+    for (const auto& [event, n] :
+         {std::pair{"published", t.published},
+          std::pair{"publish_failed", t.publish_failed},
+          std::pair{"received", t.received},
+          std::pair{"dropped", t.dropped}}) {
+        w.sample("sipredir_fleet_transport_messages_total", kind + ",event=\"" + event + "\"", n);
+    }
+    w.family(
+            "sipredir_fleet_transport_disconnects_total",
+            "counter",
+            "NATS: connections to a server lost."
+    );
+    w.sample("sipredir_fleet_transport_disconnects_total", kind, t.disconnects);
+    w.family(
+            "sipredir_fleet_transport_reconnects_total",
+            "counter",
+            "NATS: connected again, to the same or another server of the cluster."
+    );
+    w.sample("sipredir_fleet_transport_reconnects_total", kind, t.reconnects);
+    w.family(
+            "sipredir_fleet_transport_connected",
+            "gauge",
+            "1 while a server is connected (mesh: 1)."
+    );
+    w.sample("sipredir_fleet_transport_connected", kind, std::uint64_t{t.connected ? 1U : 0U});
+}
+
 // Race pools' and the fleet's counters, where there are any.
 void write_race_and_fleet(writer& w, const metrics_input& in) {
     if (in.race != nullptr) {
@@ -236,6 +274,22 @@ void write_race_and_fleet(writer& w, const metrics_input& in) {
                     p.redirects
             );
         }
+        w.family(
+                "sipredir_fleet_peer_silence_seconds",
+                "gauge",
+                "Time since each peer's last accepted message."
+        );
+        for (const fleet::peer_status& p : in.peers) {
+            w.sample(
+                    "sipredir_fleet_peer_silence_seconds",
+                    "peer=\"" + label(p.name) + "\"",
+                    static_cast<double>(std::max<std::int64_t>(0, in.fleet_now_ns - p.heard_ns))
+                            / 1e9
+            );
+        }
+    }
+    if (in.transport != nullptr) {
+        write_fleet_transport(w, *in.transport, in.transport_kind);
     }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "exit_stats.hpp"
+#include "fleet/fleet_transport.hpp"
 #include "fleet/redirect_exchange.hpp"
 #include "load_monitor.hpp"
 #include "overload/server_overload.hpp"
@@ -56,8 +57,11 @@ struct metrics_input {
     const race::engine_counters* race = nullptr;     // null: no pool races
     const fleet::exchange_counters* fleet = nullptr; // null: no [fleet]
     std::span<const fleet::peer_status> peers;
-    balance::overload_signal overload; // the RFC 7339 indication last published
-    overload_readings overload_read;   // the last interval's busiest worker and missed frames
+    std::int64_t fleet_now_ns = 0; // the clock of peers' heard_ns, for their silence
+    const fleet::transport_counters* transport = nullptr; // null: no [fleet]
+    std::string_view transport_kind;                      // "mesh" or "nats"
+    balance::overload_signal overload;                    // the RFC 7339 indication last published
+    overload_readings overload_read; // the last interval's busiest worker and missed frames
     std::optional<dataplane_counters> dataplane; // absent: no data plane (tests, tools)
     std::string stage1_kernel;                   // the SIMD kernel the parser runs
 };

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "fleet_service.hpp"
 
+#include "../enum_names.hpp"
+#include "mesh_transport.hpp"
+#include "nats_transport.hpp"
+
 #include <algorithm>
 #include <balance/policy.hpp>
 
 namespace sipredir::control {
 
-fleet_service::fleet_service(control_context& c) : datagram_service(c) {
+fleet_service::fleet_service(control_context& c) : _c(c) {
     if (c.config().fleet.enabled) {
         _fleet = std::make_unique<fleet::redirect_exchange>();
         configure();
@@ -25,9 +29,10 @@ void fleet_service::configure() {
     s.full_interval_ns = std::int64_t{f.full_interval_ms} * 1'000'000;
     s.peer_timeout_ns = std::int64_t{f.peer_timeout_ms} * 1'000'000;
     s.send_fraction = f.send_fraction;
-    for (std::size_t i = 0; i < f.peers.size(); ++i) {
+    for (std::size_t i = 0; i < f.peer_names.size(); ++i) {
         s.peers.push_back({f.peer_names[i], f.peers[i].address});
     }
+    s.any_peer = f.transport == fleet_transport_kind::nats && f.peer_names.empty();
     std::vector<std::string> names(balance::max_backends);
     s.capacity.assign(balance::max_backends, 0); // a free slot: nothing to fold
     for (const static_backend& b : config.backends) {
@@ -39,28 +44,65 @@ void fleet_service::configure() {
 
 void fleet_service::open() {
     const appliance_config& c = _c.config();
-    if (_fleet) {
-        _socket = open_udp({c.listen.addresses.front(), c.fleet.port}, true);
+    if (!_fleet) {
+        return;
+    }
+    if (c.fleet.transport == fleet_transport_kind::nats) {
+        _transport = std::make_unique<fleet::nats_transport>(c.fleet.nats, c.fleet.name);
+    } else {
+        _transport = std::make_unique<fleet::mesh_transport>(
+                net::ip_endpoint{c.listen.addresses.front(), c.fleet.port}, c.fleet.peers
+        );
+    }
+    _transport->open();
+}
+
+void fleet_service::watch(std::vector<pollfd>& fds) const {
+    if (_transport) {
+        _transport->watch(fds);
+    }
+}
+
+void fleet_service::finish() {
+    if (_transport) {
+        _transport->close();
     }
 }
 
 void fleet_service::describe(std::vector<log_field>& fields) const {
     const fleet_config& f = _c.config().fleet;
-    fields.emplace_back(
-            "fleet",
-            _fleet ? f.name + " on " + std::to_string(f.port) + ", "
-                             + std::to_string(f.peers.size()) + " peers"
-                   : "off"
-    );
+    fields.emplace_back("fleet", _transport ? f.name + ", " + _transport->describe() : "off");
 }
 
-void fleet_service::read_round(std::int64_t now) {
+void fleet_service::on_polled(std::span<const pollfd> mine, std::int64_t now) {
+    if (!_transport) {
+        return;
+    }
     const std::int64_t wall = wall_ms();
-    read_datagrams(_socket, [&](std::string_view d, const net::ip_endpoint& from) {
+    _transport->receive(mine, [&](std::string_view d, const fleet::message_origin& from) {
         // Folded at the next publication, not at once: 50 peers every 50 ms would otherwise
         // publish a table a thousand times a second.
-        _fleet->admit(d, from.address, wall, now, _c.peer_redirects);
+        _fleet->admit(d, from, wall, now, _c.peer_redirects);
     });
+}
+
+// The NATS connection's ups and downs, logged by the control loop (the library's threads only
+// count them).
+void fleet_service::log_connection_changes() {
+    const fleet::transport_counters now = _transport->counters();
+    if (now.disconnects != _logged.disconnects || (_logged.connected && !now.connected)) {
+        log(log_level::warning,
+            "fleet_disconnected",
+            {{"transport", _transport->describe()},
+             {"disconnects", std::to_string(now.disconnects)}});
+    }
+    if (now.reconnects != _logged.reconnects || (!_logged.connected && now.connected)) {
+        log(log_level::info,
+            "fleet_connected",
+            {{"transport", _transport->describe()}, {"reconnects", std::to_string(now.reconnects)}}
+        );
+    }
+    _logged = now;
 }
 
 // Our new redirects to every peer when the exchange says so (its interval, a full round, or a
@@ -70,6 +112,7 @@ void fleet_service::on_tick(std::int64_t now) {
         return;
     }
     _next_collect_ns = now + 1'000'000;
+    log_connection_changes();
     _fleet->expire(now);
     _c.loop->collect_redirects();
     std::vector<double> spare(balance::max_backends, 0.0);
@@ -87,9 +130,7 @@ void fleet_service::on_tick(std::int64_t now) {
         return;
     }
     for (const std::string& m : _fleet->take_messages(now, wall_ms())) {
-        for (const net::ip_endpoint& peer : _c.config().fleet.peers) {
-            send_datagram(_socket, peer, m);
-        }
+        _transport->publish(m);
     }
 }
 
@@ -114,7 +155,8 @@ std::string_view fleet_service::restart_only_change(
 ) const {
     const fleet_config& a = running.fleet;
     const fleet_config& b = next.fleet;
-    const bool same = a.enabled == b.enabled && a.name == b.name && a.port == b.port;
+    const bool same = a.enabled == b.enabled && a.name == b.name && a.port == b.port
+                      && a.transport == b.transport && a.nats == b.nats;
     return same ? "" : "fleet";
 }
 
@@ -134,7 +176,8 @@ std::string fleet_service::status_json() {
     const std::int64_t now = _c.now_ns();
     o.field("ok", true);
     o.field("name", _c.config().fleet.name);
-    o.field("configured_peers", std::uint64_t{_c.config().fleet.peers.size()});
+    o.field("transport", _transport->describe());
+    o.field("configured_peers", std::uint64_t{_c.config().fleet.peer_names.size()});
     o.key("peers");
     out += "[";
     bool first = true;
@@ -168,6 +211,17 @@ std::string fleet_service::status_json() {
     o.field("peers_expired", c.peers_expired);
     o.field("restarts_seen", c.restarts_seen);
     o.field("capped_redirects", c.capped_redirects);
+    const fleet::transport_counters t = _transport->counters();
+    o.key("transport_counters");
+    object_writer tc(out, 1);
+    tc.field("connected", t.connected);
+    tc.field("published", t.published);
+    tc.field("publish_failed", t.publish_failed);
+    tc.field("received", t.received);
+    tc.field("dropped", t.dropped);
+    tc.field("disconnects", t.disconnects);
+    tc.field("reconnects", t.reconnects);
+    tc.close();
     o.close();
     return out + "\n";
 }
@@ -176,6 +230,12 @@ void fleet_service::fill_metrics(metrics_input& in) {
     _peers = _fleet ? _fleet->peers() : std::vector<fleet::peer_status>{};
     in.fleet = _fleet ? &_fleet->counters() : nullptr;
     in.peers = _peers;
+    in.fleet_now_ns = _c.now_ns();
+    if (_transport) {
+        _transport_seen = _transport->counters();
+        in.transport = &_transport_seen;
+        in.transport_kind = name_of(_c.config().fleet.transport);
+    }
 }
 
 std::unique_ptr<service> make_fleet_service(control_context& c) {

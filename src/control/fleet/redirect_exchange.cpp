@@ -54,16 +54,22 @@ double redirect_exchange::capacity_of(std::size_t slot) const noexcept {
                                             : std::numeric_limits<double>::infinity();
 }
 
-// A message names its sender; only the address configured for that name may send it, so an
-// appliance (or a host holding the fleet's key) cannot speak for another.
+// A message names its sender; only the address configured for that name may send it (or, over
+// NATS, only that name's own subject carry it), so an appliance (or a host holding the fleet's
+// key) cannot speak for another.
 exchange_verdict
-redirect_exchange::check_sender(std::string_view name, const net::ip_address& from) const {
+redirect_exchange::check_sender(std::string_view name, const message_origin& from) const {
+    if (from.by_subject && from.name != name) {
+        return exchange_verdict::wrong_source;
+    }
     for (const fleet_peer& p : _settings.peers) {
         if (p.name == name) {
-            return p.address == from ? exchange_verdict::accepted : exchange_verdict::wrong_source;
+            return from.by_subject || p.address == from.address ? exchange_verdict::accepted
+                                                                : exchange_verdict::wrong_source;
         }
     }
-    return exchange_verdict::unknown_peer;
+    return from.by_subject && _settings.any_peer ? exchange_verdict::accepted
+                                                 : exchange_verdict::unknown_peer;
 }
 
 void redirect_exchange::add_own(std::span<const std::uint64_t> delta) noexcept {
@@ -146,7 +152,7 @@ bool older_than(const exchange_message& m, std::uint64_t epoch_ms, std::uint64_t
 
 exchange_verdict redirect_exchange::admit(
         std::string_view datagram,
-        const net::ip_address& from,
+        const message_origin& from,
         std::int64_t wall_ms,
         std::int64_t now_ns,
         std::span<std::uint64_t> delta
@@ -170,7 +176,7 @@ exchange_verdict redirect_exchange::admit(
 
 exchange_verdict redirect_exchange::check_message(
         std::string_view datagram,
-        const net::ip_address& from,
+        const message_origin& from,
         std::int64_t wall_ms,
         exchange_message& m
 ) const {

@@ -31,6 +31,22 @@ struct fleet_peer {
     net::ip_address address; // the only address they may come from
 };
 
+// Who sent a message, as its transport vouches for it: over the UDP mesh, the datagram's source
+// address; over NATS, the appliance name in the subject it was published on, which the servers'
+// subject permissions bind to that appliance's credentials (docs/fleet.md, "NATS security").
+struct message_origin {
+    message_origin(const net::ip_address& a) : address(a) {} // NOLINT: the mesh's, implicitly
+    static message_origin publisher(std::string_view name) {
+        message_origin o(net::ip_address{});
+        o.by_subject = true;
+        o.name = name;
+        return o;
+    }
+    net::ip_address address;
+    bool by_subject = false;
+    std::string_view name; // by_subject: the subject's last token
+};
+
 struct exchange_settings {
     std::string self;                              // this appliance's name in the fleet
     signing_key key{};                             // the fleet's key
@@ -42,6 +58,9 @@ struct exchange_settings {
     std::int64_t min_gap_ns = 5'000'000;           // between two sends, whatever triggered them
     std::size_t max_peers = 256;
     std::vector<fleet_peer> peers{}; // the only names messages may come from
+    // Over NATS without a list of peers: any name may speak, as long as it speaks on its own
+    // subject (the servers' permissions are then the only binding).
+    bool any_peer = false;
     // Per slot, as the backends given to configure(): the most redirects a peer's messages may
     // add to that backend a second (its capacity; a slot past the end: no cap).
     std::vector<std::uint32_t> capacity{};
@@ -122,7 +141,7 @@ public:
     // are added to `delta` per slot (at most capacity × elapsed time for each).
     exchange_verdict
     admit(std::string_view datagram,
-          const net::ip_address& from,
+          const message_origin& from,
           std::int64_t wall_ms,
           std::int64_t now_ns,
           std::span<std::uint64_t> delta);
@@ -172,7 +191,7 @@ private:
     // the sender's allowance refilled, and its totals folded into `delta`.
     exchange_verdict check_message(
             std::string_view datagram,
-            const net::ip_address& from,
+            const message_origin& from,
             std::int64_t wall_ms,
             exchange_message& m
     ) const;
@@ -180,7 +199,7 @@ private:
     peer_state& add_peer(const exchange_message& m, std::int64_t now_ns);
     void refill_allowance(peer_state& p, std::int64_t now_ns) const noexcept;
     void fold_totals(peer_state& p, std::string_view totals, std::span<std::uint64_t> delta);
-    exchange_verdict check_sender(std::string_view name, const net::ip_address& from) const;
+    exchange_verdict check_sender(std::string_view name, const message_origin& from) const;
     double capacity_of(std::size_t slot) const noexcept;
 };
 

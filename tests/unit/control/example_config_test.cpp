@@ -136,6 +136,15 @@ std::string uncommented(const std::string& section, const std::string& prefix = 
     return out;
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        out.push_back(line);
+    }
+    return out;
+}
+
 appliance_config parsed(const std::string& text, const std::string& source = "t.toml") {
     const config_result r = parse_config(text, source);
     EXPECT_TRUE(r.config) << r.error.message << "\nin:\n" << text;
@@ -280,7 +289,7 @@ TEST(example_config, shows_the_defaults_of_the_sections_it_leaves_off) {
     std::filesystem::create_directories(dir);
     const std::string source = (dir / "t.toml").string();
     const std::string key(64, 'a');
-    for (const char* name : {"report.key", "fleet.key", "proxy-a.key"}) {
+    for (const char* name : {"report.key", "fleet.key", "proxy-a.key", "nats.pass"}) {
         std::ofstream(dir / name) << key << "\n";
         std::filesystem::permissions(
                 dir / name, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write
@@ -296,7 +305,12 @@ TEST(example_config, shows_the_defaults_of_the_sections_it_leaves_off) {
     EXPECT_EQ(reported.reports.settings.rate, defaults.settings.rate);
     EXPECT_EQ(reported.reports.settings.burst, defaults.settings.burst);
 
-    const std::string fleet = uncommented("fleet");
+    // The mesh's keys; the nats_* keys below, each way of logging in on its own.
+    std::string fleet;
+    std::string nats_keys;
+    for (const std::string& line : lines_of(uncommented("fleet"))) {
+        (line.rfind("nats_", 0) == 0 ? nats_keys : fleet) += line + "\n";
+    }
     ASSERT_FALSE(fleet.empty());
     const appliance_config fleeted =
             parsed(minimal("", "", "", "[exception]\ntap = \"t0\"\n[fleet]\n" + fleet), source);
@@ -307,6 +321,30 @@ TEST(example_config, shows_the_defaults_of_the_sections_it_leaves_off) {
     EXPECT_EQ(fleeted.fleet.peer_timeout_ms, f.peer_timeout_ms);
     EXPECT_EQ(fleeted.fleet.window_ms, f.window_ms);
     EXPECT_EQ(fleeted.fleet.send_fraction, f.send_fraction);
+    EXPECT_EQ(fleeted.fleet.transport, f.transport);
+
+    std::string over_nats = "[fleet]\n";
+    for (const std::string& line : lines_of(fleet)) {
+        if (line.rfind("transport", 0) != 0 && line.rfind("peers", 0) != 0) {
+            over_nats += line + "\n";
+        }
+    }
+    over_nats += "transport = \"nats\"\npeers = [\"sipredir-2\"]\n";
+    for (const std::string& line : lines_of(nats_keys)) {
+        // One way to log in (user and password); TLS by CA only (no client certificate files).
+        const std::string k = key_of(line);
+        if (k != "nats_nkey" && k != "nats_seed_file" && k != "nats_credentials_file"
+            && k != "nats_cert_file" && k != "nats_key_file") {
+            over_nats += line + "\n";
+        }
+    }
+    const appliance_config natsed = parsed(minimal("", "", "", over_nats), source);
+    const nats_config n;
+    EXPECT_EQ(natsed.fleet.transport, fleet_transport_kind::nats);
+    EXPECT_EQ(natsed.fleet.nats.fleet, n.fleet);
+    EXPECT_EQ(natsed.fleet.nats.reconnect_wait_ms, n.reconnect_wait_ms);
+    EXPECT_EQ(natsed.fleet.nats.connect_timeout_ms, n.connect_timeout_ms);
+    EXPECT_EQ(natsed.fleet.nats.password, std::string(64, 'a'));
     std::filesystem::remove_all(dir);
 }
 
