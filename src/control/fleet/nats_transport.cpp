@@ -118,6 +118,9 @@ void nats_transport::open() {
     // buffered (a second of messages) and the rest fails fast, to be carried by later totals.
     check(natsOptions_SetReconnectBufSize(_options, 256 * 1024), "reconnect buffer");
     check(natsOptions_SetPingInterval(_options, 2000), "ping interval");
+    // Written at once by the publisher thread rather than left for the library's flusher: a
+    // count is worth most when it is fresh, and this thread is ours to block.
+    check(natsOptions_SetSendAsap(_options, true), "send at once");
     check(natsOptions_SetRetryOnFailedConnect(_options, true, nats_callbacks::connected, this),
           "retry");
     check(natsOptions_SetDisconnectedCB(_options, nats_callbacks::disconnected, this), "callback");
