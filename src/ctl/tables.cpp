@@ -93,6 +93,15 @@ std::string pools_view(const json& a) {
 std::string fleet_view(const json& a) {
     std::string out = "fleet " + text_of(field(a, "name")) + ": "
                       + count_text(field(a, "configured_peers")) + " peers configured\n";
+    if (const json& transport = field(a, "transport"); transport.is_string()) {
+        const json& c = field(a, "transport_counters");
+        out += "transport " + text_of(transport) + "\n  published "
+               + count_text(field(c, "published")) + ", not sent "
+               + count_text(field(c, "publish_failed")) + ", received "
+               + count_text(field(c, "received")) + ", dropped " + count_text(field(c, "dropped"))
+               + ", disconnects " + count_text(field(c, "disconnects")) + ", reconnects "
+               + count_text(field(c, "reconnects")) + "\n";
+    }
     text_table t({"PEER", "HEARD ms AGO", "MESSAGES", "REDIRECTS", "LAST SEQ"});
     for (const json& p : field(a, "peers")) {
         t.add({text_of(field(p, "name")),

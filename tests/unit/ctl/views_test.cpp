@@ -151,6 +151,35 @@ TEST(ctl_views, a_backend_change_says_what_changed) {
     );
 }
 
+TEST(ctl_views, fleet_names_its_transport_and_one_row_per_peer) {
+    const json answer = {
+            {"ok", true},
+            {"name", "sr-a"},
+            {"transport", "nats sipredir.lab.counts.sr-a, connected to tls://198.19.9.2:4222"},
+            {"configured_peers", 2},
+            {"peers",
+             json::array(
+                     {{{"name", "sr-b"},
+                       {"heard_ms_ago", 12},
+                       {"messages", 1200},
+                       {"redirects", 40},
+                       {"last_seq", 1200}}}
+             )},
+            {"transport_counters",
+             {{"connected", true},
+              {"published", 900},
+              {"publish_failed", 0},
+              {"received", 1250},
+              {"dropped", 0},
+              {"disconnects", 1},
+              {"reconnects", 1}}}};
+    const std::string text = human_view("fleet", answer);
+    EXPECT_TRUE(contains(text, "transport nats sipredir.lab.counts.sr-a, connected to")) << text;
+    EXPECT_TRUE(contains(text, "received 1,250")) << text;
+    EXPECT_TRUE(contains(text, "reconnects 1")) << text;
+    EXPECT_TRUE(contains(text, "sr-b")) << text;
+}
+
 TEST(ctl_views, an_unknown_verb_shows_its_json) {
     const json answer = {{"ok", true}, {"something", 1}};
     EXPECT_TRUE(contains(human_view("frobnicate", answer), "\"something\": 1"));
