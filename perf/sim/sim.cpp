@@ -2,7 +2,7 @@
 // Runs every policy through the same seeded scenario and prints how each balances.
 //   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--no-reports]
 //       [--fleet [--exchange-ms M]] [--tiers] [--out DIR] [--check]
-//       [--offered PERCENT] [--threshold PERCENT] [--report-ms M] [--steady]
+//       [--offered PERCENT] [--threshold PERCENT] [--report-ms M] [--steady] [--equal-capacities]
 //       [--appliances N,N,...] [--fleet-policies P,P,...] [--broker [--broker-ms M]]
 //       [--send-fraction F] [--own-counts] [--goal G]
 // --fleet runs least-load and proportional on 1, 3 and 50 appliances instead, without the
@@ -14,7 +14,8 @@
 // NATS-like broker (one publish, a fan-out reaching every peer --broker-ms, 2, later) instead of
 // the direct mesh;
 // --send-fraction adds the fleet exchange's send trigger (0.05 in the product; 0: off).
-// --steady leaves out the backend that dies and the one that slows down.
+// --steady leaves out the backend that dies and the one that slows down; --equal-capacities
+// gives every backend the mean capacity (give it after --scale).
 // --tiers runs a primary site and an overflow site (priority 0 and 1, five backends each) in
 // pools with tiers on, through a quiet phase, a surge past the primary's capacity and a quiet
 // phase again, and prints where each phase's calls went.
@@ -168,6 +169,17 @@ int main(int argc, char** argv) {
             base.threshold = std::atof(argv[++i]) / 100;
         } else if (arg == "--own-counts") {
             own_counts = true;
+        } else if (arg == "--equal-capacities") {
+            // Every backend the mean capacity: what load-agnostic, weight-agnostic policies
+            // (random) need.
+            double sum = 0;
+            for (const auto c : base.capacities) {
+                sum += c;
+            }
+            base.capacities.assign(
+                    base.capacities.size(),
+                    static_cast<std::uint32_t>(sum / static_cast<double>(base.capacities.size()))
+            );
         } else if (arg == "--steady") {
             steady = true;
         } else if (arg == "--appliances" && i + 1 < argc) {
@@ -195,7 +207,7 @@ int main(int argc, char** argv) {
                     "usage: %s [--duration S] [--scale K] [--publish-ms M] [--bursty] "
                     "[--no-reports] [--fleet [--exchange-ms M]] [--tiers] [--out DIR] "
                     "[--check] [--offered PERCENT] [--threshold PERCENT] [--report-ms M] "
-                    "[--steady] "
+                    "[--steady] [--equal-capacities] "
                     "[--appliances N,...] [--fleet-policies P,...] [--broker [--broker-ms M]] "
                     "[--send-fraction F] [--own-counts] [--goal G]\n",
                     argv[0]
