@@ -55,14 +55,26 @@ for scenario in "fleet200:--publish-ms 10 --fleet --broker --appliances 1,50,200
     /usr/bin/python3 perf/sim/plot.py "$out" "docs/img/sim_$name" "${plot_args[@]}"
 done
 # What the goal asks of the exchange: 200 appliances, least-load, proportional and p2c, as the
-# counts are shared less often, not at all, or with the send trigger.
-for sweep in "--own-counts" "--exchange-ms 100" "--exchange-ms 500" "--exchange-ms 1000" \
-    "--exchange-ms 2000" "--exchange-ms 1000 --send-fraction 0.05" \
-    "--exchange-ms 2000 --send-fraction 0.05" "--exchange-ms 100 --publish-ms 250"; do
+# counts are shared less often, not at all, with the send trigger, through a slower broker, or
+# folded at longer publication intervals. Then sequence, which fills backends in order, on 50
+# appliances with less headroom under its threshold or fresher counts.
+for sweep in "--own-counts" "--exchange-ms 100" "--exchange-ms 500" "--exchange-ms 700" \
+    "--exchange-ms 1000" "--exchange-ms 2000" "--exchange-ms 1000 --send-fraction 0.05" \
+    "--exchange-ms 1000 --send-fraction 0.01" "--exchange-ms 100 --broker-ms 20" \
+    "--exchange-ms 100 --publish-ms 50" "--exchange-ms 100 --publish-ms 100" \
+    "--exchange-ms 100 --publish-ms 250" "--exchange-ms 100 --publish-ms 1000"; do
     echo "### goal95_sweep: sim --scale 20 $goal95 --appliances 200 --goal 1.05 $sweep"
     # shellcheck disable=SC2086
     build/perf/sim/sim --scale 20 $goal95 --appliances 200 --goal 1.05 \
         --fleet-policies least-load,proportional,p2c $sweep | sed -n '/^Per-second/,$p'
+    echo
+done
+for sweep in "--threshold 100 --exchange-ms 20" "--threshold 100 --send-fraction 0.05" \
+    "--threshold 97" "--threshold 95"; do
+    echo "### goal95_sequence: sim --scale 20 ${goal95/--threshold 100 /} --appliances 50 $sweep"
+    # shellcheck disable=SC2086
+    build/perf/sim/sim --scale 20 ${goal95/--threshold 100 /} --appliances 50 --goal 1.05 \
+        --fleet-policies sequence $sweep | sed -n '/^Per-second/,$p'
     echo
 done
 echo "### probe load: perf/sim/probe_load.py"
