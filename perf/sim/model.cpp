@@ -28,7 +28,8 @@ enum class event_kind : std::uint8_t {
     publish,
     probe,
     sample,
-    exchange, // an appliance sends its new redirects to its peers
+    exchange, // an appliance sends its new redirects to its peers (value 1: sent by the trigger)
+    exchange_deliver, // the broker's copy of a message reaches the peers (value: its index)
     burst_toggle,
     die,
     slow,
@@ -141,6 +142,8 @@ result run(const scenario& s) {
         pool_snapshot snapshot;
         std::vector<std::uint64_t> pending;
         std::vector<std::uint64_t> unsent;
+        double last_sent = -1;
+        bool trigger_pending = false; // a triggered send is in the event queue
     };
     const auto appliances = static_cast<std::size_t>(std::max(1, s.appliances));
     const bool exchanging = appliances > 1 && s.share_redirects && s.fold_redirects;
@@ -235,6 +238,64 @@ result run(const scenario& s) {
     double now = 0;
     std::vector<double> redirect_ms;
 
+    std::vector<std::vector<std::uint64_t>> in_transit; // broker: messages on their way
+    std::vector<std::uint32_t> free_transit;
+    // The send trigger: appliance `a`'s unsent redirects to `b` against `b`'s spare calls as `a`
+    // estimates them (src/control/fleet/fleet_service.cpp).
+    const auto check_trigger = [&](std::size_t a, std::size_t b) {
+        appliance_state& st = fleet[a];
+        if (st.trigger_pending) {
+            return;
+        }
+        const double load = estimated_load(configs[b], st.facts[b])
+                            + static_cast<double>(st.pending[b]) / configs[b].capacity;
+        const double spare = std::max((configs[b].threshold - load) * configs[b].capacity, 0.0);
+        if (static_cast<double>(st.unsent[b]) < s.send_fraction * spare) {
+            return;
+        }
+        st.trigger_pending = true;
+        const double at = st.last_sent < 0 ? now : std::max(now, st.last_sent + s.send_min_gap_s);
+        events.push({at, event_kind::exchange, static_cast<int>(a), 1});
+    };
+    // Appliance `a` sends its unsent redirects: over the mesh, or published through the broker.
+    const auto send_counts = [&](std::size_t a) {
+        appliance_state& sender = fleet[a];
+        if (std::all_of(sender.unsent.begin(), sender.unsent.end(), [](std::uint64_t x) {
+                return x == 0;
+            })) {
+            return false; // nothing changed: no message (a full round adds nothing here)
+        }
+        ++r.exchange_messages;
+        sender.last_sent = now;
+        if (s.exchange == scenario::exchange_kind::mesh) {
+            // Delivery on a LAN takes well under a millisecond: the peers fold the counts now.
+            for (std::size_t p = 0; p < appliances; ++p) {
+                if (p != a) {
+                    fold_redirects(fleet[p].facts, sender.unsent);
+                }
+            }
+        } else {
+            // One publication; the broker's copies arrive broker_delay_s later.
+            std::uint32_t slot = 0;
+            if (free_transit.empty()) {
+                slot = static_cast<std::uint32_t>(in_transit.size());
+                in_transit.push_back(sender.unsent);
+            } else {
+                slot = free_transit.back();
+                free_transit.pop_back();
+                in_transit[slot] = sender.unsent;
+            }
+            events.push(
+                    {now + s.broker_delay_s,
+                     event_kind::exchange_deliver,
+                     static_cast<int>(a),
+                     static_cast<double>(slot)}
+            );
+        }
+        std::fill(sender.unsent.begin(), sender.unsent.end(), 0);
+        return true;
+    };
+
     // The redirect appliance `a` gave a call that arrived at `arrived` names backend `b` at
     // `now` (-1: a 503).
     const auto place_call = [&](double arrived, int b, std::size_t a) {
@@ -252,6 +313,9 @@ result run(const scenario& s) {
         }
         ++fleet[a].pending[b];
         ++fleet[a].unsent[b];
+        if (exchanging && s.send_fraction > 0) {
+            check_trigger(a, static_cast<std::size_t>(b));
+        }
         backend_model& m = backends[b];
         if (!m.alive) {
             ++r.failed_dead;
@@ -442,15 +506,24 @@ result run(const scenario& s) {
             }
             break;
         case event_kind::exchange: {
-            // Delivery on a LAN takes well under a millisecond: the peers fold the counts now.
-            appliance_state& sender = fleet[e.backend];
+            const auto a = static_cast<std::size_t>(e.backend);
+            if (e.value != 0) {
+                fleet[a].trigger_pending = false;
+                r.triggered_sends += send_counts(a);
+                break;
+            }
+            send_counts(a);
+            events.push({e.at + s.exchange_interval_s, event_kind::exchange, e.backend});
+            break;
+        }
+        case event_kind::exchange_deliver: {
+            const auto slot = static_cast<std::uint32_t>(e.value);
             for (std::size_t p = 0; p < appliances; ++p) {
                 if (p != static_cast<std::size_t>(e.backend)) {
-                    fold_redirects(fleet[p].facts, sender.unsent);
+                    fold_redirects(fleet[p].facts, in_transit[slot]);
                 }
             }
-            std::fill(sender.unsent.begin(), sender.unsent.end(), 0);
-            events.push({e.at + s.exchange_interval_s, event_kind::exchange, e.backend});
+            free_transit.push_back(slot);
             break;
         }
         case event_kind::publish:

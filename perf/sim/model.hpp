@@ -33,6 +33,20 @@ struct scenario {
     int appliances = 1;
     bool share_redirects = true;
     double exchange_interval_s = 0.1;
+    // How the counts travel. mesh: each appliance sends to every peer directly, delivered at
+    // once (a LAN hop is well under a millisecond). broker: NATS-like, each appliance publishes
+    // once to a broker, which fans the message out; it reaches every other appliance
+    // broker_delay_s after it was sent (sender to broker plus broker to receiver), each message a
+    // delivery event of its own.
+    enum class exchange_kind : std::uint8_t { mesh, broker };
+    exchange_kind exchange = exchange_kind::mesh;
+    double broker_delay_s = 0.002;
+    // The send trigger of src/control/fleet: besides every exchange interval, an appliance sends
+    // at once when its unsent redirects to one backend reach send_fraction of that backend's
+    // spare calls (capacity x threshold - its estimate), no sooner than send_min_gap_s after its
+    // previous send. 0: only the interval.
+    double send_fraction = 0;
+    double send_min_gap_s = 0.005;
     double probe_interval_s = 0.5;
     double probe_loss = 0.05;    // probability that a probe or its reply is lost
     int probe_failures_down = 2; // consecutive failures that take a backend down
@@ -84,6 +98,8 @@ struct result {
     double redirect_p50_ms = 0;
     double redirect_p99_ms = 0;
     control::race::engine_counters race;  // policy race: what the engine counted
+    std::uint64_t exchange_messages = 0;  // fleet: count messages sent (each to every peer)
+    std::uint64_t triggered_sends = 0;    // of which sent early by the send trigger
     std::vector<double> mean_utilisation; // per backend, steady window
     // Samples for the plots: one row per second, utilisation of each backend.
     std::vector<double> sample_times;

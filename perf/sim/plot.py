@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Draws the simulator's CSVs: utilisation of every backend over time per policy, the setup-delay
-# distribution, and rejected calls.   plot.py OUT_DIR IMAGE_PREFIX [--fleet]
-# With --fleet (sim --fleet): the utilisation of the 50-appliance runs, and the per-second
-# max/mean of every run grouped by the number of appliances.
+# distribution, and rejected calls.
+#   plot.py OUT_DIR IMAGE_PREFIX [--fleet [--goal G] [--title T] [--balance-only]]
+# With --fleet (sim --fleet): the utilisation of the largest fleet's runs, and the per-second
+# max/mean of every run grouped by the number of appliances, against the goal G (1.10);
+# --balance-only draws that one plot.
 import csv
 import math
 import os
@@ -21,7 +23,11 @@ with open(os.path.join(out_dir, "summary.csv")) as f:
     for row in csv.reader(f):
         summary[row[0]] = [float(x) for x in row[1:]]
 policies = list(summary)
-fleet = "--fleet" in sys.argv[3:]
+options = sys.argv[3:]
+fleet = "--fleet" in options
+goal = float(options[options.index("--goal") + 1]) if "--goal" in options else 1.10
+title = (options[options.index("--title") + 1] if "--title" in options
+         else "A fleet behind ECMP: own counts against shared counts")
 if fleet:
     # Runs are named "<variant>__<appliances>_" (sim.cpp's file names for "<variant> (<n>)").
     counts = sorted({int(p.rstrip("_").rsplit("_", 1)[1]) for p in policies})
@@ -40,14 +46,16 @@ if fleet:
         ax.bar(xs, ys, width, label=v.replace("_", " ").replace("  ", ", "))
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(counts))])
     ax.set_xticklabels([f"{n} appliance{'s' if n > 1 else ''}" for n in counts])
-    ax.axhline(1.10, color="black", linestyle=":", linewidth=0.8)
-    ax.set_ylim(1.0, max(max(r[1] for r in summary.values()) + 0.02, 1.12))
+    ax.axhline(goal, color="black", linestyle=":", linewidth=0.8)
+    ax.set_ylim(1.0, max(max(r[1] for r in summary.values()) + 0.02, goal + 0.02))
     ax.set_ylabel("max/mean utilisation, per second")
-    ax.set_title("A fleet behind ECMP: own counts against shared counts (dotted: the 1.10 goal)")
+    ax.set_title(f"{title} (dotted: the {goal:.2f} goal)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(f"{prefix}_balance.png", dpi=80)
     policies = [p for p in policies if p.endswith(f"__{counts[-1]}_")]
+    if "--balance-only" in options:
+        sys.exit(0)
 
 
 def utilisation(policy):

@@ -2,9 +2,20 @@
 // Runs every policy through the same seeded scenario and prints how each balances.
 //   sim [--duration S] [--scale K] [--publish-ms M] [--bursty] [--no-reports]
 //       [--fleet [--exchange-ms M]] [--tiers] [--out DIR] [--check]
+//       [--offered PERCENT] [--threshold PERCENT] [--report-ms M] [--steady] [--equal-capacities]
+//       [--appliances N,N,...] [--fleet-policies P,P,...] [--broker [--broker-ms M]]
+//       [--send-fraction F] [--own-counts] [--goal G]
 // --fleet runs least-load and proportional on 1, 3 and 50 appliances instead, without the
 // redirect fold, with each appliance folding only its own redirects, and with the redirects
-// shared between the appliances every --exchange-ms (100).
+// shared between the appliances every --exchange-ms (100). --appliances replaces 1, 3 and 50;
+// --fleet-policies runs each named policy, counts shared, on each fleet size instead of those
+// five variants, and ends with a policy x appliances table of per-second max/mean marked
+// against --goal (1.10); with --own-counts nothing is shared. --broker sends the counts through a
+// NATS-like broker (one publish, a fan-out reaching every peer --broker-ms, 2, later) instead of
+// the direct mesh;
+// --send-fraction adds the fleet exchange's send trigger (0.05 in the product; 0: off).
+// --steady leaves out the backend that dies and the one that slows down; --equal-capacities
+// gives every backend the mean capacity (give it after --scale).
 // --tiers runs a primary site and an overflow site (priority 0 and 1, five backends each) in
 // pools with tiers on, through a quiet phase, a surge past the primary's capacity and a quiet
 // phase again, and prints where each phase's calls went.
@@ -13,7 +24,9 @@
 // than exactly once (the smoke test in scripts/test.sh).
 #include "model.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <control/balance_names.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -107,6 +120,24 @@ int main(int argc, char** argv) {
     bool fleet = false;
     bool tiers = false;
     std::uint32_t scale = 1;
+    std::vector<int> appliance_counts = {1, 3, 50};
+    std::vector<std::string> fleet_policies;
+    bool steady = false;
+    bool own_counts = false;
+    double goal = 1.10;
+    // A comma-separated list's items.
+    const auto split = [](const std::string& list) {
+        std::vector<std::string> items;
+        std::size_t from = 0;
+        while (from <= list.size()) {
+            const std::size_t comma = std::min(list.find(',', from), list.size());
+            if (comma > from) {
+                items.push_back(list.substr(from, comma - from));
+            }
+            from = comma + 1;
+        }
+        return items;
+    };
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--duration" && i + 1 < argc) {
@@ -130,6 +161,42 @@ int main(int argc, char** argv) {
             tiers = true;
         } else if (arg == "--exchange-ms" && i + 1 < argc) {
             base.exchange_interval_s = std::atof(argv[++i]) / 1000;
+        } else if (arg == "--offered" && i + 1 < argc) {
+            base.offered = std::atof(argv[++i]) / 100;
+        } else if (arg == "--report-ms" && i + 1 < argc) {
+            base.report_interval_s = std::atof(argv[++i]) / 1000;
+        } else if (arg == "--threshold" && i + 1 < argc) {
+            base.threshold = std::atof(argv[++i]) / 100;
+        } else if (arg == "--own-counts") {
+            own_counts = true;
+        } else if (arg == "--equal-capacities") {
+            // Every backend the mean capacity: what load-agnostic, weight-agnostic policies
+            // (random) need.
+            double sum = 0;
+            for (const auto c : base.capacities) {
+                sum += c;
+            }
+            base.capacities.assign(
+                    base.capacities.size(),
+                    static_cast<std::uint32_t>(sum / static_cast<double>(base.capacities.size()))
+            );
+        } else if (arg == "--steady") {
+            steady = true;
+        } else if (arg == "--appliances" && i + 1 < argc) {
+            appliance_counts.clear();
+            for (const std::string& n : split(argv[++i])) {
+                appliance_counts.push_back(std::max(1, std::atoi(n.c_str())));
+            }
+        } else if (arg == "--fleet-policies" && i + 1 < argc) {
+            fleet_policies = split(argv[++i]);
+        } else if (arg == "--broker") {
+            base.exchange = sim::scenario::exchange_kind::broker;
+        } else if (arg == "--broker-ms" && i + 1 < argc) {
+            base.broker_delay_s = std::atof(argv[++i]) / 1000;
+        } else if (arg == "--send-fraction" && i + 1 < argc) {
+            base.send_fraction = std::atof(argv[++i]);
+        } else if (arg == "--goal" && i + 1 < argc) {
+            goal = std::atof(argv[++i]);
         } else if (arg == "--out" && i + 1 < argc) {
             out_dir = argv[++i];
         } else if (arg == "--check") {
@@ -139,7 +206,10 @@ int main(int argc, char** argv) {
                     stderr,
                     "usage: %s [--duration S] [--scale K] [--publish-ms M] [--bursty] "
                     "[--no-reports] [--fleet [--exchange-ms M]] [--tiers] [--out DIR] "
-                    "[--check]\n",
+                    "[--check] [--offered PERCENT] [--threshold PERCENT] [--report-ms M] "
+                    "[--steady] [--equal-capacities] "
+                    "[--appliances N,...] [--fleet-policies P,...] [--broker [--broker-ms M]] "
+                    "[--send-fraction F] [--own-counts] [--goal G]\n",
                     argv[0]
             );
             return 2;
@@ -148,6 +218,11 @@ int main(int argc, char** argv) {
     // Events scale with the run: a shorter run keeps the death and the slow-down inside it.
     base.die_at_s = base.duration_s * 0.5;
     base.slow_at_s = base.duration_s * 0.72;
+    if (steady) {
+        base.dies = -1;
+        base.slows = -1;
+        base.die_at_s = base.slow_at_s = base.duration_s + 1;
+    }
     if (tiers) {
         return run_tiers(base, scale);
     }
@@ -197,9 +272,28 @@ int main(int argc, char** argv) {
                 {"proportional, own counts", policy_kind::proportional, true, false},
                 {"proportional, shared", policy_kind::proportional, true, true},
         };
-        for (const int appliances : {1, 3, 50}) {
-            for (const fleet_variant& v : fleet_variants) {
-                if (appliances == 1 && v.share) {
+        std::vector<fleet_variant> chosen(std::begin(fleet_variants), std::end(fleet_variants));
+        if (!fleet_policies.empty()) {
+            chosen.clear();
+            for (const std::string& name : fleet_policies) {
+                // Race runs on one appliance only; the model times no probes for least-latency.
+                const auto* it = std::find_if(
+                        control::policy_kind_table.begin(),
+                        control::policy_kind_table.end(),
+                        [&](const auto& e) { return e.name == name; }
+                );
+                if (it == control::policy_kind_table.end() || it->value == policy_kind::race
+                    || it->value == policy_kind::least_latency) {
+                    std::fprintf(stderr, "%s: not a policy the fleet model runs\n", name.c_str());
+                    return 2;
+                }
+                // The label outlives the loop: the names stay in fleet_policies.
+                chosen.push_back({name.c_str(), it->value, true, !own_counts});
+            }
+        }
+        for (const int appliances : appliance_counts) {
+            for (const fleet_variant& v : chosen) {
+                if (appliances == 1 && v.share && fleet_policies.empty()) {
                     continue; // nobody to share with: the same as own counts
                 }
                 sim::scenario s = base;
@@ -226,10 +320,11 @@ int main(int argc, char** argv) {
             base.publish_interval_s * 1000
     );
     std::printf(
-            "%s arrivals, %.0f %% offered load, %zu backends, ",
+            "%s arrivals, %.0f %% offered load, %zu backends (threshold %.0f %%), ",
             base.bursty ? "bursty" : "Poisson",
             base.offered * 100,
-            base.capacities.size()
+            base.capacities.size(),
+            base.threshold * 100
     );
     if (base.reports) {
         std::printf(
@@ -242,23 +337,42 @@ int main(int argc, char** argv) {
     }
     if (fleet) {
         std::printf(
-                "appliances in brackets, redirects shared every %.0f ms, ",
+                "appliances in brackets, redirects shared every %.0f ms ",
                 base.exchange_interval_s * 1000
         );
+        if (base.exchange == sim::scenario::exchange_kind::broker) {
+            std::printf("through a broker (+%.1f ms), ", base.broker_delay_s * 1000);
+        } else {
+            std::printf("over the mesh, ");
+        }
+        if (base.send_fraction > 0) {
+            std::printf(
+                    "and at once past %.0f %% of a backend's spare calls (%.0f ms apart), ",
+                    base.send_fraction * 100,
+                    base.send_min_gap_s * 1000
+            );
+        }
     }
-    std::printf(
-            "backend %d dies at %.0f s, backend %d halves at %.0f s\n\n",
-            base.dies,
-            base.die_at_s,
-            base.slows,
-            base.slow_at_s
-    );
+    if (steady) {
+        std::printf("no backend dies or slows\n\n");
+    } else {
+        std::printf(
+                "backend %d dies at %.0f s, backend %d halves at %.0f s\n\n",
+                base.dies,
+                base.die_at_s,
+                base.slows,
+                base.slow_at_s
+        );
+    }
     std::printf("| policy | max/mean, averaged util | max/mean, per second | peak util | time "
                 "unbalanced | setup p50 / p99 ms | rejected: appliance / backend / dead | "
                 "race: wait p50 / p99 ms, legs per call |\n");
     std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     int failures = 0;
     std::string race_rows; // the race engine's counters, printed after the table
+    // --fleet-policies: per-second max/mean and count messages per appliance-second, by run.
+    std::vector<double> ratios;
+    std::vector<double> message_rates;
     for (const sim::scenario& s : runs) {
         const char* label = s.label.c_str();
         const sim::result r = sim::run(s);
@@ -306,6 +420,11 @@ int main(int argc, char** argv) {
         } else {
             std::printf("| – |\n");
         }
+        ratios.push_back(r.instant_max_over_mean);
+        message_rates.push_back(
+                static_cast<double>(r.exchange_messages)
+                / (s.duration_s * static_cast<double>(s.appliances))
+        );
         const std::uint64_t accounted =
                 r.accepted + r.rejected_all_busy + r.rejected_by_backend + r.failed_dead;
         if (check && s.policy == policy_kind::race
@@ -370,6 +489,39 @@ int main(int argc, char** argv) {
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n%s",
                 race_rows.c_str()
         );
+    }
+    if (fleet && !fleet_policies.empty()) {
+        // Runs went appliance count by appliance count, each through the same policies.
+        const std::size_t np = fleet_policies.size();
+        std::printf(
+                "\nPer-second max/mean (✓: at most %.2f); count messages per appliance "
+                "per second in brackets:\n\n| policy |",
+                goal
+        );
+        for (const int n : appliance_counts) {
+            std::printf(" %d appliance%s |", n, n > 1 ? "s" : "");
+        }
+        std::printf("\n|---|");
+        for (std::size_t k = 0; k < appliance_counts.size(); ++k) {
+            std::printf("---:|");
+        }
+        std::printf("\n");
+        for (std::size_t p = 0; p < np; ++p) {
+            std::printf("| %s |", fleet_policies[p].c_str());
+            for (std::size_t k = 0; k < appliance_counts.size(); ++k) {
+                const double x = ratios[k * np + p];
+                if (x == 0) {
+                    std::printf(" –"); // no steady second: the run ended within the warm-up
+                } else {
+                    std::printf(" %.3f %s", x, x <= goal ? "✓" : "✗");
+                }
+                if (appliance_counts[k] > 1) {
+                    std::printf(" (%.1f)", message_rates[k * np + p]);
+                }
+                std::printf(" |");
+            }
+            std::printf("\n");
+        }
     }
     return failures == 0 ? 0 : 1;
 }
