@@ -307,6 +307,7 @@ TEST(example_config, shows_the_defaults_of_the_sections_it_leaves_off) {
     EXPECT_EQ(fleeted.fleet.peer_timeout_ms, f.peer_timeout_ms);
     EXPECT_EQ(fleeted.fleet.window_ms, f.window_ms);
     EXPECT_EQ(fleeted.fleet.send_fraction, f.send_fraction);
+    EXPECT_EQ(fleeted.fleet.probers, f.probers);
     std::filesystem::remove_all(dir);
 }
 
