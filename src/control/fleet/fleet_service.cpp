@@ -25,6 +25,8 @@ void fleet_service::configure() {
     s.full_interval_ns = std::int64_t{f.full_interval_ms} * 1'000'000;
     s.peer_timeout_ns = std::int64_t{f.peer_timeout_ms} * 1'000'000;
     s.send_fraction = f.send_fraction;
+    s.probers = config.probe.enabled ? f.probers : 0;
+    s.probe_interval_ns = config.probe.settings.interval_ns;
     for (std::size_t i = 0; i < f.peers.size(); ++i) {
         s.peers.push_back({f.peer_names[i], f.peers[i].address});
     }
@@ -71,6 +73,7 @@ void fleet_service::on_tick(std::int64_t now) {
     }
     _next_collect_ns = now + 1'000'000;
     _fleet->expire(now);
+    _probe_share.tick(*_fleet, _c, now);
     _c.loop->collect_redirects();
     std::vector<double> spare(balance::max_backends, 0.0);
     const std::span<const balance::backend_facts> facts = _c.monitor.facts();
@@ -168,6 +171,7 @@ std::string fleet_service::status_json() {
     o.field("peers_expired", c.peers_expired);
     o.field("restarts_seen", c.restarts_seen);
     o.field("capped_redirects", c.capped_redirects);
+    _probe_share.write_status(*_fleet, _c, o, out, now);
     o.close();
     return out + "\n";
 }
@@ -176,6 +180,7 @@ void fleet_service::fill_metrics(metrics_input& in) {
     _peers = _fleet ? _fleet->peers() : std::vector<fleet::peer_status>{};
     in.fleet = _fleet ? &_fleet->counters() : nullptr;
     in.peers = _peers;
+    in.probe_roles = _probe_share.roles();
 }
 
 std::unique_ptr<service> make_fleet_service(control_context& c) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../service.hpp"
+#include "probe_share_link.hpp"
 #include "redirect_exchange.hpp"
 
 namespace sipredir::control {
@@ -33,6 +34,7 @@ private:
     std::unique_ptr<fleet::redirect_exchange> _fleet; // null: no peers to share with
     std::int64_t _next_collect_ns = 0;
     std::vector<fleet::peer_status> _peers; // what the last fill_metrics showed
+    probe_share_link _probe_share;          // probing shared out
 
     void configure();
     std::string status_json();

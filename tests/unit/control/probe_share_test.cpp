@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <control/fleet/probe_share.hpp>
 #include <control/fleet/redirect_exchange.hpp>
+#include <control/load_monitor.hpp>
 #include <map>
 #include <string>
 #include <vector>
@@ -495,6 +496,64 @@ TEST(probe_sharing, k_zero_shares_nothing_and_everyone_probes) {
     }
     EXPECT_EQ(a.x.counters().health_sent, 0U);
     EXPECT_EQ(a.x.probers_of(0).size(), 2U);
+}
+
+// The prober leaves a backend others probe for us alone, and takes it back at once.
+TEST(probe_sharing, a_paused_backend_gets_no_options_until_resumed) {
+    prober p(probe_settings{});
+    const std::vector<probe_target> targets{
+            {0, {net::ip_address::v4(198, 18, 1, 1), 5060}},
+            {1, {net::ip_address::v4(198, 18, 1, 2), 5060}}};
+    p.set_targets(targets, 0);
+    p.set_paused(1, true);
+    const probe_origin origin{.local = {net::ip_address::v4(198, 18, 0, 1), 5062}};
+    std::vector<std::uint16_t> sent;
+    const auto send = [&](std::uint16_t slot, const net::ip_endpoint&, std::string_view) {
+        sent.push_back(slot);
+        return true;
+    };
+    for (std::int64_t now = 0; now < 5000 * ms; now += 100 * ms) {
+        p.expire(now, [](std::uint16_t) {});
+        p.send_due(origin, now, send);
+    }
+    EXPECT_GT(std::count(sent.begin(), sent.end(), 0), 3);
+    EXPECT_EQ(std::count(sent.begin(), sent.end(), 1), 0);
+    p.set_paused(1, false);
+    sent.clear();
+    p.send_due(origin, 5000 * ms, send);
+    EXPECT_EQ(std::count(sent.begin(), sent.end(), 1), 1) << "due long ago: probed at once";
+}
+
+// A backend probed elsewhere takes the shared verdict, round trip, load and reduction.
+TEST(probe_sharing, the_load_monitor_takes_a_shared_result_in_place_of_its_own) {
+    config_result r = parse_config(
+            "[listen]\naddresses = [\"198.18.0.1\"]\n[exception]\ntap = "
+            "\"t0\"\n[probe]\n[[backend]]\nname = \"a\"\n"
+            "address = \"198.18.1.1:5060\"\ncapacity = 100\n[[pool]]\nname = \"p\"\n"
+            "backends = [\"a\"]\n",
+            "t.toml"
+    );
+    ASSERT_TRUE(r.config) << r.error.message;
+    load_monitor m;
+    m.apply(*r.config, 1);
+    EXPECT_EQ(m.update(1, {})[0].state, balance::backend_state::unknown) << "not probed yet";
+    m.set_shared_probe(
+            0,
+            shared_probe{
+                    .state = health::down,
+                    .rtt_ms = 2.5,
+                    .utilisation = 0.4,
+                    .oc_reduction = 20,
+                    .at_ns = 5 * ms}
+    );
+    const auto f = m.update(6 * ms, {});
+    EXPECT_EQ(f[0].state, balance::backend_state::down);
+    EXPECT_DOUBLE_EQ(f[0].rtt_ms, 2.5);
+    EXPECT_DOUBLE_EQ(f[0].oc_reduction, 20);
+    EXPECT_DOUBLE_EQ(f[0].reported_calls, 40);
+    EXPECT_EQ(m.status(6 * ms)[0].probed, health::down);
+    m.set_shared_probe(0, std::nullopt);
+    EXPECT_EQ(m.update(7 * ms, {})[0].state, balance::backend_state::unknown) << "our own again";
 }
 
 } // namespace
