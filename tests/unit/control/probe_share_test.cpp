@@ -9,6 +9,7 @@
 #include <control/fleet/probe_share.hpp>
 #include <control/fleet/redirect_exchange.hpp>
 #include <control/load_monitor.hpp>
+#include <control/metrics.hpp>
 #include <map>
 #include <string>
 #include <vector>
@@ -554,6 +555,39 @@ TEST(probe_sharing, the_load_monitor_takes_a_shared_result_in_place_of_its_own) 
     EXPECT_EQ(m.status(6 * ms)[0].probed, health::down);
     m.set_shared_probe(0, std::nullopt);
     EXPECT_EQ(m.update(7 * ms, {})[0].state, balance::backend_state::unknown) << "our own again";
+}
+
+TEST(probe_sharing, the_metrics_show_results_fallbacks_and_who_probes_each_backend) {
+    exchange_counters c;
+    c.health_sent = 3;
+    c.health_received = 4;
+    c.health_refused = 5;
+    c.health_unknown_backends = 6;
+    c.fallback_probes = 7;
+    std::vector<backend_status> backends(2);
+    backends[0].slot = 0;
+    backends[0].name = "b1";
+    backends[1].slot = 1;
+    backends[1].name = "b2";
+    const std::vector<probe_role> roles{probe_role::self, probe_role::fallback};
+    metrics_input in;
+    in.fleet = &c;
+    in.backends = backends;
+    in.probe_roles = roles;
+    const std::string text = prometheus_text(in);
+    for (const char* line : {
+                 "sipredir_fleet_probe_results_total{result=\"sent\"} 3\n",
+                 "sipredir_fleet_probe_results_total{result=\"received\"} 4\n",
+                 "sipredir_fleet_probe_results_total{result=\"refused\"} 5\n",
+                 "sipredir_fleet_probe_results_total{result=\"unknown_backends\"} 6\n",
+                 "sipredir_fleet_fallback_probes_total 7\n",
+                 "sipredir_fleet_probe_role{backend=\"b1\",role=\"self\"} 1\n",
+                 "sipredir_fleet_probe_role{backend=\"b2\",role=\"fallback\"} 1\n",
+         }) {
+        EXPECT_NE(text.find(line), std::string::npos) << line;
+    }
+    in.probe_roles = {};
+    EXPECT_EQ(prometheus_text(in).find("sipredir_fleet_probe_role"), std::string::npos);
 }
 
 } // namespace
