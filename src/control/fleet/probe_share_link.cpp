@@ -42,8 +42,18 @@ shared_probe taken(const fleet::shared_probe_view& v) {
 
 void probe_share_link::tick(fleet::redirect_exchange& x, control_context& c, std::int64_t now) {
     if (!c.config().probe.enabled || x.settings().probers == 0) {
+        // Every appliance probes every backend, as without a fleet; after a reload that turned
+        // sharing off, our own probing takes every backend back.
+        if (!_slots.empty()) {
+            for (const static_backend& b : c.config().backends) {
+                c.monitor.probes().set_paused(b.slot, false);
+                c.monitor.set_shared_probe(b.slot, std::nullopt);
+            }
+            _slots.clear();
+            c.dirty = true;
+        }
         _roles.clear();
-        return; // every appliance probes every backend, as without a fleet
+        return;
     }
     _slots.resize(balance::max_backends);
     _roles.assign(balance::max_backends, fleet::probe_role::self);
@@ -64,7 +74,8 @@ void probe_share_link::tick(fleet::redirect_exchange& x, control_context& c, std
             x.own_probe_result(b.slot, entry_of(*r, st.load_at_ns, now));
         }
         if (role == fleet::probe_role::fallback) {
-            x.count_fallback_probes(r->sent - st.sent);
+            // A record made afresh (its address changed) counts from 0 again.
+            x.count_fallback_probes(r->sent >= st.sent ? r->sent - st.sent : r->sent);
         }
         st.results = results;
         st.sent = r->sent;
