@@ -3,6 +3,7 @@
 
 #include "counter_catalogue.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <version.hpp>
 
@@ -224,6 +225,24 @@ void write_probe_sharing(writer& w, const metrics_input& in) {
             "1 for who probes each backend: self (this appliance, sharing its results), shared "
             "(others; their results are taken) or fallback (others should; this one does)."
     );
+    w.family(
+            "sipredir_fleet_shared_probe_age_seconds",
+            "gauge",
+            "Age of the newest probe result in use for a backend this appliance does not probe, "
+            "by backend and the peer that sent it."
+    );
+    for (const fleet::shared_probe_age& a : in.shared_probes) {
+        const auto b = std::find_if(in.backends.begin(), in.backends.end(), [&](const auto& s) {
+            return s.slot == a.slot;
+        });
+        if (b != in.backends.end()) {
+            w.sample(
+                    "sipredir_fleet_shared_probe_age_seconds",
+                    "backend=\"" + label(b->name) + "\",peer=\"" + label(a.peer) + "\"",
+                    a.age_seconds
+            );
+        }
+    }
     for (const backend_status& b : in.backends) {
         if (b.slot < in.probe_roles.size()) {
             w.sample(

@@ -56,9 +56,10 @@ struct metrics_input {
     const race::engine_counters* race = nullptr;     // null: no pool races
     const fleet::exchange_counters* fleet = nullptr; // null: no [fleet]
     std::span<const fleet::peer_status> peers;
-    std::span<const fleet::probe_role> probe_roles; // by slot; empty: probing not shared
-    balance::overload_signal overload;              // the RFC 7339 indication last published
-    overload_readings overload_read; // the last interval's busiest worker and missed frames
+    std::span<const fleet::probe_role> probe_roles;         // by slot; empty: probing not shared
+    std::span<const fleet::shared_probe_age> shared_probes; // backends on others' results
+    balance::overload_signal overload; // the RFC 7339 indication last published
+    overload_readings overload_read;   // the last interval's busiest worker and missed frames
     std::optional<dataplane_counters> dataplane; // absent: no data plane (tests, tools)
     std::string stage1_kernel;                   // the SIMD kernel the parser runs
 };

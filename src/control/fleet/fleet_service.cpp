@@ -181,6 +181,9 @@ void fleet_service::fill_metrics(metrics_input& in) {
     in.fleet = _fleet ? &_fleet->counters() : nullptr;
     in.peers = _peers;
     in.probe_roles = _probe_share.roles();
+    if (_fleet) {
+        in.shared_probes = _probe_share.shared_ages(*_fleet, _c, _c.now_ns());
+    }
 }
 
 std::unique_ptr<service> make_fleet_service(control_context& c) {

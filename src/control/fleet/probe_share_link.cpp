@@ -113,6 +113,24 @@ void probe_share_link::tick(fleet::redirect_exchange& x, control_context& c, std
     }
 }
 
+std::span<const fleet::shared_probe_age> probe_share_link::shared_ages(
+        const fleet::redirect_exchange& x, const control_context& c, std::int64_t now
+) {
+    _ages.clear();
+    for (const static_backend& b :
+         _roles.empty() ? std::vector<static_backend>{} : c.config().backends) {
+        if (!c.monitor.shared_probe_of(b.slot)) {
+            continue;
+        }
+        if (const auto v = x.shared_probe(b.slot, now)) {
+            _ages.push_back(
+                    {b.slot, std::string(v->from), static_cast<double>(now - v->at_ns) / 1e9}
+            );
+        }
+    }
+    return _ages;
+}
+
 void probe_share_link::write_status(
         const fleet::redirect_exchange& x,
         const control_context& c,

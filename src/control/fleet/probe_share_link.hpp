@@ -34,6 +34,9 @@ public:
 
     // Who probes each backend, by slot, as of the last tick (empty: probing not shared).
     std::span<const fleet::probe_role> roles() const noexcept { return _roles; }
+    // The backends whose shared results are in use now: from whom, how old.
+    std::span<const fleet::shared_probe_age>
+    shared_ages(const fleet::redirect_exchange& x, const control_context& c, std::int64_t now);
 
 private:
     struct slot_state {
@@ -45,6 +48,7 @@ private:
     };
     std::vector<slot_state> _slots;
     std::vector<fleet::probe_role> _roles;
+    std::vector<fleet::shared_probe_age> _ages; // what the last shared_ages() gave
 };
 
 } // namespace sipredir::control

@@ -84,6 +84,13 @@ struct shared_probe_view {
     std::size_t results = 0; // fresh results taken into account
 };
 
+// A backend whose shared results are in use here, for the metrics.
+struct shared_probe_age {
+    std::uint16_t slot = 0;
+    std::string peer; // the newest result's sender
+    double age_seconds = 0;
+};
+
 enum class exchange_verdict : std::uint8_t {
     accepted,
     malformed,

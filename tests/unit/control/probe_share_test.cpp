@@ -570,10 +570,12 @@ TEST(probe_sharing, the_metrics_show_results_fallbacks_and_who_probes_each_backe
     backends[1].slot = 1;
     backends[1].name = "b2";
     const std::vector<probe_role> roles{probe_role::self, probe_role::fallback};
+    const std::vector<shared_probe_age> ages{{1, "sr-b", 0.25}};
     metrics_input in;
     in.fleet = &c;
     in.backends = backends;
     in.probe_roles = roles;
+    in.shared_probes = ages;
     const std::string text = prometheus_text(in);
     for (const char* line : {
                  "sipredir_fleet_probe_results_total{result=\"sent\"} 3\n",
@@ -583,6 +585,7 @@ TEST(probe_sharing, the_metrics_show_results_fallbacks_and_who_probes_each_backe
                  "sipredir_fleet_fallback_probes_total 7\n",
                  "sipredir_fleet_probe_role{backend=\"b1\",role=\"self\"} 1\n",
                  "sipredir_fleet_probe_role{backend=\"b2\",role=\"fallback\"} 1\n",
+                 "sipredir_fleet_shared_probe_age_seconds{backend=\"b2\",peer=\"sr-b\"} 0.25\n",
          }) {
         EXPECT_NE(text.find(line), std::string::npos) << line;
     }
