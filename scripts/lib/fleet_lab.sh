@@ -50,6 +50,34 @@ until_true() { # until_true SECONDS COMMAND...: polls COMMAND until it succeeds,
 
 peers_of() { ctl "$1" fleet | json "sorted(p['name'] for p in d['peers'])"; }
 
+# Appliance I's view of probing: "b1=self/up b2=shared/up ...", who probes each backend (this
+# appliance, or others whose results it takes) and its verdict.
+probing_of() {
+    { ctl "$1" fleet; ctl "$1" backends; } | "$py" -c '
+import json, sys
+text = sys.stdin.read()
+fleet, at = json.JSONDecoder().raw_decode(text)
+backends = json.JSONDecoder().raw_decode(text[at:].lstrip())[0]
+roles = {x["backend"]: x["role"] for x in fleet.get("probing", [])}
+print(" ".join("%s=%s/%s" % (b["name"], roles.get(b["name"], "-"), b["probe"])
+               for b in backends["backends"]))'
+}
+# Per backend over the appliances given: how many probe it themselves, and each one's verdict:
+# "b1:2:up,up,up b2:...".
+fleet_probing() {
+    local i
+    for i in "$@"; do probing_of "$i"; done | "$py" -c '
+import sys
+count, states = {}, {}
+for line in sys.stdin:
+    for item in line.split():
+        name, rest = item.split("=")
+        role, state = rest.split("/")
+        count[name] = count.get(name, 0) + (role == "self")
+        states.setdefault(name, []).append(state)
+print(" ".join("%s:%d:%s" % (n, count[n], ",".join(states[n])) for n in sorted(count)))'
+}
+
 # Appliances 2 and 3 on the lab bridge beside sr-1 (lab_up's), each in its own namespace.
 fleet_attach_appliances() {
     local i

@@ -21,6 +21,7 @@ void load_monitor::apply(const appliance_config& c, std::int64_t now_ns) {
         if (_present.empty() || !_present[b.slot]) {
             _facts[b.slot] = balance::backend_facts{}; // a new backend in this slot
             _live[b.slot] = live{};
+            _shared[b.slot].reset();
         }
         if (c.probe.enabled && b.state != balance::backend_state::down) {
             targets.push_back({b.slot, b.config.address});
@@ -54,6 +55,12 @@ void load_monitor::apply(const appliance_config& c, std::int64_t now_ns) {
     _reports.configure(c.reports.settings, sources);
 }
 
+void load_monitor::set_shared_probe(std::uint16_t slot, std::optional<shared_probe> s) {
+    if (slot < _shared.size()) {
+        _shared[slot] = s;
+    }
+}
+
 void load_monitor::take(const taken_report& r, std::int64_t now_ns) {
     if (r.slot < _live.size()) {
         _live[r.slot].reported = r.utilisation;
@@ -79,16 +86,18 @@ load_monitor::update(std::int64_t now_ns, std::span<const std::uint64_t> new_red
         balance::backend_facts& f = _facts[b.slot];
         live& l = _live[b.slot];
         const probe_record* p = _probes.record(b.slot);
+        const std::optional<shared_probe>& s = _shared[b.slot];
         // State: the configuration's down or draining first, then the operator's drain, then
-        // what probing found (unknown until it found anything: usable, as configured).
+        // what probing found, here or by the appliance that probes it for us (unknown until it
+        // found anything: usable, as configured).
         if (b.state != balance::backend_state::up) {
             f.state = b.state;
         } else if (l.drained) {
             f.state = balance::backend_state::draining;
-        } else if (p == nullptr) {
+        } else if (p == nullptr && !s) {
             f.state = balance::backend_state::up;
         } else {
-            switch (p->health.state) {
+            switch (s ? s->state : p->health.state) {
             case health::unknown:
                 f.state = balance::backend_state::unknown;
                 break;
@@ -102,6 +111,10 @@ load_monitor::update(std::int64_t now_ns, std::span<const std::uint64_t> new_red
         }
         f.rtt_ms = p != nullptr && p->health.has_rtt ? p->health.rtt_ms : -1;
         f.oc_reduction = p != nullptr ? reduction_at(p->overload, now_ns) : 0;
+        if (s) {
+            f.rtt_ms = s->rtt_ms;
+            f.oc_reduction = s->oc_reduction;
+        }
 
         // Load: the newest figure, from a probe reply's header or a pushed report. A new figure
         // replaces the estimate (and the redirects counted since the last one).
@@ -111,6 +124,11 @@ load_monitor::update(std::int64_t now_ns, std::span<const std::uint64_t> new_red
         if (p != nullptr && p->utilisation && p->utilisation_at_ns > figure_at) {
             figure = p->utilisation;
             figure_at = p->utilisation_at_ns;
+            source = load_source::probe;
+        }
+        if (s && s->utilisation && s->at_ns > figure_at) {
+            figure = s->utilisation;
+            figure_at = s->at_ns;
             source = load_source::probe;
         }
         if (l.reported && l.reported_at_ns > figure_at) {
@@ -145,7 +163,8 @@ std::vector<backend_status> load_monitor::status(std::int64_t now_ns) const {
         s.state = f.state;
         s.configured = b.state;
         s.drained = l.drained;
-        s.probed = p != nullptr ? p->health.state : health::unknown;
+        const std::optional<shared_probe>& shared = _shared[b.slot];
+        s.probed = shared ? shared->state : p != nullptr ? p->health.state : health::unknown;
         s.load = balance::estimated_load(b.config, f);
         s.source = l.source;
         s.figure_age_ms = l.source != load_source::none
@@ -157,6 +176,10 @@ std::vector<backend_status> load_monitor::status(std::int64_t now_ns) const {
         if (p != nullptr && p->health.has_rtt) {
             s.rtt_ms = p->health.rtt_ms;
             s.jitter_ms = p->health.jitter_ms;
+        }
+        if (shared) {
+            s.rtt_ms = shared->rtt_ms;
+            s.jitter_ms = -1; // not shared
         }
         s.oc_reduction = f.oc_reduction;
         if (const report_gate::source_state* r = _reports.state_of(b.slot)) {

@@ -36,6 +36,16 @@ constexpr std::string_view name_of(load_source s) noexcept {
     return name_in(load_source_table, s);
 }
 
+// What another appliance of the fleet found probing a backend for us (probing shared out,
+// src/control/fleet/probe_share.hpp): taken instead of our own probing while set.
+struct shared_probe {
+    health state = health::unknown;
+    double rtt_ms = -1;                // -1: none
+    std::optional<double> utilisation; // from its replies' load header
+    double oc_reduction = 0;           // RFC 7339, percent
+    std::int64_t at_ns = 0;            // when it arrived
+};
+
 // One backend as `sipredirctl backends` and the metrics show it.
 struct backend_status {
     std::uint16_t slot = 0;
@@ -58,7 +68,9 @@ struct backend_status {
 
 class load_monitor {
 public:
-    load_monitor() : _probes(probe_settings{}), _facts(balance::max_backends) {}
+    load_monitor()
+        : _probes(probe_settings{}), _facts(balance::max_backends), _shared(balance::max_backends) {
+    }
 
     // Takes a configuration (at start, or an accepted reload, slots already assigned).
     // Backends that stay keep everything known about them; the operator's drains stay.
@@ -68,6 +80,12 @@ public:
     const prober& probes() const noexcept { return _probes; }
     report_gate& reports() noexcept { return _reports; }
     const report_gate& reports() const noexcept { return _reports; }
+
+    // Another appliance's probe results for `slot` (nullopt: our own probing's again).
+    void set_shared_probe(std::uint16_t slot, std::optional<shared_probe> s);
+    const std::optional<shared_probe>& shared_probe_of(std::uint16_t slot) const noexcept {
+        return _shared[slot];
+    }
 
     // An accepted pushed report.
     void take(const taken_report& r, std::int64_t now_ns);
@@ -95,9 +113,10 @@ private:
     const appliance_config* _config = nullptr; // the running one, owned by the caller
     prober _probes;
     report_gate _reports;
-    std::vector<balance::backend_facts> _facts; // by slot
-    std::vector<live> _live;                    // by slot
-    std::vector<bool> _present;                 // by slot: configured now
+    std::vector<balance::backend_facts> _facts;       // by slot
+    std::vector<live> _live;                          // by slot
+    std::vector<std::optional<shared_probe>> _shared; // by slot
+    std::vector<bool> _present;                       // by slot: configured now
 };
 
 } // namespace sipredir::control

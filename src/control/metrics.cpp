@@ -3,6 +3,7 @@
 
 #include "counter_catalogue.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <version.hpp>
 
@@ -229,6 +230,69 @@ void write_fleet_transport(
     w.sample("sipredir_fleet_transport_connected", kind, std::uint64_t{t.connected ? 1U : 0U});
 }
 
+// Probing shared out across the fleet: the probe results exchanged, the fallbacks, and who
+// probes each backend.
+void write_probe_sharing(writer& w, const metrics_input& in) {
+    const fleet::exchange_counters& c = *in.fleet;
+    w.family(
+            "sipredir_fleet_probe_results_total",
+            "counter",
+            "Probe results (one backend each) sent to the peers, taken from them, refused with "
+            "their message, or for a backend not configured here."
+    );
+    w.sample("sipredir_fleet_probe_results_total", "result=\"sent\"", c.health_sent);
+    w.sample("sipredir_fleet_probe_results_total", "result=\"received\"", c.health_received);
+    w.sample("sipredir_fleet_probe_results_total", "result=\"refused\"", c.health_refused);
+    w.sample(
+            "sipredir_fleet_probe_results_total",
+            "result=\"unknown_backends\"",
+            c.health_unknown_backends
+    );
+    w.family(
+            "sipredir_fleet_fallback_probes_total",
+            "counter",
+            "Probes sent to a backend others should probe, for want of a fresh shared result."
+    );
+    w.sample("sipredir_fleet_fallback_probes_total", "", c.fallback_probes);
+    if (in.probe_roles.empty()) {
+        return;
+    }
+    w.family(
+            "sipredir_fleet_probe_role",
+            "gauge",
+            "1 for who probes each backend: self (this appliance, sharing its results), shared "
+            "(others; their results are taken) or fallback (others should; this one does)."
+    );
+    w.family(
+            "sipredir_fleet_shared_probe_age_seconds",
+            "gauge",
+            "Age of the newest probe result in use for a backend this appliance does not probe, "
+            "by backend and the peer that sent it."
+    );
+    for (const fleet::shared_probe_age& a : in.shared_probes) {
+        const auto b = std::find_if(in.backends.begin(), in.backends.end(), [&](const auto& s) {
+            return s.slot == a.slot;
+        });
+        if (b != in.backends.end()) {
+            w.sample(
+                    "sipredir_fleet_shared_probe_age_seconds",
+                    "backend=\"" + label(b->name) + "\",peer=\"" + label(a.peer) + "\"",
+                    a.age_seconds
+            );
+        }
+    }
+    for (const backend_status& b : in.backends) {
+        if (b.slot < in.probe_roles.size()) {
+            w.sample(
+                    "sipredir_fleet_probe_role",
+                    "backend=\"" + label(b.name) + "\",role=\""
+                            + std::string(name_of(in.probe_roles[b.slot])) + "\"",
+                    std::uint64_t{1}
+            );
+        }
+    }
+}
+
 // Race pools' and the fleet's counters, where there are any.
 void write_race_and_fleet(writer& w, const metrics_input& in) {
     if (in.race != nullptr) {
@@ -287,6 +351,7 @@ void write_race_and_fleet(writer& w, const metrics_input& in) {
                             / 1e9
             );
         }
+        write_probe_sharing(w, in);
     }
     if (in.transport != nullptr) {
         write_fleet_transport(w, *in.transport, in.transport_kind);

@@ -58,10 +58,12 @@ struct metrics_input {
     const fleet::exchange_counters* fleet = nullptr; // null: no [fleet]
     std::span<const fleet::peer_status> peers;
     std::int64_t fleet_now_ns = 0; // the clock of peers' heard_ns, for their silence
-    const fleet::transport_counters* transport = nullptr; // null: no [fleet]
-    std::string_view transport_kind;                      // "mesh" or "nats"
-    balance::overload_signal overload;                    // the RFC 7339 indication last published
-    overload_readings overload_read; // the last interval's busiest worker and missed frames
+    const fleet::transport_counters* transport = nullptr;   // null: no [fleet]
+    std::string_view transport_kind;                        // "mesh" or "nats"
+    std::span<const fleet::probe_role> probe_roles;         // by slot; empty: probing not shared
+    std::span<const fleet::shared_probe_age> shared_probes; // backends on others' results
+    balance::overload_signal overload; // the RFC 7339 indication last published
+    overload_readings overload_read;   // the last interval's busiest worker and missed frames
     std::optional<dataplane_counters> dataplane; // absent: no data plane (tests, tools)
     std::string stage1_kernel;                   // the SIMD kernel the parser runs
 };

@@ -110,7 +110,23 @@ std::string fleet_view(const json& a) {
                count_text(field(p, "redirects")),
                count_text(field(p, "last_seq"))});
     }
-    return out + t.render();
+    out += t.render();
+    // Probing shared out: who probes each backend, and the shared result in use.
+    const json& probing = field(a, "probing");
+    if (probing.is_array() && !probing.empty()) {
+        text_table p({"BACKEND", "PROBED BY", "PROBERS", "SHARED FROM", "STATE", "AGE ms"});
+        for (const json& b : probing) {
+            const std::string from = text_of(field(b, "shared_from"));
+            p.add({text_of(field(b, "backend")),
+                   text_of(field(b, "role")),
+                   text_of(field(b, "probers")),
+                   from.empty() ? "-" : from,
+                   from.empty() ? "-" : text_of(field(b, "shared_state")),
+                   from.empty() ? "-" : fixed_text(field(b, "shared_age_ms"), 0)});
+        }
+        out += "\n" + p.render();
+    }
+    return out;
 }
 
 // "302: 1,000  200: 12" from a {code: count} object, the zero ones left out.

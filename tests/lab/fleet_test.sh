@@ -12,7 +12,11 @@
 #     appliances give b1 its fleet-wide share (about 20), not three times it;
 #   - a configuration change in etcd (the peers removed) reaches all three while calls run, with
 #     no call lost; then, without sharing, the pool moved to b3: b3 takes 60, 3x its share;
-#   - killing one appliance leaves the others answering, and they forget it;
+#   - probing shared out ([fleet] probers = 2 by default): each backend is probed by two of the
+#     three, and is up on all three; a backend killed is down on all three, and up again when
+#     it is back;
+#   - killing one appliance leaves the others answering, and they forget it (and probe every
+#     backend between them);
 #   - stopping etcd changes nothing: the appliances keep their revision and answer.
 # Usage: fleet_test.sh SIPREDIR SIPREDIRCTL ETCD_WATCH ROOT. TAP output; needs root.
 set -uo pipefail
@@ -135,6 +139,8 @@ to_tag_key = "73697072656469722d62656e63682d31"
 request_hash_key = "73697072656469722d62656e63682d32"
 [load]
 max_age_ms = 3600000
+[probe]
+interval_ms = 1000
 [[backend]]
 name = "b1"
 address = "198.18.1.1:5060"
@@ -242,6 +248,24 @@ until_true 15 all_run 1
 until_true 15 eval '[ "$(peers_of 1)" = "['"'sr-2', 'sr-3'"']" ] && [ "$(peers_of 3)" = "['"'sr-1', 'sr-2'"']" ]'
 check "each appliance hears the other two" $? "$(peers_of 1) $(peers_of 2) $(peers_of 3)"
 
+# --- probing shared out: two of the three probe each backend, all three know ----------------
+all_up() { [ "$(fleet_probing 1 2 3)" = "b1:2:up,up,up b2:2:up,up,up b3:2:up,up,up" ]; }
+# b3 down on its two probers, and on the third from their results (not probing it itself).
+b3_down() {
+    [ "$(fleet_probing 1 2 3)" = "b1:2:up,up,up b2:2:up,up,up b3:2:down,down,down" ] &&
+        [ "$(for i in 1 2 3; do probing_of "$i"; done | grep -c 'b3=shared/down')" -eq 1 ]
+}
+until_true 20 all_up
+check "each backend probed by two of the three appliances, up on all three" $? \
+    "$(fleet_probing 1 2 3): $(probing_of 1) | $(probing_of 2) | $(probing_of 3)"
+lab_kill_backend 3
+until_true 20 b3_down
+check "a backend killed is down on all three, the third taking its probers' word" $? \
+    "$(fleet_probing 1 2 3): $(probing_of 1) | $(probing_of 2) | $(probing_of 3)"
+lab_start_backend 3 "$root/tests/lab/sipp/backend.xml" "$work"
+until_true 20 all_up
+check "and up on all three when it is back" $? "$(fleet_probing 1 2 3)"
+
 # A retransmission that the routers send to another appliance gets the same To-tag: the same
 # INVITE to sr-1 and sr-2, from one socket.
 tags=$(ip netns exec "$lab_ns_callers" "$py" - <<'PY'
@@ -315,6 +339,8 @@ call 10 10 1 2
 check "one appliance killed: the other two still answer" $? "$(tail -n 3 "$work"/caller*.out)"
 until_true 15 eval '[ "$(peers_of 1)" = "['"'sr-2'"']" ]'
 check "and forget it once it has been silent for peer_timeout_ms" $? "$(ctl 1 fleet)"
+until_true 15 eval '[ "$(fleet_probing 1 2)" = "b1:2:up,up b2:2:up,up b3:2:up,up" ]'
+check "the two left probe every backend between them" $? "$(probing_of 1) | $(probing_of 2)"
 
 # --- etcd stops: nothing changes -------------------------------------------------------------
 running="$(revision_of 1) $(revision_of 2)"

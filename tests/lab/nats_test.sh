@@ -249,21 +249,9 @@ check "shared counts: b1 (capacity 20) gets its fleet-wide share, not 3x (b1 $b1
     "$([ "$b1" -ge 17 ] && [ "$b1" -le 26 ] && [ $((b1 + b2)) -eq 60 ]; echo $?)" "b1 $b1, b2 $b2"
 
 # --- probing shared out -----------------------------------------------------------------------
-# How many appliances probe each backend themselves (sipredirctl fleet's probing list): two each.
-probing_split() {
-    local i
-    for i in 1 2 3; do ctl "$i" fleet; done | "$py" -c "
-import json, sys
-counts = {}
-for d in json.loads('[' + sys.stdin.read().replace('}\n{', '},{') + ']'):
-    for p in d.get('probing', []):
-        if p['by'] == 'self':
-            counts[p['backend']] = counts.get(p['backend'], 0) + 1
-sys.exit(0 if counts == {'b1': 2, 'b2': 2, 'b3': 2} else 1)"
-}
-until_true 15 probing_split
-check "each backend is probed by two of the three appliances" $? \
-    "$(for i in 1 2 3; do ctl "$i" fleet | json "d.get('probing')"; done)"
+# fleet_probing: per backend, how many of the three probe it themselves, and each one's verdict.
+until_true 15 eval '[ "$(fleet_probing 1 2 3)" = "b1:2:up,up,up b2:2:up,up,up b3:2:up,up,up" ]'
+check "each backend is probed by two of the three appliances, up on all three" $? "$(fleet_probing 1 2 3)"
 down_on() { ctl "$1" backends | json "next(x['probe'] for x in d['backends'] if x['name']=='b3')"; }
 lab_kill_backend 3
 killed_ms=$(($(date +%s%N) / 1000000))
@@ -284,7 +272,7 @@ for i in 1 2 3; do
 done
 # The 300 ms: sipredirctl's own round trips while polling three appliances on two cores.
 check "b3 killed: down on all three within two probe intervals (sr-1 ${down_ms[1]:-never} ms, sr-2 ${down_ms[2]:-never} ms, sr-3 ${down_ms[3]:-never} ms)" \
-    "$ok" "$(for i in 1 2 3; do ctl "$i" fleet | json "d.get('probing')"; done)"
+    "$ok" "$(for i in 1 2 3; do probing_of "$i"; done)"
 echo "# b3 down after: sr-1 ${down_ms[1]:-never} ms, sr-2 ${down_ms[2]:-never} ms, sr-3 ${down_ms[3]:-never} ms (probe interval $probe_interval_ms ms)"
 
 # --- a NATS server stops ----------------------------------------------------------------------

@@ -9,8 +9,18 @@
 // the newer totals. epoch is the sender's start (wall ms), so that a restarted sender's totals
 // starting again from 0 are told from a replay; seq grows within an epoch. full=1 marks a
 // message (or one of several) carrying every backend; the others carry the changed ones only.
+//
+// With probing shared out (src/control/fleet/probe_share.hpp), an optional field after the
+// totals carries the sender's own probe results, one entry per backend:
+//
+//   health=p1:up:1520:430:0,p2:down:-:-:0
+//
+// name:state:rtt_us:load_permille:oc — state up, down or unknown; the smoothed round trip in
+// microseconds ('-': none yet); the utilisation the replies' load header gave, in permille
+// ('-': none in this result); the RFC 7339 reduction in force, percent 0-100.
 #pragma once
 
+#include "../probe/health.hpp"
 #include "../report/signed_text.hpp"
 
 #include <cstdint>
@@ -30,8 +40,20 @@ struct exchange_message {
     std::uint64_t ts_ms = 0;
     bool full = false;
     std::string_view totals; // "name:n,name:n" (possibly empty), checked
+    std::string_view health; // "name:state:rtt:load:oc,..." (empty: none), checked
     signed_line line;
 };
+
+// One probe result in health=.
+struct health_entry {
+    std::string_view name;
+    health state = health::unknown;
+    std::int64_t rtt_us = -1;        // -1: none
+    std::int64_t load_permille = -1; // -1: none
+    std::uint32_t oc_percent = 0;    // 0..100
+};
+inline constexpr std::int64_t max_rtt_us = 60'000'000;       // a minute: more is not a round trip
+inline constexpr std::int64_t max_load_permille = 1'000'000; // 1000 x capacity
 
 // False when `datagram` is not a well-formed SRFX/1 message. Never allocates.
 bool parse_exchange(std::string_view datagram, exchange_message& out) noexcept;
@@ -49,15 +71,38 @@ struct exchange_header {
 };
 using backend_total = std::pair<std::string_view, std::uint64_t>;
 
-// The totals as signed messages of at most max_exchange_size bytes each (one when `totals` is
-// empty: a full message with no backend still says "alive").
+// The totals, then the probe results, as signed messages of at most max_exchange_size bytes
+// each (one when both are empty: a full message with no backend still says "alive").
 std::vector<std::string> write_exchange(
-        const exchange_header& h, const std::vector<backend_total>& totals, const signing_key& key
+        const exchange_header& h,
+        const std::vector<backend_total>& totals,
+        const signing_key& key,
+        const std::vector<health_entry>& health = {}
 );
+
+// Calls f(entry) for each entry of health= in order; false (at once) at an entry that does not
+// read, or a trailing comma. A parsed message's health always reads.
+template <class F> bool for_each_health(std::string_view health, F&& f);
 
 // ---
 
 bool read_total(std::string_view entry, std::string_view& name, std::uint64_t& total) noexcept;
+bool read_health(std::string_view entry, health_entry& out) noexcept;
+void append_health(std::string& out, const health_entry& e);
+
+template <class F> bool for_each_health(std::string_view health, F&& f) {
+    while (!health.empty()) {
+        const std::size_t comma = health.find(',');
+        health_entry e;
+        if (!read_health(health.substr(0, comma), e)
+            || (comma != std::string_view::npos && comma + 1 == health.size())) {
+            return false;
+        }
+        f(e);
+        health = comma == std::string_view::npos ? std::string_view{} : health.substr(comma + 1);
+    }
+    return true;
+}
 
 template <class F> bool for_each_total(std::string_view totals, F&& f) {
     while (!totals.empty()) {

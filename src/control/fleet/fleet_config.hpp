@@ -64,6 +64,8 @@ struct fleet_config {
     std::uint32_t peer_timeout_ms = 3000;  // a silent peer's counts are forgotten
     std::uint32_t window_ms = 5000;        // |sender's clock - ours| accepted
     double send_fraction = 0.05; // unsent redirects past this share of a backend's spare: now
+    // Probing shared out: each backend probed by this many members; 0: by every appliance.
+    std::uint32_t probers = 2;
 };
 
 } // namespace sipredir::control

@@ -187,7 +187,8 @@ void read_fleet(const toml::table& root, fleet_config& f, const std::string& sou
              "nats_cert_file",
              "nats_key_file",
              "nats_reconnect_wait_ms",
-             "nats_connect_timeout_ms"}
+             "nats_connect_timeout_ms",
+             "probers"}
     );
     if (t == nullptr) {
         return;
@@ -226,6 +227,8 @@ void read_fleet(const toml::table& root, fleet_config& f, const std::string& sou
     read_key(*t, "send_fraction", f.send_fraction, [](const toml::node& n, std::string_view k) {
         return number_value(n, k, 0.0, 1.0);
     });
+    // The most members a fleet has: this appliance and 255 peers.
+    read_key(*t, "probers", f.probers, ranged<std::uint32_t>(0, 256));
     if (f.full_interval_ms < f.interval_ms) {
         refuse(*t, "full_interval_ms must be at least interval_ms");
     }

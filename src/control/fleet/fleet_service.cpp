@@ -29,6 +29,8 @@ void fleet_service::configure() {
     s.full_interval_ns = std::int64_t{f.full_interval_ms} * 1'000'000;
     s.peer_timeout_ns = std::int64_t{f.peer_timeout_ms} * 1'000'000;
     s.send_fraction = f.send_fraction;
+    s.probers = config.probe.enabled ? f.probers : 0;
+    s.probe_interval_ns = config.probe.settings.interval_ns;
     for (std::size_t i = 0; i < f.peer_names.size(); ++i) {
         s.peers.push_back({f.peer_names[i], f.peers[i].address});
     }
@@ -114,6 +116,7 @@ void fleet_service::on_tick(std::int64_t now) {
     _next_collect_ns = now + 1'000'000;
     log_connection_changes();
     _fleet->expire(now);
+    _probe_share.tick(*_fleet, _c, now);
     _c.loop->collect_redirects();
     std::vector<double> spare(balance::max_backends, 0.0);
     const std::span<const balance::backend_facts> facts = _c.monitor.facts();
@@ -222,6 +225,7 @@ std::string fleet_service::status_json() {
     tc.field("disconnects", t.disconnects);
     tc.field("reconnects", t.reconnects);
     tc.close();
+    _probe_share.write_status(*_fleet, _c, o, out, now);
     o.close();
     return out + "\n";
 }
@@ -235,6 +239,10 @@ void fleet_service::fill_metrics(metrics_input& in) {
         _transport_seen = _transport->counters();
         in.transport = &_transport_seen;
         in.transport_kind = name_of(_c.config().fleet.transport);
+    }
+    in.probe_roles = _probe_share.roles();
+    if (_fleet) {
+        in.shared_probes = _probe_share.shared_ages(*_fleet, _c, _c.now_ns());
     }
 }
 

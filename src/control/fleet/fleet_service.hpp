@@ -6,6 +6,7 @@
 
 #include "../service.hpp"
 #include "fleet_transport.hpp"
+#include "probe_share_link.hpp"
 #include "redirect_exchange.hpp"
 
 namespace sipredir::control {
@@ -40,6 +41,7 @@ private:
     std::int64_t _next_collect_ns = 0;
     std::vector<fleet::peer_status> _peers;    // what the last fill_metrics showed
     fleet::transport_counters _transport_seen; // likewise
+    probe_share_link _probe_share;             // probing shared out
 
     void configure();
     void log_connection_changes();

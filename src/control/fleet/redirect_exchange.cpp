@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "redirect_exchange.hpp"
 
+#include "probe_share.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -42,11 +44,17 @@ void redirect_exchange::configure(
             // Slots moved: every peer's next totals are a new baseline (one interval's counts
             // from each are not folded).
             p.seen.assign(_own.size(), false);
+            p.health.assign(_own.size(), {});
         }
         p.totals.resize(_own.size(), 0);
         p.seen.resize(_own.size(), false);
         p.allowance.resize(_own.size(), 0.0);
+        p.health.resize(_own.size());
     }
+    if (!same_slots) {
+        _probe.assign(_own.size(), {});
+    }
+    _members_changed = true; // the backends, or k, may have changed
 }
 
 double redirect_exchange::capacity_of(std::size_t slot) const noexcept {
@@ -100,9 +108,22 @@ bool redirect_exchange::due(std::int64_t now_ns, std::span<const double> spare_c
     if (_full_sent_ns == 0 || now_ns - _full_sent_ns >= _settings.full_interval_ns) {
         return true;
     }
-    const bool changed = std::any_of(_own.begin(), _own.end(), [](const own_total_state& o) {
-        return o.total != o.sent;
-    });
+    // A prober's result that turns a backend up or down goes at once (docs: every appliance
+    // takes a shared down within one exchange interval).
+    if (std::any_of(_probe.begin(), _probe.end(), [](const probe_share_state& p) {
+            return p.urgent;
+        })) {
+        return true;
+    }
+    const bool changed =
+            std::any_of(
+                    _own.begin(),
+                    _own.end(),
+                    [](const own_total_state& o) { return o.total != o.sent; }
+            )
+            || std::any_of(_probe.begin(), _probe.end(), [](const probe_share_state& p) {
+                   return p.pending;
+               });
     return changed && (now_ns - _sent_ns >= _settings.interval_ns || triggered(spare_calls));
 }
 
@@ -116,7 +137,18 @@ redirect_exchange::take_messages(std::int64_t now_ns, std::int64_t wall_ms) {
             o.sent = o.total;
         }
     }
-    if (!full && totals.empty()) {
+    std::vector<health_entry> health;
+    for (std::size_t i = 0; i < _probe.size() && i < _own.size(); ++i) {
+        probe_share_state& p = _probe[i];
+        if (p.pending && !_own[i].name.empty()) {
+            health.push_back(p.own);
+            health.back().name = _own[i].name;
+            p.sent_state = p.own.state;
+        }
+        p.pending = false;
+        p.urgent = false;
+    }
+    if (!full && totals.empty() && health.empty()) {
         return {};
     }
     if (!full && _sent_ns != 0 && now_ns - _sent_ns < _settings.interval_ns) {
@@ -129,8 +161,10 @@ redirect_exchange::take_messages(std::int64_t now_ns, std::int64_t wall_ms) {
              .ts_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(wall_ms, 0)),
              .full = full},
             totals,
-            _settings.key
+            _settings.key,
+            health
     );
+    _counters.health_sent += health.size();
     _seq += out.size();
     _sent_ns = now_ns;
     if (full) {
@@ -166,9 +200,13 @@ exchange_verdict redirect_exchange::admit(
     if (v == exchange_verdict::accepted) {
         refill_allowance(*p, now_ns);
         fold_totals(*p, m.totals, delta);
+        fold_health(*p, m.health, now_ns);
         p->status.last_seq = m.seq;
         p->status.heard_ns = now_ns;
         ++p->status.messages;
+    } else if (v != exchange_verdict::malformed) {
+        // Probe results are believed exactly as far as the counts beside them.
+        for_each_health(m.health, [&](const health_entry&) { ++_counters.health_refused; });
     }
     ++_counters.received[static_cast<std::size_t>(v)];
     return v;
@@ -245,6 +283,8 @@ redirect_exchange::add_peer(const exchange_message& m, std::int64_t now_ns) {
         fresh.allowance[i] = capacity_of(i); // a second's worth to begin with
     }
     fresh.status.heard_ns = now_ns;
+    fresh.health.resize(_own.size());
+    _members_changed = true;
     return _peers.emplace(fresh.status.name, std::move(fresh)).first->second;
 }
 
@@ -292,6 +332,129 @@ void redirect_exchange::fold_totals(
     });
 }
 
+void redirect_exchange::fold_health(peer_state& p, std::string_view health, std::int64_t now_ns) {
+    for_each_health(health, [&](const health_entry& e) {
+        const auto slot = _slots.find(e.name);
+        if (slot == _slots.end()) {
+            ++_counters.health_unknown_backends;
+            return;
+        }
+        ++_counters.health_received;
+        p.health[slot->second] = {e, now_ns};
+        p.health[slot->second].entry.name = {}; // the datagram's text is gone after admit()
+    });
+}
+
+void redirect_exchange::own_probe_result(std::uint16_t slot, const health_entry& r) noexcept {
+    if (_settings.probers == 0 || slot >= _probe.size()) {
+        return;
+    }
+    probe_share_state& p = _probe[slot];
+    p.own = r;
+    p.own.name = {};
+    p.pending = true;
+    // Up or down is news for every appliance now; unknown (not probed yet) is not.
+    if (r.state != p.sent_state && r.state != health::unknown) {
+        p.urgent = true;
+    }
+}
+
+std::vector<std::string_view> redirect_exchange::members() const {
+    std::vector<std::string_view> m{_settings.self};
+    for (const auto& [name, p] : _peers) {
+        m.push_back(name);
+    }
+    return m;
+}
+
+bool redirect_exchange::update_probe_roles(std::int64_t now_ns) {
+    std::vector<std::string_view> m;
+    const bool choose = _members_changed;
+    if (choose) {
+        m = members();
+        _members_changed = false;
+    }
+    // Fresh for two probe intervals: a prober sends a result at least every interval plus a
+    // timeout, so one lost message does not take a backend from its probers.
+    const std::int64_t fresh_ns = 2 * _settings.probe_interval_ns;
+    bool changed = false;
+    for (std::size_t i = 0; i < _probe.size() && i < _own.size(); ++i) {
+        probe_share_state& p = _probe[i];
+        if (_own[i].name.empty()) {
+            continue;
+        }
+        if (choose) {
+            p.assigned = _settings.probers == 0
+                         || probes(_own[i].name, _settings.self, m, _settings.probers);
+        }
+        probe_role role = probe_role::self;
+        if (p.assigned) {
+            p.delegated_ns = 0;
+        } else {
+            if (p.delegated_ns == 0) {
+                p.delegated_ns = now_ns;
+            }
+            std::int64_t newest = 0;
+            for (const auto& [name, peer] : _peers) {
+                if (i < peer.health.size()) {
+                    newest = std::max(newest, peer.health[i].at_ns);
+                }
+            }
+            // No fresh result for two intervals (since the newest, or since others took the
+            // backend over): nobody probes it for us, so we do.
+            role = now_ns - std::max(newest, p.delegated_ns) > fresh_ns ? probe_role::fallback
+                                                                        : probe_role::shared;
+        }
+        if (role != p.role) {
+            if (role == probe_role::fallback) {
+                ++_counters.fallbacks;
+            }
+            p.role = role;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+std::optional<shared_probe_view>
+redirect_exchange::shared_probe(std::uint16_t slot, std::int64_t now_ns) const {
+    const std::int64_t fresh_ns = 2 * _settings.probe_interval_ns;
+    shared_probe_view v;
+    bool any_up = false;
+    bool all_down = true;
+    for (const auto& [name, p] : _peers) {
+        if (slot >= p.health.size()) {
+            continue;
+        }
+        const shared_result& r = p.health[slot];
+        if (r.at_ns == 0 || now_ns - r.at_ns > fresh_ns) {
+            continue;
+        }
+        ++v.results;
+        any_up = any_up || r.entry.state == health::up;
+        all_down = all_down && r.entry.state == health::down;
+        if (r.at_ns >= v.at_ns) {
+            v.rtt_us = r.entry.rtt_us;
+            v.load_permille = r.entry.load_permille;
+            v.oc_percent = r.entry.oc_percent;
+            v.at_ns = r.at_ns;
+            v.from = name;
+        }
+    }
+    if (v.results == 0) {
+        return std::nullopt;
+    }
+    v.state = any_up ? health::up : all_down ? health::down : health::unknown;
+    return v;
+}
+
+std::vector<std::string_view> redirect_exchange::probers_of(std::uint16_t slot) const {
+    if (slot >= _own.size() || _own[slot].name.empty()) {
+        return {};
+    }
+    return fleet::probers_of(_own[slot].name, members(), _settings.probers);
+}
+
 void redirect_exchange::expire(std::int64_t now_ns) {
     const std::int64_t window_ns = _settings.window_ms * 1'000'000;
     std::erase_if(_forgotten, [&](const auto& entry) {
@@ -302,6 +465,7 @@ void redirect_exchange::expire(std::int64_t now_ns) {
         const bool silent = now_ns - s.heard_ns > _settings.peer_timeout_ns;
         if (silent) {
             ++_counters.peers_expired;
+            _members_changed = true;
             _forgotten[entry.first] = {s.epoch_ms, s.last_seq, now_ns};
         }
         return silent;

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <net/ip_address.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,6 +65,49 @@ struct exchange_settings {
     // Per slot, as the backends given to configure(): the most redirects a peer's messages may
     // add to that backend a second (its capacity; a slot past the end: no cap).
     std::vector<std::uint32_t> capacity{};
+    // Probing shared out: each backend is probed by this many members (probe_share.hpp); 0:
+    // nothing shared, every appliance probes every backend.
+    std::size_t probers = 0;
+    // The probe interval: a shared result is fresh for twice this, and a backend without a
+    // fresh one for that long is probed here again (the fallback).
+    std::int64_t probe_interval_ns = 1'000'000'000;
+};
+
+// Who probes a backend, as this appliance sees it.
+enum class probe_role : std::uint8_t {
+    self,     // we are among its probers (or nothing is shared): we probe it and share results
+    shared,   // others probe it: we take their results and send it no OPTIONS
+    fallback, // others should, but no fresh result came for two intervals: we probe it
+};
+
+inline constexpr auto probe_role_table = std::to_array<enum_name<probe_role>>({
+        {probe_role::self, "self"},
+        {probe_role::shared, "shared"},
+        {probe_role::fallback, "fallback"},
+});
+static_assert(covers_in_order(probe_role_table, probe_role::fallback));
+
+constexpr std::string_view name_of(probe_role r) noexcept {
+    return name_in(probe_role_table, r);
+}
+
+// What the fresh shared results for one backend say: down when every one says down, up when
+// any says up, else unknown; the round trip, load and reduction from the newest.
+struct shared_probe_view {
+    health state = health::unknown;
+    std::int64_t rtt_us = -1;
+    std::int64_t load_permille = -1;
+    std::uint32_t oc_percent = 0;
+    std::int64_t at_ns = 0;  // when the newest arrived
+    std::string_view from;   // its sender
+    std::size_t results = 0; // fresh results taken into account
+};
+
+// A backend whose shared results are in use here, for the metrics.
+struct shared_probe_age {
+    std::uint16_t slot = 0;
+    std::string peer; // the newest result's sender
+    double age_seconds = 0;
 };
 
 enum class exchange_verdict : std::uint8_t {
@@ -117,6 +161,15 @@ struct exchange_counters {
     // Redirects not folded: a total raised past what the backend's capacity allows since the
     // peer's last message (a forged or broken count must not fill a backend for everyone).
     std::uint64_t capped_redirects = 0;
+    // Probing shared out: results (one backend's, in health=) sent, taken from accepted
+    // messages, refused with their message (forged, replayed, stale, ...), for a backend not
+    // configured here; backends that fell back to our own probing, and the probes sent so.
+    std::uint64_t health_sent = 0;
+    std::uint64_t health_received = 0;
+    std::uint64_t health_refused = 0;
+    std::uint64_t health_unknown_backends = 0;
+    std::uint64_t fallbacks = 0;
+    std::uint64_t fallback_probes = 0;
 };
 
 class redirect_exchange {
@@ -157,17 +210,47 @@ public:
         return slot < _own.size() ? _own[slot].total : 0;
     }
 
+    // Probing shared out (settings().probers > 0). A result of our own probe of `slot` (its
+    // name and at_ns ignored): sent with the next interval's message, or at once when it
+    // turns the backend up or down.
+    void own_probe_result(std::uint16_t slot, const health_entry& r) noexcept;
+    // Brings every backend's role up to date: who probes it among us and the live peers, and
+    // whether its shared results are fresh. True when a role changed.
+    bool update_probe_roles(std::int64_t now_ns);
+    probe_role role_of(std::uint16_t slot) const noexcept {
+        return slot < _probe.size() ? _probe[slot].role : probe_role::self;
+    }
+    // The fresh shared results for `slot` (none: nullopt).
+    std::optional<shared_probe_view> shared_probe(std::uint16_t slot, std::int64_t now_ns) const;
+    // Who probes `slot`: the members ranked for it (as of the last update_probe_roles).
+    std::vector<std::string_view> probers_of(std::uint16_t slot) const;
+    void count_fallback_probes(std::uint64_t n) noexcept { _counters.fallback_probes += n; }
+
 private:
     struct own_total_state {
         std::string name;
         std::uint64_t total = 0; // every redirect since our epoch
         std::uint64_t sent = 0;  // the total in our last message
     };
+    struct shared_result {
+        health_entry entry;     // its name is not kept
+        std::int64_t at_ns = 0; // 0: none
+    };
     struct peer_state {
         peer_status status;
         std::vector<std::uint64_t> totals; // per slot
         std::vector<bool> seen;            // per slot: a total is known
         std::vector<double> allowance;     // per slot: redirects it may still add
+        std::vector<shared_result> health; // per slot: its last probe result
+    };
+    struct probe_share_state {
+        probe_role role = probe_role::self;
+        bool assigned = true;                // among the probers
+        std::int64_t delegated_ns = 0;       // since when others probe it (0: we do)
+        bool pending = false;                // own result not yet sent
+        bool urgent = false;                 // ... that turned it up or down
+        health_entry own;                    // our last result
+        health sent_state = health::unknown; // in our last sent result
     };
     struct forgotten_peer {
         std::uint64_t epoch_ms = 0;
@@ -185,6 +268,8 @@ private:
     std::int64_t _sent_ns = 0;                                     // last send (0: never)
     std::int64_t _full_sent_ns = 0;                                // last full send
     exchange_counters _counters;
+    std::vector<probe_share_state> _probe; // per slot
+    bool _members_changed = true;          // the probers must be chosen again
 
     bool triggered(std::span<const double> spare_calls) const noexcept;
     // The steps of admit(): the message read and checked, its sender's state found (or made),
@@ -199,6 +284,8 @@ private:
     peer_state& add_peer(const exchange_message& m, std::int64_t now_ns);
     void refill_allowance(peer_state& p, std::int64_t now_ns) const noexcept;
     void fold_totals(peer_state& p, std::string_view totals, std::span<std::uint64_t> delta);
+    void fold_health(peer_state& p, std::string_view health, std::int64_t now_ns);
+    std::vector<std::string_view> members() const;
     exchange_verdict check_sender(std::string_view name, const message_origin& from) const;
     double capacity_of(std::size_t slot) const noexcept;
 };

@@ -54,7 +54,7 @@ void prober::send_due(
         const std::function<bool(std::uint16_t, const net::ip_endpoint&, std::string_view)>& send
 ) {
     for (auto& [slot, r] : _records) {
-        if (r.outstanding || now_ns < r.next_send_ns) {
+        if (r.outstanding || r.paused || now_ns < r.next_send_ns) {
             continue;
         }
         ++r.seq;
@@ -139,9 +139,19 @@ void prober::expire(std::int64_t now_ns, const std::function<void(std::uint16_t)
 std::int64_t prober::next_event_ns() const noexcept {
     std::int64_t next = INT64_MAX;
     for (const auto& [slot, r] : _records) {
-        next = std::min(next, r.outstanding ? r.sent_at_ns + _settings.timeout_ns : r.next_send_ns);
+        if (r.outstanding) {
+            next = std::min(next, r.sent_at_ns + _settings.timeout_ns);
+        } else if (!r.paused) {
+            next = std::min(next, r.next_send_ns);
+        }
     }
     return next;
+}
+
+void prober::set_paused(std::uint16_t slot, bool paused) noexcept {
+    if (probe_record* r = find(slot)) {
+        r->paused = paused;
+    }
 }
 
 const probe_record* prober::record(std::uint16_t slot) const noexcept {

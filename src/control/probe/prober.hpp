@@ -57,6 +57,7 @@ struct probe_record {
     bool outstanding = false;
     std::int64_t sent_at_ns = 0;
     std::int64_t next_send_ns = 0;
+    bool paused = false; // another appliance probes it for us (probing shared out)
 };
 
 struct probe_counters {
@@ -115,6 +116,10 @@ public:
             const probe_origin& origin,
             std::int64_t now_ns
     );
+
+    // Stops (or resumes) sending to `slot`: a fleet member probes it and shares the results. A
+    // probe already sent still times out; a resumed backend is probed at once if it is due.
+    void set_paused(std::uint16_t slot, bool paused) noexcept;
 
     // Probes unanswered after the timeout; calls changed(slot) for each backend whose health
     // changed.

@@ -572,7 +572,7 @@ TEST(config, fleet_is_read) {
             with_tap + "[fleet]\nname = \"sr-a\"\nport = 5071\nkey_file = \"" + key
                     + "\"\npeers = [\"sr-b@198.18.0.12:5070\", \"sr-c@198.18.0.13\"]\n"
                       "interval_ms = 20\nfull_interval_ms = 500\npeer_timeout_ms = 1500\n"
-                      "window_ms = 3000\nsend_fraction = 0.1\n",
+                      "window_ms = 3000\nsend_fraction = 0.1\nprobers = 0\n",
             "t.toml"
     );
     ASSERT_TRUE(r.config) << r.error.message;
@@ -592,6 +592,7 @@ TEST(config, fleet_is_read) {
     EXPECT_EQ(f.peer_timeout_ms, 1500U);
     EXPECT_EQ(f.window_ms, 3000U);
     EXPECT_DOUBLE_EQ(f.send_fraction, 0.1);
+    EXPECT_EQ(f.probers, 0U);
     EXPECT_FALSE(parse_config(with_tap, "t.toml").config->fleet.enabled);
 }
 
@@ -634,6 +635,8 @@ TEST(config, fleet_mistakes_are_refused_with_their_line) {
     refused(with_tap + fleet + "interval_ms = 500\nfull_interval_ms = 200\n",
             "full_interval_ms must be at least interval_ms");
     refused(with_tap + fleet + "send_fraction = 2\n", "send_fraction");
+    refused(with_tap + fleet + "probers = 257\n", "t.toml:15: probers must be between 0 and 256");
+    refused(with_tap + fleet + "probers = -1\n", "t.toml:15: probers must be between 0 and 256");
     refused(with_tap + fleet + "bogus = 1\n", "unknown key 'bogus'");
 }
 

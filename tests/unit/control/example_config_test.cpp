@@ -321,6 +321,7 @@ TEST(example_config, shows_the_defaults_of_the_sections_it_leaves_off) {
     EXPECT_EQ(fleeted.fleet.peer_timeout_ms, f.peer_timeout_ms);
     EXPECT_EQ(fleeted.fleet.window_ms, f.window_ms);
     EXPECT_EQ(fleeted.fleet.send_fraction, f.send_fraction);
+    EXPECT_EQ(fleeted.fleet.probers, f.probers);
     EXPECT_EQ(fleeted.fleet.transport, f.transport);
 
     std::string over_nats = "[fleet]\n";

@@ -231,3 +231,40 @@ TEST(ctl_top, events_name_state_changes_reloads_and_peers) {
 }
 
 } // namespace
+
+TEST(ctl_views, fleet_shows_who_probes_each_backend) {
+    const json answer = {
+            {"ok", true},
+            {"name", "sr-a"},
+            {"configured_peers", 2},
+            {"peers", json::array()},
+            {"probing",
+             json::array(
+                     {{{"backend", "b1"},
+                       {"role", "self"},
+                       {"probers", "sr-a,sr-c"},
+                       {"shared_from", ""},
+                       {"shared_age_ms", -1.0},
+                       {"shared_state", ""}},
+                      {{"backend", "b2"},
+                       {"role", "shared"},
+                       {"probers", "sr-b,sr-c"},
+                       {"shared_from", "sr-b"},
+                       {"shared_age_ms", 420.4},
+                       {"shared_state", "down"}}}
+             )}};
+    const std::string out = human_view("fleet", answer);
+    EXPECT_NE(out.find("PROBED BY"), std::string::npos) << out;
+    EXPECT_NE(out.find("sr-a,sr-c"), std::string::npos) << out;
+    const std::size_t b2 = out.find("b2 ");
+    ASSERT_NE(b2, std::string::npos) << out;
+    const std::string line = out.substr(b2, out.find('\n', b2) - b2);
+    EXPECT_NE(line.find("shared"), std::string::npos) << line;
+    EXPECT_NE(line.find("sr-b "), std::string::npos) << line;
+    EXPECT_NE(line.find("down"), std::string::npos) << line;
+    EXPECT_NE(line.find("420"), std::string::npos) << line;
+    // Without probing shared out, no such table.
+    json plain = answer;
+    plain["probing"] = json::array();
+    EXPECT_EQ(human_view("fleet", plain).find("PROBED BY"), std::string::npos);
+}
