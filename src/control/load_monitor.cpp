@@ -56,9 +56,22 @@ void load_monitor::apply(const appliance_config& c, std::int64_t now_ns) {
 }
 
 void load_monitor::set_shared_probe(std::uint16_t slot, std::optional<shared_probe> s) {
-    if (slot < _shared.size()) {
-        _shared[slot] = s;
+    if (slot >= _shared.size()) {
+        return;
     }
+    if (s) {
+        // `sipredirctl backends` says how long the state shown has held, whoever found it.
+        const std::optional<shared_probe>& was = _shared[slot];
+        const probe_record* own = _probes.record(slot);
+        const health shown = was              ? was->state
+                             : own != nullptr ? own->health.state
+                                              : health::unknown;
+        const std::int64_t since = was              ? was->changed_at_ns
+                                   : own != nullptr ? own->health.changed_at_ns
+                                                    : 0;
+        s->changed_at_ns = s->state != shown ? s->at_ns : since;
+    }
+    _shared[slot] = s;
 }
 
 void load_monitor::take(const taken_report& r, std::int64_t now_ns) {
@@ -170,8 +183,11 @@ std::vector<backend_status> load_monitor::status(std::int64_t now_ns) const {
         s.figure_age_ms = l.source != load_source::none
                                   ? static_cast<double>(now_ns - l.figure_at_ns) / 1e6
                                   : -1;
-        if (p != nullptr && p->health.changed_at_ns != 0) {
-            s.probe_changed_ms_ago = static_cast<double>(now_ns - p->health.changed_at_ns) / 1e6;
+        const std::int64_t changed_ns = shared         ? shared->changed_at_ns
+                                        : p != nullptr ? p->health.changed_at_ns
+                                                       : 0;
+        if (changed_ns != 0) {
+            s.probe_changed_ms_ago = static_cast<double>(now_ns - changed_ns) / 1e6;
         }
         if (p != nullptr && p->health.has_rtt) {
             s.rtt_ms = p->health.rtt_ms;

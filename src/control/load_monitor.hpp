@@ -40,10 +40,13 @@ constexpr std::string_view name_of(load_source s) noexcept {
 // src/control/fleet/probe_share.hpp): taken instead of our own probing while set.
 struct shared_probe {
     health state = health::unknown;
-    double rtt_ms = -1;                // -1: none
-    std::optional<double> utilisation; // from its replies' load header
-    double oc_reduction = 0;           // RFC 7339, percent
-    std::int64_t at_ns = 0;            // when it arrived
+    double rtt_ms = -1;                  // -1: none
+    std::optional<double> utilisation{}; // from its replies' load header
+    double oc_reduction = 0;             // RFC 7339, percent
+    std::int64_t at_ns = 0;              // when it arrived
+    // When the state shown became this one (set by load_monitor::set_shared_probe): at_ns when
+    // it differs from what was shown before, else the time that one was shown since.
+    std::int64_t changed_at_ns = 0;
 };
 
 // One backend as `sipredirctl backends` and the metrics show it.

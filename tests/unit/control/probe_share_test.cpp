@@ -553,6 +553,12 @@ TEST(probe_sharing, the_load_monitor_takes_a_shared_result_in_place_of_its_own) 
     EXPECT_DOUBLE_EQ(f[0].oc_reduction, 20);
     EXPECT_DOUBLE_EQ(f[0].reported_calls, 40);
     EXPECT_EQ(m.status(6 * ms)[0].probed, health::down);
+    EXPECT_DOUBLE_EQ(m.status(6 * ms)[0].probe_changed_ms_ago, 1.0) << "down since it arrived";
+    // The same state again: still down since the first; another state: since that one came.
+    m.set_shared_probe(0, shared_probe{.state = health::down, .at_ns = 8 * ms});
+    EXPECT_DOUBLE_EQ(m.status(9 * ms)[0].probe_changed_ms_ago, 4.0);
+    m.set_shared_probe(0, shared_probe{.state = health::up, .at_ns = 10 * ms});
+    EXPECT_DOUBLE_EQ(m.status(12 * ms)[0].probe_changed_ms_ago, 2.0);
     m.set_shared_probe(0, std::nullopt);
     EXPECT_EQ(m.update(7 * ms, {})[0].state, balance::backend_state::unknown) << "our own again";
 }
