@@ -34,8 +34,12 @@ struct handover_message {
         if (d.size() > max_data || n.size() > max_name) {
             return false;
         }
-        std::memcpy(data, d.data(), d.size());
-        std::memcpy(name, n.data(), n.size());
+        if (!d.empty()) { // an empty view may hold a null pointer, which memcpy may not take
+            std::memcpy(data, d.data(), d.size());
+        }
+        if (!n.empty()) {
+            std::memcpy(name, n.data(), n.size());
+        }
         data_size = static_cast<std::uint16_t>(d.size());
         name_size = static_cast<std::uint8_t>(n.size());
         return true;

@@ -3,6 +3,7 @@
 
 #include "../service.hpp"
 
+#include <chrono>
 #include <nats/nats.h>
 #include <stdexcept>
 
@@ -56,10 +57,16 @@ struct nats_callbacks {
         }
         t->_server.store(-1, std::memory_order_relaxed);
     }
+    // The last connection callback the library makes: after it, nothing calls into us.
     static void closed(natsConnection*, void* closure) {
         auto* t = static_cast<nats_transport*>(closure);
         t->_connected.store(false, std::memory_order_relaxed);
         t->_server.store(-1, std::memory_order_relaxed);
+        t->_closed.store(true, std::memory_order_release);
+    }
+    // The subscription is closed and its handler has returned for the last time.
+    static void unsubscribed(void* closure) {
+        static_cast<nats_transport*>(closure)->_unsubscribed.store(true, std::memory_order_release);
     }
     // Asynchronous errors (a slow consumer: the library's own queue overflowed) lose messages:
     // counted as dropped, and the next message's totals carry what they said.
@@ -172,6 +179,8 @@ void nats_transport::open() {
                   &_subscribed, _connection, _subscription.c_str(), nats_callbacks::message, this
           ),
           "subscribe to " + _subscription);
+    check(natsSubscription_SetOnCompleteCB(_subscribed, nats_callbacks::unsubscribed, this),
+          "subscription");
     _publisher = std::thread([this] { publisher_loop(); });
 }
 
@@ -252,12 +261,21 @@ void nats_transport::close() {
         _outbound->signal();
         _publisher.join();
     }
-    if (_subscribed != nullptr) {
-        natsSubscription_Destroy(_subscribed);
-        _subscribed = nullptr;
-    }
     if (_connection != nullptr) {
-        natsConnection_Close(_connection); // flushes what is buffered, within its timeout
+        // Flushes what is buffered (within its timeout) and closes the subscription. The
+        // library's threads may still be in a callback of ours: wait for the last ones, which
+        // come at once (bounded, as a stuck library must not hang the appliance's exit).
+        natsConnection_Close(_connection);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while ((!_closed.load(std::memory_order_acquire)
+                || (_subscribed != nullptr && !_unsubscribed.load(std::memory_order_acquire)))
+               && std::chrono::steady_clock::now() < deadline) {
+            ::poll(nullptr, 0, 1);
+        }
+        if (_subscribed != nullptr) {
+            natsSubscription_Destroy(_subscribed);
+            _subscribed = nullptr;
+        }
         natsConnection_Destroy(_connection);
         _connection = nullptr;
     }

@@ -63,6 +63,10 @@ private:
     std::atomic<std::uint64_t> _reconnects{0};
     std::atomic<bool> _connected{false};
     std::atomic<int> _server{-1}; // index in _config.servers of the one connected, -1: none
+    // The library's last calls into us, awaited by close() before this object may go: the
+    // connection's closed callback and the subscription's completion (its handler returned).
+    std::atomic<bool> _closed{false};
+    std::atomic<bool> _unsubscribed{false};
     // Written by the control loop; read by the publisher thread.
     std::unique_ptr<handover_ring<64>> _outbound;
     std::atomic<bool> _stopping{false};

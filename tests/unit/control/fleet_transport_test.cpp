@@ -10,6 +10,7 @@
 #include <control/fleet/redirect_exchange.hpp>
 #include <control/plane.hpp>
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <poll.h>
@@ -242,9 +243,16 @@ public:
             argv.push_back(a.data());
         }
         argv.push_back(nullptr);
-        if (posix_spawnp(&_pid, "nats-server", nullptr, nullptr, argv.data(), environ) != 0) {
+        // Its output not on ours: were this test to abort, a server left running would hold
+        // the test runner's pipe open.
+        posix_spawn_file_actions_t files;
+        posix_spawn_file_actions_init(&files);
+        posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0);
+        if (posix_spawnp(&_pid, "nats-server", &files, nullptr, argv.data(), environ) != 0) {
             _pid = -1;
         }
+        posix_spawn_file_actions_destroy(&files);
     }
     ~nats_server() {
         if (_pid > 0) {
