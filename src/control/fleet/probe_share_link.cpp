@@ -92,13 +92,17 @@ void probe_share_link::tick(fleet::redirect_exchange& x, control_context& c, std
         st.role = role;
         std::optional<shared_probe> s;
         std::string_view from;
+        const std::optional<shared_probe>& old = c.monitor.shared_probe_of(b.slot);
         if (role == fleet::probe_role::shared || st.await_own) {
             if (const auto v = x.shared_probe(b.slot, now)) {
                 s = taken(*v);
                 from = v->from;
+            } else if (st.await_own) {
+                // Fallen back because the results stopped: their last word, however old, is
+                // still better than our own verdict from before we paused.
+                s = old;
             }
         }
-        const std::optional<shared_probe>& old = c.monitor.shared_probe_of(b.slot);
         const health before = old ? old->state : r->health.state;
         const health after = s ? s->state : r->health.state;
         c.monitor.set_shared_probe(b.slot, s);

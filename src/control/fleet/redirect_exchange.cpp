@@ -339,6 +339,17 @@ void redirect_exchange::fold_health(peer_state& p, std::string_view health, std:
             ++_counters.health_unknown_backends;
             return;
         }
+        // Believed only from the backend's probers as we rank them: a peer holding the key
+        // cannot keep a backend up (or down) for everyone by speaking for backends it was not
+        // given. While two appliances' views of the members differ, this may refuse a real
+        // prober's result for a moment; we then probe the backend ourselves (fallback).
+        const std::vector<std::string>* probers =
+                slot->second < _probe.size() ? &_probe[slot->second].probers : nullptr;
+        if (probers == nullptr
+            || std::find(probers->begin(), probers->end(), p.status.name) == probers->end()) {
+            ++_counters.health_refused;
+            return;
+        }
         ++_counters.health_received;
         p.health[slot->second] = {e, now_ns};
         p.health[slot->second].entry.name = {}; // the datagram's text is gone after admit()
@@ -386,6 +397,15 @@ bool redirect_exchange::update_probe_roles(std::int64_t now_ns) {
         if (choose) {
             p.assigned = _settings.probers == 0
                          || probes(_own[i].name, _settings.self, m, _settings.probers);
+            p.probers.clear();
+            if (_settings.probers != 0) {
+                for (std::string_view name :
+                     fleet::probers_of(_own[i].name, m, _settings.probers)) {
+                    if (name != _settings.self) {
+                        p.probers.emplace_back(name);
+                    }
+                }
+            }
         }
         probe_role role = probe_role::self;
         if (p.assigned) {
@@ -395,9 +415,10 @@ bool redirect_exchange::update_probe_roles(std::int64_t now_ns) {
                 p.delegated_ns = now_ns;
             }
             std::int64_t newest = 0;
-            for (const auto& [name, peer] : _peers) {
-                if (i < peer.health.size()) {
-                    newest = std::max(newest, peer.health[i].at_ns);
+            for (const std::string& name : p.probers) {
+                const auto peer = _peers.find(name);
+                if (peer != _peers.end() && i < peer->second.health.size()) {
+                    newest = std::max(newest, peer->second.health[i].at_ns);
                 }
             }
             // No fresh result for two intervals (since the newest, or since others took the
@@ -422,10 +443,15 @@ redirect_exchange::shared_probe(std::uint16_t slot, std::int64_t now_ns) const {
     shared_probe_view v;
     bool any_up = false;
     bool all_down = true;
-    for (const auto& [name, p] : _peers) {
-        if (slot >= p.health.size()) {
+    if (slot >= _probe.size()) {
+        return std::nullopt;
+    }
+    for (const std::string& name : _probe[slot].probers) {
+        const auto peer = _peers.find(name);
+        if (peer == _peers.end() || slot >= peer->second.health.size()) {
             continue;
         }
+        const peer_state& p = peer->second;
         const shared_result& r = p.health[slot];
         if (r.at_ns == 0 || now_ns - r.at_ns > fresh_ns) {
             continue;

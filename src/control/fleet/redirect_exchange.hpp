@@ -162,8 +162,9 @@ struct exchange_counters {
     // peer's last message (a forged or broken count must not fill a backend for everyone).
     std::uint64_t capped_redirects = 0;
     // Probing shared out: results (one backend's, in health=) sent, taken from accepted
-    // messages, refused with their message (forged, replayed, stale, ...), for a backend not
-    // configured here; backends that fell back to our own probing, and the probes sent so.
+    // messages, refused (with their message: forged, replayed, stale, ...; or from a peer that
+    // is not among that backend's probers as we rank them), for a backend not configured here;
+    // backends that fell back to our own probing, and the probes sent so.
     std::uint64_t health_sent = 0;
     std::uint64_t health_received = 0;
     std::uint64_t health_refused = 0;
@@ -251,6 +252,9 @@ private:
         bool urgent = false;                 // ... that turned it up or down
         health_entry own;                    // our last result
         health sent_state = health::unknown; // in our last sent result
+        // The others among its probers, as ranked at the last change of members: the only
+        // peers whose results for it are believed, and the only ones looked at for them.
+        std::vector<std::string> probers;
     };
     struct forgotten_peer {
         std::uint64_t epoch_ms = 0;

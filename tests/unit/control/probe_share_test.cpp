@@ -461,16 +461,36 @@ TEST(probe_sharing, forged_and_replayed_results_are_refused) {
 }
 
 TEST(probe_sharing, results_for_a_backend_not_configured_here_are_counted_and_skipped) {
-    member a{"sr-a", {"p1", "p2"}, 1};
-    member b{"sr-b", {"p1"}, 1};
-    a.x.update_probe_roles(1 * ms);
+    // Two appliances, two probers: each probes everything and believes the other's results.
+    member a{"sr-a", {"p1", "p2"}, 2};
+    member b{"sr-b", {"p1"}, 2};
+    exchange_all({&a, &b}, 1 * ms);
     a.x.own_probe_result(0, up_result);
     a.x.own_probe_result(1, up_result);
-    for (const std::string& d : a.send(1 * ms)) {
-        EXPECT_EQ(b.receive(d, 1 * ms), exchange_verdict::accepted);
+    for (const std::string& d : a.send(2000 * ms)) {
+        EXPECT_EQ(b.receive(d, 2000 * ms), exchange_verdict::accepted);
     }
     EXPECT_EQ(b.x.counters().health_received, 1U);
     EXPECT_EQ(b.x.counters().health_unknown_backends, 1U);
+}
+
+// A peer that is not among a backend's probers (as we rank them) is not believed about it: a
+// holder of the fleet's key cannot hold every backend up, or down, for everyone.
+TEST(probe_sharing, results_from_a_peer_not_among_the_probers_are_refused) {
+    member a{"sr-a", {"p1"}, 1};
+    member b{"sr-b", {"p1"}, 1};
+    exchange_all({&a, &b}, 1 * ms);
+    member& prober = a.x.role_of(0) == probe_role::self ? a : b;
+    member& other = &prober == &a ? b : a;
+    ASSERT_NE(other.x.role_of(0), probe_role::self) << "k = 1: one of the two probes p1";
+    // The other one speaks about p1 anyway (as a forger holding the key would).
+    other.x.own_probe_result(0, down_result);
+    const std::uint64_t refused = prober.x.counters().health_refused;
+    for (const std::string& d : other.send(2000 * ms)) {
+        EXPECT_EQ(prober.receive(d, 2000 * ms), exchange_verdict::accepted);
+    }
+    EXPECT_EQ(prober.x.counters().health_refused, refused + 1);
+    EXPECT_FALSE(prober.x.shared_probe(0, 2000 * ms));
 }
 
 TEST(probe_sharing, k_zero_shares_nothing_and_everyone_probes) {
