@@ -29,7 +29,7 @@ constexpr std::string_view name_of(fleet_transport_kind k) noexcept {
 
 // The NATS side of [fleet] (its nats_* keys): the servers, the subjects, and how this appliance
 // proves who it is. Subjects: each appliance publishes on sipredir.<fleet>.counts.<name> and
-// subscribes to sipredir.<fleet>.counts.>; the servers' permissions bind <name> to a user.
+// subscribes to sipredir.<fleet>.counts.*; the servers' permissions bind <name> to a user.
 struct nats_config {
     std::vector<std::string> servers; // nats://host:port or tls://host:port, any of a cluster
     std::string fleet = "default";    // the <fleet> token of the subjects

@@ -105,6 +105,9 @@ void fleet_service::log_connection_changes() {
         );
     }
     _logged = now;
+    if (const std::optional<std::string> error = _transport->new_error()) {
+        log(log_level::warning, "fleet_transport_error", {{"error", *error}});
+    }
 }
 
 // Our new redirects to every peer when the exchange says so (its interval, a full round, or a
@@ -150,6 +153,9 @@ void fleet_service::on_own_redirects(std::span<const std::uint64_t> delta) {
 void fleet_service::on_reload() {
     if (_fleet) {
         configure();
+    }
+    if (_transport) {
+        _transport->reconfigure(_c.config().fleet);
     }
 }
 

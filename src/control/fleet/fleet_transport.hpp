@@ -6,10 +6,12 @@
 #pragma once
 
 #include "../json_writer.hpp"
+#include "fleet_config.hpp"
 #include "redirect_exchange.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <poll.h>
 #include <span>
 #include <string>
@@ -47,6 +49,10 @@ public:
     virtual transport_counters counters() const = 0;
     // Stops what the transport runs in the background (before the process exits).
     virtual void close() {}
+    // The configuration was reloaded: takes what of it may change without a restart.
+    virtual void reconfigure(const fleet_config& config) { (void)config; }
+    // An error the transport met in the background since the last call (for the log), if any.
+    virtual std::optional<std::string> new_error() { return std::nullopt; }
 };
 
 } // namespace sipredir::control::fleet

@@ -6,6 +6,8 @@
 // waits for the other: a full ring refuses the message and the producer counts it.
 #pragma once
 
+#include "exchange_message.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -20,8 +22,8 @@ namespace sipredir::control::fleet {
 
 // One message and the name it came under (the subject's last token), copied in whole.
 struct handover_message {
-    static constexpr std::size_t max_data = 1400; // max_exchange_size
-    static constexpr std::size_t max_name = 64;   // a [fleet] name
+    static constexpr std::size_t max_data = max_exchange_size; // one exchange message
+    static constexpr std::size_t max_name = 64;                // a [fleet] name
     std::uint16_t data_size = 0;
     std::uint8_t name_size = 0;
     char data[max_data];
@@ -104,8 +106,12 @@ public:
 
 private:
     std::array<handover_message, Slots> _slots{};
-    alignas(64) std::atomic<std::uint64_t> _head{0}; // written by the consumer only
-    alignas(64) std::atomic<std::uint64_t> _tail{0}; // written by the producer only
+    // _head: written by the consumer only (release in pop(), after it is done with the slot),
+    // read by the producer (acquire in push(), before it reuses that slot).
+    // _tail: written by the producer only (release in push(), after the slot is filled), read
+    // by the consumer (acquire in front(), before it reads the slot).
+    alignas(64) std::atomic<std::uint64_t> _head{0};
+    alignas(64) std::atomic<std::uint64_t> _tail{0};
     int _event;
 };
 

@@ -22,6 +22,8 @@ public:
     void publish(std::string_view message) override;
     std::string describe() const override;
     transport_counters counters() const override { return _counters; }
+    // The peers reload: a peer added is sent to from the next message, one removed no more.
+    void reconfigure(const fleet_config& config) override { _peers = config.peers; }
 
 private:
     net::ip_endpoint _local;

@@ -68,10 +68,16 @@ struct nats_callbacks {
     static void unsubscribed(void* closure) {
         static_cast<nats_transport*>(closure)->_unsubscribed.store(true, std::memory_order_release);
     }
-    // Asynchronous errors (a slow consumer: the library's own queue overflowed) lose messages:
-    // counted as dropped, and the next message's totals carry what they said.
-    static void error(natsConnection*, natsSubscription*, natsStatus, void* closure) {
-        static_cast<nats_transport*>(closure)->_dropped.fetch_add(1, std::memory_order_relaxed);
+    // Asynchronous errors. A publication the server refused (a permissions violation: this
+    // user may not publish on our subject) is a message not sent; a slow consumer (the
+    // library's own queue overflowed) lost messages on arrival. The next message's totals carry
+    // what they said. The last error is logged by the control loop.
+    static void error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
+        auto* t = static_cast<nats_transport*>(closure);
+        (err == NATS_NOT_PERMITTED ? t->_publish_failed : t->_dropped)
+                .fetch_add(1, std::memory_order_relaxed);
+        t->_last_error.store(static_cast<int>(err), std::memory_order_relaxed);
+        t->_errors.fetch_add(1, std::memory_order_relaxed);
     }
 };
 
@@ -128,6 +134,10 @@ void nats_transport::open() {
     // Written at once by the publisher thread rather than left for the library's flusher: a
     // count is worth most when it is fresh, and this thread is ours to block.
     check(natsOptions_SetSendAsap(_options, true), "send at once");
+    // A server that stops reading (its host hung, a partition without a reset) must not hold
+    // the publisher, or the connection's lock, for TCP's quarter of an hour: a write that has
+    // not gone in a second fails, and the connection is given up and reconnected.
+    check(natsOptions_SetWriteDeadline(_options, 1000), "write deadline");
     check(natsOptions_SetRetryOnFailedConnect(_options, true, nats_callbacks::connected, this),
           "retry");
     check(natsOptions_SetDisconnectedCB(_options, nats_callbacks::disconnected, this), "callback");
@@ -184,9 +194,10 @@ void nats_transport::open() {
     _publisher = std::thread([this] { publisher_loop(); });
 }
 
-// The publisher thread: waits on the outbound ring's eventfd and publishes what it holds. The
-// library buffers the message and its flusher sends it; if a server stalls, this thread waits,
-// not the control loop (whose messages then find the ring full and are counted not sent).
+// The publisher thread: waits on the outbound ring's eventfd and publishes what it holds, each
+// written to the server at once (send-asap). If a server stalls, this thread waits (at most the
+// write deadline), not the control loop, whose messages then find the ring full and are counted
+// not sent.
 void nats_transport::publisher_loop() {
     while (!_stopping.load(std::memory_order_acquire)) {
         pollfd p{_outbound->event_fd(), POLLIN, 0};
@@ -241,6 +252,17 @@ std::string nats_transport::describe() const {
            + (server >= 0 ? "connected to " + _config.servers[static_cast<std::size_t>(server)]
                           : std::string("not connected"))
            + ", " + std::to_string(_config.servers.size()) + " servers";
+}
+
+std::optional<std::string> nats_transport::new_error() {
+    const std::uint64_t n = _errors.load(std::memory_order_relaxed);
+    if (n == _errors_logged) {
+        return std::nullopt;
+    }
+    _errors_logged = n;
+    return std::string(
+            natsStatus_GetText(static_cast<natsStatus>(_last_error.load(std::memory_order_relaxed)))
+    );
 }
 
 transport_counters nats_transport::counters() const {

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -39,6 +40,7 @@ public:
     std::string describe() const override;
     transport_counters counters() const override;
     void close() override;
+    std::optional<std::string> new_error() override;
 
     const std::string& subject() const noexcept { return _subject; }
 
@@ -55,8 +57,10 @@ private:
     __natsOptions* _options = nullptr;
     __natsConnection* _connection = nullptr;
     __natsSubscription* _subscribed = nullptr;
-    // Written by the library's threads (the messages and the connection's events); read by the
-    // control loop.
+    // Written by the library's threads (the subscription's delivery thread pushes _inbound,
+    // the only producer; the connection's callbacks the atomics); read by the control loop (the
+    // only consumer). Relaxed atomics: counters and states, read for display; the ring orders
+    // its own slots.
     std::unique_ptr<handover_ring<256>> _inbound;
     std::atomic<std::uint64_t> _dropped{0};
     std::atomic<std::uint64_t> _disconnects{0};
@@ -67,7 +71,10 @@ private:
     // connection's closed callback and the subscription's completion (its handler returned).
     std::atomic<bool> _closed{false};
     std::atomic<bool> _unsubscribed{false};
-    // Written by the control loop; read by the publisher thread.
+    std::atomic<int> _last_error{0};       // a natsStatus, from the error callback
+    std::atomic<std::uint64_t> _errors{0}; // error callbacks so far
+    // Written by the control loop (publish(), the only producer); read by the publisher thread
+    // (the only consumer).
     std::unique_ptr<handover_ring<64>> _outbound;
     std::atomic<bool> _stopping{false};
     // Written by the publisher thread; read by the control loop.
@@ -75,7 +82,8 @@ private:
     std::atomic<std::uint64_t> _publish_failed{0};
     // The control loop's own.
     std::uint64_t _received = 0;
-    std::uint64_t _not_queued = 0; // the outbound ring was full
+    std::uint64_t _not_queued = 0;    // the outbound ring was full
+    std::uint64_t _errors_logged = 0; // _errors when the control loop last logged one
     std::thread _publisher;
 };
 

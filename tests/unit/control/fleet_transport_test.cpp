@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <control/fleet/handover_ring.hpp>
+#include <control/fleet/mesh_transport.hpp>
 #include <control/fleet/redirect_exchange.hpp>
 #include <control/plane.hpp>
 #include <csignal>
@@ -95,6 +96,50 @@ TEST(handover_ring, two_threads_lose_nothing_that_was_taken) {
     EXPECT_EQ(next, total);
 }
 
+// --- the mesh's peers reload
+
+net::ip_endpoint local_endpoint(const socket_fd& s) {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    return from_sockaddr(a);
+}
+
+// A datagram waiting on `s` within a second, or "".
+std::string datagram_on(const socket_fd& s) {
+    pollfd p{s.get(), POLLIN, 0};
+    if (::poll(&p, 1, 1000) != 1) {
+        return "";
+    }
+    char buf[2048];
+    const ssize_t n = ::recv(s.get(), buf, sizeof buf, MSG_DONTWAIT);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+}
+
+TEST(mesh_transport, a_reload_sends_to_the_peers_it_gives) {
+    net::ip_endpoint loopback;
+    ASSERT_TRUE(net::parse_ip("127.0.0.1", loopback.address));
+    const auto bound = [&] {
+        socket_fd s = open_udp(loopback, true);
+        return std::pair{std::move(s), local_endpoint(s)};
+    };
+    auto [old_peer, old_at] = bound();
+    auto [new_peer, new_at] = bound();
+    auto [own, own_at] = bound();
+    own = socket_fd{}; // the transport binds the address itself
+    mesh_transport mesh(own_at, {old_at});
+    mesh.open();
+    mesh.publish("before");
+    EXPECT_EQ(datagram_on(old_peer), "before");
+    fleet_config reloaded;
+    reloaded.peers = {new_at};
+    mesh.reconfigure(reloaded);
+    mesh.publish("after");
+    EXPECT_EQ(datagram_on(new_peer), "after");
+    pollfd p{old_peer.get(), POLLIN, 0};
+    EXPECT_EQ(::poll(&p, 1, 0), 0) << "the peer the reload removed still got a message";
+}
+
 // --- senders vouched for by their subject
 
 signing_key key_of(std::uint8_t b) {
@@ -174,6 +219,15 @@ TEST(nats_config, refuses_what_cannot_work_naming_the_line) {
     std::ofstream(dir / "fleet.key") << std::string(64, 'e') << "\n";
     std::filesystem::permissions(dir / "fleet.key", std::filesystem::perms::owner_read);
     std::ofstream(dir / "empty.pass") << "\n";
+    std::ofstream(dir / "open.pass") << "secret\n";
+    std::ofstream(dir / "a.creds") << "creds\n";
+    std::ofstream(dir / "c.pem") << "certificate\n";
+    for (const char* secret : {"empty.pass", "a.creds"}) {
+        std::filesystem::permissions(
+                dir / secret,
+                std::filesystem::perms::owner_read | std::filesystem::perms::owner_write
+        );
+    }
     const refusal_case cases[] = {
             {"nats_servers = [\"nats://127.0.0.1:4222\"]\n", "needs transport = \"nats\"", 12},
             {"transport = \"kafka\"\n", "must be one of mesh, nats", 12},
