@@ -5,6 +5,8 @@
 #include "../report/signed_text.hpp"
 
 #include <algorithm>
+#include <sys/stat.h>
+#include <tuple>
 
 namespace sipredir::control {
 
@@ -12,13 +14,15 @@ using namespace toml_read;
 
 namespace {
 
+bool subject_token(std::string_view s);
+
 // "name@address[:port]": a peer's messages are believed only from its address. A peer without a
 // port listens on the same port as this appliance. Its name goes to f.peer_names.
 net::ip_endpoint peer_value(const toml::node& item, std::string_view k, fleet_config& f) {
     const std::string whole = string_value(item, k);
     if (f.transport == fleet_transport_kind::nats) {
         // Over NATS a name is bound by its subject, not by an address.
-        if (!valid_name(whole) || whole == f.name
+        if (!subject_token(whole) || whole == f.name
             || std::find(f.peer_names.begin(), f.peer_names.end(), whole) != f.peer_names.end()) {
             refuse(item,
                    std::string(k) + ": '" + whole
@@ -55,9 +59,28 @@ bool subject_token(std::string_view s) {
     });
 }
 
+// A file the client reads (now, or at each connection): checked here, so that a wrong path is
+// `file:line` at start or reload rather than a connection refused later. A secret (password,
+// seed, credentials, private key) must not be open to group or others, as key_file.
+std::string
+nats_file_value(const toml::node& n, std::string_view k, const std::string& source, bool secret) {
+    const std::string path = path_value(n, k, source);
+    const file_text f = read_file_text(path, 1 << 20);
+    if (!f.text) {
+        refuse(n, std::string(k) + ": " + path + " " + f.error);
+    }
+    struct stat st {};
+    if (secret && ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        refuse(n,
+               std::string(k) + ": " + path
+                       + " is open to group or others (it holds a secret: chmod 600)");
+    }
+    return path;
+}
+
 // The first line of a secret's file (a password), bounded and not empty.
 std::string secret_file_value(const toml::node& n, std::string_view k, const std::string& source) {
-    const std::string path = path_value(n, k, source);
+    const std::string path = nats_file_value(n, k, source, true);
     const file_text f = read_file_text(path, 4096);
     if (!f.text) {
         refuse(n, std::string(k) + ": " + path + " " + f.error);
@@ -96,6 +119,9 @@ void read_nats(const toml::table& t, fleet_config& f, const std::string& source)
         }
         return;
     }
+    if (const toml::node* port = t.get("port")) {
+        refuse(*port, "port is the mesh's: with transport = \"nats\" the counts go to the servers");
+    }
     const toml::node* servers = t.get("nats_servers");
     if (servers == nullptr) {
         refuse(t, "transport = \"nats\" needs nats_servers: the NATS cluster's URLs");
@@ -130,10 +156,10 @@ void read_nats(const toml::table& t, fleet_config& f, const std::string& source)
     }
     read_key(t, "nats_nkey", n.nkey, string_value);
     if (const toml::node* x = t.get("nats_seed_file")) {
-        n.seed_file = path_value(*x, "nats_seed_file", source);
+        n.seed_file = nats_file_value(*x, "nats_seed_file", source, true);
     }
     if (const toml::node* x = t.get("nats_credentials_file")) {
-        n.credentials_file = path_value(*x, "nats_credentials_file", source);
+        n.credentials_file = nats_file_value(*x, "nats_credentials_file", source, true);
     }
     const int ways = int{!n.user.empty()} + int{!n.nkey.empty()} + int{!n.credentials_file.empty()};
     if (ways > 1) {
