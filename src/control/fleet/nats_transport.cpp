@@ -109,6 +109,7 @@ void nats_transport::note_server(natsConnection* nc) {
             return;
         }
     }
+    _server.store(learned_server, std::memory_order_relaxed);
 }
 
 void nats_transport::open() {
@@ -250,7 +251,8 @@ std::string nats_transport::describe() const {
     const int server = _server.load(std::memory_order_relaxed);
     return "nats " + _subject + ", "
            + (server >= 0 ? "connected to " + _config.servers[static_cast<std::size_t>(server)]
-                          : std::string("not connected"))
+              : server == learned_server ? std::string("connected to a server the cluster named")
+                                         : std::string("not connected"))
            + ", " + std::to_string(_config.servers.size()) + " servers";
 }
 

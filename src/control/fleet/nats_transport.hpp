@@ -66,7 +66,10 @@ private:
     std::atomic<std::uint64_t> _disconnects{0};
     std::atomic<std::uint64_t> _reconnects{0};
     std::atomic<bool> _connected{false};
-    std::atomic<int> _server{-1}; // index in _config.servers of the one connected, -1: none
+    // Index in _config.servers of the one connected; -1: none; learned_server: one the cluster
+    // told the client of, not in our list.
+    static constexpr int learned_server = -2;
+    std::atomic<int> _server{-1};
     // The library's last calls into us, awaited by close() before this object may go: the
     // connection's closed callback and the subscription's completion (its handler returned).
     std::atomic<bool> _closed{false};
